@@ -1,0 +1,18 @@
+/**
+ * The only place third-party modules are imported. Every specifier is a pinned inline `npm:`
+ * specifier so a task runs from a URL with no local `deno.json`. None of these packages needs a
+ * Deno permission beyond what the tasks already grant (see README, "Dependencies").
+ *
+ * @module
+ */
+
+export {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+} from "npm:@commander-js/extra-typings@14.0.0";
+export { dump as yamlStringify, load as yamlParse, YAMLException } from "npm:js-yaml@5.5.0";
+export { parse as csvParse } from "npm:csv-parse@6.2.0/sync";
+export { stringify as csvStringify } from "npm:csv-stringify@6.9.0/sync";
+export { Cron } from "npm:croner@9.0.0";

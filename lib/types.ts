@@ -1,0 +1,327 @@
+/**
+ * Shared types of the client: options, filters, list/bulk options and results, and the
+ * endpoint interfaces every task programs against.
+ *
+ * @module
+ */
+
+/** A filter value: arrays become repeated keys, `null` becomes `"null"`, `undefined` is dropped. */
+export type FilterValue =
+  | string
+  | number
+  | boolean
+  | Date
+  | null
+  | undefined
+  | ReadonlyArray<string | number | boolean | Date | null>;
+
+/** Query filters for list requests, e.g. `{ site: "matrix", status: ["active", "reserved"] }`. */
+export type Filters = Record<string, FilterValue>;
+
+/** A log function: receives one line (no trailing newline). Never receives the token. */
+export type LogFn = (line: string) => void;
+
+/** A clock, injectable so tests never sleep. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms` milliseconds (or rejects when `signal` aborts). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Options of {@linkcode createClient}. */
+export interface ClientOptions {
+  /** NetBox base URL, with or without `/api` and trailing slash. */
+  url: string;
+  /** API token (v2 `nbt_…` or v1 40-hex). Never printed. */
+  token: string;
+  /** Per-request timeout in milliseconds. @default {30000} */
+  timeoutMs?: number;
+  /** Retries per request (attempts = retries + 1). @default {4} */
+  retries?: number;
+  /** Requests in flight for parallel listing and bulk writes. @default {4} */
+  concurrency?: number;
+  /** Page size for list requests; clamped by the server's MAX_PAGE_SIZE. @default {1000} */
+  pageSize?: number;
+  /** The fetch implementation. @default {globalThis.fetch} */
+  fetch?: typeof fetch;
+  /** Extra CA certificates (PEM strings) trusted for TLS. */
+  caCerts?: string[];
+  /** Aborts every request of this client. */
+  signal?: AbortSignal;
+  /** Check filter names against the server's schema before listing. @default {true} */
+  strictFilters?: boolean;
+  /** The User-Agent header. @default {"netbox-toolkit/<version>"} */
+  userAgent?: string;
+  /** Receives warnings and, when set, a request log line per request. @default {console.error for warnings} */
+  log?: LogFn;
+  /** Log every request (method, path, status, ms) through `log`. @default {false} */
+  verbose?: boolean;
+  /** The clock used for retry back-off. @default {the real clock} */
+  clock?: Clock;
+  /** Total time budget for one request including retries, in ms. @default {120000} */
+  retryBudgetMs?: number;
+  /** Called after every write request that got a response (for audit logs). */
+  onWrite?: (event: WriteEvent) => void;
+}
+
+/** One write request, as reported to {@linkcode ClientOptions.onWrite}. */
+export interface WriteEvent {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  requestId?: string;
+  /** Ids of the objects the response names (created/updated/deleted). */
+  ids: number[];
+}
+
+/** Options of a single request. */
+export interface RequestOptions {
+  /** Query parameters. */
+  query?: Filters | URLSearchParams;
+  /** JSON body. */
+  body?: unknown;
+  /** Aborts this request. */
+  signal?: AbortSignal;
+  /** Words for error messages: "Cannot <action>: <reason>". @default {"<method> <path>"} */
+  action?: string;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+}
+
+/** The server's `/api/status/` answer plus the parsed version. */
+export interface NetBoxStatus {
+  /** e.g. "4.7.3" */
+  version: string;
+  major: number;
+  minor: number;
+  patch: number;
+  /** The raw status document. */
+  raw: Record<string, unknown>;
+}
+
+/** Options of list requests. */
+export interface ListOptions {
+  /** `?brief=1`: minimal representation. */
+  brief?: boolean;
+  /** `?fields=a,b`: only these fields. */
+  fields?: string[];
+  /** `?omit=a,b` (NetBox ≥ 4.5.2). */
+  omit?: string[];
+  /** `?exclude=config_context` (devices, VMs). */
+  excludeConfigContext?: boolean;
+  /** Page size for this listing. @default {client pageSize} */
+  pageSize?: number;
+  /** Fetch pages in parallel (order kept). @default {true} */
+  parallel?: boolean;
+  /** Requests in flight for this listing. @default {client concurrency} */
+  concurrency?: number;
+  /** `?ordering=`; forces offset mode. */
+  ordering?: string;
+  /** Aborts the listing. */
+  signal?: AbortSignal;
+}
+
+/** Options of `get` and `find`. */
+export interface GetOptions {
+  brief?: boolean;
+  fields?: string[];
+  omit?: string[];
+  excludeConfigContext?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of bulk writes. */
+export interface BulkOptions {
+  /** Objects per request. @default {200} */
+  chunkSize?: number;
+  /** Requests in flight. @default {client concurrency} */
+  concurrency?: number;
+  signal?: AbortSignal;
+  /** Called after each chunk with (done items, total items). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One item's outcome in a bulk write, in input order. */
+export type BulkItemResult<T> =
+  | { index: number; ok: true; value: T }
+  | {
+    index: number;
+    ok: false;
+    /** NetBox's messages for this item, e.g. `{ address: ["Duplicate IP address…"] }`. */
+    messages: Record<string, string[]>;
+    /** The error, when the whole request failed (network, 5xx …). */
+    error: Error;
+  };
+
+/** The outcome of a bulk write. */
+export interface BulkResult<T> {
+  /** One entry per input item, in input order. */
+  items: BulkItemResult<T>[];
+  /** The values of the items that succeeded, in input order. */
+  succeeded: T[];
+  /** The items that failed, in input order. */
+  failed: Extract<BulkItemResult<T>, { ok: false }>[];
+  /** Ids sent in an update/delete that NetBox silently skipped (not found / not visible). */
+  skippedIds: number[];
+}
+
+/** A re-iterable, streaming listing. */
+export interface Listing<T> extends AsyncIterable<T> {
+  /** Collects every item. */
+  all(): Promise<T[]>;
+}
+
+/** A NetBox object as returned by the API: always has `id`, `url`, `display`. */
+export interface NetBoxObject {
+  id: number;
+  url: string;
+  display?: string;
+  [field: string]: unknown;
+}
+
+/** The verbs of one list endpoint, e.g. `client.ipam.ipAddresses`. */
+export interface Endpoint<T extends NetBoxObject = NetBoxObject> {
+  /** Path under `/api/`, e.g. `"ipam/ip-addresses/"`. */
+  readonly path: string;
+  /** Streams every matching object (re-iterable). */
+  list(filters?: Filters, options?: ListOptions): Listing<T>;
+  /** Collects every matching object. */
+  all(filters?: Filters, options?: ListOptions): Promise<T[]>;
+  /** One object by id; a 404 throws `NetBoxHttpError`. */
+  get(id: number, options?: GetOptions): Promise<T>;
+  /** The one object matching the filters, or `undefined`; more than one throws. */
+  find(filters: Filters, options?: GetOptions): Promise<T | undefined>;
+  /** How many objects match (asks the server). */
+  count(filters?: Filters, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Creates one object (throws on failure). */
+  create(body: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<T>;
+  /** Creates many objects in chunks; never throws for item failures. */
+  create(bodies: Record<string, unknown>[], options?: BulkOptions): Promise<BulkResult<T>>;
+  /** Patches one object. */
+  update(
+    id: number,
+    patch: Record<string, unknown>,
+    options?: { signal?: AbortSignal },
+  ): Promise<T>;
+  /** Patches many objects (each with `id`) in chunks. */
+  update(
+    items: ({ id: number } & Record<string, unknown>)[],
+    options?: BulkOptions,
+  ): Promise<BulkResult<T>>;
+  /** Deletes one object. */
+  delete(id: number, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Deletes many objects in chunks. */
+  delete(ids: number[], options?: BulkOptions): Promise<BulkResult<{ id: number }>>;
+}
+
+/** A free address as listed by `available-ips`. */
+export interface AvailableIp {
+  family: number;
+  address: string;
+  vrf: { id: number; name: string; [k: string]: unknown } | null;
+}
+
+/** A detail helper such as `prefixes.availableIps(id)`. */
+export interface Available<TFree, TCreated> {
+  /** What the server lists as available (at most MAX_PAGE_SIZE for IPs). */
+  list(options?: { limit?: number; signal?: AbortSignal }): Promise<TFree[]>;
+  /** Allocates one (object) or N (array) under the server's lock; 409 → `AllocationError`. */
+  create(
+    body: Record<string, unknown> | Record<string, unknown>[],
+    options?: { signal?: AbortSignal },
+  ): Promise<TCreated[]>;
+}
+
+/** A prefix endpoint with its detail helpers. */
+export interface PrefixEndpoint extends Endpoint {
+  /** `/api/ipam/prefixes/{id}/available-ips/`. */
+  availableIps(id: number): Available<AvailableIp, NetBoxObject>;
+  /** `/api/ipam/prefixes/{id}/available-prefixes/`. */
+  availablePrefixes(
+    id: number,
+  ): Available<{ family: number; prefix: string; vrf: unknown }, NetBoxObject>;
+}
+
+/** An IP range endpoint with its detail helper. */
+export interface IpRangeEndpoint extends Endpoint {
+  /** `/api/ipam/ip-ranges/{id}/available-ips/`. */
+  availableIps(id: number): Available<AvailableIp, NetBoxObject>;
+}
+
+/** A VLAN group endpoint with its detail helper. */
+export interface VlanGroupEndpoint extends Endpoint {
+  /** `/api/ipam/vlan-groups/{id}/available-vlans/`. */
+  availableVlans(id: number): Available<{ vid: number; group: unknown }, NetBoxObject>;
+}
+
+/**
+ * The core round trip every endpoint sits on: URL building, auth, JSON, timeout, retry, error
+ * mapping, the version handshake.
+ */
+export interface Transport {
+  /** e.g. `"https://netbox.example.com"` (no trailing slash, no `/api`). */
+  readonly baseUrl: string;
+  /** `baseUrl + "/api/"`. */
+  readonly apiUrl: string;
+  /** 2 for `nbt_` tokens, else 1. */
+  readonly tokenVersion: 1 | 2;
+  /** Resolved defaults. */
+  readonly concurrency: number;
+  readonly pageSize: number;
+  readonly strictFilters: boolean;
+  /**
+   * One request. `path` is relative to `/api/` (`"ipam/prefixes/"`, a leading `/api/` is
+   * stripped) and keeps its trailing slash. Resolves to the parsed JSON body (`undefined` for
+   * 204). Throws `NetBoxHttpError` for non-2xx, `NetBoxNetworkError`/`NetBoxTimeoutError` after
+   * retries.
+   */
+  request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  /** `/api/status/`, fetched once per client and cached. */
+  status(): Promise<NetBoxStatus>;
+  /**
+   * Whether the token may write: `false` for a token with `write_enabled: false`, `true` when
+   * it may, `undefined` when NetBox does not say (cached).
+   */
+  canWrite(): Promise<boolean | undefined>;
+  /** Writes a warning once per distinct message through the client's log. */
+  warn(message: string): void;
+  /** Releases the TLS client, if any. */
+  close(): void;
+}
+
+/** The client: the transport plus the typed endpoint table. */
+export interface NetBoxClient extends Transport {
+  /** Any list endpoint by path, e.g. `client.endpoint("plugins/foo/bars/")`. */
+  endpoint<T extends NetBoxObject = NetBoxObject>(path: string): Endpoint<T>;
+  readonly dcim: {
+    sites: Endpoint;
+    regions: Endpoint;
+    locations: Endpoint;
+    racks: Endpoint;
+    manufacturers: Endpoint;
+    deviceTypes: Endpoint;
+    deviceRoles: Endpoint;
+    platforms: Endpoint;
+    devices: Endpoint;
+    interfaces: Endpoint;
+  };
+  readonly ipam: {
+    vrfs: Endpoint;
+    prefixes: PrefixEndpoint;
+    ipRanges: IpRangeEndpoint;
+    ipAddresses: Endpoint;
+    vlans: Endpoint;
+    vlanGroups: VlanGroupEndpoint;
+    roles: Endpoint;
+  };
+  readonly virtualization: {
+    clusterTypes: Endpoint;
+    clusters: Endpoint;
+    virtualMachines: Endpoint;
+    interfaces: Endpoint;
+  };
+  readonly tenancy: { tenants: Endpoint };
+  readonly extras: { tags: Endpoint };
+}
