@@ -1,0 +1,180 @@
+/**
+ * The error classes of the client. Every error the client throws is a {@linkcode NetBoxError};
+ * messages read "Cannot <action>: <reason>" and never contain the token.
+ *
+ * @module
+ */
+
+/**
+ * The root of every error the client throws.
+ *
+ * @example Catching any client error
+ * ```ts
+ * import { NetBoxError } from "./errors.ts";
+ * try {
+ *   throw new NetBoxError("Cannot list sites: example");
+ * } catch (err) {
+ *   if (err instanceof NetBoxError) console.assert(err.message.startsWith("Cannot"));
+ * }
+ * ```
+ */
+export class NetBoxError extends Error {
+  /** @param message "Cannot <action>: <reason>" */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Bad or missing configuration (URL, token, option values). Names what to set.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./errors.ts";
+ * const err = new ConfigError("Cannot connect: no NetBox URL; set NETBOX_URL or pass --url");
+ * console.assert(err.name === "ConfigError");
+ * ```
+ */
+export class ConfigError extends NetBoxError {}
+
+/**
+ * A filter name the list operation does not know (NetBox would silently ignore it and return the
+ * whole table), or another usage mistake detected before anything is sent.
+ *
+ * @example
+ * ```ts
+ * import { FilterError } from "./errors.ts";
+ * const err = new FilterError("Cannot list ipam/prefixes/: unknown filter \"stie\"", "stie", ["site"]);
+ * console.assert(err.suggestions[0] === "site");
+ * ```
+ */
+export class FilterError extends NetBoxError {
+  /** The unknown filter name. */
+  readonly filter: string;
+  /** The closest valid names, best first. */
+  readonly suggestions: string[];
+  constructor(message: string, filter: string, suggestions: string[]) {
+    super(message);
+    this.filter = filter;
+    this.suggestions = suggestions;
+  }
+}
+
+/** Details of an HTTP error. */
+export interface HttpErrorInit {
+  status: number;
+  method: string;
+  /** The request path and query, relative to the server (never containing the token). */
+  path: string;
+  /** NetBox's `X-Request-ID` response header. */
+  requestId?: string;
+  /** The parsed body: JSON value, or the raw text for non-JSON bodies. */
+  body: unknown;
+  /** Field → messages, normalised from the body (`__all__`/`non_field_errors`/`detail` kept). */
+  messages: Record<string, string[]>;
+}
+
+/**
+ * NetBox answered with a non-2xx status.
+ *
+ * @example
+ * ```ts
+ * import { NetBoxHttpError } from "./errors.ts";
+ * const err = new NetBoxHttpError("Cannot create site: slug: site with this slug already exists", {
+ *   status: 400, method: "POST", path: "/api/dcim/sites/", body: {}, messages: { slug: ["site with this slug already exists."] },
+ * });
+ * console.assert(err.status === 400);
+ * ```
+ */
+export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  readonly requestId?: string;
+  readonly body: unknown;
+  readonly messages: Record<string, string[]>;
+  constructor(message: string, init: HttpErrorInit, options?: ErrorOptions) {
+    super(message, options);
+    this.status = init.status;
+    this.method = init.method;
+    this.path = init.path;
+    this.requestId = init.requestId;
+    this.body = init.body;
+    this.messages = init.messages;
+  }
+}
+
+/**
+ * A 403: the token was rejected (`reason: "rejected"`: invalid, expired, disabled, missing) or
+ * lacks permission (`reason: "permission"`).
+ *
+ * @example
+ * ```ts
+ * import { NetBoxAuthError } from "./errors.ts";
+ * const err = new NetBoxAuthError("Cannot list sites: NetBox rejected the v2 token (Invalid v2 token)", {
+ *   status: 403, method: "GET", path: "/api/dcim/sites/", body: {}, messages: {},
+ * }, "rejected", 2);
+ * console.assert(err.reason === "rejected");
+ * ```
+ */
+export class NetBoxAuthError extends NetBoxHttpError {
+  readonly reason: "rejected" | "permission";
+  readonly tokenVersion: 1 | 2;
+  constructor(
+    message: string,
+    init: HttpErrorInit,
+    reason: "rejected" | "permission",
+    tokenVersion: 1 | 2,
+  ) {
+    super(message, init);
+    this.reason = reason;
+    this.tokenVersion = tokenVersion;
+  }
+}
+
+/**
+ * A 409 from an `available-*` endpoint: not enough free addresses/prefixes/VLANs.
+ *
+ * @example
+ * ```ts
+ * import { AllocationError } from "./errors.ts";
+ * const err = new AllocationError("Cannot allocate 5 IP addresses: insufficient resources", {
+ *   status: 409, method: "POST", path: "/api/ipam/prefixes/1/available-ips/", body: {}, messages: {},
+ * });
+ * console.assert(err.status === 409);
+ * ```
+ */
+export class AllocationError extends NetBoxHttpError {}
+
+/**
+ * NetBox could not be reached (refused, reset, DNS, TLS), after retries. The original failure is
+ * the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { NetBoxNetworkError } from "./errors.ts";
+ * const err = new NetBoxNetworkError("Cannot list sites: connection refused", { attempts: 5 });
+ * console.assert(err.attempts === 5);
+ * ```
+ */
+export class NetBoxNetworkError extends NetBoxError {
+  /** How many attempts were made. */
+  readonly attempts: number;
+  constructor(message: string, options: ErrorOptions & { attempts: number }) {
+    super(message, options);
+    this.attempts = options.attempts;
+  }
+}
+
+/**
+ * A request took longer than the timeout (after retries).
+ *
+ * @example
+ * ```ts
+ * import { NetBoxTimeoutError } from "./errors.ts";
+ * const err = new NetBoxTimeoutError("Cannot list sites: no answer within 30 s", { attempts: 1 });
+ * console.assert(err instanceof Error);
+ * ```
+ */
+export class NetBoxTimeoutError extends NetBoxNetworkError {}
