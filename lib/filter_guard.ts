@@ -1,0 +1,205 @@
+/**
+ * The unknown-filter guard. NetBox silently ignores filter names it does not know and returns the
+ * whole table, so a typo like `{ stie: "x" }` would match everything. Before a list request the
+ * guard checks every filter name against that list operation's query parameters in the server's
+ * OpenAPI schema and throws {@linkcode FilterError} with the closest valid names.
+ *
+ * The names come from `filter_index.json` (generated from real NetBox servers by
+ * `scripts/gen_filter_index.ts`, one entry per minor version) so no schema is fetched for known
+ * versions; for other versions the live schema (`/api/schema/?format=json`, large and slow) is
+ * fetched once per client and cached. Paths the schema does not know (plugins on an indexed
+ * version) are not checked. Turn the guard off with `strictFilters: false`.
+ *
+ * @module
+ */
+
+import { decodeNames, type EncodedNames, extractListFilters } from "./_filter_names.ts";
+import { FilterError } from "./errors.ts";
+import index from "./filter_index.json" with { type: "json" };
+import type { Filters, Transport } from "./types.ts";
+
+/** Query parameters that are not filters and are always accepted. */
+export const NON_FILTER_PARAMS: ReadonlySet<string> = new Set([
+  "limit",
+  "offset",
+  "start",
+  "brief",
+  "fields",
+  "omit",
+  "exclude",
+  "ordering",
+  "q",
+  "format",
+  "export",
+  "filter",
+  "filter_id",
+]);
+
+type NameSets = Map<string, ReadonlySet<string>>;
+
+const indexed = new Map<string, NameSets | undefined>();
+const live = new WeakMap<Transport, Promise<NameSets | undefined>>();
+
+function toSets(names: Record<string, string[]>): NameSets {
+  return new Map(Object.entries(names).map(([path, list]) => [path, new Set(list)]));
+}
+
+/** The decoded index for `"major.minor"`, or `undefined` when the index lacks that version. */
+function fromIndex(version: string): NameSets | undefined {
+  if (!indexed.has(version)) {
+    const encoded = (index as Record<string, EncodedNames>)[version];
+    indexed.set(version, encoded ? toSets(decodeNames(encoded)) : undefined);
+  }
+  return indexed.get(version);
+}
+
+function fromSchema(transport: Transport, signal?: AbortSignal): Promise<NameSets | undefined> {
+  let names = live.get(transport);
+  if (!names) {
+    names = transport.request("GET", "schema/", {
+      query: { format: "json" },
+      action: "fetch the OpenAPI schema to check filter names",
+      signal,
+    }).then((schema) => toSets(extractListFilters(schema))).catch((err) => {
+      live.delete(transport);
+      transport.warn(
+        `Cannot check filter names: ${(err as Error).message}; filters are sent unchecked`,
+      );
+      return undefined;
+    });
+    live.set(transport, names);
+  }
+  return names;
+}
+
+/** Normalises a list path: no leading `/` or `api/`, a trailing slash. */
+function normalise(path: string): string {
+  let p = path.replace(/^\/+/, "").replace(/^api\//, "");
+  p = p.split("?")[0];
+  return p.endsWith("/") ? p : `${p}/`;
+}
+
+/**
+ * The valid filter names of a list operation, or `undefined` when they are unknown (plugin
+ * path, schema unavailable). Uses the bundled index for known NetBox versions and the live
+ * schema (fetched once per client) for the others.
+ *
+ * @param transport The client's transport (for the version and the schema).
+ * @param path The list path, e.g. `"ipam/prefixes/"`.
+ * @returns The names, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { validFilterNames } from "./filter_guard.ts";
+ * import type { Transport } from "./types.ts";
+ * const transport = {
+ *   status: () => Promise.resolve({ version: "4.7.3", major: 4, minor: 7, patch: 3, raw: {} }),
+ *   request: () => Promise.resolve({ paths: { "/api/dcim/sites/": { get: { operationId: "dcim_sites_list", parameters: [{ in: "query", name: "slug" }] } } } }),
+ *   warn() {},
+ * } as unknown as Transport;
+ * const names = await validFilterNames(transport, "dcim/sites/");
+ * console.assert(names?.has("slug"));
+ * ```
+ */
+export async function validFilterNames(
+  transport: Transport,
+  path: string,
+  signal?: AbortSignal,
+): Promise<ReadonlySet<string> | undefined> {
+  const status = await transport.status();
+  const sets = fromIndex(`${status.major}.${status.minor}`) ??
+    await fromSchema(transport, signal);
+  return sets?.get(normalise(path));
+}
+
+/**
+ * Throws {@linkcode FilterError} when a filter name is not a query parameter of the list
+ * operation at `path`. `cf_*` names and the non-filter parameters ({@linkcode NON_FILTER_PARAMS})
+ * always pass; `undefined` values are ignored (they are never sent). Does nothing when
+ * `transport.strictFilters` is false or the path's names are unknown.
+ *
+ * @param transport The client's transport.
+ * @param path The list path, e.g. `"ipam/prefixes/"`.
+ * @param filters The filters about to be sent.
+ * @param signal Aborts a schema fetch.
+ * @throws {FilterError} Naming the unknown filter and the closest valid names.
+ *
+ * @example Catching a typo
+ * ```ts
+ * import { checkFilters } from "./filter_guard.ts";
+ * import { FilterError } from "./errors.ts";
+ * import type { Transport } from "./types.ts";
+ * const transport = {
+ *   strictFilters: true,
+ *   status: () => Promise.resolve({ version: "9.9.0", major: 9, minor: 9, patch: 0, raw: {} }),
+ *   request: () => Promise.resolve({ paths: { "/api/dcim/sites/": { get: { operationId: "dcim_sites_list", parameters: [{ in: "query", name: "slug" }] } } } }),
+ *   warn() {},
+ * } as unknown as Transport;
+ * try {
+ *   await checkFilters(transport, "dcim/sites/", { slgu: "x" });
+ * } catch (err) {
+ *   console.assert(err instanceof FilterError && err.suggestions[0] === "slug");
+ * }
+ * ```
+ */
+export async function checkFilters(
+  transport: Transport,
+  path: string,
+  filters: Filters,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!transport.strictFilters) return;
+  const names = Object.keys(filters).filter((k) =>
+    filters[k] !== undefined && !NON_FILTER_PARAMS.has(k) && !k.startsWith("cf_")
+  );
+  if (names.length === 0) return;
+  const valid = await validFilterNames(transport, path, signal);
+  if (!valid) return;
+  for (const name of names) {
+    if (valid.has(name)) continue;
+    const suggestions = closestNames(name, valid);
+    const hint = suggestions.length ? `; closest valid names: ${suggestions.join(", ")}` : "";
+    throw new FilterError(
+      `Cannot list ${normalise(path)}: unknown filter "${name}" (NetBox would ignore it and ` +
+        `return every object)${hint}; set strictFilters: false to skip this check`,
+      name,
+      suggestions,
+    );
+  }
+}
+
+/**
+ * The valid names closest to `name` by edit distance, best first (ties by name), at most
+ * `count`, and only those within a distance of about half the name's length.
+ *
+ * @example
+ * ```ts
+ * import { closestNames } from "./filter_guard.ts";
+ * console.assert(closestNames("stie", ["site", "site_id", "status", "tenant"])[0] === "site");
+ * ```
+ */
+export function closestNames(name: string, valid: Iterable<string>, count = 3): string[] {
+  const max = Math.max(2, Math.ceil(name.length / 2));
+  return [...valid]
+    .map((v) => ({ v, d: levenshtein(name.toLowerCase(), v.toLowerCase()) }))
+    .filter(({ d }) => d <= max)
+    .sort((a, b) => a.d - b.d || (a.v < b.v ? -1 : a.v > b.v ? 1 : 0))
+    .slice(0, count)
+    .map(({ v }) => v);
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        prev[j] + 1,
+        row[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}

@@ -1,0 +1,333 @@
+/**
+ * Listing: the re-iterable, streaming `list()` behind every endpoint, `count()`, and the field
+ * trimming options shared with `get()`.
+ *
+ * - Cursor mode (`start=<id>`) on NetBox >= 4.6, offset mode before and whenever `ordering` is
+ *   given. Cursor mode yields objects in id order (NetBox's cursor order), offset mode in the
+ *   endpoint's default (or the requested) order.
+ * - Only the query string of `next` links is followed, never their host (behind a proxy NetBox
+ *   may name an internal host).
+ * - Parallel fetching (default on) splits the rest of a listing after its first page: into id
+ *   ranges in cursor mode (one cheap request finds the count and the highest id), into offsets in
+ *   offset mode (from the first page's count). Pages are still yielded in server order, at most
+ *   `concurrency` requests are in flight, and only a small window of pages is buffered. A result
+ *   that fits in one page costs exactly one request.
+ *
+ * @module
+ */
+
+import { checkFilters } from "./filter_guard.ts";
+import { serializeFilters } from "./filters.ts";
+import { NetBoxError } from "./errors.ts";
+import { nextQuery, type Page, type Segment, windowedPages } from "./_page_window.ts";
+import type {
+  Filters,
+  GetOptions,
+  Listing,
+  ListOptions,
+  NetBoxStatus,
+  Transport,
+} from "./types.ts";
+
+/** Keys the paginator sets itself; passing them as filters is a mistake. */
+const PAGING_KEYS = ["limit", "offset", "start"];
+
+/** Share of the page size a cursor range aims at, so most ranges fit in one request. */
+const RANGE_FILL = 0.8;
+
+/** Whether the server's version is at least `major.minor.patch`. */
+export function versionAtLeast(
+  status: NetBoxStatus,
+  major: number,
+  minor: number,
+  patch = 0,
+): boolean {
+  return status.major !== major
+    ? status.major > major
+    : status.minor !== minor
+    ? status.minor > minor
+    : status.patch >= patch;
+}
+
+/**
+ * The query parameters of the field trimming options (`brief`, `fields`, `omit`,
+ * `excludeConfigContext`). `omit` is sent only to NetBox >= 4.5.2; before that it is emulated
+ * by {@linkcode omitter}.
+ *
+ * @example
+ * ```ts
+ * import { trimmingQuery } from "./paginate.ts";
+ * const status = { version: "4.7.3", major: 4, minor: 7, patch: 3, raw: {} };
+ * const q = trimmingQuery({ fields: ["id", "name"], excludeConfigContext: true }, status);
+ * console.assert(q.toString() === "fields=id%2Cname&exclude=config_context");
+ * ```
+ */
+export function trimmingQuery(options: GetOptions, status: NetBoxStatus): URLSearchParams {
+  const q = new URLSearchParams();
+  if (options.brief) q.set("brief", "true");
+  if (options.fields?.length) q.set("fields", options.fields.join(","));
+  if (options.omit?.length && versionAtLeast(status, 4, 5, 2)) {
+    q.set("omit", options.omit.join(","));
+  }
+  if (options.excludeConfigContext) q.set("exclude", "config_context");
+  return q;
+}
+
+/**
+ * Removes `omit`ted fields client-side on NetBox < 4.5.2 (which does not know `omit`); the
+ * identity function otherwise.
+ *
+ * @example
+ * ```ts
+ * import { omitter } from "./paginate.ts";
+ * const old = { version: "4.4.1", major: 4, minor: 4, patch: 1, raw: {} };
+ * const strip = omitter({ omit: ["comments"] }, old);
+ * console.assert(!("comments" in strip({ id: 1, comments: "x" })));
+ * ```
+ */
+export function omitter<T>(options: GetOptions, status: NetBoxStatus): (item: T) => T {
+  const omit = options.omit ?? [];
+  if (!omit.length || versionAtLeast(status, 4, 5, 2) || options.fields?.length) {
+    return (item) => item;
+  }
+  return (item) => {
+    const copy = { ...item } as Record<string, unknown>;
+    for (const key of omit) delete copy[key];
+    return copy as T;
+  };
+}
+
+function rejectPagingKeys(path: string, filters: Filters): void {
+  for (const key of PAGING_KEYS) {
+    if (filters[key] !== undefined) {
+      throw new TypeError(
+        `Cannot list ${path}: "${key}" is set by the paginator; use the pageSize option or all()`,
+      );
+    }
+  }
+}
+
+function joinQuery(...parts: URLSearchParams[]): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const part of parts) for (const [k, v] of part) out.append(k, v);
+  return out;
+}
+
+function withParams(query: URLSearchParams, params: Record<string, string>): URLSearchParams {
+  const out = new URLSearchParams(query);
+  for (const [k, v] of Object.entries(params)) out.set(k, v);
+  return out;
+}
+
+interface Run<T> {
+  transport: Transport;
+  path: string;
+  base: URLSearchParams;
+  pageSize: number;
+  concurrency: number;
+  parallel: boolean;
+  signal: AbortSignal | undefined;
+  fetch(query: URLSearchParams, signal?: AbortSignal): Promise<Page<T>>;
+}
+
+async function* followNext<T>(run: Run<T>, next: string | null | undefined): AsyncGenerator<T[]> {
+  while (next) {
+    const page: Page<T> = await run.fetch(nextQuery(next));
+    if (page.results.length) yield page.results;
+    if (!page.results.length) return;
+    next = page.next;
+  }
+}
+
+/** The page size the server really used: a full page shorter than asked means clamping. */
+function effectivePageSize(run: Run<unknown>, first: Page<unknown>): number {
+  return first.next && first.results.length > 0 && first.results.length < run.pageSize
+    ? first.results.length
+    : run.pageSize;
+}
+
+function idOf(item: unknown): number | undefined {
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === "number" && Number.isInteger(id) ? id : undefined;
+}
+
+async function* offsetPages<T>(run: Run<T>): AsyncGenerator<T[]> {
+  const first = await run.fetch(withParams(run.base, { limit: String(run.pageSize) }));
+  if (first.results.length) yield first.results;
+  if (!first.next) return;
+  const count = typeof first.count === "number" ? first.count : undefined;
+  if (!run.parallel || count === undefined || first.results.length === 0) {
+    return yield* followNext(run, first.next);
+  }
+  const size = effectivePageSize(run, first);
+  const segments: Segment[] = [];
+  for (let offset = first.results.length; offset < count; offset += size) {
+    const query = withParams(run.base, { limit: String(size), offset: String(offset) });
+    segments.push({ query, follow: offset + size >= count });
+  }
+  yield* windowedPages(segments, run.fetch, { concurrency: run.concurrency, signal: run.signal });
+}
+
+function hasIdFilter(query: URLSearchParams): boolean {
+  for (const key of query.keys()) if (key === "id" || key.startsWith("id__")) return true;
+  return false;
+}
+
+async function* cursorPages<T>(run: Run<T>): AsyncGenerator<T[]> {
+  const first = await run.fetch(withParams(run.base, { start: "0", limit: String(run.pageSize) }));
+  if (first.results.length) yield first.results;
+  if (!first.next) return;
+  const lastId = idOf(first.results.at(-1));
+  // A server (or plugin) that ignored `start` answers in offset mode, with a count.
+  const cursorAnswer = first.count === null || first.count === undefined;
+  if (!run.parallel || lastId === undefined || !cursorAnswer || hasIdFilter(run.base)) {
+    return yield* followNext(run, first.next);
+  }
+  const probe = await run.fetch(
+    withParams(run.base, { ordering: "-id", limit: "1", fields: "id" }),
+  );
+  const maxId = idOf(probe.results[0]);
+  const remaining = (probe.count ?? 0) - first.results.length;
+  if (maxId === undefined || maxId <= lastId || remaining <= 0) {
+    return yield* followNext(run, first.next);
+  }
+  const size = effectivePageSize(run, first);
+  const ranges = Math.max(1, Math.ceil(remaining / Math.max(1, Math.floor(size * RANGE_FILL))));
+  const from = lastId + 1;
+  const width = Math.max(1, Math.ceil((maxId + 1 - from) / ranges));
+  const segments: Segment[] = [];
+  for (let lo = from; lo <= maxId; lo += width) {
+    const last = lo + width > maxId;
+    const params: Record<string, string> = { start: String(lo), limit: String(size) };
+    if (!last) params.id__lt = String(lo + width);
+    segments.push({
+      query: withParams(run.base, params),
+      follow: true,
+      range: { from: lo, to: last ? undefined : lo + width },
+    });
+  }
+  yield* windowedPages(segments, run.fetch, { concurrency: run.concurrency, signal: run.signal });
+}
+
+async function* iterate<T>(
+  transport: Transport,
+  path: string,
+  filters: Filters,
+  options: ListOptions,
+): AsyncGenerator<T> {
+  await checkFilters(transport, path, filters, options.signal);
+  const status = await transport.status();
+  const { ordering = filters.ordering as string | undefined } = options;
+  const filterQuery = serializeFilters({ ...filters, ordering });
+  const base = joinQuery(filterQuery, trimmingQuery(options, status));
+  const concurrency = options.concurrency ?? transport.concurrency;
+  const run: Run<T> = {
+    transport,
+    path,
+    base,
+    pageSize: options.pageSize ?? transport.pageSize,
+    concurrency,
+    parallel: options.parallel !== false && concurrency > 1,
+    signal: options.signal,
+    fetch: (query, signal) =>
+      transport.request<Page<T>>("GET", path, {
+        query,
+        signal: signal ?? options.signal,
+        action: `list ${path}`,
+      }).then((page) => checkPage(path, page)),
+  };
+  const strip = omitter<T>(options, status);
+  const cursor = ordering === undefined && versionAtLeast(status, 4, 6);
+  for await (const page of cursor ? cursorPages(run) : offsetPages(run)) {
+    for (const item of page) yield strip(item);
+  }
+}
+
+function checkPage<T>(path: string, page: Page<T>): Page<T> {
+  if (!page || !Array.isArray(page.results)) {
+    throw new NetBoxError(`Cannot list ${path}: the answer is not a NetBox list page`);
+  }
+  return page;
+}
+
+/**
+ * Lists every object of a list endpoint matching `filters`, streaming, as a re-iterable
+ * {@linkcode Listing} (each iteration sends its own requests). The filter names are checked
+ * first (see `filter_guard.ts`); a typo throws `FilterError` before any list request.
+ *
+ * @param transport The client's transport.
+ * @param path The list path under `/api/`, e.g. `"ipam/prefixes/"`.
+ * @param filters The filters (see `serializeFilters`).
+ * @param options Field trimming, page size, parallelism, ordering, signal.
+ * @returns The listing.
+ * @throws {TypeError} When `limit`, `offset` or `start` is passed as a filter.
+ * @throws {FilterError} When a filter name is unknown (on iteration).
+ *
+ * @example Streaming and collecting
+ * ```ts
+ * import { paginate } from "./paginate.ts";
+ * import type { Transport } from "./types.ts";
+ * const transport = {
+ *   pageSize: 1000, concurrency: 4, strictFilters: false,
+ *   status: () => Promise.resolve({ version: "4.7.3", major: 4, minor: 7, patch: 3, raw: {} }),
+ *   request: () => Promise.resolve({ count: null, next: null, results: [{ id: 1 }, { id: 2 }] }),
+ * } as unknown as Transport;
+ * const sites = paginate(transport, "dcim/sites/", { status: "active" });
+ * for await (const site of sites) console.assert(site !== undefined);
+ * console.assert((await sites.all()).length === 2);
+ * ```
+ */
+export function paginate<T = unknown>(
+  transport: Transport,
+  path: string,
+  filters: Filters = {},
+  options: ListOptions = {},
+): Listing<T> {
+  rejectPagingKeys(path, filters);
+  const listing: Listing<T> = {
+    [Symbol.asyncIterator]: () => iterate<T>(transport, path, filters, options),
+    all: () => Array.fromAsync(listing),
+  };
+  return listing;
+}
+
+/**
+ * Asks the server how many objects match `filters` (`limit=1&brief=true`, offset mode).
+ *
+ * @param transport The client's transport.
+ * @param path The list path under `/api/`.
+ * @param filters The filters.
+ * @param options Aborts the request.
+ * @returns The count.
+ * @throws {FilterError} When a filter name is unknown.
+ *
+ * @example
+ * ```ts
+ * import { countObjects } from "./paginate.ts";
+ * import type { Transport } from "./types.ts";
+ * const transport = {
+ *   strictFilters: false,
+ *   request: () => Promise.resolve({ count: 42, next: "x", results: [{ id: 1 }] }),
+ * } as unknown as Transport;
+ * console.assert(await countObjects(transport, "dcim/sites/") === 42);
+ * ```
+ */
+export async function countObjects(
+  transport: Transport,
+  path: string,
+  filters: Filters = {},
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
+  rejectPagingKeys(path, filters);
+  await checkFilters(transport, path, filters, options.signal);
+  const query = withParams(serializeFilters(filters), { limit: "1", brief: "true" });
+  const page = await transport.request<Page<unknown>>("GET", path, {
+    query,
+    signal: options.signal,
+    action: `count ${path}`,
+  });
+  if (typeof page?.count !== "number") {
+    throw new NetBoxError(`Cannot count ${path}: NetBox did not return a count`);
+  }
+  return page.count;
+}
