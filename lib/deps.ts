@@ -12,7 +12,13 @@ export {
   InvalidArgumentError,
   Option,
 } from "npm:@commander-js/extra-typings@14.0.0";
-export { dump as yamlStringify, load as yamlParse, YAMLException } from "npm:js-yaml@5.5.0";
+export {
+  dump as yamlStringify,
+  getScalarValue as yamlScalarValue,
+  load as yamlParse,
+  parseEvents as yamlParseEvents,
+  YAMLException,
+} from "npm:js-yaml@5.5.0";
 export { parse as csvParse } from "npm:csv-parse@6.2.0/sync";
 export { stringify as csvStringify } from "npm:csv-stringify@6.9.0/sync";
 export { Cron } from "npm:croner@9.0.0";
