@@ -1,0 +1,196 @@
+/**
+ * Client configuration: URL normalisation, the environment (`NETBOX_URL`, `NETBOX_TOKEN`,
+ * `NETBOX_TOKEN_FILE`, `NETBOX_TIMEOUT`, `NETBOX_RETRIES`, `NETBOX_CA_CERT`) and the flags of the
+ * tasks, resolved to {@linkcode ClientOptions}. A missing URL or token is a
+ * {@linkcode ConfigError} naming what to set.
+ *
+ * @module
+ */
+
+import { ConfigError } from "./errors.ts";
+import type { ClientOptions } from "./types.ts";
+
+/**
+ * Normalises a NetBox URL to its base: no `/api` suffix, no trailing slash, no query.
+ *
+ * @param url e.g. `"https://netbox.example.com/api/"`.
+ * @returns e.g. `"https://netbox.example.com"`.
+ * @throws {ConfigError} When the URL is not an absolute `http(s)` URL or carries credentials.
+ *
+ * @example
+ * ```ts
+ * import { normalizeUrl } from "./config.ts";
+ * console.assert(normalizeUrl("https://nb.example.com/api/") === "https://nb.example.com");
+ * console.assert(normalizeUrl("http://127.0.0.1:8000/netbox") === "http://127.0.0.1:8000/netbox");
+ * ```
+ */
+export function normalizeUrl(url: string): string {
+  const text = url.trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(
+      `Cannot use the NetBox URL "${text}": not an absolute URL (e.g. https://netbox.example.com)`,
+    );
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(
+      `Cannot use the NetBox URL "${parsed.origin}": the scheme must be http or https, not ${parsed.protocol}`,
+    );
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    throw new ConfigError(
+      "Cannot use the NetBox URL: it contains credentials; pass the token through NETBOX_TOKEN or NETBOX_TOKEN_FILE",
+    );
+  }
+  const path = parsed.pathname.replace(/\/+$/, "").replace(/\/api$/, "");
+  return `${parsed.origin}${path}`;
+}
+
+/**
+ * Whether the URL sends the token in clear text over the network: plain `http://` to a host
+ * other than a loopback address.
+ *
+ * @example
+ * ```ts
+ * import { isInsecureUrl } from "./config.ts";
+ * console.assert(isInsecureUrl("http://netbox.example.com"));
+ * console.assert(!isInsecureUrl("http://127.0.0.1:8000"));
+ * console.assert(!isInsecureUrl("https://netbox.example.com"));
+ * ```
+ */
+export function isInsecureUrl(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:") return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return !(host === "localhost" || host.endsWith(".localhost") || host === "::1" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host));
+}
+
+/** Reads one environment variable (`undefined` when unset). */
+export type EnvGetter = (name: string) => string | undefined;
+
+/** Flag values of a task; each wins over its environment variable. */
+export interface ConfigFlags {
+  /** `--url` (else `NETBOX_URL`). */
+  url?: string;
+  /** A token given directly (e.g. a `--token` flag); wins over the file and `NETBOX_TOKEN`. */
+  token?: string;
+  /** `--token-file` (else `NETBOX_TOKEN_FILE`, else `NETBOX_TOKEN`). */
+  tokenFile?: string;
+  /** `--timeout` in seconds (else `NETBOX_TIMEOUT`). */
+  timeoutSec?: number | string;
+  /** `--retries` (else `NETBOX_RETRIES`). */
+  retries?: number | string;
+  /** `--ca-cert` (else `NETBOX_CA_CERT`): a PEM file. */
+  caCertPath?: string;
+  /** `--concurrency`. */
+  concurrency?: number | string;
+}
+
+/**
+ * Resolves flags and environment to client options. Reads the environment only through `env`
+ * (so a task can run with a narrow `--allow-env`) and the token / CA files named there.
+ *
+ * @param flags Flag values; each wins over its variable.
+ * @param env Reads a variable. @default {Deno.env.get}
+ * @returns Options for `createClient`.
+ * @throws {ConfigError} Missing URL or token, unreadable file, bad number.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * const vars: Record<string, string> = { NETBOX_URL: "https://nb.example.com/api/", NETBOX_TOKEN: "x".repeat(40), NETBOX_TIMEOUT: "5" };
+ * const options = resolveConfig({ retries: 2 }, (name) => vars[name]);
+ * console.assert(options.url === "https://nb.example.com" && options.timeoutMs === 5000 && options.retries === 2);
+ * ```
+ */
+export function resolveConfig(
+  flags: ConfigFlags = {},
+  env: EnvGetter = (name) => Deno.env.get(name),
+): ClientOptions {
+  const rawUrl = flags.url ?? nonEmpty(env("NETBOX_URL"));
+  if (rawUrl === undefined || rawUrl.trim() === "") {
+    throw new ConfigError("Cannot connect to NetBox: no URL; set NETBOX_URL or pass --url");
+  }
+  const options: ClientOptions = { url: normalizeUrl(rawUrl), token: resolveToken(flags, env) };
+  const timeoutSec = flags.timeoutSec ?? nonEmpty(env("NETBOX_TIMEOUT"));
+  if (timeoutSec !== undefined) {
+    const name = flags.timeoutSec !== undefined ? "--timeout" : "NETBOX_TIMEOUT";
+    options.timeoutMs = Math.round(toNumber(timeoutSec, name, "a number of seconds > 0") * 1000);
+    if (!(options.timeoutMs > 0)) throw badNumber(name, timeoutSec, "a number of seconds > 0");
+  }
+  const retries = flags.retries ?? nonEmpty(env("NETBOX_RETRIES"));
+  if (retries !== undefined) {
+    const name = flags.retries !== undefined ? "--retries" : "NETBOX_RETRIES";
+    options.retries = toInteger(retries, name, 0);
+  }
+  if (flags.concurrency !== undefined) {
+    options.concurrency = toInteger(flags.concurrency, "--concurrency", 1);
+  }
+  const caPath = flags.caCertPath ?? nonEmpty(env("NETBOX_CA_CERT"));
+  if (caPath !== undefined) {
+    const name = flags.caCertPath !== undefined ? "--ca-cert" : "NETBOX_CA_CERT";
+    options.caCerts = [readFile(caPath, name, "CA certificate")];
+  }
+  return options;
+}
+
+function resolveToken(flags: ConfigFlags, env: EnvGetter): string {
+  if (flags.token !== undefined && flags.token.trim() !== "") return flags.token.trim();
+  const file = flags.tokenFile ?? nonEmpty(env("NETBOX_TOKEN_FILE"));
+  if (file !== undefined) {
+    const name = flags.tokenFile !== undefined ? "--token-file" : "NETBOX_TOKEN_FILE";
+    const token = readFile(file, name, "token file").trim();
+    if (token === "") {
+      throw new ConfigError(`Cannot read the token file ${file} (${name}): it is empty`);
+    }
+    return token;
+  }
+  const token = env("NETBOX_TOKEN")?.trim();
+  if (token === undefined || token === "") {
+    throw new ConfigError(
+      "Cannot connect to NetBox: no API token; set NETBOX_TOKEN or NETBOX_TOKEN_FILE, or pass --token-file",
+    );
+  }
+  return token;
+}
+
+function readFile(path: string, name: string, what: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound
+      ? "no such file"
+      : err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : (err as Error).name;
+    throw new ConfigError(`Cannot read the ${what} ${path} (${name}): ${why}`);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+function toNumber(value: number | string, name: string, expected: string): number {
+  const n = typeof value === "number" ? value : Number(value.trim());
+  if (!Number.isFinite(n) || (typeof value === "string" && value.trim() === "")) {
+    throw badNumber(name, value, expected);
+  }
+  return n;
+}
+
+function toInteger(value: number | string, name: string, min: number): number {
+  const expected = `a whole number >= ${min}`;
+  const n = toNumber(value, name, expected);
+  if (!Number.isInteger(n) || n < min) throw badNumber(name, value, expected);
+  return n;
+}
+
+function badNumber(name: string, value: unknown, expected: string): ConfigError {
+  return new ConfigError(
+    `Cannot use ${name}=${JSON.stringify(String(value))}: expected ${expected}`,
+  );
+}
