@@ -340,3 +340,27 @@ export function hostOf(text: string): IpAddress {
   const net = parseCidr(text);
   return { family: net.family, value: net.address };
 }
+
+/**
+ * The smallest network that holds a whole span (e.g. to ask NetBox for `parent=<cidr>`).
+ *
+ * @param span The span.
+ * @returns The covering network (its `address` is its first address).
+ *
+ * @example
+ * ```ts
+ * import { coveringNetwork, formatCidr, parseSpan } from "./ip.ts";
+ * console.assert(formatCidr(coveringNetwork(parseSpan("10.0.0.10-10.0.0.20"))) === "10.0.0.0/27");
+ * ```
+ */
+export function coveringNetwork(span: IpSpan): IpNetwork {
+  const bits = BITS[span.family];
+  let length = bits;
+  while (
+    length > 0 && (span.start >> BigInt(bits - length)) !== (span.end >> BigInt(bits - length))
+  ) {
+    length--;
+  }
+  const net = network({ family: span.family, value: span.start }, length);
+  return { ...net, address: net.first };
+}

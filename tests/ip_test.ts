@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   contains,
+  coveringNetwork,
   formatCidr,
   formatIp,
   hostOf,
@@ -93,4 +94,14 @@ Deno.test("parseSpan() reads START-END with or without masks", () => {
 
 Deno.test("hostOf() drops the mask", () => {
   assert.equal(formatIp(hostOf("2001:db8::5/64")), "2001:db8::5");
+});
+
+Deno.test("coveringNetwork() finds the smallest network holding a span", () => {
+  assert.equal(formatCidr(coveringNetwork(parseSpan("10.0.0.10-10.0.0.20"))), "10.0.0.0/27");
+  assert.equal(formatCidr(coveringNetwork(parseSpan("10.0.0.10-10.0.0.10"))), "10.0.0.10/32");
+  assert.equal(formatCidr(coveringNetwork(parseSpan("0.0.0.0-255.255.255.255"))), "0.0.0.0/0");
+  assert.equal(
+    formatCidr(coveringNetwork(parseSpan("2001:db8::1-2001:db8::1:0"))),
+    "2001:db8::/111",
+  );
 });
