@@ -26,7 +26,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const text = value.trim();
   if (text === "") return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (/^\d/.test(text)) return undefined; // "1.5", "-1": not valid delay-seconds
+  if (/^[\d+-]/.test(text)) return undefined; // "1.5", "-1": not valid delay-seconds
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
