@@ -1,0 +1,184 @@
+/**
+ * One list endpoint's verbs (`list`, `all`, `get`, `find`, `count`, `create`, `update`,
+ * `delete`) over a transport. Plain data in and out: every call is one explicit operation.
+ *
+ * @module
+ */
+
+import { bulkCreate, bulkDelete, bulkUpdate } from "./bulk.ts";
+import { checkFilters } from "./filter_guard.ts";
+import { serializeFilters } from "./filters.ts";
+import { NetBoxError } from "./errors.ts";
+import { countObjects, omitter, paginate, trimmingQuery } from "./paginate.ts";
+import type {
+  BulkOptions,
+  BulkResult,
+  Endpoint,
+  Filters,
+  GetOptions,
+  ListOptions,
+  NetBoxObject,
+  Transport,
+} from "./types.ts";
+
+/**
+ * Normalises an endpoint path: no leading `/` or `/api/`, exactly one trailing slash.
+ *
+ * @example
+ * ```ts
+ * import { normalisePath } from "./endpoint.ts";
+ * console.assert(normalisePath("/api/dcim/sites") === "dcim/sites/");
+ * ```
+ */
+export function normalisePath(path: string): string {
+  const p = path.trim().replace(/^\/+/, "").replace(/^api\//, "").replace(/\/+$/, "");
+  if (p === "" || p.includes("?")) {
+    throw new TypeError(`Cannot use endpoint "${path}": expected a list path like "dcim/sites/"`);
+  }
+  return `${p}/`;
+}
+
+function checkObjectId(path: string, id: unknown): number {
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 1) {
+    throw new TypeError(`Cannot use ${path}: ${String(id)} is not a valid object id`);
+  }
+  return id;
+}
+
+/**
+ * Creates the verbs of the list endpoint at `path`.
+ *
+ * - `create`/`update`/`delete` with an array write in bulk (chunks, per-item results, see
+ *   `bulk.ts`) and never throw for item failures; with one object/id they throw on failure.
+ * - `find(filters)` returns the only match or `undefined`; more than one match throws
+ *   `NetBoxError` naming the count.
+ *
+ * @param transport The client's transport.
+ * @param path The list path, e.g. `"dcim/sites/"` (a leading `/api/` is removed, the trailing
+ *   slash added).
+ * @returns The endpoint.
+ *
+ * @example Finding a site by slug
+ * ```ts
+ * import { createEndpoint } from "./endpoint.ts";
+ * import type { Transport } from "./types.ts";
+ * const transport = {
+ *   strictFilters: false,
+ *   status: () => Promise.resolve({ version: "4.7.3", major: 4, minor: 7, patch: 3, raw: {} }),
+ *   request: () => Promise.resolve({ count: 1, next: null, results: [{ id: 1, url: "", slug: "matrix" }] }),
+ * } as unknown as Transport;
+ * const sites = createEndpoint(transport, "dcim/sites/");
+ * console.assert((await sites.find({ slug: "matrix" }))?.id === 1);
+ * ```
+ */
+export function createEndpoint<T extends NetBoxObject = NetBoxObject>(
+  transport: Transport,
+  path: string,
+): Endpoint<T> {
+  const list = normalisePath(path);
+  const detail = (id: unknown) => `${list}${checkObjectId(list, id)}/`;
+
+  async function get(id: number, options: GetOptions = {}): Promise<T> {
+    const url = detail(id);
+    const status = await transport.status();
+    const item = await transport.request<T>("GET", url, {
+      query: trimmingQuery(options, status),
+      signal: options.signal,
+      action: `get ${url}`,
+    });
+    return omitter<T>(options, status)(item);
+  }
+
+  async function find(filters: Filters, options: GetOptions = {}): Promise<T | undefined> {
+    await checkFilters(transport, list, filters, options.signal);
+    const status = await transport.status();
+    const query = serializeFilters(filters);
+    for (const [k, v] of trimmingQuery(options, status)) query.append(k, v);
+    query.set("limit", "2");
+    const page = await transport.request<{ count?: number | null; results: T[] }>("GET", list, {
+      query,
+      signal: options.signal,
+      action: `find in ${list}`,
+    });
+    const results = page?.results ?? [];
+    if (results.length > 1) {
+      const count = typeof page.count === "number" ? page.count : "more than one";
+      throw new NetBoxError(
+        `Cannot find one object in ${list}: ${count} objects match ${
+          [...serializeFilters(filters)].map(([k, v]) => `${k}=${v}`).join("&") ||
+          "(no filters)"
+        }; add filters to narrow it down`,
+      );
+    }
+    return results[0] === undefined ? undefined : omitter<T>(options, status)(results[0]);
+  }
+
+  function create(body: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<T>;
+  function create(
+    bodies: Record<string, unknown>[],
+    options?: BulkOptions,
+  ): Promise<BulkResult<T>>;
+  function create(
+    body: Record<string, unknown> | Record<string, unknown>[],
+    options: BulkOptions = {},
+  ): Promise<unknown> {
+    if (Array.isArray(body)) return bulkCreate<T>(transport, list, body, options);
+    return transport.request<T>("POST", list, {
+      body,
+      signal: options.signal,
+      action: `create ${list}`,
+    });
+  }
+
+  function update(
+    id: number,
+    patch: Record<string, unknown>,
+    options?: { signal?: AbortSignal },
+  ): Promise<T>;
+  function update(
+    items: ({ id: number } & Record<string, unknown>)[],
+    options?: BulkOptions,
+  ): Promise<BulkResult<T>>;
+  function update(
+    idOrItems: number | ({ id: number } & Record<string, unknown>)[],
+    patchOrOptions?: Record<string, unknown> | BulkOptions,
+    maybeOptions: { signal?: AbortSignal } = {},
+  ): Promise<unknown> {
+    if (Array.isArray(idOrItems)) {
+      return bulkUpdate<T>(transport, list, idOrItems, (patchOrOptions ?? {}) as BulkOptions);
+    }
+    const url = detail(idOrItems);
+    return transport.request<T>("PATCH", url, {
+      body: patchOrOptions ?? {},
+      signal: maybeOptions.signal,
+      action: `update ${url}`,
+    });
+  }
+
+  function remove(id: number, options?: { signal?: AbortSignal }): Promise<void>;
+  function remove(
+    ids: number[],
+    options?: BulkOptions,
+  ): Promise<BulkResult<{ id: number }>>;
+  async function remove(idOrIds: number | number[], options: BulkOptions = {}): Promise<unknown> {
+    if (Array.isArray(idOrIds)) return bulkDelete(transport, list, idOrIds, options);
+    const url = detail(idOrIds);
+    await transport.request("DELETE", url, { signal: options.signal, action: `delete ${url}` });
+    return undefined;
+  }
+
+  return {
+    path: list,
+    list: (filters?: Filters, options?: ListOptions) =>
+      paginate<T>(transport, list, filters, options),
+    all: (filters?: Filters, options?: ListOptions) =>
+      paginate<T>(transport, list, filters, options).all(),
+    get,
+    find,
+    count: (filters?: Filters, options?: { signal?: AbortSignal }) =>
+      countObjects(transport, list, filters, options),
+    create,
+    update,
+    delete: remove,
+  };
+}

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { bulkCreate, bulkDelete, bulkUpdate } from "../lib/bulk.ts";
+import { NetBoxHttpError } from "../lib/errors.ts";
+import { type FakeRequest, fakeTransport, httpError } from "./_fake_transport.ts";
+
+type Body = Record<string, unknown>;
+
+/**
+ * A fake bulk-create endpoint: an item without `name` is invalid. `perItem` answers like most
+ * NetBox endpoints (an array aligned to the request); otherwise like devices (one dict).
+ */
+function creator(perItem: boolean) {
+  let nextId = 1;
+  return (req: FakeRequest) => {
+    const body = req.body as Body[];
+    const errors = body.map((b) => (b.name ? {} : { name: ["This field is required."] }));
+    if (errors.some((e) => Object.keys(e).length)) {
+      throw httpError(400, "POST", req.path, perItem ? errors : errors.find((e) => "name" in e));
+    }
+    return body.map((b) => ({ id: nextId++, ...b }));
+  };
+}
+
+const inputs = (n: number, bad: number[]) =>
+  Array.from({ length: n }, (_, i) => (bad.includes(i) ? { slug: `s${i}` } : { name: `n${i}` }));
+
+Deno.test("bulkCreate() keeps input order and chunks by chunkSize", async () => {
+  const t = fakeTransport(creator(true));
+  const result = await bulkCreate(t, "dcim/sites/", inputs(450, []));
+  assert.equal(t.requests.length, 3);
+  assert.deepEqual(t.requests.map((r) => (r.body as Body[]).length), [200, 200, 50]);
+  assert.deepEqual(
+    result.succeeded.map((o) => (o as Body).name),
+    inputs(450, []).map((i) => i.name),
+  );
+  assert.equal(result.failed.length, 0);
+});
+
+Deno.test("bulkCreate() marks bad items from the per-item errors and resends the good ones", async () => {
+  const t = fakeTransport(creator(true));
+  const result = await bulkCreate(t, "dcim/sites/", inputs(100, [3, 50, 99]), { chunkSize: 100 });
+  assert.equal(result.succeeded.length, 97);
+  assert.deepEqual(result.failed.map((f) => f.index), [3, 50, 99]);
+  assert.deepEqual(result.failed[0].messages, { name: ["This field is required."] });
+  assert.match(result.failed[0].error.message, /item 3 .*name: This field is required/);
+  assert.equal(t.requests.length, 2, "one rejected request, one resend of the good items");
+  assert.equal((t.requests[1].body as Body[]).length, 97);
+  assert.ok(result.items.every((r, i) => r.index === i));
+});
+
+Deno.test("bulkCreate() bisects a chunk rejected with one error dict to isolate bad items", async () => {
+  const t = fakeTransport(creator(false));
+  const bad = [5, 6, 40];
+  const result = await bulkCreate(t, "dcim/devices/", inputs(64, bad), { chunkSize: 64 });
+  assert.deepEqual(result.failed.map((f) => f.index), bad);
+  assert.equal(result.succeeded.length, 61);
+  assert.deepEqual(result.failed[2].messages, { name: ["This field is required."] });
+  assert.ok(t.requests.length < 30, `bisection took ${t.requests.length} requests`);
+  // every good item was created exactly once
+  const created = t.requests.flatMap((r) =>
+    (r.body as Body[]).every((b) => b.name) ? r.body as Body[] : []
+  );
+  assert.equal(created.length, 61);
+});
+
+Deno.test("bulkCreate() bisects a 500 unique-constraint clash but not other 500s", async () => {
+  const clash = fakeTransport((req) => {
+    const names = (req.body as Body[]).map((b) => b.name);
+    if (new Set(names).size < names.length) {
+      throw httpError(500, "POST", req.path, {
+        error: "duplicate key value violates unique constraint",
+        exception: "IntegrityError",
+      });
+    }
+    return (req.body as Body[]).map((b, i) => ({ id: i + 1, ...b }));
+  });
+  const r1 = await bulkCreate(clash, "x/", [{ name: "a" }, { name: "b" }, { name: "a" }, {
+    name: "c",
+  }]);
+  assert.equal(r1.succeeded.length, 4); // halves [a,b] and [a,c] succeed separately in this fake
+  const broken = fakeTransport((req) => {
+    throw httpError(500, "POST", req.path, { error: "boom", exception: "ValueError" });
+  });
+  const r2 = await bulkCreate(broken, "x/", [{ name: "a" }, { name: "b" }]);
+  assert.equal(broken.requests.length, 1);
+  assert.equal(r2.failed.length, 2);
+  assert.ok(r2.failed[0].error instanceof NetBoxHttpError);
+});
+
+Deno.test("bulkCreate() marks a chunk failed on a network error and goes on", async () => {
+  let calls = 0;
+  const t = fakeTransport((req) => {
+    if (calls++ === 0) throw new Error("connection reset");
+    return (req.body as Body[]).map((b, i) => ({ id: i, ...b }));
+  }, { concurrency: 1 });
+  const result = await bulkCreate(t, "x/", inputs(4, []), { chunkSize: 2 });
+  assert.deepEqual(result.failed.map((f) => f.index), [0, 1]);
+  assert.match(result.failed[0].error.message, /connection reset/);
+  assert.equal(result.succeeded.length, 2);
+});
+
+Deno.test("bulkCreate() bounds concurrency and reports progress", async () => {
+  const t = fakeTransport(creator(true), { concurrency: 3 });
+  const progress: number[] = [];
+  await bulkCreate(t, "x/", inputs(1000, []), {
+    chunkSize: 50,
+    onProgress: (done) => progress.push(done),
+  });
+  assert.equal(t.maxInFlight, 3);
+  assert.equal(progress.at(-1), 1000);
+});
+
+Deno.test("bulkUpdate() reports ids NetBox silently skipped", async () => {
+  const existing = new Set([1, 2, 3]);
+  const t = fakeTransport((req) =>
+    (req.body as { id: number }[]).filter((b) => existing.has(b.id)).reverse()
+  );
+  const result = await bulkUpdate(t, "ipam/vrfs/", [
+    { id: 1, description: "a" },
+    { id: 77, description: "b" },
+    { id: 3, description: "c" },
+  ]);
+  assert.deepEqual(result.skippedIds, [77]);
+  assert.deepEqual(result.succeeded.map((v) => (v as Body).id), [1, 3]);
+  assert.equal(result.failed[0].index, 1);
+  assert.match(result.failed[0].error.message, /skipped/);
+});
+
+Deno.test("bulkUpdate() bisects a rejected chunk to find the bad item", async () => {
+  const t = fakeTransport((req) => {
+    const body = req.body as Body[];
+    if (body.some((b) => b.status === "bogus")) {
+      throw httpError(400, "PATCH", req.path, { status: ['"bogus" is not a valid choice.'] });
+    }
+    return body;
+  });
+  const items = Array.from(
+    { length: 10 },
+    (_, i) => ({ id: i + 1, status: i === 7 ? "bogus" : "active" }),
+  );
+  const result = await bulkUpdate(t, "ipam/prefixes/", items);
+  assert.deepEqual(result.failed.map((f) => f.index), [7]);
+  assert.deepEqual(result.failed[0].messages, { status: ['"bogus" is not a valid choice.'] });
+  assert.equal(result.succeeded.length, 9);
+});
+
+Deno.test("bulkUpdate() rejects items without an id before sending", () => {
+  const t = fakeTransport(() => []);
+  assert.throws(() => bulkUpdate(t, "x/", [{ description: "x" } as never]), TypeError);
+  assert.equal(t.requests.length, 0);
+});
+
+Deno.test("bulkDelete() checks existence first and reports unknown ids", async () => {
+  const existing = new Set([10, 11, 12]);
+  const t = fakeTransport((req) => {
+    if (req.method === "GET") {
+      return {
+        count: null,
+        next: null,
+        results: req.query.getAll("id").map(Number).filter((id) => existing.has(id)).map((id) => ({
+          id,
+        })),
+      };
+    }
+    for (const { id } of req.body as { id: number }[]) existing.delete(id);
+    return undefined;
+  });
+  const result = await bulkDelete(t, "dcim/sites/", [10, 999, 12]);
+  assert.deepEqual(result.skippedIds, [999]);
+  assert.deepEqual(result.succeeded, [{ id: 10 }, { id: 12 }]);
+  assert.deepEqual(t.lines(), [
+    "GET dcim/sites/?id=10&id=999&id=12&fields=id&limit=3",
+    "DELETE dcim/sites/",
+  ]);
+  assert.deepEqual(t.requests[1].body, [{ id: 10 }, { id: 12 }]);
+});
+
+Deno.test("bulkDelete() isolates objects with dependents and reports the blockers", async () => {
+  const t = fakeTransport((req) => {
+    if (req.method === "GET") {
+      return { results: req.query.getAll("id").map((id) => ({ id: Number(id) })) };
+    }
+    if ((req.body as { id: number }[]).some((b) => b.id === 3)) {
+      throw httpError(409, "DELETE", req.path, {
+        detail: "Unable to delete object. 2 dependent objects were found: dev1, dev2",
+      });
+    }
+    return undefined;
+  });
+  const result = await bulkDelete(t, "dcim/sites/", [1, 2, 3, 4, 5]);
+  assert.deepEqual(result.failed.map((f) => f.index), [2]);
+  assert.match(result.failed[0].error.message, /2 dependent objects were found: dev1, dev2/);
+  assert.equal(result.succeeded.length, 4);
+});
