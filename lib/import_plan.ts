@@ -768,9 +768,9 @@ class Planner {
     if (!item.existing) {
       item.action = "create";
       const meta = this.#meta.get(item.model.key) ?? {};
-      const given = new Set([...item.specs.keys()].flatMap((k) => {
-        const s = item.specs.get(k)!;
-        return s.kind === "generic" ? [s.typeField, s.idField] : [k];
+      const given = new Set([...item.specs.keys(), ...Object.keys(item.entry.data)].flatMap((k) => {
+        const s = item.specs.get(k);
+        return s?.kind === "generic" ? [s.typeField, s.idField] : [k];
       }));
       for (const [f, m] of Object.entries(meta)) {
         if (m.required && !m.read_only && !given.has(f)) {

@@ -1,0 +1,216 @@
+/**
+ * `bulk-import` — idempotent import of NetBox objects from YAML, JSON and CSV files, in
+ * dependency order, with a `--dry-run` plan of field diffs. Bad input writes nothing.
+ *
+ * ```sh
+ * deno task bulk-import inventory.yaml --dry-run
+ * deno task bulk-import sites.csv devices.csv --model-from-name
+ * ```
+ *
+ * @module
+ */
+
+import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
+import { Option } from "../lib/deps.ts";
+import { NetBoxHttpError } from "../lib/errors.ts";
+import {
+  formatFromPath,
+  ImportInputError,
+  type ImportProblem,
+  type ImportSection,
+  type InputFormat,
+  parseImport,
+} from "../lib/import_parse.ts";
+import { lookupModel } from "../lib/import_models.ts";
+import {
+  buildPlan,
+  type FieldMeta,
+  type ImportBackend,
+  type PlanOptions,
+} from "../lib/import_plan.ts";
+import { applyPlan } from "../lib/import_apply.ts";
+import { importReport, renderImportText, renderProblems } from "../lib/import_report.ts";
+import type { NetBoxClient } from "../lib/types.ts";
+
+interface Opts {
+  args: string[];
+  inputFormat?: InputFormat;
+  model?: string;
+  mode: "upsert" | "create-only" | "update-only";
+  matchOn: string[];
+  createMissingTags?: boolean;
+  continueOnError?: boolean;
+  chunkSize: string;
+}
+
+const SPEC = {
+  name: "bulk-import",
+  description:
+    "Import NetBox objects from YAML/JSON/CSV files: dependency order, idempotent upsert by natural keys, --dry-run plan with field diffs",
+  writes: true,
+  formats: ["table", "json", "yaml"],
+  // deno-lint-ignore no-explicit-any
+  configure: (cmd: any) =>
+    cmd
+      .argument("<files...>", "YAML/JSON/CSV files, or - for standard input")
+      .addOption(
+        new Option("--input-format <format>", "format of the files (default: by extension)")
+          .choices(["yaml", "json", "csv"]),
+      )
+      .option("--model <model>", "CSV: the model of every row (default: from the file name)")
+      .addOption(
+        new Option("--mode <mode>", "upsert, create-only or update-only")
+          .choices(["upsert", "create-only", "update-only"]).default("upsert"),
+      )
+      .option(
+        "--match-on <model=fields>",
+        "natural key override, e.g. dcim.devices=name (repeatable)",
+        (v: string, prev: string[]) => [...prev, v],
+        [],
+      )
+      .option("--create-missing-tags", "create tags that do not exist yet")
+      .option("--continue-on-error", "skip invalid entries instead of refusing the whole input")
+      .option("--chunk-size <n>", "objects per bulk request", "200"),
+  examples: [
+    "bulk-import inventory.yaml --dry-run",
+    "bulk-import inventory.yaml --format json > report.json",
+    "bulk-import --model dcim.devices devices.csv",
+    "cat ips.json | bulk-import --input-format json -",
+  ],
+};
+
+/** Runs the task; returns the exit code. */
+export async function main(args: string[], io: TaskIO = defaultIO()): Promise<number> {
+  return await runTask<Opts>(SPEC, args, io, run);
+}
+
+function parseMatchOn(values: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values) {
+    const m = /^([^=]+)=(.+)$/.exec(v);
+    const model = m ? lookupModel(m[1]) : undefined;
+    if (!m || !model) {
+      throw new UsageError(
+        `Cannot parse --match-on "${v}": expected MODEL=FIELD[,FIELD…] with a known model`,
+      );
+    }
+    out[model.key] = m[2].split(",").map((f) => f.trim()).filter(Boolean);
+  }
+  return out;
+}
+
+/** `01-dcim.sites.csv` → `dcim.sites`. */
+function modelFromName(path: string): string | undefined {
+  const base = path.split("/").pop()!.replace(/\.[^.]+$/, "").replace(/^\d+[-_]/, "");
+  return lookupModel(base) ? base : undefined;
+}
+
+async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportSection[]> {
+  const sections: ImportSection[] = [];
+  const problems: ImportProblem[] = [];
+  for (const path of opts.args) {
+    const format = opts.inputFormat ?? formatFromPath(path);
+    if (!format) {
+      throw new UsageError(
+        `Cannot read ${path}: unknown format; name it .yaml/.json/.csv or pass --input-format`,
+      );
+    }
+    const text = await ctx.readInput(path);
+    const file = path === "-" ? "<stdin>" : path;
+    const model = format === "csv" ? opts.model ?? modelFromName(path) : undefined;
+    try {
+      sections.push(...parseImport(text, { file, format, model }));
+    } catch (err) {
+      if (err instanceof ImportInputError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length) throw new ImportInputError(problems);
+  return sections;
+}
+
+/** The planner's view of NetBox through the client. */
+export function clientBackend(client: NetBoxClient): ImportBackend {
+  return {
+    async fields(path) {
+      try {
+        // deno-lint-ignore no-explicit-any
+        const body = await client.request<any>("OPTIONS", path);
+        return (body?.actions?.POST ?? {}) as Record<string, FieldMeta>;
+      } catch (err) {
+        if (err instanceof NetBoxHttpError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+    list: (path, filters, fields) => client.endpoint(path).all(filters, { fields }),
+  };
+}
+
+async function run(ctx: TaskContext, opts: Opts): Promise<number> {
+  const chunkSize = Number(opts.chunkSize);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new UsageError(
+      `Cannot parse --chunk-size: expected a positive integer, got "${opts.chunkSize}"`,
+    );
+  }
+  const planOptions: PlanOptions = {
+    mode: opts.mode,
+    matchOn: parseMatchOn(opts.matchOn),
+    createMissingTags: !!opts.createMissingTags,
+  };
+  let sections: ImportSection[];
+  try {
+    sections = await readAll(ctx, opts);
+  } catch (err) {
+    if (!(err instanceof ImportInputError)) throw err;
+    return refuse(ctx, err.problems);
+  }
+  const client = ctx.client();
+  const plan = await buildPlan(sections, clientBackend(client), planOptions);
+  if (plan.problems.length) {
+    if (!opts.continueOnError) return refuse(ctx, plan.problems);
+    ctx.io.stderr(renderProblems(plan.problems));
+    ctx.warn(`skipping ${plan.items.filter((i) => i.action === "invalid").length} invalid entries`);
+  }
+  const writes = plan.items.some((i) =>
+    i.action === "create" || i.action === "update" || Object.keys(i.deferred).length
+  );
+  if (ctx.dryRun || !writes) {
+    const report = importReport(plan);
+    if (!ctx.dryRun) report.summary.dry_run = false;
+    await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
+    return report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
+  }
+  await ctx.assertCanWrite();
+  const total = plan.items.filter((i) => i.action === "create" || i.action === "update").length;
+  const bar = ctx.progress("importing", total);
+  let last = 0;
+  const outcome = await applyPlan(plan, client, {
+    chunkSize,
+    onProgress: (done) => {
+      bar.tick(done - last);
+      last = done;
+    },
+  });
+  bar.done();
+  const report = importReport(plan, outcome);
+  for (const item of report.items) {
+    if (item.action === "failed") {
+      ctx.io.stderr(`${item.location}: ${item.model} ${item.name}: ${item.message}\n`);
+    }
+  }
+  await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
+  return report.summary.failed || report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
+}
+
+function refuse(ctx: TaskContext, problems: ImportProblem[]): number {
+  ctx.io.stderr(renderProblems(problems));
+  ctx.io.stderr(
+    `error: Cannot import: ${problems.length} problem${
+      problems.length === 1 ? "" : "s"
+    } in the input; nothing was written\n`,
+  );
+  return EXIT.USAGE;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
