@@ -1,0 +1,86 @@
+/**
+ * netbox-toolkit: a fetch-based client for scripting NetBox from Deno.
+ *
+ * - {@linkcode createClient} / {@linkcode clientFromEnv} build a client; nothing is sent until
+ *   the first request, which checks the server version once.
+ * - Typed endpoints mirror the URL: `client.ipam.ipAddresses` is `/api/ipam/ip-addresses/`;
+ *   `client.endpoint("plugins/…")` reaches any other list endpoint.
+ * - `list()` streams every match (re-iterable, parallel pages in server order), `all()`
+ *   collects, `get`/`find`/`count`, and `create`/`update`/`delete` take one object or many
+ *   (chunked, with per-item results).
+ * - Retries (idempotent requests; POST/PATCH only when the server did not act), timeouts, and
+ *   one error root {@linkcode NetBoxError} whose messages read "Cannot <action>: <reason>" and
+ *   never contain the token.
+ *
+ * @example Free addresses of a prefix, with a scripted server standing in for NetBox
+ * ```ts
+ * import { createClient, NetBoxHttpError } from "./mod.ts";
+ *
+ * // In real use: const client = clientFromEnv();  (NETBOX_URL, NETBOX_TOKEN)
+ * const fetch = (input: RequestInfo | URL) => {
+ *   const url = new URL(String(input));
+ *   if (url.pathname === "/api/status/") return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
+ *   if (url.pathname === "/api/ipam/prefixes/7/available-ips/") {
+ *     return Promise.resolve(Response.json([{ family: 4, address: "192.168.3.10/24", vrf: null }]));
+ *   }
+ *   return Promise.resolve(Response.json({ detail: "Not found." }, { status: 404 }));
+ * };
+ * const client = createClient({ url: "https://netbox.example.com", token: "nbt_abcdefghijkl.secret", fetch });
+ *
+ * const free = await client.ipam.prefixes.availableIps(7).list({ limit: 1 });
+ * console.assert(free[0].address === "192.168.3.10/24");
+ *
+ * try {
+ *   await client.dcim.sites.get(999);
+ * } catch (err) {
+ *   if (!(err instanceof NetBoxHttpError) || err.status !== 404) throw err;
+ * }
+ * client.close();
+ * ```
+ *
+ * @module
+ */
+
+export { clientFromEnv, createClient } from "./lib/client.ts";
+export { createTransport, DEFAULT_USER_AGENT } from "./lib/request.ts";
+export { isInsecureUrl, normalizeUrl, resolveConfig } from "./lib/config.ts";
+export type { ConfigFlags, EnvGetter } from "./lib/config.ts";
+export { serializeFilters } from "./lib/filters.ts";
+export { DEFAULT_RETRY_POLICY, isRetryable } from "./lib/retry.ts";
+export type { AttemptFailure, RetryPolicy } from "./lib/retry.ts";
+export {
+  AllocationError,
+  ConfigError,
+  FilterError,
+  NetBoxAuthError,
+  NetBoxError,
+  NetBoxHttpError,
+  NetBoxNetworkError,
+  NetBoxTimeoutError,
+} from "./lib/errors.ts";
+export type { HttpErrorInit } from "./lib/errors.ts";
+export type {
+  Available,
+  AvailableIp,
+  BulkItemResult,
+  BulkOptions,
+  BulkResult,
+  ClientOptions,
+  Clock,
+  Endpoint,
+  Filters,
+  FilterValue,
+  GetOptions,
+  IpRangeEndpoint,
+  Listing,
+  ListOptions,
+  LogFn,
+  NetBoxClient,
+  NetBoxObject,
+  NetBoxStatus,
+  PrefixEndpoint,
+  RequestOptions,
+  Transport,
+  VlanGroupEndpoint,
+  WriteEvent,
+} from "./lib/types.ts";
