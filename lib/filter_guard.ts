@@ -169,7 +169,7 @@ export async function checkFilters(
 }
 
 /**
- * The valid names closest to `name` by edit distance, best first (ties by name), at most
+ * The valid names closest to `name` by edit distance (Levenshtein with transpositions), best first (ties by name), at most
  * `count`, and only those within a distance of about half the name's length.
  *
  * @example
@@ -181,25 +181,25 @@ export async function checkFilters(
 export function closestNames(name: string, valid: Iterable<string>, count = 3): string[] {
   const max = Math.max(2, Math.ceil(name.length / 2));
   return [...valid]
-    .map((v) => ({ v, d: levenshtein(name.toLowerCase(), v.toLowerCase()) }))
+    .map((v) => ({ v, d: editDistance(name.toLowerCase(), v.toLowerCase()) }))
     .filter(({ d }) => d <= max)
     .sort((a, b) => a.d - b.d || (a.v < b.v ? -1 : a.v > b.v ? 1 : 0))
     .slice(0, count)
     .map(({ v }) => v);
 }
 
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+/** Edit distance counting an adjacent transposition as one edit (typical of typos). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        prev[j] + 1,
-        row[j - 1] + 1,
-        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
-    prev = row;
   }
-  return prev[b.length];
+  return d[a.length][b.length];
 }
