@@ -1037,7 +1037,8 @@ function labelOf(model: ModelDef, data: Record<string, unknown>): string {
   for (const f of [...model.refKey, "name", "slug", "address", "prefix", "vid", "model"]) {
     const v = data[f];
     if (typeof v === "string" || typeof v === "number") {
-      const owner = data.device ?? data.virtual_machine;
+      let owner = data.device ?? data.virtual_machine;
+      if (isObj(owner)) owner = owner.name;
       if (typeof owner === "string" && f === "name") return `${owner} ${v}`;
       return String(v);
     }

@@ -50,7 +50,8 @@ export type ImportReport = {
 export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportReport {
   const models: Record<string, ModelCounts> = {};
   const totals: ModelCounts = { create: 0, update: 0, unchanged: 0, failed: 0, invalid: 0 };
-  const items = plan.items.map((item) => {
+  const ordered = [...plan.items].sort((a, b) => a.model.order - b.model.order || a.uid - b.uid);
+  const items = ordered.map((item) => {
     const o = outcome?.get(item.uid);
     const action = o
       ? ({
