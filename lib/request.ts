@@ -522,24 +522,25 @@ function formatSeconds(ms: number): string {
 }
 
 /**
- * Finds the token's own entry in `/api/users/tokens/` and returns its `write_enabled`.
- * v2 tokens are found by their key (the 12 characters after `nbt_`).
+ * Finds the token's own entry in `/api/users/tokens/` and returns its `write_enabled`. A v2
+ * token is found by its key (`?key=`, the 12 characters after `nbt_`); a v1 token by the last
+ * six characters NetBox shows in its masked `display`. `undefined` when the entry is not
+ * visible (no `users.view_token` permission) or not unique.
  */
 async function lookUpWriteEnabled(
   request: Transport["request"],
   token: string,
 ): Promise<boolean | undefined> {
   const key = /^nbt_([^.]+)\./.exec(token)?.[1];
-  const query = key ? { key } : {};
-  const page = await request<{ results?: Record<string, unknown>[] }>(
-    "GET",
-    "users/tokens/",
-    { query: { ...query, limit: 1000 }, action: "check whether the token may write" },
+  const page = await request<{ results?: Record<string, unknown>[] }>("GET", "users/tokens/", {
+    query: key ? { key, limit: 2 } : { version: 1, limit: 1000 },
+    action: "check whether the token may write",
+  });
+  const masked = `${"*".repeat(34)}${token.slice(-6)}`;
+  const mine = (page.results ?? []).filter((item) =>
+    key ? item.key === key : item.version === 1 && item.display === masked
   );
-  const results = page.results ?? [];
-  const mine = results.filter((item) =>
-    key ? item.key === key : typeof item.token === "string" && item.token === token
-  );
-  const writeEnabled = mine.length === 1 ? mine[0].write_enabled : undefined;
-  return typeof writeEnabled === "boolean" ? writeEnabled : undefined;
+  const flags = new Set(mine.map((item) => item.write_enabled));
+  const [writeEnabled] = flags;
+  return flags.size === 1 && typeof writeEnabled === "boolean" ? writeEnabled : undefined;
 }

@@ -536,3 +536,46 @@ Deno.test("createTransport() never shows the token in inspect or JSON", () => {
   assert.ok(!Deno.inspect(t, { depth: 10, showHidden: true }).includes("abcdefghijkl"));
   assert.ok(!JSON.stringify(t).includes("abcdefghijkl"));
 });
+
+Deno.test("canWrite() finds a v2 token by its key and caches the answer", async () => {
+  await using server = startFakeServer();
+  const { transport } = transportFor(server);
+  server.push({
+    body: { count: 1, results: [{ id: 4, version: 2, key: "abcdefghijkl", write_enabled: false }] },
+  });
+  assert.equal(await transport.canWrite(), false);
+  assert.equal(await transport.canWrite(), false);
+  assert.deepEqual(server.lines(), [
+    "GET /api/status/",
+    "GET /api/users/tokens/?key=abcdefghijkl&limit=2",
+  ]);
+});
+
+Deno.test("canWrite() finds a v1 token by the masked tail NetBox shows", async () => {
+  await using server = startFakeServer();
+  const { transport } = transportFor(server, { token: V1 });
+  server.push({
+    body: {
+      results: [
+        { id: 1, version: 1, display: `${"*".repeat(34)}999999`, write_enabled: false },
+        { id: 2, version: 1, display: `${"*".repeat(34)}${V1.slice(-6)}`, write_enabled: true },
+      ],
+    },
+  });
+  assert.equal(await transport.canWrite(), true);
+  assert.equal(server.requests[1].path, "/api/users/tokens/?version=1&limit=1000");
+});
+
+Deno.test("canWrite() is undefined when the token may not view tokens or is not listed", async () => {
+  await using server = startFakeServer();
+  const { transport } = transportFor(server);
+  server.push({
+    status: 403,
+    body: { detail: "You do not have permission to perform this action." },
+  });
+  assert.equal(await transport.canWrite(), undefined);
+  await using other = startFakeServer();
+  const second = transportFor(other);
+  other.push({ body: { results: [{ key: "zzzzzzzzzzzz", write_enabled: true }] } });
+  assert.equal(await second.transport.canWrite(), undefined);
+});
