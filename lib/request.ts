@@ -205,7 +205,10 @@ export function createTransport(options: ClientOptions): Transport {
       if (verbose) log(`${method} ${shownPath} ${response.status} ${elapsed()}`);
       const requestId = response.headers.get("X-Request-ID") ?? undefined;
       if (WRITE_METHODS.has(method)) {
-        lastWrite = writeEvent(method, shownPath, response.status, requestId, text, body);
+        lastWrite = {
+          time: new Date(clock.now()).toISOString(),
+          ...writeEvent(method, shownPath, response.status, requestId, text, body),
+        };
       }
       if (response.ok) return parseOk(response, text, method, shownPath, action, requestId);
       const parsed = parseErrorBody(text, response.headers.get("Content-Type"));
@@ -490,14 +493,14 @@ function writeEvent(
   requestId: string | undefined,
   responseText: string,
   requestBody: string | undefined,
-): WriteEvent {
+): Omit<WriteEvent, "time"> {
   let ids = idsOf(tryJson(responseText));
   if (ids.length === 0 && method === "DELETE") {
     ids = idsOf(tryJson(requestBody ?? ""));
     const fromPath = /\/(\d+)\/(?:\?.*)?$/.exec(path)?.[1];
     if (ids.length === 0 && fromPath) ids = [Number(fromPath)];
   }
-  return { time: new Date().toISOString(), method, path, status, requestId, ids };
+  return { method, path, status, requestId, ids };
 }
 
 function tryJson(text: string): unknown {

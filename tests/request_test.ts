@@ -463,6 +463,11 @@ Deno.test("request() reports writes with the ids NetBox returned", async () => {
     ],
   );
   assert.equal(events[0].requestId, "r1");
+  assert.equal(
+    events[0].time,
+    "2025-01-01T00:00:00.000Z",
+    "the time comes from the client's clock",
+  );
 });
 
 Deno.test("status() warns once about a v1 token on NetBox 4.7", async () => {
