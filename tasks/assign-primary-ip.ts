@@ -739,8 +739,10 @@ async function assignRow(ctx: TaskContext, row: AssignRow): Promise<RowResult> {
   result.address = String(ip.address);
   result.ip_id = ip.id;
   const patch = fieldChanges(ip, row, tagIds);
-  const wanted = parseCidr(row.address!);
-  if (parseCidr(String(ip.address)).prefixLength !== wanted.prefixLength) {
+  if (
+    row.address !== undefined &&
+    parseCidr(String(ip.address)).prefixLength !== parseCidr(row.address).prefixLength
+  ) {
     patch.address = row.address;
   }
   const assignedHere = ifaceId !== undefined && ip.assigned_object_type === objectType &&
