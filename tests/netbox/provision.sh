@@ -1,0 +1,442 @@
+#!/usr/bin/env bash
+# Provision a disposable NetBox (PyPI wheel) on loopback for the integration tests.
+#
+#   bash tests/netbox/provision.sh up [--fresh]  start (or re-check) NetBox, print the env file
+#   bash tests/netbox/provision.sh reset         fresh empty NetBox: re-clone the template database
+#   bash tests/netbox/provision.sh down          stop exactly the gunicorn this script started
+#   bash tests/netbox/provision.sh env           print the env file (NETBOX_TEST_*)
+#
+# Environment (all optional):
+#   NETBOX_TOOLKIT_CACHE  cache dir (venv, instance root, template stamp, pid/log/env files)
+#                         default ${XDG_CACHE_HOME:-$HOME/.cache}/netbox-toolkit
+#   NETBOX_TEST_PORT      gunicorn port on 127.0.0.1 (default 18080)
+#   NETBOX_TEST_DB        database of this instance (default netbox_toolkit_test; must start with
+#                         netbox_toolkit_)
+#   NETBOX_TEST_REDIS_DB  Redis database for tasks (default 13); caching uses the next number
+#   NETBOX_TEST_WORKERS   gunicorn workers (default 4)
+#
+# Only 127.0.0.1 is ever contacted: PostgreSQL and Redis on their default ports, NetBox on its own.
+# Logs go to stderr; `up` and `env` print only the env file on stdout.
+set -euo pipefail
+
+readonly NETBOX_VERSION="4.7.3"
+readonly PYNETBOX_VERSION="7.9.0"
+readonly GUNICORN_VERSION="26.2.0"
+readonly TEMPLATE_DB="netbox_toolkit_template"
+readonly ADMIN_USER="admin"
+readonly ADMIN_PASSWORD="netbox-toolkit-admin"
+readonly ADMIN_EMAIL="admin@example.invalid"
+
+CACHE="${NETBOX_TOOLKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netbox-toolkit}"
+PORT="${NETBOX_TEST_PORT:-18080}"
+DB="${NETBOX_TEST_DB:-netbox_toolkit_test}"
+REDIS_TASKS_DB="${NETBOX_TEST_REDIS_DB:-13}"
+REDIS_CACHE_DB="$((REDIS_TASKS_DB + 1))"
+WORKERS="${NETBOX_TEST_WORKERS:-4}"
+ROOT="$CACHE/root"
+RUN_DIR="$CACHE/run-$PORT"
+PID_FILE="$RUN_DIR/gunicorn.pid"
+LOG_FILE="$RUN_DIR/gunicorn.log"
+SECRETS_FILE="$CACHE/secrets.env"
+if [[ "$PORT" == "18080" ]]; then ENV_FILE="$CACHE/netbox.env"; else ENV_FILE="$RUN_DIR/netbox.env"; fi
+URL="http://127.0.0.1:$PORT"
+
+export PGHOST=127.0.0.1 PGUSER=postgres PGPORT="${PGPORT:-5432}"
+unset PGDATABASE PGPASSWORD
+
+log() { printf 'provision: %s\n' "$*" >&2; }
+die() {
+  printf 'provision: error: %s\n' "$*" >&2
+  exit 1
+}
+
+check_names() {
+  [[ "$DB" =~ ^netbox_toolkit_[a-z0-9_]+$ && "$DB" != "$TEMPLATE_DB" ]] ||
+    die "NETBOX_TEST_DB must match netbox_toolkit_[a-z0-9_]+ and not be the template (got '$DB')"
+  [[ "$PORT" =~ ^[0-9]+$ ]] || die "NETBOX_TEST_PORT must be a number (got '$PORT')"
+  [[ "$REDIS_TASKS_DB" =~ ^[0-9]+$ ]] || die "NETBOX_TEST_REDIS_DB must be a number"
+}
+
+# --- Python --------------------------------------------------------------------------------------
+
+python_ok() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; }
+
+find_python() {
+  local root="" candidate
+  if command -v pyenv >/dev/null 2>&1; then root="$(pyenv root 2>/dev/null || true)"; fi
+  [[ -n "$root" ]] || root="${PYENV_ROOT:-$HOME/.pyenv}"
+  for candidate in "$root"/versions/3.12*/bin/python3 "$root"/versions/3.13*/bin/python3; do
+    if [[ -x "$candidate" ]] && python_ok "$candidate"; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  candidate="$(command -v python3 || true)"
+  if [[ -n "$candidate" ]] && python_ok "$candidate"; then
+    echo "$candidate"
+    return 0
+  fi
+  return 1
+}
+
+# --- system packages -----------------------------------------------------------------------------
+
+ensure_apt_packages() {
+  local missing=() pkg
+  for pkg in libpq-dev gcc; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || true
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    command -v apt-get >/dev/null 2>&1 || die "missing Debian packages ${missing[*]} and no apt-get"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; then
+      apt-get update -q >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
+    fi
+  fi
+}
+
+# --- venv ----------------------------------------------------------------------------------------
+
+# Sets VENV (reused while the stamp - pins plus interpreter version - matches).
+ensure_venv() {
+  local python minor want
+  python="$(find_python)" || die "Cannot provision NetBox: no Python >= 3.12 found (looked in \$(pyenv root)/versions/3.12*, 3.13* and python3); install one (pyenv install 3.12, or run on Debian 13 / a debootstrap trixie chroot)"
+  minor="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+  VENV="$CACHE/venv-py$minor"
+  want="netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION python=$("$python" -V 2>&1)"
+  if [[ -x "$VENV/bin/python3" && -f "$VENV/.toolkit-stamp" && "$(cat "$VENV/.toolkit-stamp")" == "$want" ]]; then
+    return 0
+  fi
+  ensure_apt_packages
+  if [[ ! -x "$VENV/bin/python3" ]]; then
+    log "creating venv $VENV ($python)"
+    "$python" -m venv "$VENV" >&2
+  fi
+  log "installing netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    "netbox==$NETBOX_VERSION" "pynetbox==$PYNETBOX_VERSION" "gunicorn==$GUNICORN_VERSION" >&2
+  printf '%s' "$want" >"$VENV/.toolkit-stamp"
+}
+
+# --- secrets and configuration -------------------------------------------------------------------
+
+random_string() { # length
+  "$VENV/bin/python3" -c 'import secrets, string, sys
+alphabet = string.ascii_letters + string.digits
+print("".join(secrets.choice(alphabet) for _ in range(int(sys.argv[1]))))' "$1"
+}
+
+ensure_secrets() {
+  if [[ ! -f "$SECRETS_FILE" ]]; then
+    log "generating secrets in $SECRETS_FILE"
+    umask 077
+    {
+      echo "SECRET_KEY=$(random_string 60)"
+      echo "PEPPER=$(random_string 60)"
+      echo "TOKEN_V2_KEY=$(random_string 12)"
+      echo "TOKEN_V2=$(random_string 40)"
+      echo "TOKEN_RO_KEY=$(random_string 12)"
+      echo "TOKEN_RO=$(random_string 40)"
+      echo "TOKEN_V1=$(random_string 40)"
+    } >"$SECRETS_FILE.tmp"
+    mv "$SECRETS_FILE.tmp" "$SECRETS_FILE"
+    umask 022
+  fi
+  # shellcheck source=/dev/null
+  source "$SECRETS_FILE"
+}
+
+ensure_config() {
+  local conf="$ROOT/conf/configuration.py"
+  mkdir -p "$ROOT/conf"
+  if [[ ! -f "$ROOT/.setup-done" ]]; then
+    NETBOX_ROOT="$ROOT" "$VENV/bin/netbox" setup --target "$ROOT" >/dev/null 2>&1 || true
+    touch "$ROOT/.setup-done"
+  fi
+  # Instance-specific values come from the environment so several instances share one config.
+  cat >"$conf.tmp" <<EOF
+# Written by tests/netbox/provision.sh - a disposable NetBox for tests, loopback only.
+import os
+
+ALLOWED_HOSTS = ['*']
+DATABASES = {
+    'default': {
+        'ENGINE': 'django.db.backends.postgresql',
+        'NAME': os.environ.get('NETBOX_TOOLKIT_DB', 'netbox_toolkit_test'),
+        'USER': 'postgres',
+        'PASSWORD': '',
+        'HOST': '127.0.0.1',
+        'PORT': '${PGPORT}',
+        'CONN_MAX_AGE': 0,
+    }
+}
+REDIS = {
+    'tasks': {
+        'HOST': '127.0.0.1',
+        'PORT': 6379,
+        'DATABASE': int(os.environ.get('NETBOX_TOOLKIT_REDIS_TASKS', '13')),
+        'SSL': False,
+    },
+    'caching': {
+        'HOST': '127.0.0.1',
+        'PORT': 6379,
+        'DATABASE': int(os.environ.get('NETBOX_TOOLKIT_REDIS_CACHE', '14')),
+        'SSL': False,
+    },
+}
+SECRET_KEY = '${SECRET_KEY}'
+API_TOKEN_PEPPERS = {1: '${PEPPER}'}
+DEBUG = False
+AUTH_PASSWORD_VALIDATORS = []
+CENSUS_REPORTING_ENABLED = False
+RELEASE_CHECK_URL = None
+EOF
+  if ! cmp -s "$conf.tmp" "$conf"; then mv "$conf.tmp" "$conf"; else rm -f "$conf.tmp"; fi
+}
+
+netbox_cmd() { # db, args...
+  local db="$1"
+  shift
+  NETBOX_ROOT="$ROOT" NETBOX_TOOLKIT_DB="$db" NETBOX_TOOLKIT_REDIS_TASKS="$REDIS_TASKS_DB" \
+    NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" "$VENV/bin/netbox" "$@"
+}
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 -d postgres -At -c "$1"; }
+
+db_exists() { [[ "$(psql_q "SELECT 1 FROM pg_database WHERE datname = '$1'")" == "1" ]]; }
+
+db_comment() { psql_q "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$1'"; }
+
+template_stamp() { echo "netbox-toolkit template netbox=$NETBOX_VERSION"; }
+
+ensure_template() {
+  if db_exists "$TEMPLATE_DB" && [[ "$(db_comment "$TEMPLATE_DB")" == "$(template_stamp)" ]]; then
+    return 0
+  fi
+  local build="${TEMPLATE_DB}_build" started=$SECONDS
+  log "building template database $TEMPLATE_DB (migrations take a few minutes)"
+  psql_q "DROP DATABASE IF EXISTS $build WITH (FORCE)"
+  psql_q "CREATE DATABASE $build"
+  netbox_cmd "$build" migrate --no-input >"$CACHE/migrate.log" 2>&1 ||
+    die "netbox migrate failed, see $CACHE/migrate.log"
+  DJANGO_SUPERUSER_PASSWORD="$ADMIN_PASSWORD" netbox_cmd "$build" createsuperuser --no-input \
+    --username "$ADMIN_USER" --email "$ADMIN_EMAIL" >>"$CACHE/migrate.log" 2>&1 ||
+    die "netbox createsuperuser failed, see $CACHE/migrate.log"
+  psql_q "DROP DATABASE IF EXISTS $TEMPLATE_DB WITH (FORCE)"
+  psql_q "ALTER DATABASE $build RENAME TO $TEMPLATE_DB"
+  psql_q "COMMENT ON DATABASE $TEMPLATE_DB IS '$(template_stamp)'"
+  log "template ready in $((SECONDS - started)) s"
+}
+
+hmac_hex() { # pepper, token
+  "$VENV/bin/python3" -c 'import hashlib, hmac, sys
+print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$1" "$2"
+}
+
+# Insert the three admin tokens straight into the clone (same rows NetBox itself writes).
+insert_tokens() {
+  local digest_v2 digest_ro
+  digest_v2="$(hmac_hex "$PEPPER" "$TOKEN_V2")"
+  digest_ro="$(hmac_hex "$PEPPER" "$TOKEN_RO")"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<EOF
+DELETE FROM users_token;
+INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
+SELECT 2, id, 'netbox-toolkit tests v2', now(), true, true, NULL, '$TOKEN_V2_KEY', 1, '$digest_v2', '{}' FROM users_user WHERE username = '$ADMIN_USER';
+INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
+SELECT 2, id, 'netbox-toolkit tests read-only', now(), true, false, NULL, '$TOKEN_RO_KEY', 1, '$digest_ro', '{}' FROM users_user WHERE username = '$ADMIN_USER';
+INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
+SELECT 1, id, 'netbox-toolkit tests v1', now(), true, true, '$TOKEN_V1', NULL, NULL, NULL, '{}' FROM users_user WHERE username = '$ADMIN_USER';
+EOF
+}
+
+flush_redis() {
+  local n
+  for n in "$REDIS_TASKS_DB" "$REDIS_CACHE_DB"; do
+    if command -v redis-cli >/dev/null 2>&1; then
+      redis-cli -h 127.0.0.1 -n "$n" flushdb >/dev/null
+    else
+      "$VENV/bin/python3" -c 'import redis, sys; redis.Redis(host="127.0.0.1", db=int(sys.argv[1])).flushdb()' "$n"
+    fi
+  done
+}
+
+clone_database() {
+  local attempt
+  log "cloning $TEMPLATE_DB into $DB"
+  psql_q "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+  # CREATE DATABASE ... TEMPLATE fails while another session (a parallel clone) uses the template.
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    if psql_q "CREATE DATABASE $DB TEMPLATE $TEMPLATE_DB" 2>"$RUN_DIR/createdb.err"; then
+      break
+    fi
+    ((attempt < 10)) || die "cannot clone $TEMPLATE_DB: $(cat "$RUN_DIR/createdb.err")"
+    sleep 1
+  done
+  psql_q "COMMENT ON DATABASE $DB IS '$(template_stamp)'"
+  insert_tokens
+  flush_redis
+}
+
+# --- gunicorn ------------------------------------------------------------------------------------
+
+running_pid() {
+  local pid
+  [[ -f "$PID_FILE" ]] || return 1
+  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against pid reuse: it must be our gunicorn.
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "gunicorn.*127.0.0.1:$PORT" || return 1
+  echo "$pid"
+}
+
+status_code() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+    -H "Authorization: Bearer nbt_${TOKEN_V2_KEY}.${TOKEN_V2}" "$URL/api/status/" 2>/dev/null || true
+}
+
+healthy() {
+  local body
+  body="$(curl -sf --max-time 5 -H "Authorization: Bearer nbt_${TOKEN_V2_KEY}.${TOKEN_V2}" \
+    "$URL/api/status/" 2>/dev/null)" || return 1
+  [[ "$body" == *"\"netbox-version\":\"$NETBOX_VERSION\""* ]]
+}
+
+start_gunicorn() {
+  local started=$SECONDS
+  if [[ "$(status_code)" != "000" ]]; then
+    die "port $PORT on 127.0.0.1 is already in use by something this script did not start"
+  fi
+  log "starting gunicorn on $URL ($WORKERS workers, log $LOG_FILE)"
+  (
+    cd "$ROOT"
+    NETBOX_ROOT="$ROOT" NETBOX_TOOLKIT_DB="$DB" NETBOX_TOOLKIT_REDIS_TASKS="$REDIS_TASKS_DB" \
+      NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
+      "$VENV/bin/gunicorn" --daemon --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+      --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 120 \
+      --graceful-timeout 5 --name "netbox-toolkit-$PORT" netbox.wsgi 9>&-
+  )
+  while ((SECONDS - started < 120)); do
+    if healthy; then
+      log "NetBox $NETBOX_VERSION answers on $URL after $((SECONDS - started)) s"
+      return 0
+    fi
+    if [[ -f "$PID_FILE" ]] && ! running_pid >/dev/null && ((SECONDS - started > 5)); then
+      tail -n 30 "$LOG_FILE" >&2 || true
+      die "gunicorn exited, see $LOG_FILE"
+    fi
+    sleep 0.5
+  done
+  tail -n 30 "$LOG_FILE" >&2 || true
+  die "NetBox did not answer on $URL/api/status/ within 120 s, see $LOG_FILE"
+}
+
+stop_gunicorn() {
+  local pid children waited=0
+  pid="$(running_pid)" || {
+    rm -f "$PID_FILE"
+    return 0
+  }
+  children="$(pgrep -P "$pid" || true)"
+  log "stopping gunicorn (master $pid, workers $(echo $children))"
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL "$pid" $children 2>/dev/null || true
+  for pid in $children; do
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  done
+  rm -f "$PID_FILE"
+}
+
+write_env() {
+  umask 077
+  cat >"$ENV_FILE.tmp" <<EOF
+NETBOX_TEST_URL=$URL
+NETBOX_TEST_TOKEN=nbt_${TOKEN_V2_KEY}.${TOKEN_V2}
+NETBOX_TEST_TOKEN_V1=${TOKEN_V1}
+NETBOX_TEST_TOKEN_RO=nbt_${TOKEN_RO_KEY}.${TOKEN_RO}
+NETBOX_TEST_USER=${ADMIN_USER}
+NETBOX_TEST_PASSWORD=${ADMIN_PASSWORD}
+EOF
+  mv "$ENV_FILE.tmp" "$ENV_FILE"
+  umask 022
+}
+
+# --- verbs ---------------------------------------------------------------------------------------
+
+prepare() {
+  check_names
+  mkdir -p "$CACHE" "$RUN_DIR"
+  ensure_venv
+  ensure_secrets
+  ensure_config
+}
+
+cmd_up() {
+  local fresh="${1:-}"
+  prepare
+  if [[ "$fresh" != "--fresh" ]] && running_pid >/dev/null && healthy; then
+    write_env
+    log "already running on $URL"
+    cat "$ENV_FILE"
+    return 0
+  fi
+  stop_gunicorn
+  ensure_template
+  if [[ "$fresh" == "--fresh" ]] || ! db_exists "$DB" || [[ "$(db_comment "$DB")" != "$(template_stamp)" ]]; then
+    clone_database
+  else
+    insert_tokens
+  fi
+  start_gunicorn
+  write_env
+  cat "$ENV_FILE"
+}
+
+cmd_reset() {
+  local started=$SECONDS
+  prepare
+  stop_gunicorn
+  ensure_template
+  clone_database
+  start_gunicorn
+  write_env
+  log "reset done in $((SECONDS - started)) s"
+}
+
+cmd_down() {
+  check_names
+  stop_gunicorn
+  log "stopped"
+}
+
+cmd_env() {
+  check_names
+  [[ -f "$ENV_FILE" ]] || die "no env file at $ENV_FILE: run 'bash tests/netbox/provision.sh up' first"
+  cat "$ENV_FILE"
+}
+
+with_lock() {
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/provision.lock"
+  flock -w 900 9 || die "another provision.sh has held $CACHE/provision.lock for 15 minutes"
+  "$@"
+}
+
+case "${1:-}" in
+up) with_lock cmd_up "${2:-}" ;;
+reset) with_lock cmd_reset ;;
+down) with_lock cmd_down ;;
+env) cmd_env ;;
+*)
+  echo "usage: bash tests/netbox/provision.sh up [--fresh] | reset | down | env" >&2
+  exit 2
+  ;;
+esac
