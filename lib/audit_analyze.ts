@@ -232,7 +232,8 @@ function ipFinding(ctx: Ctx, rule: string, e: IpEntry, message: string, related?
 }
 
 function ignoredIp(ctx: Ctx, e: IpEntry): boolean {
-  return isIgnored(e.ip.tags, ctx.config.ignoreTag);
+  return e.ip.tags !== undefined && e.ip.tags.length > 0 &&
+    isIgnored(e.ip.tags, ctx.config.ignoreTag);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,22 +367,31 @@ function networkOrBroadcast(
   e: IpEntry,
   closest: Ctx["prefixEntries"][number] | undefined,
 ): void {
-  const bits = e.family === 4 ? 32 : 128;
   const whole = e.family === 4 ? 31 : 127;
-  const hostBits = BigInt(bits - e.length);
-  const first = (e.host >> hostBits) << hostBits;
-  const last = first | ((1n << hostBits) - 1n);
+  let isFirst: boolean, isLast: boolean;
+  if (e.family === 4) {
+    // Plain numbers: this runs for every assigned address.
+    const size = 2 ** (32 - e.length);
+    const first = Math.floor(e.key / size) * size;
+    isFirst = e.key === first;
+    isLast = e.key === first + size - 1;
+  } else {
+    const hostBits = BigInt(128 - e.length);
+    const first = (e.host >> hostBits) << hostBits;
+    isFirst = e.host === first;
+    isLast = false;
+  }
   let what: string | undefined;
   let related: RelatedObject[] = [];
-  if (e.length < whole && e.host === first) what = "the network ID of its own mask";
-  else if (e.family === 4 && e.length < whole && e.host === last) {
+  if (e.length < whole && isFirst) what = "the network ID of its own mask";
+  else if (e.family === 4 && e.length < whole && isLast) {
     what = "the broadcast address of its own mask";
   } else if (closest && !closest.prefix.is_pool && closest.length < whole) {
     if (e.host === closest.first) what = `the network ID of prefix ${closest.prefix.prefix}`;
     else if (e.family === 4 && e.host === closest.last) {
       what = `the broadcast address of prefix ${closest.prefix.prefix}`;
     }
-    related = [relatedPrefix(closest.prefix)];
+    if (what) related = [relatedPrefix(closest.prefix)];
   }
   if (!what) return;
   ipFinding(
@@ -454,7 +464,9 @@ function staleReserved(ctx: Ctx, e: IpEntry): void {
 // DNS names across addresses
 
 function normalizeDns(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, "");
+  if (name === "") return name;
+  const lower = name.trim().toLowerCase();
+  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
 }
 
 function duplicateDns(ctx: Ctx): void {
@@ -525,12 +537,13 @@ function indexPrimaries(ctx: Ctx): void {
 }
 
 function hostRules(ctx: Ctx): void {
-  const families = new Map<string, { ref: HostRef; families: Set<number> }>();
+  // Keyed by id, negative for VMs: no string per address.
+  const families = new Map<number, { ref: HostRef; families: Set<number> }>();
   for (const e of ctx.entries) {
     if (ignoredIp(ctx, e) || !IN_USE_STATUSES.has(choiceValue(e.ip.status))) continue;
     const owner = ownerOf(ctx, e.ip);
     if (!owner) continue;
-    const key = `${owner.kind}:${owner.host.id}`;
+    const key = owner.kind === "device" ? owner.host.id : -owner.host.id;
     const entry = families.get(key) ?? { ref: owner, families: new Set<number>() };
     entry.families.add(e.family);
     families.set(key, entry);

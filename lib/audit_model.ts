@@ -182,7 +182,8 @@ export interface PrefixUsage {
  */
 export function uiUrl(apiUrl: string | undefined | null): string | null {
   if (!apiUrl) return null;
-  return apiUrl.replace(/\/api\//, "/");
+  const at = apiUrl.indexOf("/api/");
+  return at < 0 ? apiUrl : apiUrl.slice(0, at) + apiUrl.slice(at + 4);
 }
 
 /**
