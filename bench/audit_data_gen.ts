@@ -141,7 +141,7 @@ export function generateAuditData(options: GenerateOptions = {}): AuditData {
         ? {
           id: id * 3,
           name: "eth0",
-          device: { id: device.id, name: device.name, url: device.url },
+          device: { id: device.id, name: device.name ?? undefined, url: device.url },
         }
         : null,
       nat_inside: null,
