@@ -161,6 +161,8 @@ function readFile(path: string, name: string, what: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch (err) {
+    // A missing --allow-read surfaces as Deno's own message (the task names the flag to add).
+    if (err instanceof Deno.errors.NotCapable) throw err;
     const why = err instanceof Deno.errors.NotFound
       ? "no such file"
       : err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable

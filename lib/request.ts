@@ -195,6 +195,8 @@ export function createTransport(options: ClientOptions): Transport {
       try {
         response = await fetchImpl(url, { method, headers, body, signal, client: clientFor() });
       } catch (err) {
+        // A missing --allow-net is the user's to fix, not a network failure to retry.
+        if (err instanceof Deno.errors.NotCapable) throw err;
         throw failedFetch(err, "send");
       }
       try {
