@@ -20,6 +20,7 @@
  */
 export class NetBoxError extends Error {
   /** @param message "Cannot <action>: <reason>" */
+  /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -54,6 +55,7 @@ export class FilterError extends NetBoxError {
   readonly filter: string;
   /** The closest valid names, best first. */
   readonly suggestions: string[];
+  /** Creates the error. */
   constructor(message: string, filter: string, suggestions: string[]) {
     super(message);
     this.filter = filter;
@@ -63,7 +65,9 @@ export class FilterError extends NetBoxError {
 
 /** Details of an HTTP error. */
 export interface HttpErrorInit {
+  /** HTTP status. */
   status: number;
+  /** HTTP method. */
   method: string;
   /** The request path and query, relative to the server (never containing the token). */
   path: string;
@@ -88,12 +92,15 @@ export interface HttpErrorInit {
  * ```
  */
 export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
+  /** HTTP status. */
   readonly status: number;
+  /** HTTP method. */
   readonly method: string;
   readonly path: string;
   readonly requestId?: string;
   readonly body: unknown;
   readonly messages: Record<string, string[]>;
+  /** Creates the error. */
   constructor(message: string, init: HttpErrorInit, options?: ErrorOptions) {
     super(message, options);
     this.status = init.status;
@@ -119,8 +126,11 @@ export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
  * ```
  */
 export class NetBoxAuthError extends NetBoxHttpError {
+  /** Whether the token was rejected or lacks permission. */
   readonly reason: "rejected" | "permission";
+  /** The token version that was sent. */
   readonly tokenVersion: 1 | 2;
+  /** Creates the error. */
   constructor(
     message: string,
     init: HttpErrorInit,
@@ -161,6 +171,7 @@ export class AllocationError extends NetBoxHttpError {}
 export class NetBoxNetworkError extends NetBoxError {
   /** How many attempts were made. */
   readonly attempts: number;
+  /** Creates the error. */
   constructor(message: string, options: ErrorOptions & { attempts: number }) {
     super(message, options);
     this.attempts = options.attempts;

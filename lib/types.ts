@@ -67,10 +67,15 @@ export interface ClientOptions {
 
 /** One write request, as reported to {@linkcode ClientOptions.onWrite}. */
 export interface WriteEvent {
+  /** When the response arrived (ISO 8601). */
   time: string;
+  /** HTTP method. */
   method: string;
+  /** Request path under the server root. */
   path: string;
+  /** HTTP status of the response. */
   status: number;
+  /** NetBox's `X-Request-ID`, to find the changelog entry. */
   requestId?: string;
   /** Ids of the objects the response names (created/updated/deleted). */
   ids: number[];
@@ -94,8 +99,11 @@ export interface RequestOptions {
 export interface NetBoxStatus {
   /** e.g. "4.7.3" */
   version: string;
+  /** Major version number. */
   major: number;
+  /** Minor version number. */
   minor: number;
+  /** Patch version number. */
   patch: number;
   /** The raw status document. */
   raw: Record<string, unknown>;
@@ -125,10 +133,15 @@ export interface ListOptions {
 
 /** Options of `get` and `find`. */
 export interface GetOptions {
+  /** `?brief=1`: minimal representation. */
   brief?: boolean;
+  /** `?fields=a,b`: only these fields. */
   fields?: string[];
+  /** `?omit=a,b` (NetBox ≥ 4.5.2). */
   omit?: string[];
+  /** `?exclude=config_context` (devices, VMs). */
   excludeConfigContext?: boolean;
+  /** Aborts the request. */
   signal?: AbortSignal;
 }
 
@@ -138,6 +151,7 @@ export interface BulkOptions {
   chunkSize?: number;
   /** Requests in flight. @default {client concurrency} */
   concurrency?: number;
+  /** Aborts the writes not yet sent. */
   signal?: AbortSignal;
   /** Called after each chunk with (done items, total items). */
   onProgress?: (done: number, total: number) => void;
@@ -175,9 +189,13 @@ export interface Listing<T> extends AsyncIterable<T> {
 
 /** A NetBox object as returned by the API: always has `id`, `url`, `display`. */
 export interface NetBoxObject {
+  /** The object's id. */
   id: number;
+  /** The object's API URL. */
   url: string;
+  /** NetBox's display string. */
   display?: string;
+  /** Every other field, in NetBox's read shape. */
   [field: string]: unknown;
 }
 
@@ -218,8 +236,11 @@ export interface Endpoint<T extends NetBoxObject = NetBoxObject> {
 
 /** A free address as listed by `available-ips`. */
 export interface AvailableIp {
+  /** 4 or 6. */
   family: number;
+  /** The address with the parent's mask, e.g. `192.168.3.11/24`. */
   address: string;
+  /** The VRF, or `null` for the global table. */
   vrf: { id: number; name: string; [k: string]: unknown } | null;
 }
 
@@ -269,7 +290,9 @@ export interface Transport {
   readonly tokenVersion: 1 | 2;
   /** Resolved defaults. */
   readonly concurrency: number;
+  /** Page size for listings. */
   readonly pageSize: number;
+  /** Whether unknown filter names are refused before listing. */
   readonly strictFilters: boolean;
   /**
    * One request. `path` is relative to `/api/` (`"ipam/prefixes/"`, a leading `/api/` is
@@ -295,6 +318,7 @@ export interface Transport {
 export interface NetBoxClient extends Transport {
   /** Any list endpoint by path, e.g. `client.endpoint("plugins/foo/bars/")`. */
   endpoint<T extends NetBoxObject = NetBoxObject>(path: string): Endpoint<T>;
+  /** DCIM endpoints. */
   readonly dcim: {
     sites: Endpoint;
     regions: Endpoint;
@@ -307,6 +331,7 @@ export interface NetBoxClient extends Transport {
     devices: Endpoint;
     interfaces: Endpoint;
   };
+  /** IPAM endpoints. */
   readonly ipam: {
     vrfs: Endpoint;
     prefixes: PrefixEndpoint;
@@ -316,12 +341,15 @@ export interface NetBoxClient extends Transport {
     vlanGroups: VlanGroupEndpoint;
     roles: Endpoint;
   };
+  /** Virtualization endpoints. */
   readonly virtualization: {
     clusterTypes: Endpoint;
     clusters: Endpoint;
     virtualMachines: Endpoint;
     interfaces: Endpoint;
   };
+  /** Tenancy endpoints. */
   readonly tenancy: { tenants: Endpoint };
+  /** Extras endpoints. */
   readonly extras: { tags: Endpoint };
 }
