@@ -194,7 +194,13 @@ export function httpError(failed: FailedResponse): NetBoxHttpError {
       : `the v${v} token lacks permission (${detail}); ${permissionHint(failed.method)}`;
     return new NetBoxAuthError(`Cannot ${action}: ${text}${suffix}`, init, reason, v);
   }
-  const reason = parsed.summary || `NetBox answered ${status} ${failed.statusText}`.trim();
+  let reason = parsed.summary || `NetBox answered ${status} ${failed.statusText}`.trim();
+  if (status === 404 && typeof parsed.body === "string") {
+    // An HTML 404 under /api/ means no such endpoint, not a missing object.
+    reason += failed.apiPath.endsWith("/")
+      ? "; no such API endpoint"
+      : "; no such API endpoint (API paths end with a slash)";
+  }
   const message = `Cannot ${action}: ${reason}${suffix}`;
   if (status === 409 && failed.apiPath.includes("/available-")) {
     return new AllocationError(message, init);

@@ -382,7 +382,7 @@ const bodies: [string, number, unknown, string, Record<string, string[]>][] = [
     "an HTML page",
     404,
     "<!DOCTYPE html>\n<html><head><title>Page Not Found | NetBox</title></head><body>…</body></html>",
-    "Cannot create ipam/ip-addresses/: Page Not Found | NetBox",
+    "Cannot create ipam/ip-addresses/: Page Not Found | NetBox; no such API endpoint",
     {},
   ],
 ];
@@ -583,4 +583,14 @@ Deno.test("canWrite() is undefined when the token may not view tokens or is not 
   const second = transportFor(other);
   other.push({ body: { results: [{ key: "zzzzzzzzzzzz", write_enabled: true }] } });
   assert.equal(await second.transport.canWrite(), undefined);
+});
+
+Deno.test("request() hints at the trailing slash when NetBox answers an HTML 404", async () => {
+  await using server = startFakeServer();
+  const { transport } = transportFor(server);
+  server.push({ status: 404, body: "<html><title>Page Not Found | NetBox</title></html>" });
+  await assert.rejects(transport.request("POST", "tenancy/tenants", { body: {} }), {
+    message:
+      "Cannot create tenancy/tenants: Page Not Found | NetBox; no such API endpoint (API paths end with a slash)",
+  });
 });
