@@ -13,6 +13,7 @@ export interface FieldMeta {
   read_only?: boolean;
   label?: string;
   choices?: { value: unknown; display_name?: string }[];
+  max_length?: number;
 }
 
 const DNS_NAME = /^([0-9A-Za-z_-]+|\*)(\.[0-9A-Za-z_-]+)*\.?$/;
@@ -85,7 +86,7 @@ export function coerce(field: string, meta: FieldMeta, value: unknown): Coerced 
     return meta.required ? { ok: false, reason: `${field} cannot be empty` } : { ok: true, value };
   }
   const t = meta.type;
-  if (meta.choices && meta.choices.length && t !== "field" && t !== "multiple choice") {
+  if (meta.choices && meta.choices.length && !Array.isArray(value) && t !== "multiple choice") {
     const values = meta.choices.map((c) => c.value);
     const v = typeof value === "number" && values.includes(String(value)) ? String(value) : value;
     const hit = values.find((c) => c === v || (typeof v === "string" && String(c) === v));
@@ -140,6 +141,9 @@ export function coerce(field: string, meta: FieldMeta, value: unknown): Coerced 
           ok: false,
           reason: `invalid slug "${value}": only letters, digits, "-" and "_" are allowed`,
         };
+      }
+      if (meta.max_length !== undefined && value.length > meta.max_length) {
+        return { ok: false, reason: `${field} is longer than ${meta.max_length} characters` };
       }
       return { ok: true, value };
     }

@@ -500,11 +500,12 @@ class Planner {
       }
     };
     for (const item of this.#items) {
-      if (item.action === "invalid") continue;
+      if (item.action === "invalid" || item.problems.length) continue;
       const w = want(item.model);
       if (item.model.order >= 1000) w.all = true;
       const first = item.match[0];
-      const v = first ? item.entry.data[first] : undefined;
+      const spec = first ? item.specs.get(first) : undefined;
+      const v = spec?.kind === "value" ? spec.value : undefined;
       if (typeof v === "string" || typeof v === "number") w.values.add(String(v));
       else if (first) w.all = true;
       for (const [field, spec] of item.specs) {
