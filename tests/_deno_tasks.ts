@@ -495,13 +495,13 @@ export interface Scratch {
   prefix: { id: number; prefix: string };
   /** The first usable address of the prefix, with its mask. */
   address: string;
-  /** Deletes everything created (VM, its interface, every IP in the prefix, the prefix). */
+  /** Deletes everything created (VM, its interface, every IP in the prefix, the prefix, site). */
   cleanup(): Promise<void>;
 }
 
 /**
- * Creates a uniquely named VM (in the first cluster, else the first site) with interface `eth0`
- * and a random /28 in 10.250.0.0/15 that nothing else uses.
+ * Creates a uniquely named site and VM with interface `eth0`, and a random /28 in
+ * 10.250.0.0/15 that nothing else uses. Needs nothing else in NetBox.
  *
  * @param nb the server and a write-enabled token
  * @param label a word for the names, e.g. `"audit"`
@@ -511,56 +511,20 @@ export async function createScratch(
   label: string,
 ): Promise<Scratch> {
   const suffix = crypto.randomUUID().slice(0, 8);
-  let prefix: { id: number; prefix: string } | undefined;
-  for (let attempt = 0; attempt < 20 && !prefix; attempt++) {
-    const [b, c, d] = crypto.getRandomValues(new Uint8Array(3));
-    const cidr = `10.${250 + (b % 2)}.${c}.${d & 0xf0}/28`;
-    const existing = await netboxOk(
-      nb,
-      "GET",
-      `/api/ipam/prefixes/?contains=${cidr.split("/")[0]}`,
-    );
-    const ips = await netboxOk(nb, "GET", `/api/ipam/ip-addresses/?parent=${cidr}&limit=1`);
-    if (existing.count > 0 || ips.count > 0) continue;
-    const created = await netboxOk(nb, "POST", "/api/ipam/prefixes/", {
-      prefix: cidr,
-      description: `netbox-toolkit test ${label} ${suffix}`,
-    });
-    prefix = { id: created.id, prefix: created.prefix };
-  }
-  if (!prefix) throw new Error("Cannot find a free /28 in 10.250.0.0/15 for a scratch prefix");
-  const clusters = await netboxOk(nb, "GET", "/api/virtualization/clusters/?limit=1");
-  const sites = await netboxOk(nb, "GET", "/api/dcim/sites/?limit=1");
-  const placement = clusters.count > 0
-    ? { cluster: clusters.results[0].id }
-    : { site: sites.results[0]?.id };
   const name = `nbtk-${label}-${suffix}`;
-  const vm = await netboxOk(nb, "POST", "/api/virtualization/virtual-machines/", {
-    name,
-    status: "active",
-    ...placement,
-  });
-  const iface = await netboxOk(nb, "POST", "/api/virtualization/interfaces/", {
-    virtual_machine: vm.id,
-    name: "eth0",
-  });
-  const base = prefix.prefix.split("/")[0].split(".").map(Number);
-  const address = `${base[0]}.${base[1]}.${base[2]}.${base[3] + 1}/28`;
-  const scratchPrefix = prefix;
-  return {
-    vm: { id: vm.id, name },
-    interfaceId: iface.id,
-    prefix: scratchPrefix,
-    address,
-    async cleanup() {
-      await netboxApi(nb, "PATCH", `/api/virtualization/virtual-machines/${vm.id}/`, {
+  const made: { site?: number; vm?: number; prefix?: { id: number; prefix: string } } = {};
+  const cleanup = async () => {
+    if (made.vm !== undefined) {
+      await netboxApi(nb, "PATCH", `/api/virtualization/virtual-machines/${made.vm}/`, {
         primary_ip4: null,
       });
-      await netboxApi(nb, "DELETE", `/api/virtualization/virtual-machines/${vm.id}/`);
+      await netboxApi(nb, "DELETE", `/api/virtualization/virtual-machines/${made.vm}/`);
+    }
+    if (made.prefix) {
       const ips = await netboxOk(
         nb,
         "GET",
-        `/api/ipam/ip-addresses/?parent=${scratchPrefix.prefix}&limit=1000`,
+        `/api/ipam/ip-addresses/?parent=${made.prefix.prefix}&limit=1000`,
       );
       if (ips.count > 0) {
         await netboxApi(
@@ -570,7 +534,48 @@ export async function createScratch(
           ips.results.map((ip: { id: number }) => ({ id: ip.id })),
         );
       }
-      await netboxApi(nb, "DELETE", `/api/ipam/prefixes/${scratchPrefix.id}/`);
-    },
+      await netboxApi(nb, "DELETE", `/api/ipam/prefixes/${made.prefix.id}/`);
+    }
+    if (made.site !== undefined) await netboxApi(nb, "DELETE", `/api/dcim/sites/${made.site}/`);
   };
+  try {
+    for (let attempt = 0; attempt < 20 && !made.prefix; attempt++) {
+      const [b, c, d] = crypto.getRandomValues(new Uint8Array(3));
+      const cidr = `10.${250 + (b % 2)}.${c}.${d & 0xf0}/28`;
+      const covering = await netboxOk(
+        nb,
+        "GET",
+        `/api/ipam/prefixes/?contains=${cidr.split("/")[0]}`,
+      );
+      const ips = await netboxOk(nb, "GET", `/api/ipam/ip-addresses/?parent=${cidr}&limit=1`);
+      if (covering.count > 0 || ips.count > 0) continue;
+      const created = await netboxOk(nb, "POST", "/api/ipam/prefixes/", {
+        prefix: cidr,
+        description: `netbox-toolkit test ${name}`,
+      });
+      made.prefix = { id: created.id, prefix: created.prefix };
+    }
+    if (!made.prefix) throw new Error("Cannot find a free /28 in 10.250.0.0/15 for a test prefix");
+    made.site = (await netboxOk(nb, "POST", "/api/dcim/sites/", { name, slug: name })).id;
+    made.vm = (await netboxOk(nb, "POST", "/api/virtualization/virtual-machines/", {
+      name,
+      status: "active",
+      site: made.site,
+    })).id;
+    const iface = await netboxOk(nb, "POST", "/api/virtualization/interfaces/", {
+      virtual_machine: made.vm,
+      name: "eth0",
+    });
+    const base = made.prefix.prefix.split("/")[0].split(".").map(Number);
+    return {
+      vm: { id: made.vm!, name },
+      interfaceId: iface.id,
+      prefix: made.prefix,
+      address: `${base[0]}.${base[1]}.${base[2]}.${base[3] + 1}/28`,
+      cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
 }
