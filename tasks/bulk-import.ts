@@ -166,6 +166,9 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     return refuse(ctx, err.problems);
   }
   const client = ctx.client();
+  // Before planning: NetBox's OPTIONS shows writable fields only to tokens that may write, so a
+  // read-only token would otherwise be reported as "unknown field" errors in the input.
+  await ctx.assertCanWrite();
   const plan = await buildPlan(sections, clientBackend(client), planOptions);
   if (plan.problems.length) {
     if (!opts.continueOnError) return refuse(ctx, plan.problems);
