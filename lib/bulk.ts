@@ -8,8 +8,9 @@
  *   dict without index (devices, bulk update) the chunk is bisected;
  * - a 500 caused by a unique-constraint clash inside one chunk (IntegrityError) is bisected too;
  * - other failures (403, 5xx, network, timeout) mark the chunk's items failed with the error;
- * - a 409 on delete (dependent objects) is bisected; the blocked items carry NetBox's detail
- *   naming the blockers.
+ * - a 409 on delete (dependent objects): NetBox >= 4.7 lists the refused ids, older versions
+ *   only the first problem, so the refused objects are found (by id, or by bisection) and each
+ *   is deleted through its detail URL, whose 409 names the blockers; the others still go.
  *
  * Bulk update and delete report ids NetBox silently skips (unknown or not visible): update
  * compares the returned ids with the ones sent; delete (a 204 without body) lists the chunk's
@@ -223,8 +224,36 @@ async function existingIds(ctx: Ctx<unknown>, ids: number[]): Promise<Set<number
   return found;
 }
 
+/** Ids NetBox (>= 4.7) names in a bulk-delete 409: `{"errors": [{"id": 13, "errors": {…}}]}`. */
+function refusedIds(body: unknown): Set<number> | undefined {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return undefined;
+  const ids = errors.map((e) => (e as { id?: unknown })?.id).filter((id) => typeof id === "number");
+  return ids.length ? new Set(ids as number[]) : undefined;
+}
+
+/** Deletes one object through its detail URL, whose 409 names the blocking objects. */
+async function deleteOne(ctx: Ctx<{ id: number }>, e: Entry<number>): Promise<void> {
+  const url = `${ctx.path}${e.input}/`;
+  try {
+    await ctx.transport.request("DELETE", url, { signal: ctx.signal, action: `delete ${url}` });
+    ok(ctx, e.index, { id: e.input });
+  } catch (err) {
+    if (err instanceof NetBoxHttpError && err.status === 404) {
+      ctx.skipped.push(e.input); // gone since the existence check
+      return fail(ctx, e.index, skippedError("delete", ctx.path, e.input));
+    }
+    if (err instanceof NetBoxHttpError && (err.status === 409 || err.status === 400)) {
+      const error = itemError(err, "delete", ctx.path, e.index, err.body, err.messages);
+      return fail(ctx, e.index, error, err.messages);
+    }
+    failAll(ctx, [e], err);
+  }
+}
+
 const deleteExisting: ChunkFn<number, { id: number }> = async (ctx, entries) => {
   if (entries.length === 0) return;
+  if (entries.length === 1) return deleteOne(ctx, entries[0]);
   try {
     await ctx.transport.request("DELETE", ctx.path, {
       body: entries.map((e) => ({ id: e.input })),
@@ -234,18 +263,16 @@ const deleteExisting: ChunkFn<number, { id: number }> = async (ctx, entries) => 
     for (const e of entries) ok(ctx, e.index, { id: e.input });
   } catch (err) {
     if (!(err instanceof NetBoxHttpError)) return failAll(ctx, entries, err);
+    const refused = err.status === 409 ? refusedIds(err.body) : undefined;
+    if (refused && entries.some((e) => refused.has(e.input))) {
+      // The whole call was rolled back: ask about each refused object on its own (its 409
+      // names the blockers), and delete the others at once.
+      for (const e of entries) if (refused.has(e.input)) await deleteOne(ctx, e);
+      return deleteExisting(ctx, entries.filter((e) => !refused.has(e.input)));
+    }
     const splittable = err.status === 409 || err.status === 400 ||
       (err.status === 500 && isUniqueClash(err));
-    if (splittable && entries.length > 1) return bisect(ctx, entries, deleteExisting);
-    if (entries.length === 1 && (err.status === 409 || err.status === 400)) {
-      const e = entries[0];
-      return fail(
-        ctx,
-        e.index,
-        itemError(err, "delete", ctx.path, e.index, err.body, err.messages),
-        err.messages,
-      );
-    }
+    if (splittable) return bisect(ctx, entries, deleteExisting);
     failAll(ctx, entries, err);
   }
 };

@@ -175,20 +175,57 @@ Deno.test("bulkDelete() checks existence first and reports unknown ids", async (
   assert.deepEqual(t.requests[1].body, [{ id: 10 }, { id: 12 }]);
 });
 
-Deno.test("bulkDelete() isolates objects with dependents and reports the blockers", async () => {
-  const t = fakeTransport((req) => {
+/** A fake delete endpoint: object 3 has dependents; `v47` answers bulk 409s like NetBox 4.7. */
+function deleter(v47: boolean) {
+  return (req: FakeRequest) => {
     if (req.method === "GET") {
       return { results: req.query.getAll("id").map((id) => ({ id: Number(id) })) };
     }
-    if ((req.body as { id: number }[]).some((b) => b.id === 3)) {
+    if (req.path === "dcim/sites/3/") {
       throw httpError(409, "DELETE", req.path, {
-        detail: "Unable to delete object. 2 dependent objects were found: dev1, dev2",
+        detail: "Unable to delete object. 2 dependent objects were found: dev1 (1), dev2 (2)",
       });
     }
+    if (req.path !== "dcim/sites/") return undefined;
+    if ((req.body as { id: number }[]).some((b) => b.id === 3)) {
+      throw httpError(
+        409,
+        "DELETE",
+        req.path,
+        v47
+          ? {
+            detail: "1 of 2 objects could not be deleted.",
+            errors: [{ id: 3, errors: { __all__: ["Unable to delete: 2 dependent object(s)"] } }],
+          }
+          : {
+            detail: "Unable to delete object. 2 dependent objects were found: dev1 (1), dev2 (2)",
+          },
+      );
+    }
     return undefined;
-  });
-  const result = await bulkDelete(t, "dcim/sites/", [1, 2, 3, 4, 5]);
-  assert.deepEqual(result.failed.map((f) => f.index), [2]);
-  assert.match(result.failed[0].error.message, /2 dependent objects were found: dev1, dev2/);
-  assert.equal(result.succeeded.length, 4);
+  };
+}
+
+Deno.test("bulkDelete() isolates objects with dependents and reports the blockers", async () => {
+  for (const v47 of [false, true]) {
+    const t = fakeTransport(deleter(v47));
+    const result = await bulkDelete(t, "dcim/sites/", [1, 2, 3, 4, 5]);
+    assert.deepEqual(result.failed.map((f) => f.index), [2]);
+    assert.match(
+      result.failed[0].error.message,
+      /2 dependent objects were found: dev1 \(1\), dev2/,
+    );
+    assert.deepEqual(result.failed[0].messages, {
+      detail: ["Unable to delete object. 2 dependent objects were found: dev1 (1), dev2 (2)"],
+    });
+    assert.deepEqual(result.succeeded, [{ id: 1 }, { id: 2 }, { id: 4 }, { id: 5 }]);
+    if (v47) {
+      assert.deepEqual(t.lines().map((l) => l.split("?")[0]), [
+        "GET dcim/sites/",
+        "DELETE dcim/sites/",
+        "DELETE dcim/sites/3/",
+        "DELETE dcim/sites/",
+      ]);
+    }
+  }
 });
