@@ -41,7 +41,7 @@ SECRETS_FILE="$CACHE/secrets.env"
 if [[ "$PORT" == "18080" ]]; then ENV_FILE="$CACHE/netbox.env"; else ENV_FILE="$RUN_DIR/netbox.env"; fi
 URL="http://127.0.0.1:$PORT"
 
-export PGHOST=127.0.0.1 PGUSER=postgres PGPORT="${PGPORT:-5432}"
+export PGHOST=127.0.0.1 PGUSER=postgres PGPORT="${PGPORT:-5432}" PGOPTIONS="-c client_min_messages=warning"
 unset PGDATABASE PGPASSWORD
 
 log() { printf 'provision: %s\n' "$*" >&2; }
@@ -213,8 +213,15 @@ db_comment() { psql_q "SELECT coalesce(shobj_description(oid, 'pg_database'), ''
 
 template_stamp() { echo "netbox-toolkit template netbox=$NETBOX_VERSION"; }
 
+template_ready() { db_exists "$TEMPLATE_DB" && [[ "$(db_comment "$TEMPLATE_DB")" == "$(template_stamp)" ]]; }
+
 ensure_template() {
-  if db_exists "$TEMPLATE_DB" && [[ "$(db_comment "$TEMPLATE_DB")" == "$(template_stamp)" ]]; then
+  template_ready && return 0
+  # One builder at a time across all instances sharing this cache.
+  exec 8>"$CACHE/template.lock"
+  flock -w 1800 8 || die "another provision.sh has held $CACHE/template.lock for 30 minutes"
+  if template_ready; then
+    exec 8>&-
     return 0
   fi
   local build="${TEMPLATE_DB}_build" started=$SECONDS
@@ -230,6 +237,7 @@ ensure_template() {
   psql_q "ALTER DATABASE $build RENAME TO $TEMPLATE_DB"
   psql_q "COMMENT ON DATABASE $TEMPLATE_DB IS '$(template_stamp)'"
   log "template ready in $((SECONDS - started)) s"
+  exec 8>&-
 }
 
 hmac_hex() { # pepper, token
@@ -243,7 +251,7 @@ insert_tokens() {
   digest_v2="$(hmac_hex "$PEPPER" "$TOKEN_V2")"
   digest_ro="$(hmac_hex "$PEPPER" "$TOKEN_RO")"
   psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<EOF
-DELETE FROM users_token;
+DELETE FROM users_token WHERE key IN ('$TOKEN_V2_KEY', '$TOKEN_RO_KEY') OR plaintext = '$TOKEN_V1';
 INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
 SELECT 2, id, 'netbox-toolkit tests v2', now(), true, true, NULL, '$TOKEN_V2_KEY', 1, '$digest_v2', '{}' FROM users_user WHERE username = '$ADMIN_USER';
 INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
@@ -311,6 +319,13 @@ start_gunicorn() {
   if [[ "$(status_code)" != "000" ]]; then
     die "port $PORT on 127.0.0.1 is already in use by something this script did not start"
   fi
+  # --preload imports NetBox once in the master (4 parallel imports on 2 cores took ~50 s);
+  # forked workers must not share the master's database connection.
+  cat >"$ROOT/gunicorn_conf.py" <<'EOF'
+def post_fork(server, worker):
+    from django.db import connections
+    connections.close_all()
+EOF
   log "starting gunicorn on $URL ($WORKERS workers, log $LOG_FILE)"
   (
     cd "$ROOT"
@@ -318,7 +333,7 @@ start_gunicorn() {
       NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
       "$VENV/bin/gunicorn" --daemon --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
       --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 120 \
-      --graceful-timeout 5 --name "netbox-toolkit-$PORT" netbox.wsgi 9>&-
+      --graceful-timeout 5 --no-control-socket --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" netbox.wsgi 8>&- 9>&-
   )
   while ((SECONDS - started < 120)); do
     if healthy; then
@@ -343,14 +358,17 @@ stop_gunicorn() {
   }
   children="$(pgrep -P "$pid" || true)"
   log "stopping gunicorn (master $pid, workers $(echo $children))"
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+  # QUIT = quick shutdown. Python's exit after importing NetBox takes ~10 s (finalisation), which
+  # a disposable test server need not wait for: after 2 s everything left gets SIGKILL.
+  kill -QUIT "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((waited < 20)); do
     sleep 0.1
     waited=$((waited + 1))
   done
+  children="$children $(pgrep -P "$pid" || true)"
   kill -KILL "$pid" $children 2>/dev/null || true
-  for pid in $children; do
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  for pid in $pid $children; do
+    while kill -0 "$pid" 2>/dev/null && [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]]; do sleep 0.1; done
   done
   rm -f "$PID_FILE"
 }
@@ -403,10 +421,16 @@ cmd_up() {
 cmd_reset() {
   local started=$SECONDS
   prepare
-  stop_gunicorn
   ensure_template
+  # DROP ... WITH (FORCE) ends the workers' connections; with CONN_MAX_AGE 0 each request opens
+  # a new one, so a running gunicorn simply continues on the fresh clone (no restart needed).
   clone_database
-  start_gunicorn
+  if running_pid >/dev/null && healthy; then
+    log "gunicorn kept running on $URL"
+  else
+    stop_gunicorn
+    start_gunicorn
+  fi
   write_env
   log "reset done in $((SECONDS - started)) s"
 }
@@ -423,10 +447,10 @@ cmd_env() {
   cat "$ENV_FILE"
 }
 
-with_lock() {
-  mkdir -p "$CACHE"
-  exec 9>"$CACHE/provision.lock"
-  flock -w 900 9 || die "another provision.sh has held $CACHE/provision.lock for 15 minutes"
+with_lock() { # one provision.sh at a time per instance (port)
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/provision.lock"
+  flock -w 1800 9 || die "another provision.sh has held $RUN_DIR/provision.lock for 30 minutes"
   "$@"
 }
 
