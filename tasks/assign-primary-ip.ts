@@ -14,7 +14,7 @@
 import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
 import { csvParse, yamlParse, yamlParseEvents } from "../lib/deps.ts";
 import { validateDnsName } from "../lib/dns_name.ts";
-import { NetBoxError } from "../lib/errors.ts";
+import { NetBoxAuthError, NetBoxError } from "../lib/errors.ts";
 import { occupies, type PrefixLike, prefixPool } from "../lib/free_ips.ts";
 import { formatCidr, formatIp, hostOf, parseCidr } from "../lib/ip.ts";
 import {
@@ -970,7 +970,8 @@ async function runOne(ctx: TaskContext, row: AssignRow, pattern?: RegExp): Promi
     return await assignRow(ctx, row);
   } catch (err) {
     // Permission and programming errors stop the run; NetBox's answers fail the row only.
-    if (!(err instanceof NetBoxError)) throw err;
+    // A refused token fails every row alike: stop with its exit code instead.
+    if (!(err instanceof NetBoxError) || err instanceof NetBoxAuthError) throw err;
     return { ...base, error: err.message };
   }
 }

@@ -407,9 +407,6 @@ async function findFree(
   const mine = listed.filter((a) => hostOf(a.address).value >= skipBelow);
   if (mine.length >= count) return { addresses: mine.slice(0, count).map((a) => a.address) };
   // Fewer than asked: the pool is full, or the server capped its answer (MAX_PAGE_SIZE).
-  if (listed.length < asked && pool.kind === "range") {
-    return { addresses: mine.map((a) => a.address), total: BigInt(mine.length) };
-  }
   const spans = await computeSpans(client, pool, skip);
   const total = spanSize(spans);
   const computed = iterateFree(spans).take(count).map((ip) => addressText(pool, ip.value))

@@ -294,3 +294,13 @@ Deno.test("checkRow() explains what is wrong with a row", () => {
   );
   assert.equal(checkRow({ tags: [], vm: "a", address: "10.0.0.1/24" }), undefined);
 });
+
+Deno.test("assign-primary-ip --file with a read-only token stops with exit 3", async () => {
+  const { nb } = inventory({ readOnly: true });
+  const r = await run(nb, ["--file", "rows.csv"], {
+    "rows.csv": "vm,address\ndocker-01,192.168.3.40/24\ndocker-01,192.168.3.41/24\n",
+  });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /read-only/);
+  assert.deepEqual(nb.writes(), []);
+});

@@ -79,9 +79,9 @@ Deno.test("find-free-ip --vrf looks the prefix up in that VRF", async () => {
 
 Deno.test("find-free-ip --filter uses the first matching prefix with enough room", async () => {
   const nb = fakeIpam();
-  nb.add("prefix", { prefix: "10.2.0.0/30", vrf: null, role_slug: "servers" });
-  nb.add("prefix", { prefix: "10.3.0.0/24", vrf: null, role_slug: "servers" });
-  const { code, doc } = await run(nb, ["--filter", "role_slug=servers", "--count", "3"]);
+  nb.add("prefix", { prefix: "10.2.0.0/30", vrf: null, role: "servers" });
+  nb.add("prefix", { prefix: "10.3.0.0/24", vrf: null, role: "servers" });
+  const { code, doc } = await run(nb, ["--filter", "role=servers", "--count", "3"]);
   assert.equal(code, 0);
   assert.equal(doc.summary.pool, "10.3.0.0/24");
   assert.deepEqual(addresses(doc), ["10.3.0.1/24", "10.3.0.2/24", "10.3.0.3/24"]);
@@ -325,4 +325,22 @@ Deno.test("find-free-ip names a missing prefix with exit 3", async () => {
   const r = await run(nb, ["--prefix", "172.16.0.0/24"]);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /Cannot find prefix 172\.16\.0\.0\/24 in the global table/);
+});
+
+Deno.test("find-free-ip lists beyond the server's cap in an IP range too", async () => {
+  const nb = fakeIpam({ maxPageSize: 5 });
+  nb.add("range", { start_address: "10.6.0.10/24", end_address: "10.6.0.40/24", vrf: null });
+  nb.add("ip", { address: "10.6.0.12/24" });
+  const { code, doc } = await run(nb, ["--range", "10.6.0.10-10.6.0.40", "--count", "8"]);
+  assert.equal(code, 0);
+  assert.deepEqual(addresses(doc), [
+    "10.6.0.10/24",
+    "10.6.0.11/24",
+    "10.6.0.13/24",
+    "10.6.0.14/24",
+    "10.6.0.15/24",
+    "10.6.0.16/24",
+    "10.6.0.17/24",
+    "10.6.0.18/24",
+  ]);
 });
