@@ -12,10 +12,12 @@
  *   only the first problem, so the refused objects are found (by id, or by bisection) and each
  *   is deleted through its detail URL, whose 409 names the blockers; the others still go.
  *
- * Bulk update and delete report ids NetBox silently skips (unknown or not visible): update
- * compares the returned ids with the ones sent; delete (a 204 without body) lists the chunk's
- * ids first (`?id=…`) and only deletes those that exist. Skipped ids are marked failed and listed
- * in `skippedIds`.
+ * Bulk update and delete report ids NetBox did not act on because they do not exist (or are not
+ * visible): NetBox >= 4.7 refuses the call with a per-id error list (`{"detail", "errors": [{id,
+ * errors}]}`), which is used to mark those items and resend the rest at once; older versions skip
+ * such ids silently, so update compares the returned ids with the ones sent and delete (a 204
+ * without body) first lists the chunk's ids (`?id=…`) and only deletes those that exist. These
+ * ids are marked failed and listed in `skippedIds`.
  *
  * @module
  */
@@ -188,6 +190,25 @@ const updateChunk: ChunkFn<Patch, unknown> = async (ctx, entries) => {
     }
   } catch (err) {
     if (!(err instanceof NetBoxHttpError)) return failAll(ctx, entries, err);
+    const byId = err.status === 400 ? perIdErrors(err.body) : undefined;
+    if (byId && entries.some((e) => byId.has(e.input.id))) {
+      for (const e of entries) {
+        const messages = byId.get(e.input.id);
+        if (!messages) continue;
+        if (isMissing(messages)) {
+          ctx.skipped.push(e.input.id);
+          fail(ctx, e.index, skippedError("update", ctx.path, e.input.id), messages);
+        } else {
+          fail(
+            ctx,
+            e.index,
+            itemError(err, "update", ctx.path, e.index, messages, messages),
+            messages,
+          );
+        }
+      }
+      return updateChunk(ctx, entries.filter((e) => !byId.has(e.input.id)));
+    }
     const splittable = err.status === 400 || (err.status === 500 && isUniqueClash(err));
     if (splittable && entries.length > 1) return bisect(ctx, entries, updateChunk);
     if (err.status === 400) {
@@ -224,12 +245,25 @@ async function existingIds(ctx: Ctx<unknown>, ids: number[]): Promise<Set<number
   return found;
 }
 
-/** Ids NetBox (>= 4.7) names in a bulk-delete 409: `{"errors": [{"id": 13, "errors": {…}}]}`. */
-function refusedIds(body: unknown): Set<number> | undefined {
+/**
+ * Per-object errors of a bulk update/delete answer (NetBox >= 4.7): `{"detail": "1 of 2 objects
+ * could not be found.", "errors": [{"id": 13, "errors": {"id": ["Object with ID 13 does not
+ * exist"]}}]}`. The whole call was rolled back.
+ */
+function perIdErrors(body: unknown): Map<number, Record<string, string[]>> | undefined {
   const errors = (body as { errors?: unknown } | null)?.errors;
   if (!Array.isArray(errors)) return undefined;
-  const ids = errors.map((e) => (e as { id?: unknown })?.id).filter((id) => typeof id === "number");
-  return ids.length ? new Set(ids as number[]) : undefined;
+  const out = new Map<number, Record<string, string[]>>();
+  for (const e of errors) {
+    const { id, errors: messages } = (e ?? {}) as { id?: unknown; errors?: unknown };
+    if (typeof id === "number") out.set(id, normalizeMessages(messages ?? {}));
+  }
+  return out.size ? out : undefined;
+}
+
+/** Whether per-object messages say the object does not exist (or is not visible). */
+function isMissing(messages: Record<string, string[]>): boolean {
+  return (messages.id ?? []).some((m) => /does not exist|not found/i.test(m));
 }
 
 /** Deletes one object through its detail URL, whose 409 names the blocking objects. */
@@ -263,12 +297,19 @@ const deleteExisting: ChunkFn<number, { id: number }> = async (ctx, entries) => 
     for (const e of entries) ok(ctx, e.index, { id: e.input });
   } catch (err) {
     if (!(err instanceof NetBoxHttpError)) return failAll(ctx, entries, err);
-    const refused = err.status === 409 ? refusedIds(err.body) : undefined;
-    if (refused && entries.some((e) => refused.has(e.input))) {
-      // The whole call was rolled back: ask about each refused object on its own (its 409
-      // names the blockers), and delete the others at once.
-      for (const e of entries) if (refused.has(e.input)) await deleteOne(ctx, e);
-      return deleteExisting(ctx, entries.filter((e) => !refused.has(e.input)));
+    const byId = err.status === 409 || err.status === 400 ? perIdErrors(err.body) : undefined;
+    if (byId && entries.some((e) => byId.has(e.input))) {
+      // The whole call was rolled back: report missing ids, ask about each refused object on
+      // its own (its 409 names the blockers), and delete the others at once.
+      for (const e of entries) {
+        const messages = byId.get(e.input);
+        if (!messages) continue;
+        if (isMissing(messages)) {
+          ctx.skipped.push(e.input);
+          fail(ctx, e.index, skippedError("delete", ctx.path, e.input), messages);
+        } else await deleteOne(ctx, e);
+      }
+      return deleteExisting(ctx, entries.filter((e) => !byId.has(e.input)));
     }
     const splittable = err.status === 409 || err.status === 400 ||
       (err.status === 500 && isUniqueClash(err));
@@ -280,6 +321,12 @@ const deleteExisting: ChunkFn<number, { id: number }> = async (ctx, entries) => 
 const deleteChunk: ChunkFn<number, { id: number }> = async (ctx, entries) => {
   let exists: Set<number>;
   try {
+    // NetBox >= 4.7 names unknown ids in a 400 (handled in deleteExisting); older versions skip
+    // them silently and answer 204, so ask which exist first.
+    const status = await ctx.transport.status();
+    if (status.major > 4 || (status.major === 4 && status.minor >= 7)) {
+      return await deleteExisting(ctx, entries);
+    }
     exists = await existingIds(ctx as Ctx<unknown>, entries.map((e) => e.input));
   } catch (err) {
     return failAll(ctx, entries, err);

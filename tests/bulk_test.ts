@@ -150,7 +150,7 @@ Deno.test("bulkUpdate() rejects items without an id before sending", () => {
   assert.equal(t.requests.length, 0);
 });
 
-Deno.test("bulkDelete() checks existence first and reports unknown ids", async () => {
+Deno.test("bulkDelete() before NetBox 4.7 checks existence first and reports unknown ids", async () => {
   const existing = new Set([10, 11, 12]);
   const t = fakeTransport((req) => {
     if (req.method === "GET") {
@@ -164,7 +164,7 @@ Deno.test("bulkDelete() checks existence first and reports unknown ids", async (
     }
     for (const { id } of req.body as { id: number }[]) existing.delete(id);
     return undefined;
-  });
+  }, { version: "4.6.8" });
   const result = await bulkDelete(t, "dcim/sites/", [10, 999, 12]);
   assert.deepEqual(result.skippedIds, [999]);
   assert.deepEqual(result.succeeded, [{ id: 10 }, { id: 12 }]);
@@ -208,7 +208,7 @@ function deleter(v47: boolean) {
 
 Deno.test("bulkDelete() isolates objects with dependents and reports the blockers", async () => {
   for (const v47 of [false, true]) {
-    const t = fakeTransport(deleter(v47));
+    const t = fakeTransport(deleter(v47), { version: v47 ? "4.7.3" : "4.6.8" });
     const result = await bulkDelete(t, "dcim/sites/", [1, 2, 3, 4, 5]);
     assert.deepEqual(result.failed.map((f) => f.index), [2]);
     assert.match(
@@ -221,11 +221,56 @@ Deno.test("bulkDelete() isolates objects with dependents and reports the blocker
     assert.deepEqual(result.succeeded, [{ id: 1 }, { id: 2 }, { id: 4 }, { id: 5 }]);
     if (v47) {
       assert.deepEqual(t.lines().map((l) => l.split("?")[0]), [
-        "GET dcim/sites/",
         "DELETE dcim/sites/",
         "DELETE dcim/sites/3/",
         "DELETE dcim/sites/",
       ]);
     }
   }
+});
+
+/** NetBox 4.7: unknown ids and invalid items make the whole call fail with a per-id list. */
+function strict47(existing: Set<number>) {
+  return (req: FakeRequest) => {
+    const body = req.body as ({ id: number } & Body)[];
+    const errors = body.flatMap((b): { id: number; errors: Record<string, string[]> }[] =>
+      !existing.has(b.id)
+        ? [{ id: b.id, errors: { id: [`Object with ID ${b.id} does not exist`] } }]
+        : b.color === "zzz"
+        ? [{ id: b.id, errors: { color: ["Enter a valid hexadecimal RGB color code."] } }]
+        : []
+    );
+    if (errors.length) {
+      throw httpError(400, req.method, req.path, {
+        detail: `${errors.length} of ${body.length} objects could not be found.`,
+        errors,
+      });
+    }
+    return req.method === "DELETE" ? undefined : body;
+  };
+}
+
+Deno.test("bulkUpdate() on NetBox 4.7 uses the per-id errors: skipped and invalid items", async () => {
+  const t = fakeTransport(strict47(new Set([1, 2, 3])));
+  const result = await bulkUpdate(t, "extras/tags/", [
+    { id: 1, color: "zzz" },
+    { id: 99, description: "ghost" },
+    { id: 3, description: "ok" },
+  ]);
+  assert.deepEqual(result.skippedIds, [99]);
+  assert.deepEqual(result.failed.map((f) => f.index), [0, 1]);
+  assert.deepEqual(result.failed[0].messages, {
+    color: ["Enter a valid hexadecimal RGB color code."],
+  });
+  assert.deepEqual(result.succeeded, [{ id: 3, description: "ok" }]);
+  assert.equal(t.requests.length, 2, "one refused call, one resend of the good item");
+});
+
+Deno.test("bulkDelete() on NetBox 4.7 reports unknown ids from the per-id errors", async () => {
+  const t = fakeTransport(strict47(new Set([10, 12])));
+  const result = await bulkDelete(t, "dcim/sites/", [10, 999, 12]);
+  assert.deepEqual(result.skippedIds, [999]);
+  assert.deepEqual(result.succeeded, [{ id: 10 }, { id: 12 }]);
+  assert.deepEqual(t.lines(), ["DELETE dcim/sites/", "DELETE dcim/sites/"]);
+  assert.deepEqual(t.requests[1].body, [{ id: 10 }, { id: 12 }]);
 });
