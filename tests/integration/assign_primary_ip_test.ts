@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { TaskIO } from "../../lib/cli.ts";
 import { main } from "../../tasks/assign-primary-ip.ts";
 import { netboxOk } from "../_deno_tasks.ts";
+import { seedInventory } from "../netbox/seed.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 
 interface Nb {
@@ -130,6 +131,33 @@ async function withLab(fn: (lab: Lab) => Promise<void>): Promise<void> {
     }
   }
 }
+
+netboxTest(
+  "assign-primary-ip: the seed's docker-01 example holds, a re-run only reads",
+  async () => {
+    const nb = testEnv();
+    await seedInventory(nb.url, nb.token);
+    const args = [
+      "--vm",
+      "docker-01",
+      "--interface",
+      "eth0",
+      "--address",
+      "192.168.3.10/24",
+      "--dns-name",
+      "docker-01-nexus.spaceships.work",
+    ];
+    const first = await run(args); // the seed already did it: unchanged (or repaired if altered)
+    assert.equal(first.code, 0, first.stderr);
+    const vm = (await netboxOk(nb, "GET", "/api/virtualization/virtual-machines/?name=docker-01"))
+      .results[0];
+    assert.equal(vm.primary_ip4.id, first.doc.items[0].ip_id);
+    const second = await run(args);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(second.doc.items[0].actions, ["unchanged"]);
+    assert.deepEqual(writesOf(second), []);
+  },
+);
 
 netboxTest(
   "assign-primary-ip: VM primary_ip4, then a second run is unchanged with only GETs",
