@@ -332,7 +332,7 @@ EOF
     NETBOX_ROOT="$ROOT" NETBOX_TOOLKIT_DB="$DB" NETBOX_TOOLKIT_REDIS_TASKS="$REDIS_TASKS_DB" \
       NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
       "$VENV/bin/gunicorn" --daemon --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
-      --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 120 \
+      --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 300 \
       --graceful-timeout 5 --no-control-socket --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" netbox.wsgi 8>&- 9>&-
   )
   while ((SECONDS - started < 120)); do
