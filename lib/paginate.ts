@@ -81,7 +81,7 @@ export function trimmingQuery(options: GetOptions, status: NetBoxStatus): URLSea
  * ```ts
  * import { omitter } from "./paginate.ts";
  * const old = { version: "4.4.1", major: 4, minor: 4, patch: 1, raw: {} };
- * const strip = omitter({ omit: ["comments"] }, old);
+ * const strip = omitter<Record<string, unknown>>({ omit: ["comments"] }, old);
  * console.assert(!("comments" in strip({ id: 1, comments: "x" })));
  * ```
  */
