@@ -264,8 +264,8 @@ export function renderAuditHtml(
     ...SEVERITIES.map((sev) =>
       `<div class="card ${sev}"><b>${s.by_severity[sev] ?? 0}</b>${sev}</div>`
     ),
-    `<div class="card"><b>${s.analysed?.ip_addresses ?? 0}</b>addresses</div>`,
-    `<div class="card"><b>${s.analysed?.prefixes ?? 0}</b>prefixes</div>`,
+    `<div class="card"><b>${s.analysed?.ip_addresses ?? 0}</b>addresses audited</div>`,
+    `<div class="card"><b>${s.analysed?.prefixes ?? 0}</b>prefixes read</div>`,
   ].join("");
   const groups = grouped(doc.items);
   const ruleRows = groups.map(([rule, list]) =>
@@ -322,7 +322,10 @@ ${rows}</table>`;
 function utilizationChart(usage: PrefixUsage[], t: { warning: number; error: number }): string {
   const top = usage.slice(0, 25);
   if (top.length === 0) return "<p>No prefixes in scope.</p>";
-  const label = 230, bar = 600, row = 22, pad = 28;
+  const names = top.map((u) => `${u.prefix}${u.vrf ? ` (${u.vrf})` : ""}`);
+  // Room for the longest label (about 7 px per character at 12 px), within reason.
+  const label = Math.min(440, Math.max(160, 12 + 7 * Math.max(...names.map((n) => n.length))));
+  const bar = 600, row = 22, pad = 28;
   const width = label + bar + 70;
   const height = pad + top.length * row + 10;
   const x = (pct: number) => label + (bar * pct) / 100;
@@ -331,7 +334,7 @@ function utilizationChart(usage: PrefixUsage[], t: { warning: number; error: num
   ) => (pct >= t.error ? "#cf222e" : pct >= t.warning ? "#d4a72c" : "#2da44e");
   const bars = top.map((u, i) => {
     const y = pad + i * row;
-    const name = `${u.prefix}${u.vrf ? ` (${u.vrf})` : ""}`;
+    const name = names[i];
     return `<text x="${label - 8}" y="${y + 15}" text-anchor="end">${esc(name)}</text>` +
       `<rect x="${label}" y="${y + 3}" width="${bar}" height="${row - 6}" fill="#eaeef2"/>` +
       `<rect x="${label}" y="${y + 3}" width="${(bar * u.utilization) / 100}" height="${
