@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, netboxApi, netboxOk, runDeno } from "../_deno_tasks.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
+import { seedInventory } from "../netbox/seed.ts";
 
 Deno.test("demo refuses to write to NETBOX_URL without --yes and sends nothing", async () => {
   const seen: string[] = [];
@@ -33,6 +34,7 @@ const FIXTURE_IPS = ["192.168.30.10/24", "192.168.30.11/24"];
 
 netboxTest("demo --yes runs the main job against NETBOX_URL and can run again", async () => {
   const nb = testEnv();
+  await seedInventory(nb.url, nb.token);
   const vmBefore = async () => {
     const vms = await netboxOk(nb, "GET", "/api/virtualization/virtual-machines/?name=docker-01");
     return vms.results[0] as { id: number; primary_ip4: { id: number } | null } | undefined;
