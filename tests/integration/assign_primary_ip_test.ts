@@ -313,12 +313,12 @@ netboxTest(
 netboxTest(
   "assign-primary-ip: a batch of 20 rows with 2 bad rows does 18, exits 1, names lines",
   async () => {
-    await withLab(async ({ nb, s, n, vrfA }) => {
+    await withLab(async ({ nb, s, n, vrfA, site }) => {
       const vms = await netboxOk(
         nb,
         "POST",
         "/api/virtualization/virtual-machines/",
-        Array.from({ length: 18 }, (_, i) => ({ name: `batch-${i}-${s}` })),
+        Array.from({ length: 18 }, (_, i) => ({ name: `batch-${i}-${s}`, site: site.id })),
       );
       try {
         await netboxOk(
