@@ -3,9 +3,10 @@
  * order. Each NetBox bulk call is one all-or-nothing transaction, so a rejected chunk is split
  * until the bad items are isolated and the good ones still land:
  *
- * - bulk create answers a 400 with one error dict per item (`{}` for good ones): the bad items are
- *   marked failed with their messages and the good ones resent at once; when the answer is one
- *   dict without index (devices, bulk update) the chunk is bisected;
+ * - bulk create answers a 400 with per-item errors (an array aligned with the request before
+ *   NetBox 4.7, `{"errors": [{"index", "errors"}]}` in 4.7): the bad items are marked failed with
+ *   their messages and the good ones resent at once; when the answer is one dict without index
+ *   (devices before 4.7, bulk update before 4.7) the chunk is bisected;
  * - a 500 caused by a unique-constraint clash inside one chunk (IntegrityError) is bisected too;
  * - other failures (403, 5xx, network, timeout) mark the chunk's items failed with the error;
  * - a 409 on delete (dependent objects): NetBox >= 4.7 lists the refused ids, older versions
@@ -113,16 +114,31 @@ async function bisect<I, T>(ctx: Ctx<T>, entries: Entry<I>[], fn: ChunkFn<I, T>)
   await fn(ctx, entries.slice(half));
 }
 
-/** Per-item error dicts of a bulk-create 400, aligned with the request; else undefined. */
+/**
+ * Per-item error dicts of a bulk-create 400, aligned with the request (`null` for good items), or
+ * undefined when the answer does not say which item failed. Two shapes: an array aligned with
+ * the request, `{}` for good items (NetBox < 4.7), and `{"detail": "1 of 3 objects could not be
+ * created.", "errors": [{"index": 0, "errors": {"address": […]}}]}` (NetBox 4.7).
+ */
 function perItemErrors(
   body: unknown,
   length: number,
 ): (Record<string, unknown> | null)[] | undefined {
-  if (!Array.isArray(body) || body.length !== length) return undefined;
-  if (!body.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
-    return undefined;
+  const isDict = (x: unknown): x is Record<string, unknown> =>
+    x !== null && typeof x === "object" && !Array.isArray(x);
+  if (Array.isArray(body)) {
+    if (body.length !== length || !body.every(isDict)) return undefined;
+    return body.map((x) => (Object.keys(x).length ? x : null));
   }
-  return body.map((x) => (Object.keys(x).length ? x : null));
+  const errors = isDict(body) ? body.errors : undefined;
+  if (!Array.isArray(errors)) return undefined;
+  const out: (Record<string, unknown> | null)[] = new Array(length).fill(null);
+  for (const e of errors) {
+    const index = isDict(e) ? e.index : undefined;
+    if (typeof index !== "number" || index < 0 || index >= length) return undefined;
+    out[index] = isDict(e.errors) ? e.errors : { __all__: [String(e.errors)] };
+  }
+  return out;
 }
 
 const createChunk: ChunkFn<Record<string, unknown>, unknown> = async (ctx, entries) => {

@@ -274,3 +274,25 @@ Deno.test("bulkDelete() on NetBox 4.7 reports unknown ids from the per-id errors
   assert.deepEqual(t.lines(), ["DELETE dcim/sites/", "DELETE dcim/sites/"]);
   assert.deepEqual(t.requests[1].body, [{ id: 10 }, { id: 12 }]);
 });
+
+Deno.test("bulkCreate() reads NetBox 4.7's indexed error list", async () => {
+  let nextId = 1;
+  const t = fakeTransport((req) => {
+    const body = req.body as Body[];
+    const errors = body.flatMap((b, index) =>
+      b.name ? [] : [{ index, errors: { name: ["This field is required."] } }]
+    );
+    if (errors.length) {
+      throw httpError(400, "POST", req.path, {
+        detail: `${errors.length} of ${body.length} objects could not be created.`,
+        errors,
+      });
+    }
+    return body.map((b) => ({ id: nextId++, ...b }));
+  });
+  const result = await bulkCreate(t, "ipam/ip-addresses/", inputs(10, [0, 7]));
+  assert.deepEqual(result.failed.map((f) => f.index), [0, 7]);
+  assert.deepEqual(result.failed[1].messages, { name: ["This field is required."] });
+  assert.equal(result.succeeded.length, 8);
+  assert.equal(t.requests.length, 2);
+});
