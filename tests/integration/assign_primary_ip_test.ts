@@ -42,7 +42,8 @@ async function run(args: string[]): Promise<Run> {
     readTextFile: (path) => Deno.readTextFile(path),
     now: () => new Date(),
   };
-  const code = await main([...args, "--format", "json"], io);
+  // A generous timeout: the shared test server is often busy with other suites.
+  const code = await main([...args, "--format", "json", "--timeout", "120"], io);
   return {
     code,
     doc: out.stdout ? JSON.parse(out.stdout) : undefined,

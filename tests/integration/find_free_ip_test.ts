@@ -43,7 +43,8 @@ async function run(args: string[]): Promise<Run> {
     readTextFile: (path) => Deno.readTextFile(path),
     now: () => new Date(),
   };
-  const code = await main([...args, "--format", "json"], io);
+  // A generous timeout: the shared test server is often busy with other suites.
+  const code = await main([...args, "--format", "json", "--timeout", "120"], io);
   return { code, doc: out.stdout ? JSON.parse(out.stdout) : undefined, stderr: out.stderr, writes };
 }
 
@@ -258,6 +259,8 @@ netboxTest(
             "--reserve",
             "--format",
             "json",
+            "--timeout",
+            "120",
           ],
           { env: { NETBOX_URL: nb.url, NETBOX_TOKEN: nb.token }, timeoutMs: 300_000 },
         ));
@@ -291,10 +294,8 @@ netboxTest(
       const count = await netboxOk(nb, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrf.id}&limit=1`);
       assert.equal(count.count, 0);
       // Taking all 6, then one more: the server's 409 path.
-      assert.equal(
-        (await run(["--prefix-id", String(prefix.id), "--reserve", "--count", "6"])).code,
-        0,
-      );
+      const all = await run(["--prefix-id", String(prefix.id), "--reserve", "--count", "6"]);
+      assert.equal(all.code, 0, all.stderr);
       const more = await run(["--prefix-id", String(prefix.id), "--reserve"]);
       assert.equal(more.code, 1);
       assert.match(more.stderr, /: 0 free/);
