@@ -25,11 +25,13 @@ import {
 
 /** A pool of addresses: a prefix or an IP range, reduced to what the free-IP rule needs. */
 export interface IpPool {
+  /** A prefix or an IP range. */
   kind: "prefix" | "range";
   /** NetBox id of the prefix or range. */
   id: number;
   /** The prefix (`10.0.0.0/24`) or range (`10.0.0.10-10.0.0.20`) as text. */
   label: string;
+  /** 4 or 6. */
   family: IpFamily;
   /** The whole pool: the prefix network, or the range's start–end. */
   bounds: IpSpan;
@@ -45,19 +47,29 @@ export interface IpPool {
 
 /** The fields of a NetBox prefix {@linkcode prefixPool} reads. */
 export interface PrefixLike {
+  /** The prefix id. */
   id: number;
+  /** e.g. `10.0.0.0/24`. */
   prefix: string;
+  /** Pools hand out their network and broadcast addresses too. */
   is_pool?: boolean;
+  /** The VRF (`null`: global table). */
   vrf?: { id: number } | null;
+  /** `container` prefixes in the global table count child IPs of every VRF. */
   status?: { value: string } | string | null;
 }
 
 /** The fields of a NetBox IP range {@linkcode rangePool} reads. */
 export interface RangeLike {
+  /** The range id. */
   id: number;
+  /** e.g. `10.0.0.10/24`. */
   start_address: string;
+  /** e.g. `10.0.0.20/24`. */
   end_address: string;
+  /** A populated range counts as fully used. */
   mark_populated?: boolean;
+  /** The VRF (`null`: global table). */
   vrf?: { id: number } | null;
 }
 

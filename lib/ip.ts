@@ -10,15 +10,19 @@ export type IpFamily = 4 | 6;
 
 /** One address: its family and its value as an unsigned integer. */
 export interface IpAddress {
+  /** 4 or 6. */
   readonly family: IpFamily;
+  /** The address as an unsigned integer. */
   readonly value: bigint;
 }
 
 /** A CIDR: the address as written, its prefix length and the network's first and last value. */
 export interface IpNetwork {
+  /** 4 or 6. */
   readonly family: IpFamily;
   /** The address as written (`10.0.0.5` in `10.0.0.5/24`). */
   readonly address: bigint;
+  /** The mask length (0–32 or 0–128). */
   readonly prefixLength: number;
   /** The network address (`10.0.0.0`). */
   readonly first: bigint;
@@ -28,8 +32,11 @@ export interface IpNetwork {
 
 /** An inclusive span of addresses of one family. */
 export interface IpSpan {
+  /** 4 or 6. */
   readonly family: IpFamily;
+  /** The first address. */
   readonly start: bigint;
+  /** The last address (inclusive). */
   readonly end: bigint;
 }
 
