@@ -416,7 +416,15 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  await Deno.writeTextFile(tmp, text);
+  try {
+    await Deno.writeTextFile(tmp, text);
+  } catch (err) {
+    // Name the file the user asked for, not our temporary sibling, in the permission hint.
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new Deno.errors.NotCapable(`Requires write access to "${path}" and its directory`);
+    }
+    throw err;
+  }
   try {
     await Deno.rename(tmp, path);
   } catch (err) {
