@@ -1,0 +1,146 @@
+/**
+ * Measuring child processes: wall time from spawn to exit, peak RSS through `/usr/bin/time`,
+ * the child's own JSON line; medians and the interleaved repetition loop.
+ *
+ * @module
+ */
+
+/** One measurement of one variant. */
+export interface Sample {
+  /** Wall time of the process (spawn to exit), or the scaled/derived time, in ms. */
+  ms: number;
+  /** Time measured inside the process (after its imports), when it reports one. */
+  innerMs?: number;
+  /** Peak resident set size of the process, in MB. */
+  rssMb?: number;
+  /** Anything else the variant reports (counts, write counts, parts). */
+  extra?: Record<string, number | string | boolean>;
+}
+
+/** Options of {@linkcode timed}. */
+export interface TimedOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Exit codes that count as success. @default {[0]} */
+  okCodes?: number[];
+}
+
+/** The outcome of {@linkcode timed}. */
+export interface Timed {
+  ms: number;
+  rssMb?: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The last stdout line parsed as JSON, when it is an object. */
+  json?: Record<string, unknown>;
+}
+
+let timeBinary: string | null | undefined;
+
+async function gnuTime(): Promise<string | null> {
+  if (timeBinary === undefined) {
+    try {
+      await Deno.stat("/usr/bin/time");
+      timeBinary = "/usr/bin/time";
+    } catch {
+      timeBinary = null;
+    }
+  }
+  return timeBinary;
+}
+
+function lastJson(stdout: string): Record<string, unknown> | undefined {
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  if (!line.startsWith("{")) return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a command, measuring its wall time (spawn to exit) and, through GNU time, its peak RSS.
+ * Throws when the exit code is not one of `okCodes`, with the end of stderr.
+ */
+export async function timed(cmd: string[], options: TimedOptions = {}): Promise<Timed> {
+  const time = await gnuTime();
+  const rssFile = time ? await Deno.makeTempFile({ prefix: "bench-rss-" }) : undefined;
+  const argv = time ? [time, "-f", "%M", "-o", rssFile!, ...cmd] : cmd;
+  const command = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env: options.env,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const t0 = performance.now();
+  const out = await command.output();
+  const ms = performance.now() - t0;
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  let rssMb: number | undefined;
+  if (rssFile) {
+    const kb = Number((await Deno.readTextFile(rssFile)).trim().split("\n").at(-1));
+    if (Number.isFinite(kb) && kb > 0) rssMb = kb / 1024;
+    await Deno.remove(rssFile);
+  }
+  if (!(options.okCodes ?? [0]).includes(out.code)) {
+    throw new Error(
+      `Cannot run ${cmd.slice(0, 4).join(" ")}…: exit code ${out.code}\n${stderr.slice(-2000)}`,
+    );
+  }
+  return { ms, rssMb, code: out.code, stdout, stderr, json: lastJson(stdout) };
+}
+
+/** The median of a list of numbers (NaN when empty). */
+export function median(values: number[]): number {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** A variant of a case: one run produces samples for one or more result ids. */
+export interface Variant {
+  /** Result id (and label) this variant reports; a compound variant reports several. */
+  id: string;
+  run(rep: number): Promise<Record<string, Sample>>;
+}
+
+/**
+ * Runs every variant `reps` times, interleaved: rep after rep, each rep running every variant
+ * once, the order rotated by one each rep so no variant always runs first (or right after a
+ * heavy one). Returns the samples per result id.
+ */
+export async function interleaved(
+  variants: Variant[],
+  reps: number,
+  log: (line: string) => void,
+): Promise<Map<string, Sample[]>> {
+  const out = new Map<string, Sample[]>();
+  for (let rep = 0; rep < reps; rep++) {
+    const order = variants.map((_, i) => variants[(i + rep) % variants.length]);
+    for (const v of order) {
+      const samples = await v.run(rep);
+      for (const [id, s] of Object.entries(samples)) {
+        if (!out.has(id)) out.set(id, []);
+        out.get(id)!.push(s);
+        log(
+          `rep ${rep + 1}/${reps} ${id}: ${fmtMs(s.ms)}${
+            s.innerMs !== undefined ? ` (in-process ${fmtMs(s.innerMs)})` : ""
+          }${s.rssMb !== undefined ? `, ${s.rssMb.toFixed(0)} MB` : ""}`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** `1234` → `"1.23 s"`, `87` → `"87 ms"`. */
+export function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "–";
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 100_000 ? 0 : 2)} s` : `${Math.round(ms)} ms`;
+}

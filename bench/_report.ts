@@ -1,0 +1,113 @@
+/**
+ * The benchmark's results document (JSON) and its Markdown rendering: the set-up, one table per
+ * case (median, min–max, in-process time, peak RSS) and the ratios with their targets.
+ *
+ * @module
+ */
+
+import { fmtMs, median, type Sample } from "./_measure.ts";
+
+/** One measured row. */
+export interface Row {
+  id: string;
+  label: string;
+  samples: Sample[];
+  note?: string;
+}
+
+/** A ratio (or an absolute figure) checked against a target. */
+export interface Check {
+  name: string;
+  /** The measured value: a ratio, ms, MB or a count. */
+  value: number;
+  unit: "×" | "ms" | "MB" | "writes";
+  /** The value must be at most this (`<=`) or below it (`<`). */
+  target: number;
+  strict?: boolean;
+}
+
+/** The whole results document. */
+export interface Results {
+  date: string;
+  command: string;
+  reps: number;
+  quick: boolean;
+  setup: Record<string, string | number>;
+  cases: { id: string; title: string; rows: Row[]; notes: string[] }[];
+  checks: Check[];
+  warnings: string[];
+  duration_s: number;
+}
+
+/** Whether a check meets its target. */
+export function passes(c: Check): boolean {
+  return Number.isFinite(c.value) && (c.strict ? c.value < c.target : c.value <= c.target);
+}
+
+function fmtValue(v: number, unit: Check["unit"]): string {
+  if (!Number.isFinite(v)) return "–";
+  if (unit === "×") return `${v.toFixed(2)}×`;
+  if (unit === "ms") return fmtMs(v);
+  if (unit === "MB") return `${v.toFixed(0)} MB`;
+  return String(v);
+}
+
+function span(values: number[]): string {
+  if (values.length < 2) return "";
+  return `${fmtMs(Math.min(...values))} – ${fmtMs(Math.max(...values))}`;
+}
+
+function rowLine(r: Row): string {
+  const ms = r.samples.map((s) => s.ms);
+  const inner = r.samples.map((s) => s.innerMs).filter((v): v is number => v !== undefined);
+  const rss = r.samples.map((s) => s.rssMb).filter((v): v is number => v !== undefined);
+  return `| ${r.label} | **${fmtMs(median(ms))}** | ${span(ms)} | ${
+    inner.length ? fmtMs(median(inner)) : ""
+  } | ${rss.length ? `${median(rss).toFixed(0)} MB` : ""} | ${r.note ?? ""} |`;
+}
+
+/** Renders the results as Markdown. */
+export function renderMarkdown(res: Results): string {
+  const out: string[] = [];
+  out.push(`# netbox-toolkit benchmark — ${res.date}`, "");
+  out.push(
+    `\`${res.command}\` · ${res.reps} rep(s)${res.quick ? " (quick smoke run)" : ""} · ${
+      Math.round(res.duration_s)
+    } s in all`,
+    "",
+  );
+  out.push("| set-up | |", "|---|---|");
+  for (const [k, v] of Object.entries(res.setup)) out.push(`| ${k} | ${v} |`);
+  out.push("");
+  out.push(
+    "Every figure is the **median** over the reps; the variants of a case run interleaved (each",
+    "rep runs every variant once, the order rotated each rep). Each variant is its own process:",
+    "the time is wall time from spawn to exit (start-up included, as a user sees it); the",
+    "in-process column is the time the process measured itself after its imports.",
+    "",
+  );
+  out.push("## Targets", "", "| check | measured | target | |", "|---|---|---|---|");
+  for (const c of res.checks) {
+    out.push(
+      `| ${c.name} | ${fmtValue(c.value, c.unit)} | ${c.strict ? "<" : "≤"} ${
+        fmtValue(c.target, c.unit)
+      } | ${passes(c) ? "✅" : "❌"} |`,
+    );
+  }
+  out.push("");
+  for (const c of res.cases) {
+    out.push(`## ${c.title}`, "");
+    out.push("| variant | median | min – max | in-process | peak RSS | note |");
+    out.push("|---|---|---|---|---|---|");
+    for (const r of c.rows) out.push(rowLine(r));
+    out.push("");
+    for (const n of c.notes) out.push(`- ${n}`);
+    if (c.notes.length) out.push("");
+  }
+  if (res.warnings.length) {
+    out.push("## Warnings", "");
+    for (const w of res.warnings) out.push(`- ${w}`);
+    out.push("");
+  }
+  return out.join("\n");
+}
