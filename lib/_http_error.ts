@@ -80,7 +80,18 @@ export function normalizeMessages(body: unknown): Record<string, string[]> {
       }
     } else add(key, String(value));
   };
-  if (Array.isArray(body)) {
+  const itemErrors = bulkItemErrors(body);
+  if (itemErrors) {
+    // NetBox 4.7 bulk writes: {"detail": "N of M objects …", "errors": [{"index"|"id", "errors"}]}
+    const { detail } = body as { detail?: unknown };
+    if (typeof detail === "string") add("detail", detail);
+    for (const item of itemErrors) {
+      const label = typeof item.index === "number" ? `[${item.index}]` : `[id ${item.id}]`;
+      if (typeof item.errors === "object" && item.errors !== null && !Array.isArray(item.errors)) {
+        for (const [child, value] of Object.entries(item.errors)) walk(value, `${label}.${child}`);
+      } else walk(item.errors ?? item.error ?? item.detail, label);
+    }
+  } else if (Array.isArray(body)) {
     body.forEach((item, index) => {
       if (item !== null && typeof item === "object" && !Array.isArray(item)) {
         for (const [child, value] of Object.entries(item)) walk(value, `[${index}].${child}`);
@@ -88,6 +99,25 @@ export function normalizeMessages(body: unknown): Record<string, string[]> {
     });
   } else walk(body, "__all__");
   return out;
+}
+
+interface BulkItemError {
+  index?: number;
+  id?: number;
+  errors?: unknown;
+  error?: unknown;
+  detail?: unknown;
+}
+
+function bulkItemErrors(body: unknown): BulkItemError[] | undefined {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const errors = (body as { errors?: unknown }).errors;
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  const ok = errors.every((e) =>
+    e !== null && typeof e === "object" &&
+    (typeof (e as BulkItemError).index === "number" || typeof (e as BulkItemError).id === "number")
+  );
+  return ok ? errors as BulkItemError[] : undefined;
 }
 
 function summarize(body: unknown, messages: Record<string, string[]>): string {
@@ -100,7 +130,7 @@ function summarize(body: unknown, messages: Record<string, string[]>): string {
   const parts: string[] = [];
   for (const [key, list] of Object.entries(messages)) {
     if (IGNORED_IN_SUMMARY.has(key)) continue;
-    const text = list.map(stripPeriod).join(", ");
+    const text = oneLine(list.map(stripPeriod).join(", "), 300);
     parts.push(UNPREFIXED.has(key) ? text : `${key}: ${text}`);
   }
   const shown = parts.slice(0, MAX_PARTS).join("; ");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTransport } from "../lib/request.ts";
+import { normalizeMessages } from "../lib/_http_error.ts";
 import {
   AllocationError,
   ConfigError,
@@ -593,4 +594,20 @@ Deno.test("request() hints at the trailing slash when NetBox answers an HTML 404
     message:
       "Cannot create tenancy/tenants: Page Not Found | NetBox; no such API endpoint (API paths end with a slash)",
   });
+});
+
+Deno.test("normalizeMessages() keys NetBox 4.7 bulk errors by input index or id", () => {
+  const created = normalizeMessages({
+    detail: "1 of 3 objects could not be created.",
+    errors: [{ index: 1, errors: { address: ["Duplicate IP address found"] } }],
+  });
+  assert.deepEqual(created, {
+    detail: ["1 of 3 objects could not be created."],
+    "[1].address": ["Duplicate IP address found"],
+  });
+  const updated = normalizeMessages({
+    detail: "1 of 2 objects could not be found.",
+    errors: [{ id: 13, errors: ["Object with ID 13 does not exist"] }],
+  });
+  assert.deepEqual(updated["[id 13]"], ["Object with ID 13 does not exist"]);
 });
