@@ -21,7 +21,7 @@ let peak = Deno.memoryUsage().rss;
 const sampler = setInterval(() => {
   peak = Math.max(peak, Deno.memoryUsage().rss);
 }, 20);
-const client = createClient({ url, token: Deno.env.get("NETBOX_TOKEN") ?? "" });
+const client = createClient({ url, token: Deno.env.get("NETBOX_TOKEN") ?? "", timeoutMs: 600_000 });
 try {
   const t0 = performance.now();
   const data = await fetchAuditData(client);

@@ -57,28 +57,27 @@ export async function venvPython(): Promise<string> {
   throw new Error(`Cannot find the NetBox venv under ${cacheDir()}: run provision.sh up first`);
 }
 
+async function capture(cmd: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+// /proc needs --allow-all under Deno, so ps and pgrep answer instead.
 async function masterPid(port: number): Promise<number | undefined> {
+  let pid: number;
   try {
-    const pid = Number((await Deno.readTextFile(`${cacheDir()}/run-${port}/gunicorn.pid`)).trim());
-    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-    return cmdline.includes("gunicorn") && cmdline.includes(`127.0.0.1:${port}`) ? pid : undefined;
+    pid = Number((await Deno.readTextFile(`${cacheDir()}/run-${port}/gunicorn.pid`)).trim());
   } catch {
     return undefined;
   }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const args = await capture("ps", "-o", "args=", "-p", String(pid));
+  return args.includes("gunicorn") && args.includes(`127.0.0.1:${port}`) ? pid : undefined;
 }
 
 async function countWorkers(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0;
-  let n = 0;
-  for await (const e of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) n++;
-    } catch { /* gone */ }
-  }
-  return n;
+  return (await capture("pgrep", "-P", String(pid))).split("\n").filter(Boolean).length;
 }
 
 function provisionEnv(which: keyof typeof INSTANCES): Record<string, string> {

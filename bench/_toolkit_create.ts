@@ -15,7 +15,8 @@ if (Deno.args[0] === "--warm") Deno.exit(0); // only load the modules (cache war
 const [url, file] = Deno.args;
 const t0 = performance.now();
 const bodies = JSON.parse(await Deno.readTextFile(file)) as Record<string, unknown>[];
-const client = createClient({ url, token: Deno.env.get("NETBOX_TOKEN") ?? "" });
+// A generous timeout (a timed-out POST is not retried): a loaded box can be slow per chunk.
+const client = createClient({ url, token: Deno.env.get("NETBOX_TOKEN") ?? "", timeoutMs: 600_000 });
 try {
   const result = await client.ipam.ipAddresses.create(bodies);
   const ms = performance.now() - t0;

@@ -18,7 +18,13 @@ const counted: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 const t0 = performance.now();
-const client = createClient({ url, token: Deno.env.get("NETBOX_TOKEN") ?? "", fetch: counted });
+// A generous timeout: a loaded test box can take long for one page; it is not what we measure.
+const client = createClient({
+  url,
+  token: Deno.env.get("NETBOX_TOKEN") ?? "",
+  fetch: counted,
+  timeoutMs: 600_000,
+});
 try {
   const ips = await client.ipam.ipAddresses.all({}, { parallel: mode !== "sequential" });
   const ms = performance.now() - t0;
