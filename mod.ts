@@ -14,6 +14,7 @@
  *
  * @example Free addresses of a prefix, with a scripted server standing in for NetBox
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createClient, NetBoxHttpError } from "./mod.ts";
  *
  * // In real use: const client = clientFromEnv();  (NETBOX_URL, NETBOX_TOKEN)
@@ -28,7 +29,7 @@
  * const client = createClient({ url: "https://netbox.example.com", token: "nbt_abcdefghijkl.secret", fetch });
  *
  * const free = await client.ipam.prefixes.availableIps(7).list({ limit: 1 });
- * console.assert(free[0].address === "192.168.3.10/24");
+ * assert(free[0].address === "192.168.3.10/24");
  *
  * try {
  *   await client.dcim.sites.get(999);

@@ -30,9 +30,10 @@ interface Parameter {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { extractListFilters } from "./_filter_names.ts";
  * const schema = { paths: { "/api/dcim/sites/": { get: { operationId: "dcim_sites_list", parameters: [{ in: "query", name: "slug" }] } } } };
- * console.assert(extractListFilters(schema)["dcim/sites/"][0] === "slug");
+ * assert(extractListFilters(schema)["dcim/sites/"][0] === "slug");
  * ```
  */
 export function extractListFilters(schema: unknown): FilterNames {
@@ -69,9 +70,10 @@ function splitName(name: string): [string, string] {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { decodeNames, encodeNames } from "./_filter_names.ts";
  * const names = { "ipam/vrfs/": ["id", "id__gt", "name", "name__ic", "q"] };
- * console.assert(decodeNames(encodeNames(names))["ipam/vrfs/"].join() === names["ipam/vrfs/"].join());
+ * assert(decodeNames(encodeNames(names))["ipam/vrfs/"].join() === names["ipam/vrfs/"].join());
  * ```
  */
 export function encodeNames(names: FilterNames): EncodedNames {

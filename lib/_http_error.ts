@@ -33,9 +33,10 @@ const IGNORED_IN_SUMMARY = new Set(["netbox_version", "python_version", "excepti
  *
  * @example A validation error
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseErrorBody } from "./_http_error.ts";
  * const parsed = parseErrorBody('{"slug": ["site with this slug already exists."]}', "application/json");
- * console.assert(parsed.summary === "slug: site with this slug already exists");
+ * assert(parsed.summary === "slug: site with this slug already exists");
  * ```
  */
 export function parseErrorBody(text: string, contentType: string | null): ParsedErrorBody {
@@ -58,9 +59,10 @@ export function parseErrorBody(text: string, contentType: string | null): Parsed
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { normalizeMessages } from "./_http_error.ts";
  * const m = normalizeMessages([{}, { name: ["This field is required."] }]);
- * console.assert(m["[1].name"][0] === "This field is required.");
+ * assert(m["[1].name"][0] === "This field is required.");
  * ```
  */
 export function normalizeMessages(body: unknown): Record<string, string[]> {
@@ -180,9 +182,10 @@ const REJECTED = /token|credentials|authenticat|expired|disabled/i;
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { classify403 } from "./_http_error.ts";
- * console.assert(classify403("Invalid v2 token") === "rejected");
- * console.assert(classify403("You do not have permission to perform this action.") === "permission");
+ * assert(classify403("Invalid v2 token") === "rejected");
+ * assert(classify403("You do not have permission to perform this action.") === "permission");
  * ```
  */
 export function classify403(detail: string): "rejected" | "permission" {
@@ -196,13 +199,14 @@ export function classify403(detail: string): "rejected" | "permission" {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { httpError, parseErrorBody } from "./_http_error.ts";
  * const err = httpError({
  *   status: 403, statusText: "Forbidden", method: "GET", path: "/api/dcim/sites/",
  *   apiPath: "dcim/sites/", action: "list dcim/sites/", tokenVersion: 2,
  *   parsed: parseErrorBody('{"detail": "Invalid v2 token"}', "application/json"),
  * });
- * console.assert(err.message.startsWith("Cannot list dcim/sites/: NetBox rejected the v2 token"));
+ * assert(err.message.startsWith("Cannot list dcim/sites/: NetBox rejected the v2 token"));
  * ```
  */
 export function httpError(failed: FailedResponse): NetBoxHttpError {

@@ -13,9 +13,10 @@ import type { Endpoint, NetBoxClient, NetBoxObject } from "./types.ts";
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { LookupError } from "./_ipam_lookup.ts";
  * const err = new LookupError("Cannot find VRF \"blue\": no VRF has that name or RD", []);
- * console.assert(err.candidates.length === 0);
+ * assert(err.candidates.length === 0);
  * ```
  */
 export class LookupError extends NetBoxError {
@@ -98,8 +99,9 @@ export function resolveTenant(client: NetBoxClient, ref: string): Promise<NetBox
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { slugify } from "./_ipam_lookup.ts";
- * console.assert(slugify("Production DNS!") === "production-dns");
+ * assert(slugify("Production DNS!") === "production-dns");
  * ```
  */
 export function slugify(name: string): string {

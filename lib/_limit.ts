@@ -12,10 +12,11 @@ export type Limiter = <R>(fn: () => Promise<R>) => Promise<R>;
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createLimiter } from "./_limit.ts";
  * const limit = createLimiter(2);
  * const out = await Promise.all([1, 2, 3].map((x) => limit(() => Promise.resolve(x * 2))));
- * console.assert(out.join() === "2,4,6");
+ * assert(out.join() === "2,4,6");
  * ```
  */
 export function createLimiter(n: number): Limiter {

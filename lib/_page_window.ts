@@ -75,13 +75,14 @@ function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boole
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { windowedPages } from "./_page_window.ts";
  * const segments = [0, 2, 4].map((o) => ({ query: new URLSearchParams({ offset: String(o) }), follow: false }));
  * const pages = [];
  * for await (const page of windowedPages(segments, (q) => Promise.resolve({ results: [Number(q.get("offset"))] }), { concurrency: 2 })) {
  *   pages.push(...page);
  * }
- * console.assert(pages.join() === "0,2,4");
+ * assert(pages.join() === "0,2,4");
  * ```
  */
 export async function* windowedPages<T>(

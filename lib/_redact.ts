@@ -13,8 +13,9 @@ const MASK = "[REDACTED]";
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { tokenSecrets } from "./_redact.ts";
- * console.assert(tokenSecrets("nbt_abcdefghijkl.s3cr3t-part-long").length === 2);
+ * assert(tokenSecrets("nbt_abcdefghijkl.s3cr3t-part-long").length === 2);
  * ```
  */
 export function tokenSecrets(token: string): string[] {
@@ -31,8 +32,9 @@ export function tokenSecrets(token: string): string[] {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { redactText } from "./_redact.ts";
- * console.assert(redactText("token abc123 leaked", ["abc123"]) === "token [REDACTED] leaked");
+ * assert(redactText("token abc123 leaked", ["abc123"]) === "token [REDACTED] leaked");
  * ```
  */
 export function redactText(text: string, secrets: readonly string[]): string {
@@ -51,9 +53,10 @@ export function redactText(text: string, secrets: readonly string[]): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { redactValue } from "./_redact.ts";
  * const out = redactValue({ detail: ["x secret1 y"] }, ["secret1"]) as { detail: string[] };
- * console.assert(out.detail[0] === "x [REDACTED] y");
+ * assert(out.detail[0] === "x [REDACTED] y");
  * ```
  */
 export function redactValue(value: unknown, secrets: readonly string[]): unknown {

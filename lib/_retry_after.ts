@@ -14,11 +14,12 @@
  *
  * @example Seconds and HTTP dates
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseRetryAfter } from "./_retry_after.ts";
- * console.assert(parseRetryAfter("2", 0) === 2000);
+ * assert(parseRetryAfter("2", 0) === 2000);
  * const now = Date.parse("Tue, 01 Jul 2025 10:00:00 GMT");
- * console.assert(parseRetryAfter("Tue, 01 Jul 2025 10:00:05 GMT", now) === 5000);
- * console.assert(parseRetryAfter("soon", now) === undefined);
+ * assert(parseRetryAfter("Tue, 01 Jul 2025 10:00:05 GMT", now) === 5000);
+ * assert(parseRetryAfter("soon", now) === undefined);
  * ```
  */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {

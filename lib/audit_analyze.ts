@@ -96,6 +96,7 @@ interface Ctx {
  *
  * @example Two copies of one address in the global table
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { analyzeAudit } from "./audit_analyze.ts";
  * import { defaultAuditConfig } from "./audit_rules.ts";
  * const ip = (id: number) => ({ id, address: "10.0.0.5/24", status: "reserved" });
@@ -104,9 +105,9 @@ interface Ctx {
  *   prefixes: [{ id: 9, prefix: "10.0.0.0/24" }],
  *   ranges: [], vrfs: [], interfaces: [], vmInterfaces: [], devices: [], vms: [],
  * }, defaultAuditConfig());
- * console.assert(result.findings.length === 1);
- * console.assert(result.findings[0].rule === "duplicate-address");
- * console.assert(result.findings[0].object_id === 2);
+ * assert(result.findings.length === 1);
+ * assert(result.findings[0].rule === "duplicate-address");
+ * assert(result.findings[0].object_id === 2);
  * ```
  */
 export function analyzeAudit(

@@ -42,10 +42,11 @@ const RULE_KEYS = new Set(["enabled", "severity", "exempt"]);
  *
  * @example Switching a rule on and raising a severity
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseRulesFile } from "./audit_config.ts";
  * const config = parseRulesFile("rules:\n  stale-reserved: true\n  orphan-address: { severity: error }\n");
- * console.assert(config.enabled.has("stale-reserved"));
- * console.assert(config.severity["orphan-address"] === "error");
+ * assert(config.enabled.has("stale-reserved"));
+ * assert(config.severity["orphan-address"] === "error");
  * ```
  */
 export function parseRulesFile(
@@ -88,8 +89,9 @@ export function parseRulesFile(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { compilePattern } from "./audit_config.ts";
- * console.assert(compilePattern("^a$", "--dns-pattern").test("a"));
+ * assert(compilePattern("^a$", "--dns-pattern").test("a"));
  * ```
  */
 export function compilePattern(source: string, where: string): RegExp {

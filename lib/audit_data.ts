@@ -218,10 +218,11 @@ export async function fetchAuditData(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { resolveVrf } from "./audit_data.ts";
  * const vrfs = [{ id: 3, name: "blue", rd: "65000:3" }];
- * console.assert(resolveVrf(vrfs, "blue") === 3 && resolveVrf(vrfs, "65000:3") === 3);
- * console.assert(resolveVrf(vrfs, "global") === null);
+ * assert(resolveVrf(vrfs, "blue") === 3 && resolveVrf(vrfs, "65000:3") === 3);
+ * assert(resolveVrf(vrfs, "global") === null);
  * ```
  */
 export function resolveVrf(vrfs: AuditVrf[], wanted: string): number | null {

@@ -175,9 +175,10 @@ export interface PrefixUsage {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { uiUrl } from "./audit_model.ts";
- * console.assert(uiUrl("http://nb/api/ipam/prefixes/3/") === "http://nb/ipam/prefixes/3/");
- * console.assert(uiUrl(undefined) === null);
+ * assert(uiUrl("http://nb/api/ipam/prefixes/3/") === "http://nb/ipam/prefixes/3/");
+ * assert(uiUrl(undefined) === null);
  * ```
  */
 export function uiUrl(apiUrl: string | undefined | null): string | null {
@@ -194,9 +195,10 @@ export function uiUrl(apiUrl: string | undefined | null): string | null {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { choiceValue } from "./audit_model.ts";
- * console.assert(choiceValue({ value: "active", label: "Active" }) === "active");
- * console.assert(choiceValue("reserved") === "reserved" && choiceValue(null) === "");
+ * assert(choiceValue({ value: "active", label: "Active" }) === "active");
+ * assert(choiceValue("reserved") === "reserved" && choiceValue(null) === "");
  * ```
  */
 export function choiceValue(choice: AuditChoice): string {

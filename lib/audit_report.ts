@@ -76,6 +76,7 @@ function related(f: Finding): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderAuditTable } from "./audit_report.ts";
  * const text = renderAuditTable({
  *   netbox: { url: "http://nb", version: "4.7.3" },
@@ -83,7 +84,7 @@ function related(f: Finding): string {
  *     started_at: "", duration_ms: 1, analysed: {}, rules: [] },
  *   items: [],
  * });
- * console.assert(text.startsWith("0 findings"));
+ * assert(text.startsWith("0 findings"));
  * ```
  */
 export function renderAuditTable(doc: AuditDoc): string {
@@ -123,6 +124,7 @@ export function renderAuditTable(doc: AuditDoc): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderAuditCsv } from "./audit_report.ts";
  * const csv = renderAuditCsv({
  *   netbox: { url: "", version: null },
@@ -130,7 +132,7 @@ export function renderAuditTable(doc: AuditDoc): string {
  *   items: [{ rule: "orphan-address", severity: "warning", object_type: "ipam.ipaddress",
  *     object_id: 7, address: "10.0.0.1/24", vrf: null, url: null, message: "m", related: [] }],
  * });
- * console.assert(csv.split("\n")[1] === "orphan-address,warning,ipam.ipaddress,7,10.0.0.1/24,,m,,");
+ * assert(csv.split("\n")[1] === "orphan-address,warning,ipam.ipaddress,7,10.0.0.1/24,,m,,");
  * ```
  */
 export function renderAuditCsv(doc: AuditDoc): string {
@@ -162,6 +164,7 @@ function mdCell(text: string): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderAuditMarkdown } from "./audit_report.ts";
  * const md = renderAuditMarkdown({
  *   netbox: { url: "http://nb", version: "4.7.3" },
@@ -169,7 +172,7 @@ function mdCell(text: string): string {
  *     started_at: "2024-01-01T00:00:00Z", duration_ms: 1, analysed: {}, rules: [] },
  *   items: [],
  * });
- * console.assert(md.startsWith("# IP address audit"));
+ * assert(md.startsWith("# IP address audit"));
  * ```
  */
 export function renderAuditMarkdown(doc: AuditDoc): string {
@@ -243,6 +246,7 @@ code{font-size:12px;color:#57606a}
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderAuditHtml } from "./audit_report.ts";
  * const html = renderAuditHtml({
  *   netbox: { url: "http://nb", version: "4.7.3" },
@@ -250,7 +254,7 @@ code{font-size:12px;color:#57606a}
  *     started_at: "2024-01-01T00:00:00Z", duration_ms: 1, analysed: {}, rules: [] },
  *   items: [],
  * }, [{ id: 1, prefix: "10.0.0.0/24", vrf: null, utilization: 42, url: null }]);
- * console.assert(html.startsWith("<!DOCTYPE html>") && html.includes("<svg"));
+ * assert(html.startsWith("<!DOCTYPE html>") && html.includes("<svg"));
  * ```
  */
 export function renderAuditHtml(

@@ -50,6 +50,7 @@ export interface CheckDnsOptions {
  *
  * @example With a resolver that knows one name
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { checkDnsForward } from "./audit_resolve.ts";
  * import { defaultAuditConfig } from "./audit_rules.ts";
  * const resolver = (name: string) =>
@@ -59,7 +60,7 @@ export interface CheckDnsOptions {
  *   defaultAuditConfig(),
  *   resolver,
  * );
- * console.assert(findings[0].rule === "dns-forward-mismatch");
+ * assert(findings[0].rule === "dns-forward-mismatch");
  * ```
  */
 export async function checkDnsForward(

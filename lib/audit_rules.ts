@@ -28,9 +28,10 @@ export interface AuditRule {
  *
  * @example Listing the rules
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { AUDIT_RULES } from "./audit_rules.ts";
- * console.assert(AUDIT_RULES[0].id === "duplicate-address");
- * console.assert(AUDIT_RULES.length === 18);
+ * assert(AUDIT_RULES[0].id === "duplicate-address");
+ * assert(AUDIT_RULES.length === 18);
  * ```
  */
 export const AUDIT_RULES: readonly AuditRule[] = [
@@ -170,9 +171,10 @@ export interface AuditConfig {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { defaultAuditConfig } from "./audit_rules.ts";
  * const config = defaultAuditConfig();
- * console.assert(config.enabled.has("orphan-address") && !config.enabled.has("stale-reserved"));
+ * assert(config.enabled.has("orphan-address") && !config.enabled.has("stale-reserved"));
  * ```
  */
 export function defaultAuditConfig(): AuditConfig {
@@ -196,8 +198,9 @@ export function defaultAuditConfig(): AuditConfig {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { isRuleId } from "./audit_rules.ts";
- * console.assert(isRuleId("half-assigned") && !isRuleId("half"));
+ * assert(isRuleId("half-assigned") && !isRuleId("half"));
  * ```
  */
 export function isRuleId(id: string): boolean {
@@ -213,9 +216,10 @@ export function isRuleId(id: string): boolean {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { atLeast } from "./audit_rules.ts";
- * console.assert(atLeast("error", "warning") && !atLeast("info", "warning"));
- * console.assert(!atLeast("error", "never"));
+ * assert(atLeast("error", "warning") && !atLeast("info", "warning"));
+ * assert(!atLeast("error", "never"));
  * ```
  */
 export function atLeast(severity: Severity, threshold: Severity | "never"): boolean {

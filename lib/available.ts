@@ -26,6 +26,7 @@ import type { Available, Transport } from "./types.ts";
  *
  * @example Reserving two addresses
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createAvailable } from "./available.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
@@ -36,8 +37,8 @@ import type { Available, Transport } from "./types.ts";
  *       : [{ id: 1, address: "192.0.2.1/24" }, { id: 2, address: "192.0.2.2/24" }]),
  * } as unknown as Transport;
  * const free = createAvailable(transport, "ipam/prefixes/", 7, "available-ips");
- * console.assert((await free.list({ limit: 1 })).length === 1);
- * console.assert((await free.create([{ status: "reserved" }, { status: "reserved" }])).length === 2);
+ * assert((await free.list({ limit: 1 })).length === 1);
+ * assert((await free.create([{ status: "reserved" }, { status: "reserved" }])).length === 2);
  * ```
  */
 export function createAvailable<TFree, TCreated>(

@@ -415,6 +415,7 @@ function checkId(path: string, id: unknown, index: number): number {
  *
  * @example Creating sites
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { bulkCreate } from "./bulk.ts";
  * import type { Transport } from "./types.ts";
  * let id = 0;
@@ -424,7 +425,7 @@ function checkId(path: string, id: unknown, index: number): number {
  *     Promise.resolve(o.body.map((b) => ({ ...b, id: ++id }))),
  * } as unknown as Transport;
  * const result = await bulkCreate(transport, "dcim/sites/", [{ name: "a", slug: "a" }]);
- * console.assert(result.succeeded.length === 1 && result.failed.length === 0);
+ * assert(result.succeeded.length === 1 && result.failed.length === 0);
  * ```
  */
 export function bulkCreate<T = unknown>(
@@ -455,6 +456,7 @@ export function bulkCreate<T = unknown>(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { bulkUpdate } from "./bulk.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
@@ -463,7 +465,7 @@ export function bulkCreate<T = unknown>(
  *     Promise.resolve(o.body.filter((b) => b.id !== 99)),
  * } as unknown as Transport;
  * const result = await bulkUpdate(transport, "dcim/sites/", [{ id: 1, description: "x" }, { id: 99, description: "y" }]);
- * console.assert(result.skippedIds[0] === 99);
+ * assert(result.skippedIds[0] === 99);
  * ```
  */
 export function bulkUpdate<T = unknown>(
@@ -490,14 +492,17 @@ export function bulkUpdate<T = unknown>(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { bulkDelete } from "./bulk.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
  *   concurrency: 4,
+ *   status: () => Promise.resolve({ version: "4.6.8", major: 4, minor: 6, patch: 8, raw: {} }),
  *   request: (m: string) => Promise.resolve(m === "GET" ? { results: [{ id: 1 }] } : undefined),
  * } as unknown as Transport;
+ * // Before NetBox 4.7 an unknown id is silently skipped by the server: reported in skippedIds.
  * const result = await bulkDelete(transport, "dcim/sites/", [1, 2]);
- * console.assert(result.succeeded.length === 1 && result.skippedIds[0] === 2);
+ * assert(result.succeeded.length === 1 && result.skippedIds[0] === 2);
  * ```
  */
 export function bulkDelete(

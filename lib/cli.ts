@@ -27,8 +27,9 @@ export const TOOLKIT_VERSION = "0.1.0";
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { EXIT } from "./cli.ts";
- * console.assert(EXIT.USAGE === 2);
+ * assert(EXIT.USAGE === 2);
  * ```
  */
 export const EXIT = { OK: 0, ATTENTION: 1, USAGE: 2, REFUSED: 3, UNREACHABLE: 4 } as const;
@@ -38,9 +39,10 @@ export const EXIT = { OK: 0, ATTENTION: 1, USAGE: 2, REFUSED: 3, UNREACHABLE: 4 
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { UsageError } from "./cli.ts";
  * const err = new UsageError("Cannot read rows: line 3: address is required");
- * console.assert(err.name === "UsageError");
+ * assert(err.name === "UsageError");
  * ```
  */
 export class UsageError extends NetBoxError {}
@@ -82,9 +84,10 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { defaultIO } from "./cli.ts";
  * const io = defaultIO();
- * console.assert(typeof io.stdout === "function");
+ * assert(typeof io.stdout === "function");
  * ```
  */
 export function defaultIO(): TaskIO {
@@ -196,6 +199,7 @@ interface CommonOpts {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { runTask, type TaskIO } from "./cli.ts";
  * let out = "";
  * const io: TaskIO = {
@@ -206,7 +210,7 @@ interface CommonOpts {
  *   { name: "hello", description: "Says hello", configure: (cmd) => cmd },
  *   ["--help"], io, () => Promise.resolve(0),
  * );
- * console.assert(code === 0 && out.includes("Says hello"));
+ * assert(code === 0 && out.includes("Says hello"));
  * ```
  */
 export async function runTask<O>(
@@ -405,10 +409,11 @@ function parsePositiveInt(value: string, flag: string): number {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { writeAtomic } from "./cli.ts";
  * const dir = await Deno.makeTempDir();
  * await writeAtomic(`${dir}/out.json`, "{}\n");
- * console.assert(await Deno.readTextFile(`${dir}/out.json`) === "{}\n");
+ * assert(await Deno.readTextFile(`${dir}/out.json`) === "{}\n");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -444,12 +449,13 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderDoc } from "./cli.ts";
  * const text = renderDoc(
  *   { netbox: { url: "http://127.0.0.1", version: "4.7.3" }, summary: {}, items: [{ a: 1, b: "x" }] },
  *   "csv", ["a", "b"],
  * );
- * console.assert(text === "a,b\n1,x\n");
+ * assert(text === "a,b\n1,x\n");
  * ```
  */
 export function renderDoc(
@@ -484,8 +490,9 @@ export function renderDoc(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderTable } from "./cli.ts";
- * console.assert(renderTable([{ a: "x", b: 10 }], ["a", "b"]) === "A  B\nx  10\n");
+ * assert(renderTable([{ a: "x", b: 10 }], ["a", "b"]) === "A  B\nx  10\n");
  * ```
  */
 export function renderTable(items: Record<string, unknown>[], columns: string[]): string {
@@ -545,11 +552,12 @@ function makeProgress(io: TaskIO, quiet: boolean, label: string, total: number):
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { reportError, UsageError, type TaskIO } from "./cli.ts";
  * let err = "";
  * const io = { stderr: (t: string) => err += t } as unknown as TaskIO;
- * console.assert(reportError(new UsageError("Cannot parse --count: expected a number"), io) === 2);
- * console.assert(err === "error: Cannot parse --count: expected a number\n");
+ * assert(reportError(new UsageError("Cannot parse --count: expected a number"), io) === 2);
+ * assert(err === "error: Cannot parse --count: expected a number\n");
  * ```
  */
 export function reportError(err: unknown, io: TaskIO): number {

@@ -19,6 +19,7 @@ import type { ClientOptions, NetBoxClient } from "./types.ts";
  *
  * @example Listing with a scripted fetch
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createClient } from "./client.ts";
  * const fetch = (input: RequestInfo | URL) =>
  *   Promise.resolve(Response.json(String(input).endsWith("/api/status/")
@@ -26,7 +27,7 @@ import type { ClientOptions, NetBoxClient } from "./types.ts";
  *     : { id: 1, url: "", name: "Matrix" }));
  * const client = createClient({ url: "https://nb.example.com", token: "nbt_abcdefghijkl.secret", fetch });
  * const site = await client.request<{ name: string }>("GET", "dcim/sites/1/");
- * console.assert(site.name === "Matrix");
+ * assert(site.name === "Matrix");
  * client.close();
  * ```
  */
@@ -46,10 +47,11 @@ export function createClient(options: ClientOptions): NetBoxClient {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { clientFromEnv } from "./client.ts";
  * const vars = new Map([["NETBOX_URL", "https://nb.example.com/api/"], ["NETBOX_TOKEN", "nbt_abcdefghijkl.secret"]]);
  * const client = clientFromEnv({ retries: 2 }, { get: (name) => vars.get(name) });
- * console.assert(client.apiUrl === "https://nb.example.com/api/");
+ * assert(client.apiUrl === "https://nb.example.com/api/");
  * ```
  */
 export function clientFromEnv(

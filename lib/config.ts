@@ -19,9 +19,10 @@ import type { ClientOptions } from "./types.ts";
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { normalizeUrl } from "./config.ts";
- * console.assert(normalizeUrl("https://nb.example.com/api/") === "https://nb.example.com");
- * console.assert(normalizeUrl("http://127.0.0.1:8000/netbox") === "http://127.0.0.1:8000/netbox");
+ * assert(normalizeUrl("https://nb.example.com/api/") === "https://nb.example.com");
+ * assert(normalizeUrl("http://127.0.0.1:8000/netbox") === "http://127.0.0.1:8000/netbox");
  * ```
  */
 export function normalizeUrl(url: string): string {
@@ -54,10 +55,11 @@ export function normalizeUrl(url: string): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { isInsecureUrl } from "./config.ts";
- * console.assert(isInsecureUrl("http://netbox.example.com"));
- * console.assert(!isInsecureUrl("http://127.0.0.1:8000"));
- * console.assert(!isInsecureUrl("https://netbox.example.com"));
+ * assert(isInsecureUrl("http://netbox.example.com"));
+ * assert(!isInsecureUrl("http://127.0.0.1:8000"));
+ * assert(!isInsecureUrl("https://netbox.example.com"));
  * ```
  */
 export function isInsecureUrl(url: string): boolean {
@@ -100,10 +102,11 @@ export interface ConfigFlags {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { resolveConfig } from "./config.ts";
  * const vars: Record<string, string> = { NETBOX_URL: "https://nb.example.com/api/", NETBOX_TOKEN: "x".repeat(40), NETBOX_TIMEOUT: "5" };
  * const options = resolveConfig({ retries: 2 }, (name) => vars[name]);
- * console.assert(options.url === "https://nb.example.com" && options.timeoutMs === 5000 && options.retries === 2);
+ * assert(options.url === "https://nb.example.com" && options.timeoutMs === 5000 && options.retries === 2);
  * ```
  */
 export function resolveConfig(

@@ -21,10 +21,11 @@ export const DNS_NAME_MAX_LENGTH = 255;
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { validateDnsName } from "./dns_name.ts";
- * console.assert(validateDnsName("k8s-01-worker.spaceships.work") === undefined);
- * console.assert(validateDnsName("bad name.example") !== undefined);
- * console.assert(validateDnsName("Web.example", /^[a-z.]+$/) !== undefined);
+ * assert(validateDnsName("k8s-01-worker.spaceships.work") === undefined);
+ * assert(validateDnsName("bad name.example") !== undefined);
+ * assert(validateDnsName("Web.example", /^[a-z.]+$/) !== undefined);
  * ```
  */
 export function validateDnsName(name: string, pattern?: RegExp | string): string | undefined {
@@ -52,9 +53,10 @@ export function validateDnsName(name: string, pattern?: RegExp | string): string
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { isNameTemplate } from "./dns_name.ts";
- * console.assert(isNameTemplate("k8s-{n:02}-worker.example"));
- * console.assert(!isNameTemplate("k8s-worker.example"));
+ * assert(isNameTemplate("k8s-{n:02}-worker.example"));
+ * assert(!isNameTemplate("k8s-worker.example"));
  * ```
  */
 export function isNameTemplate(template: string): boolean {
@@ -71,9 +73,10 @@ export function isNameTemplate(template: string): boolean {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { expandNameTemplate } from "./dns_name.ts";
- * console.assert(expandNameTemplate("k8s-{n:02}-worker.example", 3) === "k8s-03-worker.example");
- * console.assert(expandNameTemplate("web{n}.example", 12) === "web12.example");
+ * assert(expandNameTemplate("k8s-{n:02}-worker.example", 3) === "k8s-03-worker.example");
+ * assert(expandNameTemplate("web{n}.example", 12) === "web12.example");
  * ```
  */
 export function expandNameTemplate(template: string, n: number): string {

@@ -26,8 +26,9 @@ import type {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { normalisePath } from "./endpoint.ts";
- * console.assert(normalisePath("/api/dcim/sites") === "dcim/sites/");
+ * assert(normalisePath("/api/dcim/sites") === "dcim/sites/");
  * ```
  */
 export function normalisePath(path: string): string {
@@ -60,6 +61,7 @@ function checkObjectId(path: string, id: unknown): number {
  *
  * @example Finding a site by slug
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createEndpoint } from "./endpoint.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
@@ -68,7 +70,7 @@ function checkObjectId(path: string, id: unknown): number {
  *   request: () => Promise.resolve({ count: 1, next: null, results: [{ id: 1, url: "", slug: "matrix" }] }),
  * } as unknown as Transport;
  * const sites = createEndpoint(transport, "dcim/sites/");
- * console.assert((await sites.find({ slug: "matrix" }))?.id === 1);
+ * assert((await sites.find({ slug: "matrix" }))?.id === 1);
  * ```
  */
 export function createEndpoint<T extends NetBoxObject = NetBoxObject>(

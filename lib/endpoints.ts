@@ -30,11 +30,12 @@ export type Endpoints = Omit<NetBoxClient, keyof Transport>;
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createEndpoints } from "./endpoints.ts";
  * import type { Transport } from "./types.ts";
  * const endpoints = createEndpoints({} as Transport);
- * console.assert(endpoints.ipam.ipAddresses.path === "ipam/ip-addresses/");
- * console.assert(endpoints.endpoint("plugins/foo/bars").path === "plugins/foo/bars/");
+ * assert(endpoints.ipam.ipAddresses.path === "ipam/ip-addresses/");
+ * assert(endpoints.endpoint("plugins/foo/bars").path === "plugins/foo/bars/");
  * ```
  */
 export function createEndpoints(transport: Transport): Endpoints {

@@ -10,11 +10,12 @@
  *
  * @example Catching any client error
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { NetBoxError } from "./errors.ts";
  * try {
  *   throw new NetBoxError("Cannot list sites: example");
  * } catch (err) {
- *   if (err instanceof NetBoxError) console.assert(err.message.startsWith("Cannot"));
+ *   if (err instanceof NetBoxError) assert(err.message.startsWith("Cannot"));
  * }
  * ```
  */
@@ -32,9 +33,10 @@ export class NetBoxError extends Error {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { ConfigError } from "./errors.ts";
  * const err = new ConfigError("Cannot connect: no NetBox URL; set NETBOX_URL or pass --url");
- * console.assert(err.name === "ConfigError");
+ * assert(err.name === "ConfigError");
  * ```
  */
 export class ConfigError extends NetBoxError {}
@@ -45,9 +47,10 @@ export class ConfigError extends NetBoxError {}
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { FilterError } from "./errors.ts";
  * const err = new FilterError("Cannot list ipam/prefixes/: unknown filter \"stie\"", "stie", ["site"]);
- * console.assert(err.suggestions[0] === "site");
+ * assert(err.suggestions[0] === "site");
  * ```
  */
 export class FilterError extends NetBoxError {
@@ -84,11 +87,12 @@ export interface HttpErrorInit {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { NetBoxHttpError } from "./errors.ts";
  * const err = new NetBoxHttpError("Cannot create site: slug: site with this slug already exists", {
  *   status: 400, method: "POST", path: "/api/dcim/sites/", body: {}, messages: { slug: ["site with this slug already exists."] },
  * });
- * console.assert(err.status === 400);
+ * assert(err.status === 400);
  * ```
  */
 export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
@@ -118,11 +122,12 @@ export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { NetBoxAuthError } from "./errors.ts";
  * const err = new NetBoxAuthError("Cannot list sites: NetBox rejected the v2 token (Invalid v2 token)", {
  *   status: 403, method: "GET", path: "/api/dcim/sites/", body: {}, messages: {},
  * }, "rejected", 2);
- * console.assert(err.reason === "rejected");
+ * assert(err.reason === "rejected");
  * ```
  */
 export class NetBoxAuthError extends NetBoxHttpError {
@@ -148,11 +153,12 @@ export class NetBoxAuthError extends NetBoxHttpError {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { AllocationError } from "./errors.ts";
  * const err = new AllocationError("Cannot allocate 5 IP addresses: insufficient resources", {
  *   status: 409, method: "POST", path: "/api/ipam/prefixes/1/available-ips/", body: {}, messages: {},
  * });
- * console.assert(err.status === 409);
+ * assert(err.status === 409);
  * ```
  */
 export class AllocationError extends NetBoxHttpError {}
@@ -163,9 +169,10 @@ export class AllocationError extends NetBoxHttpError {}
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { NetBoxNetworkError } from "./errors.ts";
  * const err = new NetBoxNetworkError("Cannot list sites: connection refused", { attempts: 5 });
- * console.assert(err.attempts === 5);
+ * assert(err.attempts === 5);
  * ```
  */
 export class NetBoxNetworkError extends NetBoxError {
@@ -183,9 +190,10 @@ export class NetBoxNetworkError extends NetBoxError {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { NetBoxTimeoutError } from "./errors.ts";
  * const err = new NetBoxTimeoutError("Cannot list sites: no answer within 30 s", { attempts: 1 });
- * console.assert(err instanceof Error);
+ * assert(err instanceof Error);
  * ```
  */
 export class NetBoxTimeoutError extends NetBoxNetworkError {}

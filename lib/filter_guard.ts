@@ -90,6 +90,7 @@ function normalise(path: string): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { validFilterNames } from "./filter_guard.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
@@ -98,7 +99,7 @@ function normalise(path: string): string {
  *   warn() {},
  * } as unknown as Transport;
  * const names = await validFilterNames(transport, "dcim/sites/");
- * console.assert(names?.has("slug"));
+ * assert(names?.has("slug"));
  * ```
  */
 export async function validFilterNames(
@@ -126,6 +127,7 @@ export async function validFilterNames(
  *
  * @example Catching a typo
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { checkFilters } from "./filter_guard.ts";
  * import { FilterError } from "./errors.ts";
  * import type { Transport } from "./types.ts";
@@ -138,7 +140,7 @@ export async function validFilterNames(
  * try {
  *   await checkFilters(transport, "dcim/sites/", { slgu: "x" });
  * } catch (err) {
- *   console.assert(err instanceof FilterError && err.suggestions[0] === "slug");
+ *   assert(err instanceof FilterError && err.suggestions[0] === "slug");
  * }
  * ```
  */
@@ -174,8 +176,9 @@ export async function checkFilters(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { closestNames } from "./filter_guard.ts";
- * console.assert(closestNames("stie", ["site", "site_id", "status", "tenant"])[0] === "site");
+ * assert(closestNames("stie", ["site", "site_id", "status", "tenant"])[0] === "site");
  * ```
  */
 export function closestNames(name: string, valid: Iterable<string>, count = 3): string[] {

@@ -31,6 +31,7 @@ type Scalar = Exclude<FilterValue, undefined | ReadonlyArray<unknown>>;
  *
  * @example Serialising filters
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { serializeFilters } from "./filters.ts";
  * const params = serializeFilters({
  *   status: ["active", "reserved"],
@@ -39,7 +40,7 @@ type Scalar = Exclude<FilterValue, undefined | ReadonlyArray<unknown>>;
  *   created__gte: new Date("2024-05-01T00:00:00Z"),
  *   tenant: undefined,
  * });
- * console.assert(
+ * assert(
  *   params.toString() ===
  *     "status=active&status=reserved&vrf_id=null&is_pool=false&created__gte=2024-05-01",
  * );

@@ -85,9 +85,10 @@ function statusValue(status: PrefixLike["status"]): string | undefined {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { prefixPool } from "./free_ips.ts";
  * const pool = prefixPool({ id: 1, prefix: "10.0.0.0/30", is_pool: false, vrf: null });
- * console.assert(pool.usable.end - pool.usable.start === 1n);
+ * assert(pool.usable.end - pool.usable.start === 1n);
  * ```
  */
 export function prefixPool(prefix: PrefixLike): IpPool {
@@ -114,9 +115,10 @@ export function prefixPool(prefix: PrefixLike): IpPool {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { rangePool } from "./free_ips.ts";
  * const pool = rangePool({ id: 3, start_address: "10.0.0.10/24", end_address: "10.0.0.20/24" });
- * console.assert(pool.usable.end - pool.usable.start === 10n && pool.maskLength === 24);
+ * assert(pool.usable.end - pool.usable.start === 10n && pool.maskLength === 24);
  * ```
  */
 export function rangePool(range: RangeLike): IpPool {
@@ -149,13 +151,14 @@ export function rangePool(range: RangeLike): IpPool {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { populatedSpans, prefixPool } from "./free_ips.ts";
  * const pool = prefixPool({ id: 1, prefix: "10.0.0.0/24", vrf: null });
  * const spans = populatedSpans(pool, [
  *   { id: 1, start_address: "10.0.0.10/24", end_address: "10.0.0.19/24", mark_populated: true },
  *   { id: 2, start_address: "10.0.0.30/24", end_address: "10.0.0.39/24", mark_populated: false },
  * ]);
- * console.assert(spans.length === 1);
+ * assert(spans.length === 1);
  * ```
  */
 export function populatedSpans(pool: IpPool, ranges: Iterable<RangeLike>): IpSpan[] {
@@ -180,10 +183,11 @@ export function populatedSpans(pool: IpPool, ranges: Iterable<RangeLike>): IpSpa
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { occupies, prefixPool } from "./free_ips.ts";
  * const pool = prefixPool({ id: 1, prefix: "10.0.0.0/24", vrf: { id: 7 } });
- * console.assert(occupies(pool, { address: "10.0.0.5/24", vrf: { id: 7 } }));
- * console.assert(!occupies(pool, { address: "10.0.0.5/24", vrf: null }));
+ * assert(occupies(pool, { address: "10.0.0.5/24", vrf: { id: 7 } }));
+ * assert(!occupies(pool, { address: "10.0.0.5/24", vrf: null }));
  * ```
  */
 export function occupies(
@@ -205,9 +209,10 @@ export function occupies(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { freeSpans } from "./free_ips.ts";
  * const spans = freeSpans({ family: 4, start: 1n, end: 10n }, [3n, 4n], [{ family: 4, start: 8n, end: 20n }]);
- * console.assert(spans.map((s) => `${s.start}-${s.end}`).join() === "1-2,5-7");
+ * assert(spans.map((s) => `${s.start}-${s.end}`).join() === "1-2,5-7");
  * ```
  */
 export function freeSpans(
@@ -244,8 +249,9 @@ export function freeSpans(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { spanSize } from "./free_ips.ts";
- * console.assert(spanSize([{ family: 4, start: 1n, end: 2n }, { family: 4, start: 5n, end: 5n }]) === 3n);
+ * assert(spanSize([{ family: 4, start: 1n, end: 2n }, { family: 4, start: 5n, end: 5n }]) === 3n);
  * ```
  */
 export function spanSize(spans: Iterable<IpSpan>): bigint {
@@ -264,10 +270,11 @@ export function spanSize(spans: Iterable<IpSpan>): bigint {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { iterateFree } from "./free_ips.ts";
  * const spans = [{ family: 6 as const, start: 1n, end: (1n << 64n) - 1n }];
  * const first3 = iterateFree(spans).take(3).map((ip) => ip.value).toArray();
- * console.assert(first3.join() === "1,2,3");
+ * assert(first3.join() === "1,2,3");
  * ```
  */
 export function* iterateFree(
@@ -300,8 +307,9 @@ export function* iterateFree(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { skipLeading } from "./free_ips.ts";
- * console.assert(skipLeading({ family: 4, start: 1n, end: 254n }, 3).start === 4n);
+ * assert(skipLeading({ family: 4, start: 1n, end: 254n }, 3).start === 4n);
  * ```
  */
 export function skipLeading(usable: IpSpan, n: number): IpSpan {

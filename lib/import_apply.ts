@@ -63,9 +63,10 @@ export function formatMessages(messages: Record<string, string[]>, fallback?: Er
  *
  * @example Nothing to write
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { applyPlan } from "./import_apply.ts";
  * const result = await applyPlan({ items: [], problems: [] }, { endpoint: () => { throw new Error("unused"); } });
- * console.assert(result.size === 0);
+ * assert(result.size === 0);
  * ```
  */
 export async function applyPlan(

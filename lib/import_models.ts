@@ -222,9 +222,10 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { MODELS } from "./import_models.ts";
  * const order = MODELS.map((m) => m.key);
- * console.assert(order.indexOf("dcim.sites") < order.indexOf("dcim.devices"));
+ * assert(order.indexOf("dcim.sites") < order.indexOf("dcim.devices"));
  * ```
  */
 export const MODELS: readonly ModelDef[] = TABLE.map((m, order) => ({
@@ -263,11 +264,12 @@ BY_NAME.set("ip-addresses", BY_KEY.get("ipam.ip-addresses")!);
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { lookupModel } from "./import_models.ts";
- * console.assert(lookupModel("ip_addresses")?.key === "ipam.ip-addresses");
- * console.assert(lookupModel("dcim/sites")?.path === "dcim/sites/");
- * console.assert(lookupModel("plugins/foo/bars")?.path === "plugins/foo/bars/");
- * console.assert(lookupModel("sitez") === undefined);
+ * assert(lookupModel("ip_addresses")?.key === "ipam.ip-addresses");
+ * assert(lookupModel("dcim/sites")?.path === "dcim/sites/");
+ * assert(lookupModel("plugins/foo/bars")?.path === "plugins/foo/bars/");
+ * assert(lookupModel("sitez") === undefined);
  * ```
  */
 export function lookupModel(name: string, order = MODELS.length): ModelDef | undefined {
@@ -284,8 +286,9 @@ export function lookupModel(name: string, order = MODELS.length): ModelDef | und
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { modelByKey } from "./import_models.ts";
- * console.assert(modelByKey("ipam.prefixes").naturalKey.join() === "prefix,vrf");
+ * assert(modelByKey("ipam.prefixes").naturalKey.join() === "prefix,vrf");
  * ```
  */
 export function modelByKey(key: string): ModelDef {
@@ -299,8 +302,9 @@ export function modelByKey(key: string): ModelDef {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { suggestModels } from "./import_models.ts";
- * console.assert(suggestModels("site").includes("sites"));
+ * assert(suggestModels("site").includes("sites"));
  * ```
  */
 export function suggestModels(name: string): string[] {

@@ -47,9 +47,10 @@ export interface ImportProblem {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { ImportInputError } from "./import_parse.ts";
  * const err = new ImportInputError([{ loc: { file: "a.yaml", line: 2, column: 3 }, message: "unknown field \"x\"" }]);
- * console.assert(err.message.includes("a.yaml:2:3"));
+ * assert(err.message.includes("a.yaml:2:3"));
  * ```
  */
 export class ImportInputError extends Error {
@@ -67,8 +68,9 @@ export class ImportInputError extends Error {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { formatProblem } from "./import_parse.ts";
- * console.assert(formatProblem({ loc: { file: "a.csv", line: 4, column: 1 }, message: "bad" }) === "a.csv:4:1: bad");
+ * assert(formatProblem({ loc: { file: "a.csv", line: 4, column: 1 }, message: "bad" }) === "a.csv:4:1: bad");
  * ```
  */
 export function formatProblem(p: ImportProblem): string {
@@ -83,9 +85,10 @@ export type InputFormat = "yaml" | "json" | "csv";
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { formatFromPath } from "./import_parse.ts";
- * console.assert(formatFromPath("inv/sites.CSV") === "csv");
- * console.assert(formatFromPath("-") === undefined);
+ * assert(formatFromPath("inv/sites.CSV") === "csv");
+ * assert(formatFromPath("-") === undefined);
  * ```
  */
 export function formatFromPath(path: string): InputFormat | undefined {
@@ -118,10 +121,11 @@ export interface ParseImportOptions {
  *
  * @example Parsing YAML
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseImport } from "./import_parse.ts";
  * const [s] = parseImport("sites:\n  - name: Matrix\n    slug: matrix\n", { file: "a.yaml", format: "yaml" });
- * console.assert(s.key === "sites" && s.entries[0].data.slug === "matrix");
- * console.assert(s.entries[0].locs.slug.key?.line === 3);
+ * assert(s.key === "sites" && s.entries[0].data.slug === "matrix");
+ * assert(s.entries[0].locs.slug.key?.line === 3);
  * ```
  */
 export function parseImport(text: string, options: ParseImportOptions): ImportSection[] {

@@ -157,6 +157,7 @@ function keyScalar(v: unknown): string {
  *
  * @example Planning the creation of a site on an empty NetBox
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { buildPlan } from "./import_plan.ts";
  * import { parseImport } from "./import_parse.ts";
  * const sections = parseImport("sites:\n  - {name: Matrix, slug: matrix}\n", { file: "a.yaml", format: "yaml" });
@@ -165,7 +166,7 @@ function keyScalar(v: unknown): string {
  *   list: () => Promise.resolve([]),
  * };
  * const plan = await buildPlan(sections, backend);
- * console.assert(plan.items[0].action === "create" && plan.problems.length === 0);
+ * assert(plan.items[0].action === "create" && plan.problems.length === 0);
  * ```
  */
 export async function buildPlan(

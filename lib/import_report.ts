@@ -42,9 +42,10 @@ export type ImportReport = {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { importReport } from "./import_report.ts";
  * const r = importReport({ items: [], problems: [] });
- * console.assert(r.summary.dry_run && r.summary.create === 0);
+ * assert(r.summary.dry_run && r.summary.create === 0);
  * ```
  */
 export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportReport {
@@ -93,9 +94,10 @@ const MARK: Record<string, string> = { create: "+", update: "~", failed: "!", in
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { importReport, renderImportText } from "./import_report.ts";
  * const text = renderImportText(importReport({ items: [], problems: [] }));
- * console.assert(text.includes("MODEL"));
+ * assert(text.includes("MODEL"));
  * ```
  */
 export function renderImportText(report: ImportReport): string {
@@ -140,9 +142,10 @@ export function renderImportText(report: ImportReport): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { renderProblems } from "./import_report.ts";
  * const t = renderProblems([{ loc: { file: "a.yaml", line: 1, column: 2 }, message: "bad" }]);
- * console.assert(t === "a.yaml:1:2: bad\n");
+ * assert(t === "a.yaml:1:2: bad\n");
  * ```
  */
 export function renderProblems(

@@ -50,8 +50,9 @@ const BITS: Record<IpFamily, number> = { 4: 32, 6: 128 };
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { familyBits } from "./ip.ts";
- * console.assert(familyBits(6) === 128);
+ * assert(familyBits(6) === 128);
  * ```
  */
 export function familyBits(family: IpFamily): number {
@@ -67,9 +68,10 @@ export function familyBits(family: IpFamily): number {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseIp } from "./ip.ts";
- * console.assert(parseIp("10.0.0.1").value === 0x0a000001n);
- * console.assert(parseIp("::1").family === 6);
+ * assert(parseIp("10.0.0.1").value === 0x0a000001n);
+ * assert(parseIp("::1").family === 6);
  * ```
  */
 export function parseIp(text: string): IpAddress {
@@ -133,8 +135,9 @@ function parseV6(text: string): bigint | undefined {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { formatIp, parseIp } from "./ip.ts";
- * console.assert(formatIp(parseIp("2001:0DB8:0:0:1:0:0:1")) === "2001:db8::1:0:0:1");
+ * assert(formatIp(parseIp("2001:0DB8:0:0:1:0:0:1")) === "2001:db8::1:0:0:1");
  * ```
  */
 export function formatIp(ip: IpAddress): string {
@@ -190,9 +193,10 @@ function formatV6(value: bigint): string {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseCidr } from "./ip.ts";
  * const net = parseCidr("192.168.3.10/24");
- * console.assert(net.first === 0xc0a80300n && net.last === 0xc0a803ffn && net.prefixLength === 24);
+ * assert(net.first === 0xc0a80300n && net.last === 0xc0a803ffn && net.prefixLength === 24);
  * ```
  */
 export function parseCidr(text: string): IpNetwork {
@@ -221,8 +225,9 @@ export function parseCidr(text: string): IpNetwork {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { network, parseIp } from "./ip.ts";
- * console.assert(network(parseIp("10.1.2.3"), 8).first === 0x0a000000n);
+ * assert(network(parseIp("10.1.2.3"), 8).first === 0x0a000000n);
  * ```
  */
 export function network(ip: IpAddress, prefixLength: number): IpNetwork {
@@ -241,8 +246,9 @@ export function network(ip: IpAddress, prefixLength: number): IpNetwork {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { formatCidr, parseCidr } from "./ip.ts";
- * console.assert(formatCidr(parseCidr("10.0.0.5/24"), { network: true }) === "10.0.0.0/24");
+ * assert(formatCidr(parseCidr("10.0.0.5/24"), { network: true }) === "10.0.0.0/24");
  * ```
  */
 export function formatCidr(net: IpNetwork, options: { network?: boolean } = {}): string {
@@ -259,9 +265,10 @@ export function formatCidr(net: IpNetwork, options: { network?: boolean } = {}):
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { contains, parseCidr, parseIp } from "./ip.ts";
- * console.assert(contains(parseCidr("10.0.0.0/8"), parseIp("10.9.9.9")));
- * console.assert(!contains(parseCidr("10.0.0.0/8"), parseIp("::a09:909")));
+ * assert(contains(parseCidr("10.0.0.0/8"), parseIp("10.9.9.9")));
+ * assert(!contains(parseCidr("10.0.0.0/8"), parseIp("::a09:909")));
  * ```
  */
 export function contains(outer: IpNetwork | IpSpan, ip: IpAddress): boolean {
@@ -280,10 +287,11 @@ export function contains(outer: IpNetwork | IpSpan, ip: IpAddress): boolean {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { formatIp, parseCidr, usableSpan } from "./ip.ts";
  * const span = usableSpan(parseCidr("192.168.3.0/24"), false);
- * console.assert(formatIp({ family: 4, value: span.start }) === "192.168.3.1");
- * console.assert(formatIp({ family: 4, value: span.end }) === "192.168.3.254");
+ * assert(formatIp({ family: 4, value: span.start }) === "192.168.3.1");
+ * assert(formatIp({ family: 4, value: span.end }) === "192.168.3.254");
  * ```
  */
 export function usableSpan(net: IpNetwork, isPool: boolean): IpSpan {
@@ -306,8 +314,9 @@ export function usableSpan(net: IpNetwork, isPool: boolean): IpSpan {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseSpan } from "./ip.ts";
- * console.assert(parseSpan("10.0.0.10-10.0.0.20").end - parseSpan("10.0.0.10-10.0.0.20").start === 10n);
+ * assert(parseSpan("10.0.0.10-10.0.0.20").end - parseSpan("10.0.0.10-10.0.0.20").start === 10n);
  * ```
  */
 export function parseSpan(text: string): IpSpan {
@@ -339,8 +348,9 @@ export function parseSpan(text: string): IpSpan {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { hostOf } from "./ip.ts";
- * console.assert(hostOf("10.0.0.5/24").value === 0x0a000005n);
+ * assert(hostOf("10.0.0.5/24").value === 0x0a000005n);
  * ```
  */
 export function hostOf(text: string): IpAddress {
@@ -356,8 +366,9 @@ export function hostOf(text: string): IpAddress {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { coveringNetwork, formatCidr, parseSpan } from "./ip.ts";
- * console.assert(formatCidr(coveringNetwork(parseSpan("10.0.0.10-10.0.0.20"))) === "10.0.0.0/27");
+ * assert(formatCidr(coveringNetwork(parseSpan("10.0.0.10-10.0.0.20"))) === "10.0.0.0/27");
  * ```
  */
 export function coveringNetwork(span: IpSpan): IpNetwork {

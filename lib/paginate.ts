@@ -56,10 +56,11 @@ export function versionAtLeast(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { trimmingQuery } from "./paginate.ts";
  * const status = { version: "4.7.3", major: 4, minor: 7, patch: 3, raw: {} };
  * const q = trimmingQuery({ fields: ["id", "name"], excludeConfigContext: true }, status);
- * console.assert(q.toString() === "fields=id%2Cname&exclude=config_context");
+ * assert(q.toString() === "fields=id%2Cname&exclude=config_context");
  * ```
  */
 export function trimmingQuery(options: GetOptions, status: NetBoxStatus): URLSearchParams {
@@ -79,10 +80,11 @@ export function trimmingQuery(options: GetOptions, status: NetBoxStatus): URLSea
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { omitter } from "./paginate.ts";
  * const old = { version: "4.4.1", major: 4, minor: 4, patch: 1, raw: {} };
  * const strip = omitter<Record<string, unknown>>({ omit: ["comments"] }, old);
- * console.assert(!("comments" in strip({ id: 1, comments: "x" })));
+ * assert(!("comments" in strip({ id: 1, comments: "x" })));
  * ```
  */
 export function omitter<T>(options: GetOptions, status: NetBoxStatus): (item: T) => T {
@@ -265,6 +267,7 @@ function checkPage<T>(path: string, page: Page<T>): Page<T> {
  *
  * @example Streaming and collecting
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { paginate } from "./paginate.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
@@ -273,8 +276,8 @@ function checkPage<T>(path: string, page: Page<T>): Page<T> {
  *   request: () => Promise.resolve({ count: null, next: null, results: [{ id: 1 }, { id: 2 }] }),
  * } as unknown as Transport;
  * const sites = paginate(transport, "dcim/sites/", { status: "active" });
- * for await (const site of sites) console.assert(site !== undefined);
- * console.assert((await sites.all()).length === 2);
+ * for await (const site of sites) assert(site !== undefined);
+ * assert((await sites.all()).length === 2);
  * ```
  */
 export function paginate<T = unknown>(
@@ -303,13 +306,14 @@ export function paginate<T = unknown>(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { countObjects } from "./paginate.ts";
  * import type { Transport } from "./types.ts";
  * const transport = {
  *   strictFilters: false,
  *   request: () => Promise.resolve({ count: 42, next: "x", results: [{ id: 1 }] }),
  * } as unknown as Transport;
- * console.assert(await countObjects(transport, "dcim/sites/") === 42);
+ * assert(await countObjects(transport, "dcim/sites/") === 42);
  * ```
  */
 export async function countObjects(

@@ -32,8 +32,9 @@ import type {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { DEFAULT_USER_AGENT } from "./request.ts";
- * console.assert(DEFAULT_USER_AGENT.startsWith("netbox-toolkit/"));
+ * assert(DEFAULT_USER_AGENT.startsWith("netbox-toolkit/"));
  * ```
  */
 export const DEFAULT_USER_AGENT = "netbox-toolkit/0.1.0";
@@ -60,6 +61,7 @@ class FailedAttempt {
  *
  * @example A request against a scripted fetch
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { createTransport } from "./request.ts";
  * const fetch = (input: RequestInfo | URL) => {
  *   const body = String(input).endsWith("/api/status/")
@@ -69,8 +71,8 @@ class FailedAttempt {
  * };
  * const transport = createTransport({ url: "https://nb.example.com", token: "nbt_abcdefghijkl.secret", fetch });
  * const page = await transport.request<{ count: number }>("GET", "dcim/sites/", { query: { name: "Matrix" } });
- * console.assert(page.count === 1);
- * console.assert((await transport.status()).minor === 7);
+ * assert(page.count === 1);
+ * assert((await transport.status()).minor === 7);
  * transport.close();
  * ```
  */
@@ -330,10 +332,11 @@ function checkRange(name: string, value: number, min: number, integer = false): 
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { buildUrl } from "./request.ts";
  * const { url, apiPath } = buildUrl("https://nb.example.com/api/", "/api/ipam/prefixes/?limit=5", { status: ["active", "reserved"] });
- * console.assert(apiPath === "ipam/prefixes/");
- * console.assert(url === "https://nb.example.com/api/ipam/prefixes/?limit=5&status=active&status=reserved");
+ * assert(apiPath === "ipam/prefixes/");
+ * assert(url === "https://nb.example.com/api/ipam/prefixes/?limit=5&status=active&status=reserved");
  * ```
  */
 export function buildUrl(
@@ -364,10 +367,11 @@ function splitOnce(text: string, separator: string): [string, string?] {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { defaultAction } from "./request.ts";
- * console.assert(defaultAction("GET", "dcim/sites/") === "list dcim/sites/");
- * console.assert(defaultAction("GET", "dcim/sites/5/") === "get dcim/sites/5/");
- * console.assert(defaultAction("POST", "ipam/ip-addresses/") === "create ipam/ip-addresses/");
+ * assert(defaultAction("GET", "dcim/sites/") === "list dcim/sites/");
+ * assert(defaultAction("GET", "dcim/sites/5/") === "get dcim/sites/5/");
+ * assert(defaultAction("POST", "ipam/ip-addresses/") === "create ipam/ip-addresses/");
  * ```
  */
 export function defaultAction(method: string, apiPath: string): string {
@@ -421,9 +425,10 @@ function parseOk(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { parseStatus } from "./request.ts";
  * const status = parseStatus({ "netbox-version": "4.6.8" }, "connect", "https://nb.example.com");
- * console.assert(status.major === 4 && status.minor === 6 && status.patch === 8);
+ * assert(status.major === 4 && status.minor === 6 && status.patch === 8);
  * ```
  */
 export function parseStatus(raw: unknown, action: string, baseUrl: string): NetBoxStatus {
@@ -451,10 +456,11 @@ export function parseStatus(raw: unknown, action: string, baseUrl: string): NetB
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { describeNetworkError } from "./request.ts";
  * const err = new TypeError("fetch failed", { cause: new Error("client error (Connect): tcp connect error: Connection refused (os error 111)") });
  * const d = describeNetworkError(err, "send", new URL("http://127.0.0.1:9/api/"));
- * console.assert(d.stage === "connect" && d.reason === "connection refused by 127.0.0.1:9");
+ * assert(d.stage === "connect" && d.reason === "connection refused by 127.0.0.1:9");
  * ```
  */
 export function describeNetworkError(

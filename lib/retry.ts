@@ -51,8 +51,9 @@ export interface RetryPolicy {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { DEFAULT_RETRY_POLICY } from "./retry.ts";
- * console.assert(DEFAULT_RETRY_POLICY.retries === 4);
+ * assert(DEFAULT_RETRY_POLICY.retries === 4);
  * ```
  */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -77,12 +78,13 @@ const RETRY_STATUS_ANY = new Set([429, 503]);
  *
  * @example POST is retried only when the server did not act
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { isRetryable } from "./retry.ts";
- * console.assert(isRetryable("GET", { kind: "status", status: 500 }));
- * console.assert(!isRetryable("POST", { kind: "status", status: 500 }));
- * console.assert(isRetryable("POST", { kind: "status", status: 503 }));
- * console.assert(isRetryable("POST", { kind: "network", stage: "connect" }));
- * console.assert(!isRetryable("GET", { kind: "network", stage: "tls" }));
+ * assert(isRetryable("GET", { kind: "status", status: 500 }));
+ * assert(!isRetryable("POST", { kind: "status", status: 500 }));
+ * assert(isRetryable("POST", { kind: "status", status: 503 }));
+ * assert(isRetryable("POST", { kind: "network", stage: "connect" }));
+ * assert(!isRetryable("GET", { kind: "network", stage: "tls" }));
  * ```
  */
 export function isRetryable(method: string, failure: AttemptFailure): boolean {
@@ -104,10 +106,11 @@ export function isRetryable(method: string, failure: AttemptFailure): boolean {
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { backoffDelay, DEFAULT_RETRY_POLICY } from "./retry.ts";
- * console.assert(backoffDelay(1, DEFAULT_RETRY_POLICY, () => 1) === 250);
- * console.assert(backoffDelay(3, DEFAULT_RETRY_POLICY, () => 0) === 500);
- * console.assert(backoffDelay(20, DEFAULT_RETRY_POLICY, () => 1) === 10_000);
+ * assert(backoffDelay(1, DEFAULT_RETRY_POLICY, () => 1) === 250);
+ * assert(backoffDelay(3, DEFAULT_RETRY_POLICY, () => 0) === 500);
+ * assert(backoffDelay(20, DEFAULT_RETRY_POLICY, () => 1) === 10_000);
  * ```
  */
 export function backoffDelay(
@@ -125,10 +128,11 @@ export function backoffDelay(
  *
  * @example Retry-After wins over back-off
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { DEFAULT_RETRY_POLICY, retryDelay } from "./retry.ts";
  * const failure = { kind: "status", status: 429, retryAfterMs: 2000 } as const;
- * console.assert(retryDelay("GET", failure, 1, DEFAULT_RETRY_POLICY) === 2000);
- * console.assert(retryDelay("POST", { kind: "status", status: 500 }, 1, DEFAULT_RETRY_POLICY) === undefined);
+ * assert(retryDelay("GET", failure, 1, DEFAULT_RETRY_POLICY) === 2000);
+ * assert(retryDelay("POST", { kind: "status", status: 500 }, 1, DEFAULT_RETRY_POLICY) === undefined);
  * ```
  */
 export function retryDelay(
@@ -150,10 +154,11 @@ export function retryDelay(
  *
  * @example
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { systemClock } from "./retry.ts";
  * const start = systemClock.now();
  * await systemClock.sleep(1);
- * console.assert(systemClock.now() >= start);
+ * assert(systemClock.now() >= start);
  * ```
  */
 export const systemClock: Clock = {
@@ -200,13 +205,14 @@ export interface RetryOptions extends Partial<RetryPolicy> {
  *
  * @example Two failures then success, without real waiting
  * ```ts
+ * import { ok as assert } from "node:assert/strict";
  * import { retry } from "./retry.ts";
  * let now = 0;
  * const clock = { now: () => now, sleep: (ms: number) => { now += ms; return Promise.resolve(); } };
  * const result = await retry((n) => n < 3 ? Promise.reject(new Error("busy")) : Promise.resolve(n), {
  *   method: "GET", clock, failureOf: () => ({ kind: "status", status: 503 }),
  * });
- * console.assert(result === 3);
+ * assert(result === 3);
  * ```
  */
 export async function retry<T>(
