@@ -113,18 +113,29 @@ export interface Variant {
 /**
  * Runs every variant `reps` times, interleaved: rep after rep, each rep running every variant
  * once, the order rotated by one each rep so no variant always runs first (or right after a
- * heavy one). Returns the samples per result id.
+ * heavy one). Returns the samples per result id; a run that throws is logged and its message
+ * added to `failures` (by variant id) instead of ending the loop.
  */
 export async function interleaved(
   variants: Variant[],
   reps: number,
   log: (line: string) => void,
+  failures: Map<string, string[]> = new Map(),
 ): Promise<Map<string, Sample[]>> {
   const out = new Map<string, Sample[]>();
   for (let rep = 0; rep < reps; rep++) {
     const order = variants.map((_, i) => variants[(i + rep) % variants.length]);
     for (const v of order) {
-      const samples = await v.run(rep);
+      let samples: Record<string, Sample>;
+      try {
+        samples = await v.run(rep);
+      } catch (err) {
+        // One failed run (a server timeout, a crash) is recorded, not fatal to the whole bench.
+        const message = (err as Error).message.split("\n")[0];
+        log(`rep ${rep + 1}/${reps} ${v.id}: FAILED: ${message}`);
+        failures.set(v.id, [...(failures.get(v.id) ?? []), message]);
+        continue;
+      }
       for (const [id, s] of Object.entries(samples)) {
         if (!out.has(id)) out.set(id, []);
         out.get(id)!.push(s);

@@ -131,6 +131,48 @@ export async function clearCreated(target: Target, log: Log = () => {}): Promise
   }
 }
 
+/**
+ * Deletes every IP address of the create case's VRF straight in PostgreSQL (with their tag links
+ * and search-cache rows): the state the next rep needs, in well under a second. Through the API
+ * a bulk delete of 5,000 addresses takes minutes on a loaded 2-core box, which would dominate
+ * the run. The change log keeps the history rows (harmless).
+ *
+ * @param db The instance's database.
+ * @returns How many addresses were deleted.
+ */
+export async function clearCreatedSql(db: string): Promise<number> {
+  const sql =
+    `WITH ct AS (SELECT id FROM django_content_type WHERE app_label = 'ipam' AND model = 'ipaddress'),
+ips AS (SELECT a.id FROM ipam_ipaddress a JOIN ipam_vrf v ON v.id = a.vrf_id WHERE v.name = '${CREATE_VRF}'),
+t AS (DELETE FROM extras_taggeditem WHERE content_type_id = (SELECT id FROM ct) AND object_id IN (SELECT id FROM ips)),
+c AS (DELETE FROM extras_cachedvalue WHERE object_type_id = (SELECT id FROM ct) AND object_id IN (SELECT id FROM ips)),
+d AS (DELETE FROM ipam_ipaddress WHERE id IN (SELECT id FROM ips) RETURNING id)
+SELECT count(*) FROM d;`;
+  const out = await new Deno.Command("psql", {
+    args: [
+      "-X",
+      "-q",
+      "-At",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      "127.0.0.1",
+      "-U",
+      "postgres",
+      "-d",
+      db,
+      "-c",
+      sql,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`Cannot clear the created addresses: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
 /** Ids the create case needs: its VRF and tag. */
 export interface CreateRefs {
   vrfId: number;
