@@ -138,15 +138,18 @@ netboxTest(
           assert.equal((dev?.primary_ip4 as { address: string }).address, "192.168.3.5/24");
           const vm = await client.virtualization.virtualMachines.find({ name: `dns01-${s}` });
           assert.equal((vm?.primary_ip4 as { address: string }).address, "192.168.3.50/24");
+          // The `vrf` filter takes an RD; the VRF is found by name first.
+          const vrf = await client.ipam.vrfs.find({ name: `management-${s}` });
+          assert.ok(vrf, "the VRF was imported");
           const ip = await client.ipam.ipAddresses.find({
             address: "192.168.3.5/24",
-            vrf: `management-${s}`,
+            vrf_id: vrf.id,
           });
           assert.equal(ip?.assigned_object_type, "dcim.interface");
           assert.equal(ip?.dns_name, `foxtrot-${s}.matrix-${s}.example.com`);
           const prefix = await client.ipam.prefixes.find({
             prefix: "192.168.3.0/24",
-            vrf: `management-${s}`,
+            vrf_id: vrf.id,
           });
           assert.equal(prefix?.scope_type, "dcim.site");
         } finally {
