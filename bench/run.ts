@@ -628,7 +628,8 @@ async function main(): Promise<void> {
     warnings: [],
     duration_s: 0,
   };
-  const stem = `${opts.out}/${date.slice(0, 10)}${opts.quick ? "-quick" : ""}`;
+  const partial = ALL_CASES.every((c) => opts.cases.includes(c)) ? "" : `-${opts.cases.join("+")}`;
+  const stem = `${opts.out}/${date.slice(0, 10)}${partial}${opts.quick ? "-quick" : ""}`;
   const save = async () => {
     results.duration_s = (performance.now() - started) / 1000;
     await Deno.mkdir(opts.out, { recursive: true });

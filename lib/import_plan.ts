@@ -186,6 +186,7 @@ class Planner {
   readonly #byModel = new Map<string, Work[]>();
   readonly #index = new Map<string, Map<string, (Work | NetBoxObject)[]>>();
   readonly #newTags = new Map<string, Work>();
+  readonly #existingIndex = new Map<string, Map<string, NetBoxObject[]>>();
   #uid = 0;
 
   constructor(readonly backend: ImportBackend, readonly options: PlanOptions) {}
@@ -588,9 +589,7 @@ class Planner {
         continue;
       }
       seen.set(key, item);
-      const hits = (this.#existing.get(model.key) ?? []).filter((o) =>
-        this.#objKey(o, item.match) === key
-      );
+      const hits = this.#existingWithKey(model, item.match, key);
       if (hits.length > 1) {
         item.problems.push({
           loc: item.entry.loc,
@@ -612,6 +611,27 @@ class Planner {
         });
       }
     }
+  }
+
+  /**
+   * The existing objects of `model` whose natural key (over `match`) is `key`, in fetch order.
+   * Indexed once per model and key fields: a linear scan per item was O(items × existing), which
+   * took minutes for 5,000 addresses against 25,000 existing ones.
+   */
+  #existingWithKey(model: ModelDef, match: string[], key: string): NetBoxObject[] {
+    const sig = `${model.key}\u0000${match.join(",")}`;
+    let index = this.#existingIndex.get(sig);
+    if (!index) {
+      index = new Map();
+      for (const o of this.#existing.get(model.key) ?? []) {
+        const k = this.#objKey(o, match);
+        const list = index.get(k);
+        if (list) list.push(o);
+        else index.set(k, [o]);
+      }
+      this.#existingIndex.set(sig, index);
+    }
+    return index.get(key) ?? [];
   }
 
   /** The natural-key text of an input item (resolving key references), undefined if unresolvable. */
