@@ -244,7 +244,14 @@ export async function seedAudit(target: Target, log: Log): Promise<void> {
     `netbox-toolkit bench audit v${SEED_VERSION}: ${AUDIT_IPS} ips, ${AUDIT_PREFIXES} prefixes`;
   try {
     if (await stampOf(c, "bench-seed-audit") === want) return;
-    const existing = await c.ipam.ipAddresses.count();
+    let existing = await c.ipam.ipAddresses.count();
+    // Another seeder (an earlier run still going) may be filling it: wait for its stamp.
+    for (let waited = 0; existing > 0 && waited < 30 * 60_000; waited += 15_000) {
+      log(`waiting for another seeder (${existing} addresses so far, no stamp yet)`);
+      await new Promise((r) => setTimeout(r, 15_000));
+      if (await stampOf(c, "bench-seed-audit") === want) return;
+      existing = await c.ipam.ipAddresses.count();
+    }
     if (existing > 0) {
       throw new Error(
         `Cannot seed the audit data: the database already holds ${existing} IP addresses without a complete stamp; recreate it with provision.sh up --fresh on the audit port`,
