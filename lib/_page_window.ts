@@ -70,7 +70,8 @@ function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boole
 
 /**
  * Yields the pages of `segments` in order while fetching up to `concurrency` pages at once, at
- * most `concurrency + 1` segments ahead of the consumer. The first error stops everything and is
+ * most `2 × concurrency + 1` segments ahead of the consumer (so one slow segment does not leave
+ * the other request slots idle). The first error stops everything and is
  * thrown to the consumer; leaving the loop early aborts the requests in flight.
  *
  * @example
@@ -131,7 +132,7 @@ export async function* windowedPages<T>(
   let started = 0;
   try {
     for (let i = 0; i < segments.length; i++) {
-      while (started < segments.length && started <= i + concurrency) {
+      while (started < segments.length && started <= i + 2 * concurrency) {
         running.push(produce(started++));
       }
       const state = states[i];

@@ -33,7 +33,7 @@ import type {
 const PAGING_KEYS = ["limit", "offset", "start"];
 
 /** Share of the page size a cursor range aims at, so most ranges fit in one request. */
-const RANGE_FILL = 0.8;
+const RANGE_FILL = 0.95;
 
 /** Whether the server's version is at least `major.minor.patch`. */
 export function versionAtLeast(
