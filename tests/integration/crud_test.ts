@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createClient } from "../../lib/client.ts";
 import { AllocationError, FilterError, NetBoxError, NetBoxHttpError } from "../../lib/errors.ts";
 import type { NetBoxClient } from "../../lib/types.ts";
+import { dropVrf } from "./_cleanup.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 
 const suffix = () => crypto.randomUUID().slice(0, 8);
@@ -131,16 +132,3 @@ netboxTest("a VRF with addresses cannot be deleted: the 409 names the blockers",
     nb.close();
   }
 });
-
-/** Deletes a VRF with its addresses and prefixes; logs instead of throwing (never masks a failure). */
-async function dropVrf(nb: NetBoxClient, vrfId: number): Promise<void> {
-  try {
-    for (const ep of [nb.ipam.ipAddresses, nb.ipam.prefixes]) {
-      const left = await ep.all({ vrf_id: vrfId }, { fields: ["id"] });
-      if (left.length) await ep.delete(left.map((x) => x.id), { chunkSize: 100 });
-    }
-    await nb.ipam.vrfs.delete(vrfId);
-  } catch (err) {
-    console.error(`cleanup of VRF ${vrfId} failed: ${(err as Error).message.slice(0, 300)}`);
-  }
-}
