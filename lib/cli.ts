@@ -109,6 +109,22 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
   while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
 }
 
+/**
+ * Commander argument parser for a repeatable option: collects every value in order.
+ *
+ * @param value this occurrence's value
+ * @param previous the values so far
+ * @returns the values with this one appended
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { collect } from "./cli.ts";
+ * assert(collect("b", ["a"]).join() === "a,b");
+ * ```
+ */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 /** A rendered result document, the shape of every task's JSON/YAML output. */
 export interface ResultDoc {
   netbox: { url: string; version: string | null };

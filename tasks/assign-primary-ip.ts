@@ -11,7 +11,15 @@
  * @module
  */
 
-import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
+import {
+  collect,
+  defaultIO,
+  EXIT,
+  runTask,
+  type TaskContext,
+  type TaskIO,
+  UsageError,
+} from "../lib/cli.ts";
 import { csvParse, yamlParse, yamlParseEvents } from "../lib/deps.ts";
 import { validateDnsName } from "../lib/dns_name.ts";
 import { NetBoxAuthError, NetBoxError } from "../lib/errors.ts";
@@ -75,8 +83,6 @@ interface Opts {
   move?: boolean;
   file?: string;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 const SPEC = {
   name: "assign-primary-ip",

@@ -12,7 +12,15 @@
  * @module
  */
 
-import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
+import {
+  collect,
+  defaultIO,
+  EXIT,
+  runTask,
+  type TaskContext,
+  type TaskIO,
+  UsageError,
+} from "../lib/cli.ts";
 import { analyzeAudit } from "../lib/audit_analyze.ts";
 import { compilePattern, parseRulesFile } from "../lib/audit_config.ts";
 import { type AuditScope, fetchAuditData } from "../lib/audit_data.ts";
@@ -71,8 +79,6 @@ export interface AuditDeps {
   /** Stops a `--schedule` loop. */
   signal?: AbortSignal;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 const SPEC = {
   name: "audit-ips",

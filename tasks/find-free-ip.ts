@@ -11,7 +11,15 @@
  * @module
  */
 
-import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
+import {
+  collect,
+  defaultIO,
+  EXIT,
+  runTask,
+  type TaskContext,
+  type TaskIO,
+  UsageError,
+} from "../lib/cli.ts";
 import { AllocationError, NetBoxError, NetBoxHttpError } from "../lib/errors.ts";
 import { expandNameTemplate, isNameTemplate, validateDnsName } from "../lib/dns_name.ts";
 import {
@@ -72,8 +80,6 @@ interface Opts {
   description?: string;
   tenant?: string;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 const SPEC = {
   name: "find-free-ip",
