@@ -139,6 +139,19 @@ export async function readTaskEntries(
   return entries;
 }
 
+/**
+ * The entry that runs `tasks/<task>.ts`; throws when `deno.json` has none.
+ *
+ * @param entries the entries from {@linkcode readTaskEntries}
+ * @param task the task name, e.g. `"find-free-ip"`
+ * @returns its entry
+ */
+export function taskEntry(entries: DenoTaskEntry[], task: string): DenoTaskEntry {
+  const entry = entries.find((e) => e.script === `tasks/${task}.ts`);
+  if (!entry) throw new Error(`no deno.json entry runs tasks/${task}.ts`);
+  return entry;
+}
+
 /** A set of permission flags with one grant taken away. */
 export interface Removal {
   /** What was removed, e.g. `--allow-net` or `--allow-env: NETBOX_URL`. */

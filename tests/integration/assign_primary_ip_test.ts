@@ -5,11 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import type { TaskIO } from "../../lib/cli.ts";
 import { main } from "../../tasks/assign-primary-ip.ts";
 import { netboxOk } from "../_deno_tasks.ts";
 import { seedInventory } from "../netbox/seed.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
+import { runTaskMain, writesOf as writeRequests } from "./_run_task.ts";
 
 interface Nb {
   url: string;
@@ -25,34 +25,17 @@ interface Run {
 }
 
 async function run(args: string[]): Promise<Run> {
-  const nb = testEnv();
-  const out = { stdout: "", stderr: "" };
-  const methods: string[] = [];
-  const counting: typeof fetch = (input, init) => {
-    const req = new Request(input, init);
-    methods.push(`${req.method} ${new URL(req.url).pathname}`);
-    return fetch(req);
-  };
-  const io: TaskIO = {
-    stdout: (t) => void (out.stdout += t),
-    stderr: (t) => void (out.stderr += t),
-    env: (name) => ({ NETBOX_URL: nb.url, NETBOX_TOKEN: nb.token } as Record<string, string>)[name],
-    stderrIsTerminal: false,
-    fetch: counting,
-    readTextFile: (path) => Deno.readTextFile(path),
-    now: () => new Date(),
-  };
   // A generous timeout: the shared test server is often busy with other suites.
-  const code = await main([...args, "--format", "json", "--timeout", "120"], io);
+  const r = await runTaskMain(main, [...args, "--format", "json", "--timeout", "120"]);
   return {
-    code,
-    doc: out.stdout ? JSON.parse(out.stdout) : undefined,
-    stderr: out.stderr,
-    methods,
+    code: r.code,
+    doc: r.stdout ? JSON.parse(r.stdout) : undefined,
+    stderr: r.stderr,
+    methods: r.requests,
   };
 }
 
-const writesOf = (r: Run) => r.methods.filter((m) => !m.startsWith("GET "));
+const writesOf = (r: Run) => writeRequests(r.methods);
 
 // deno-lint-ignore no-explicit-any
 type Obj = Record<string, any>;

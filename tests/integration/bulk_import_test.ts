@@ -7,10 +7,10 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client.ts";
-import type { TaskIO } from "../../lib/cli.ts";
 import { MODELS } from "../../lib/import_models.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
+import { runTaskMain, writesOf } from "./_run_task.ts";
 
 const FIXTURES = new URL("../fixtures/import/", import.meta.url).pathname;
 const WORDS = [
@@ -50,28 +50,8 @@ interface Run {
 }
 
 async function run(args: string[]): Promise<Run> {
-  const env = testEnv();
-  const out = { stdout: "", stderr: "" };
-  const writes: string[] = [];
-  const counting: typeof fetch = (input, init) => {
-    const req = new Request(input, init);
-    if (!["GET", "HEAD", "OPTIONS"].includes(req.method)) {
-      writes.push(`${req.method} ${new URL(req.url).pathname}`);
-    }
-    return fetch(req);
-  };
-  const io: TaskIO = {
-    stdout: (t) => out.stdout += t,
-    stderr: (t) => out.stderr += t,
-    env: (name) =>
-      ({ NETBOX_URL: env.url, NETBOX_TOKEN: env.token } as Record<string, string>)[name],
-    stderrIsTerminal: false,
-    fetch: counting,
-    readTextFile: (path) => Deno.readTextFile(path),
-    now: () => new Date(),
-  };
-  const code = await main(args, io);
-  return { code, ...out, writes };
+  const r = await runTaskMain(main, args);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, writes: writesOf(r.requests) };
 }
 
 /** Deletes what a run created (from its JSON report), dependents first. */

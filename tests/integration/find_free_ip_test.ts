@@ -5,12 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import type { TaskIO } from "../../lib/cli.ts";
 import { formatIp, parseCidr } from "../../lib/ip.ts";
 import { main } from "../../tasks/find-free-ip.ts";
 import { describe, mapPool, netboxOk, readTaskEntries, runDeno } from "../_deno_tasks.ts";
 import { seedInventory } from "../netbox/seed.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
+import { runTaskMain, writesOf } from "./_run_task.ts";
 
 interface Nb {
   url: string;
@@ -26,26 +26,10 @@ interface Run {
 }
 
 async function run(args: string[]): Promise<Run> {
-  const nb = testEnv();
-  const out = { stdout: "", stderr: "" };
-  const writes: string[] = [];
-  const counting: typeof fetch = (input, init) => {
-    const req = new Request(input, init);
-    if (req.method !== "GET") writes.push(`${req.method} ${new URL(req.url).pathname}`);
-    return fetch(req);
-  };
-  const io: TaskIO = {
-    stdout: (t) => void (out.stdout += t),
-    stderr: (t) => void (out.stderr += t),
-    env: (name) => ({ NETBOX_URL: nb.url, NETBOX_TOKEN: nb.token } as Record<string, string>)[name],
-    stderrIsTerminal: false,
-    fetch: counting,
-    readTextFile: (path) => Deno.readTextFile(path),
-    now: () => new Date(),
-  };
   // A generous timeout: the shared test server is often busy with other suites.
-  const code = await main([...args, "--format", "json", "--timeout", "120"], io);
-  return { code, doc: out.stdout ? JSON.parse(out.stdout) : undefined, stderr: out.stderr, writes };
+  const r = await runTaskMain(main, [...args, "--format", "json", "--timeout", "120"]);
+  const doc = r.stdout ? JSON.parse(r.stdout) : undefined;
+  return { code: r.code, doc, stderr: r.stderr, writes: writesOf(r.requests) };
 }
 
 const rand = (n: number) => crypto.getRandomValues(new Uint32Array(1))[0] % n;

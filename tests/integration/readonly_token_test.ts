@@ -15,16 +15,13 @@ import {
   readTaskEntries,
   runDeno,
   type RunResult,
+  taskEntry,
 } from "../_deno_tasks.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 import { seedInventory } from "../netbox/seed.ts";
 
 const entries = await readTaskEntries();
-const entryFor = (task: string): DenoTaskEntry => {
-  const entry = entries.find((e) => e.script === `tasks/${task}.ts`);
-  assert.ok(entry, `no deno.json entry runs tasks/${task}.ts`);
-  return entry;
-};
+const entryFor = (task: string): DenoTaskEntry => taskEntry(entries, task);
 
 function run(entry: DenoTaskEntry, args: string[], env: Record<string, string>) {
   return runDeno(["run", ...entry.denoFlags, entry.script, ...entry.scriptArgs, ...args], { env });

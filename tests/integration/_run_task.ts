@@ -1,0 +1,47 @@
+/** Runs a task's `main()` in-process against the test NetBox, recording every request. */
+
+import type { TaskIO } from "../../lib/cli.ts";
+import { testEnv } from "./_netbox.ts";
+
+/** What an in-process task run printed and sent. */
+export interface TaskRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Every request sent, as `METHOD /path`, in order. */
+  requests: string[];
+}
+
+/**
+ * Calls `main(args, io)` with NETBOX_URL/NETBOX_TOKEN of the test NetBox and a fetch that records
+ * each request.
+ */
+export async function runTaskMain(
+  main: (args: string[], io: TaskIO) => Promise<number>,
+  args: string[],
+): Promise<TaskRun> {
+  const env = testEnv();
+  const out = { stdout: "", stderr: "" };
+  const requests: string[] = [];
+  const recording: typeof fetch = (input, init) => {
+    const req = new Request(input, init);
+    requests.push(`${req.method} ${new URL(req.url).pathname}`);
+    return fetch(req);
+  };
+  const vars: Record<string, string> = { NETBOX_URL: env.url, NETBOX_TOKEN: env.token };
+  const io: TaskIO = {
+    stdout: (t) => void (out.stdout += t),
+    stderr: (t) => void (out.stderr += t),
+    env: (name) => vars[name],
+    stderrIsTerminal: false,
+    fetch: recording,
+    readTextFile: (path) => Deno.readTextFile(path),
+    now: () => new Date(),
+  };
+  const code = await main(args, io);
+  return { code, ...out, requests };
+}
+
+/** The requests that write (anything but GET, HEAD and OPTIONS). */
+export const writesOf = (requests: string[]): string[] =>
+  requests.filter((r) => !/^(GET|HEAD|OPTIONS) /.test(r));
