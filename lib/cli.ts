@@ -258,7 +258,7 @@ export async function runTask<O>(
         `Cannot render: unknown --format "${opts.format}"; expected one of ${formats.join(", ")}`,
       );
     }
-    const ctx = makeContext(spec, opts, parsed.args, io, (c) => client = c);
+    const ctx = makeContext(spec, opts, io, (c) => client = c);
     return await handler(ctx, Object.assign(opts, { args: parsed.args }));
   } catch (err) {
     return reportError(err, io);
@@ -309,7 +309,6 @@ function buildCommand(spec: TaskSpec, formats: string[], io: TaskIO): Command<an
 function makeContext(
   spec: TaskSpec,
   opts: CommonOpts,
-  _args: string[],
   io: TaskIO,
   onClient: (c: NetBoxClient) => void,
 ): TaskContext {
@@ -318,7 +317,6 @@ function makeContext(
   const concurrency = parsePositiveInt(opts.concurrency, "--concurrency");
   let client: NetBoxClient | undefined;
   const log = (line: string) => io.stderr(line + "\n");
-  const auditLines: string[] = [];
   const auditPath = opts.auditLog;
   const getClient = (): NetBoxClient => {
     if (client) return client;
@@ -352,7 +350,6 @@ function makeContext(
   };
   const appendAudit = (path: string, event: WriteEvent) => {
     const line = JSON.stringify({ task: spec.name, ...event }) + "\n";
-    auditLines.push(line);
     Deno.writeTextFileSync(path, line, { append: true, create: true });
   };
   const writeResult = async (text: string) => {
