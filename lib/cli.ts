@@ -17,6 +17,7 @@ import {
   NetBoxHttpError,
   NetBoxNetworkError,
 } from "./errors.ts";
+import { assertMayWrite, type ModelWrite } from "./permissions.ts";
 import type { NetBoxClient, WriteEvent } from "./types.ts";
 
 /** Version of the toolkit, printed by `--version` and sent in the User-Agent. */
@@ -166,8 +167,11 @@ export interface TaskContext {
   concurrency: number;
   /** The client (created on first call from flags and environment). */
   client(): NetBoxClient;
-  /** Throws a refusal (exit 3) when the token is known to be read-only. */
-  assertCanWrite(): Promise<void>;
+  /**
+   * Throws a refusal (exit 3) when the token is known to be read-only, or when NetBox says it may
+   * not make one of `writes` (a model it may not add or change). Does nothing under `--dry-run`.
+   */
+  assertCanWrite(writes?: readonly ModelWrite[]): Promise<void>;
   info(msg: string): void;
   warn(msg: string): void;
   progress(label: string, total: number): Progress;
@@ -356,6 +360,7 @@ function makeContext(
     if (!opts.output || opts.output === "-") return io.stdout(text);
     await writeAtomic(opts.output, text);
   };
+  const checkedWrites = new Set<string>();
   return {
     io,
     format: opts.format,
@@ -364,7 +369,7 @@ function makeContext(
     quiet,
     concurrency,
     client: getClient,
-    async assertCanWrite() {
+    async assertCanWrite(writes = []) {
       if (opts.dryRun) return;
       const c = getClient();
       if ((await c.canWrite()) === false) {
@@ -375,6 +380,9 @@ function makeContext(
           c.tokenVersion,
         );
       }
+      const unchecked = writes.filter((w) => !checkedWrites.has(`${w.action} ${w.path}`));
+      await assertMayWrite(c, unchecked);
+      for (const w of unchecked) checkedWrites.add(`${w.action} ${w.path}`);
     },
     info: (msg) => {
       if (!quiet) log(msg);

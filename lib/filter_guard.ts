@@ -159,8 +159,15 @@ export async function checkFilters(
   if (!valid) return;
   for (const name of names) {
     if (valid.has(name)) continue;
-    const suggestions = closestNames(name, valid);
-    const hint = suggestions.length ? `; closest valid names: ${suggestions.join(", ")}` : "";
+    const known = knownMistake(name, valid);
+    const suggestions = [
+      ...new Set([...(known ? [known.name] : []), ...closestNames(name, valid)]),
+    ].slice(0, 3);
+    const hint = known
+      ? `; ${known.hint}`
+      : suggestions.length
+      ? `; closest valid names: ${suggestions.join(", ")}`
+      : "";
     throw new FilterError(
       `Cannot list ${normalise(path)}: unknown filter "${name}" (NetBox would ignore it and ` +
         `return every object)${hint}; set strictFilters: false to skip this check`,
@@ -168,6 +175,50 @@ export async function checkFilters(
       suggestions,
     );
   }
+}
+
+/**
+ * The filters people carry over from other tools and guides that NetBox silently ignores, with
+ * what works instead: `X__isnull` (NetBox has no such lookup; IS NULL is `X_id: null`) and
+ * `prefix_length*` on prefixes and IP addresses (the filter is `mask_length*`).
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { knownMistake } from "./filter_guard.ts";
+ * const valid = new Set(["tenant", "tenant_id", "mask_length", "mask_length__gte"]);
+ * equal(knownMistake("tenant__isnull", valid)?.name, "tenant_id");
+ * equal(knownMistake("prefix_length__gte", valid)?.name, "mask_length__gte");
+ * equal(knownMistake("stie", valid), undefined);
+ * ```
+ */
+export function knownMistake(
+  name: string,
+  valid: ReadonlySet<string>,
+): { name: string; hint: string } | undefined {
+  const isnull = /^(.+)__isnull$/.exec(name);
+  if (isnull) {
+    const base = isnull[1].replace(/_id$/, "");
+    for (const candidate of [`${base}_id`, base]) {
+      if (valid.has(candidate)) {
+        return {
+          name: candidate,
+          hint: `NetBox has no __isnull lookup (it would be ignored): IS NULL is ` +
+            `${candidate}: null (?${candidate}=null)`,
+        };
+      }
+    }
+  }
+  if (name.startsWith("prefix_length")) {
+    const candidate = `mask_length${name.slice("prefix_length".length)}`;
+    if (valid.has(candidate)) {
+      return {
+        name: candidate,
+        hint: `the prefix length filter is ${candidate} (prefix_length is a field, not a filter)`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /**

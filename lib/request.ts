@@ -535,7 +535,8 @@ function formatSeconds(ms: number): string {
 /**
  * Finds the token's own entry in `/api/users/tokens/` and returns its `write_enabled`. A v2
  * token is found by its key (`?key=`, the 12 characters after `nbt_`); a v1 token by the last
- * six characters NetBox shows in its masked `display`. `undefined` when the entry is not
+ * six characters NetBox shows in its masked `display` (an entry without `version`, as on 4.3, is
+ * a v1 token). `undefined` when the entry is not
  * visible (no `users.view_token` permission) or not unique.
  */
 async function lookUpWriteEnabled(
@@ -543,13 +544,15 @@ async function lookUpWriteEnabled(
   token: string,
 ): Promise<boolean | undefined> {
   const key = /^nbt_([^.]+)\./.exec(token)?.[1];
+  // NetBox 4.3 has v1 tokens only: its token list has no `version` field (nor filter, so the
+  // `version` query is ignored there) and an entry without one is a v1 token.
   const page = await request<{ results?: Record<string, unknown>[] }>("GET", "users/tokens/", {
     query: key ? { key, limit: 2 } : { version: 1, limit: 1000 },
     action: "check whether the token may write",
   });
   const masked = `${"*".repeat(34)}${token.slice(-6)}`;
   const mine = (page.results ?? []).filter((item) =>
-    key ? item.key === key : item.version === 1 && item.display === masked
+    key ? item.key === key : (item.version ?? 1) === 1 && item.display === masked
   );
   const flags = new Set(mine.map((item) => item.write_enabled));
   const [writeEnabled] = flags;

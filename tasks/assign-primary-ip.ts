@@ -33,6 +33,7 @@ import {
   resolveVrf,
 } from "../lib/_ipam_lookup.ts";
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../lib/types.ts";
+import type { ModelWrite } from "../lib/permissions.ts";
 
 const STATUSES = ["active", "reserved", "deprecated", "dhcp", "slaac"];
 const COLUMNS = ["line", "target", "interface", "address", "ip_id", "actions", "error"];
@@ -498,6 +499,20 @@ interface Step {
   /** What the step does, for the log ("create IP 10.0.0.5/24 …"). */
   text: string;
   action: string;
+  /** The model writes it makes; checked (OPTIONS) before the first write that needs them. */
+  needs?: ModelWrite[];
+}
+
+const IPS = "ipam/ip-addresses/";
+
+/** The list path of a target's model (what setting a primary IP changes). */
+function targetPath(target: Target): string {
+  return target.kind === "device" ? "dcim/devices/" : "virtualization/virtual-machines/";
+}
+
+/** An IP write that ends in setting the target's primary/OOB IP: both permissions up front. */
+function ipThenPrimary(action: "add" | "change", target: Target): ModelWrite[] {
+  return [{ path: IPS, action }, { path: targetPath(target), action: "change" }];
 }
 
 /** Runs one row; every write goes through `write`, which only logs under --dry-run. */
@@ -515,7 +530,7 @@ class RowRun {
       this.ctx.info(`${this.prefix}would ${step.text}`);
       return undefined;
     }
-    await this.ctx.assertCanWrite();
+    await this.ctx.assertCanWrite(step.needs);
     const value = await fn();
     this.ctx.info(`${this.prefix}${step.text}`);
     return value;
@@ -563,7 +578,17 @@ async function resolveInterface(
     ? { device: target.obj.id, name, type: run.row.interface_type ?? "virtual" }
     : { virtual_machine: target.obj.id, name };
   return await run.write(
-    { text: `create interface ${name} on ${target.label}`, action: "created-interface" },
+    {
+      text: `create interface ${name} on ${target.label}`,
+      action: "created-interface",
+      needs: [
+        {
+          path: target.kind === "device" ? "dcim/interfaces/" : "virtualization/interfaces/",
+          action: "add",
+        },
+        ...ipThenPrimary("add", target),
+      ],
+    },
     () => endpoint.create(body),
   );
 }
@@ -704,6 +729,7 @@ async function assignRow(ctx: TaskContext, row: AssignRow): Promise<RowResult> {
           text:
             `allocate the next free address of ${pfx.prefix} (now ${next.address}) on ${target.label} ${result.interface}`,
           action: "allocated-ip",
+          needs: ipThenPrimary("add", target),
         },
         () => helper.create(body),
       );
@@ -734,6 +760,7 @@ async function assignRow(ctx: TaskContext, row: AssignRow): Promise<RowResult> {
           vrf?.name ?? "global"
         }) on ${target.label} ${result.interface}`,
         action: "created-ip",
+        needs: ipThenPrimary("add", target),
       },
       () => client.ipam.ipAddresses.create(body),
     );
@@ -783,6 +810,7 @@ async function assignRow(ctx: TaskContext, row: AssignRow): Promise<RowResult> {
           (assignedHere ? "" : ` to ${target.label} ${result.interface}`) +
           ` (${Object.keys(patch).filter((k) => k !== "assigned_object_type").join(", ")})`,
         action,
+        needs: ipThenPrimary("change", target),
       },
       () => client.ipam.ipAddresses.update(ip!.id, patch),
     );
@@ -826,6 +854,10 @@ async function clearBlockingDesignation(
         parentKind === "device" ? "device" : "vm"
       } ${parent.name} (it blocks the move)`,
       action: "cleared-primary",
+      needs: [{
+        path: parentKind === "device" ? "dcim/devices/" : "virtualization/virtual-machines/",
+        action: "change",
+      }, ...ipThenPrimary("change", target)],
     },
     () => endpoint.update(parentId, patch),
   );
@@ -852,6 +884,7 @@ async function setPrimary(
     {
       text: `set ${field} of ${target.label} to ${address}`,
       action: run.row.oob ? "set-oob" : "set-primary",
+      needs: [{ path: targetPath(target), action: "change" }],
     },
     () => endpoint.update(target.obj.id, { [field]: ip!.id }),
   );

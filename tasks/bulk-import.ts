@@ -12,7 +12,7 @@
 
 import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
 import { Option } from "../lib/deps.ts";
-import { NetBoxHttpError } from "../lib/errors.ts";
+import { modelPermissions, type ModelWrite, permissionRefusal } from "../lib/permissions.ts";
 import {
   formatFromPath,
   ImportInputError,
@@ -133,14 +133,14 @@ async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportSection[]> {
 export function clientBackend(client: NetBoxClient): ImportBackend {
   return {
     async fields(path) {
-      try {
-        // deno-lint-ignore no-explicit-any
-        const body = await client.request<any>("OPTIONS", path);
-        return (body?.actions?.POST ?? {}) as Record<string, FieldMeta>;
-      } catch (err) {
-        if (err instanceof NetBoxHttpError && err.status === 404) return undefined;
-        throw err;
+      const perms = await modelPermissions(client, path);
+      if (!perms) return undefined;
+      // NetBox describes the writable fields only to a token that may add (POST) or change (PUT)
+      // the model; without either, every field would look unknown.
+      if (!perms.add && !perms.change) {
+        throw permissionRefusal({ path, action: "add" }, client.tokenVersion);
       }
+      return perms.fields as Record<string, FieldMeta>;
     },
     list: (path, filters, fields) => client.endpoint(path).all(filters, { fields }),
   };
@@ -184,7 +184,16 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
     return report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
   }
-  await ctx.assertCanWrite();
+  const writesNeeded = new Map<string, ModelWrite>();
+  for (const item of plan.items) {
+    if (item.action !== "create" && item.action !== "update") continue;
+    const action = item.action === "create" ? "add" : "change";
+    writesNeeded.set(`${action} ${item.model.path}`, { path: item.model.path, action });
+    if (Object.keys(item.deferred).length) {
+      writesNeeded.set(`change ${item.model.path}`, { path: item.model.path, action: "change" });
+    }
+  }
+  await ctx.assertCanWrite([...writesNeeded.values()]);
   const total = plan.items.filter((i) => i.action === "create" || i.action === "update").length;
   const bar = ctx.progress("importing", total);
   let last = 0;

@@ -592,7 +592,7 @@ async function reserve(
     const total = free.total ?? spanSize(await computeSpans(client, pool, plan.skip));
     return fail(total.toString());
   }
-  await ctx.assertCanWrite();
+  await ctx.assertCanWrite([{ path: "ipam/ip-addresses/", action: "add" }]);
   const { tags, missing } = await resolveTags(client, opts.tag, {
     create: opts.createTags,
     dryRun: ctx.dryRun,

@@ -203,12 +203,37 @@ export interface RunResult {
 }
 
 /**
- * The environment of a task subprocess: only what Deno itself needs (PATH, HOME, the cache
- * location, an npm registry override) plus `vars`. Everything else is cleared.
+ * What a child process keeps from this environment even when everything else is cleared: what
+ * Deno needs to run (PATH, HOME, the cache location) and what reaches registries from behind a
+ * TLS-inspecting or corporate proxy (an npm registry override, the proxy variables, and the CA
+ * settings Deno reads: `NODE_EXTRA_CA_CERTS`, `DENO_CERT`, `DENO_TLS_CA_STORE`).
+ */
+export const PASSTHROUGH_ENV: readonly string[] = [
+  "PATH",
+  "HOME",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "NPM_CONFIG_REGISTRY",
+  "NODE_EXTRA_CA_CERTS",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "ALL_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "all_proxy",
+];
+
+/**
+ * The environment of a task subprocess: {@linkcode PASSTHROUGH_ENV} plus `vars`. Everything else
+ * is cleared.
  */
 export function childEnv(vars: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "NPM_CONFIG_REGISTRY"]) {
+  for (const name of PASSTHROUGH_ENV) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }

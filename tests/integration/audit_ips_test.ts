@@ -13,7 +13,7 @@ import type { TaskIO } from "../../lib/cli.ts";
 import { createClient } from "../../lib/client.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
 import { main } from "../../tasks/audit-ips.ts";
-import { readTaskEntries, ROOT } from "../_deno_tasks.ts";
+import { childEnv, readTaskEntries, ROOT } from "../_deno_tasks.ts";
 import { seedInventory } from "../netbox/seed.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 
@@ -489,12 +489,7 @@ netboxTest("audit-ips --schedule runs twice within two minutes, rewriting --outp
       ],
       cwd: ROOT,
       clearEnv: true,
-      env: {
-        NETBOX_URL: nb.url,
-        NETBOX_TOKEN: nb.token,
-        PATH: Deno.env.get("PATH") ?? "",
-        HOME: Deno.env.get("HOME") ?? "/tmp",
-      },
+      env: childEnv({ NETBOX_URL: nb.url, NETBOX_TOKEN: nb.token }),
       stdout: "piped",
       stderr: "piped",
     }).spawn();

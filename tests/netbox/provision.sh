@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Provision a disposable NetBox (PyPI wheel) on loopback for the integration tests.
+# Provision a disposable NetBox on loopback for the integration tests: 4.7.x from PyPI, 4.3.7,
+# 4.5.10 and 4.6.8 from the source archives (checksums verified), each version with its own venv,
+# template database and tokens.
 #
 #   bash tests/netbox/provision.sh up [--fresh]  start (or re-check) NetBox, print the env file
 #   bash tests/netbox/provision.sh reset         fresh empty NetBox: re-clone the template database
@@ -7,33 +9,56 @@
 #   bash tests/netbox/provision.sh env           print the env file (NETBOX_TEST_*)
 #
 # Environment (all optional):
+#   NETBOX_TEST_VERSION   4.7.3 (default, PyPI), 4.3.7, 4.5.10 or 4.6.8 (source archives)
+#   NETBOX_SRC_DIR        folder with netbox-<version>.tar.xz and SHA256SUMS (default: the first of
+#                         ../shared/netbox-src beside the checkout and /work/shared/netbox-src)
 #   NETBOX_TOOLKIT_CACHE  cache dir (venv, instance root, template stamp, pid/log/env files)
 #                         default ${XDG_CACHE_HOME:-$HOME/.cache}/netbox-toolkit
-#   NETBOX_TEST_PORT      gunicorn port on 127.0.0.1 (default 18080)
-#   NETBOX_TEST_DB        database of this instance (default netbox_toolkit_test; must start with
-#                         netbox_toolkit_)
-#   NETBOX_TEST_REDIS_DB  Redis database for tasks (default 13); caching uses the next number
+#   NETBOX_TEST_PORT      gunicorn port on 127.0.0.1 (default 18080 for 4.7.3; 18083, 18085, 18086
+#                         for 4.3.7, 4.5.10, 4.6.8)
+#   NETBOX_TEST_DB        database of this instance (default netbox_toolkit_test, with the version
+#                         appended for the older ones; must start with netbox_toolkit_)
+#   NETBOX_TEST_REDIS_DB  Redis database for tasks (default 13; 1, 3, 5 for the older versions)
+#   NETBOX_TEST_REDIS_CACHE_DB  Redis database for caching (default: the tasks database + 1)
 #   NETBOX_TEST_WORKERS   gunicorn workers (default 4)
 #
 # Only 127.0.0.1 is ever contacted: PostgreSQL and Redis on their default ports, NetBox on its own.
 # Logs go to stderr; `up` and `env` print only the env file on stdout.
 set -euo pipefail
 
-readonly NETBOX_VERSION="4.7.3"
+readonly NETBOX_VERSION="${NETBOX_TEST_VERSION:-4.7.3}"
 readonly PYNETBOX_VERSION="7.9.0"
 readonly GUNICORN_VERSION="26.2.0"
-readonly TEMPLATE_DB="netbox_toolkit_template"
+# Per version: where it comes from, default port and Redis database (tasks; caching = +1).
+case "$NETBOX_VERSION" in
+4.7.3) SOURCE=pypi DEFAULT_PORT=18080 DEFAULT_REDIS=13 DEFAULT_DB=netbox_toolkit_test ;;
+4.3.7) SOURCE=archive DEFAULT_PORT=18083 DEFAULT_REDIS=1 DEFAULT_DB=netbox_toolkit_test_4_3_7 ;;
+4.5.10) SOURCE=archive DEFAULT_PORT=18085 DEFAULT_REDIS=3 DEFAULT_DB=netbox_toolkit_test_4_5_10 ;;
+4.6.8) SOURCE=archive DEFAULT_PORT=18086 DEFAULT_REDIS=5 DEFAULT_DB=netbox_toolkit_test_4_6_8 ;;
+*)
+  printf 'provision: error: NETBOX_TEST_VERSION=%s is not in the test matrix (4.7.3, 4.6.8, 4.5.10, 4.3.7)\n' \
+    "$NETBOX_VERSION" >&2
+  exit 1
+  ;;
+esac
+readonly VERSION_TAG="${NETBOX_VERSION//./_}"
+readonly TEMPLATE_DB="netbox_toolkit_template_$VERSION_TAG"
+readonly MINOR="${NETBOX_VERSION%.*}"
+# NetBox 4.3 has v1 tokens only: the v1 token is then also the main one.
+if [[ "$MINOR" == "4.3" ]]; then V2_TOKENS=false; else V2_TOKENS=true; fi
 readonly ADMIN_USER="admin"
 readonly ADMIN_PASSWORD="netbox-toolkit-admin"
 readonly ADMIN_EMAIL="admin@example.invalid"
 
 CACHE="${NETBOX_TOOLKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netbox-toolkit}"
-PORT="${NETBOX_TEST_PORT:-18080}"
-DB="${NETBOX_TEST_DB:-netbox_toolkit_test}"
-REDIS_TASKS_DB="${NETBOX_TEST_REDIS_DB:-13}"
-REDIS_CACHE_DB="$((REDIS_TASKS_DB + 1))"
+PORT="${NETBOX_TEST_PORT:-$DEFAULT_PORT}"
+DB="${NETBOX_TEST_DB:-$DEFAULT_DB}"
+REDIS_TASKS_DB="${NETBOX_TEST_REDIS_DB:-$DEFAULT_REDIS}"
+REDIS_CACHE_DB="${NETBOX_TEST_REDIS_CACHE_DB:-$((REDIS_TASKS_DB + 1))}"
 WORKERS="${NETBOX_TEST_WORKERS:-4}"
-ROOT="$CACHE/root"
+VERSION_DIR="$CACHE/netbox-$NETBOX_VERSION"
+ROOT="$VERSION_DIR/root"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RUN_DIR="$CACHE/run-$PORT"
 PID_FILE="$RUN_DIR/gunicorn.pid"
 LOG_FILE="$RUN_DIR/gunicorn.log"
@@ -51,7 +76,7 @@ die() {
 }
 
 check_names() {
-  [[ "$DB" =~ ^netbox_toolkit_[a-z0-9_]+$ && "$DB" != "$TEMPLATE_DB" ]] ||
+  [[ "$DB" =~ ^netbox_toolkit_[a-z0-9_]+$ && "$DB" != netbox_toolkit_template* ]] ||
     die "NETBOX_TEST_DB must match netbox_toolkit_[a-z0-9_]+ and not be the template (got '$DB')"
   [[ "$PORT" =~ ^[0-9]+$ ]] || die "NETBOX_TEST_PORT must be a number (got '$PORT')"
   [[ "$REDIS_TASKS_DB" =~ ^[0-9]+$ ]] || die "NETBOX_TEST_REDIS_DB must be a number"
@@ -99,13 +124,47 @@ ensure_apt_packages() {
 
 # --- venv ----------------------------------------------------------------------------------------
 
+# The source archive of an older release, verified and unpacked once into the cache.
+# Sets NETBOX_DIR (the folder with manage.py).
+ensure_source() {
+  local src="$VERSION_DIR/src" dir="" candidate archive sums want got
+  NETBOX_DIR="$src/netbox-$NETBOX_VERSION/netbox"
+  [[ -f "$src/.verified" && -f "$NETBOX_DIR/manage.py" ]] && return 0
+  for candidate in "${NETBOX_SRC_DIR:-}" "$SCRIPT_DIR/../../../shared/netbox-src" /work/shared/netbox-src; do
+    if [[ -n "$candidate" && -f "$candidate/netbox-$NETBOX_VERSION.tar.xz" ]]; then
+      dir="$candidate"
+      break
+    fi
+  done
+  [[ -n "$dir" ]] || die "Cannot provision NetBox $NETBOX_VERSION: netbox-$NETBOX_VERSION.tar.xz not found (set NETBOX_SRC_DIR to the folder holding it and SHA256SUMS)"
+  archive="$dir/netbox-$NETBOX_VERSION.tar.xz"
+  sums="$dir/SHA256SUMS"
+  [[ -f "$sums" ]] || die "Cannot provision NetBox $NETBOX_VERSION: no SHA256SUMS beside $archive"
+  want="$(awk -v f="netbox-$NETBOX_VERSION.tar.xz" '$2 == f || $2 == "*" f {print $1}' "$sums")"
+  [[ -n "$want" ]] || die "Cannot provision NetBox $NETBOX_VERSION: $sums has no line for netbox-$NETBOX_VERSION.tar.xz"
+  got="$(sha256sum "$archive" | cut -d' ' -f1)"
+  [[ "$got" == "$want" ]] || die "Cannot provision NetBox $NETBOX_VERSION: checksum mismatch for $archive (sha256 $got, SHA256SUMS says $want)"
+  log "unpacking $archive (sha256 verified)"
+  rm -rf "$src" "$src.tmp"
+  mkdir -p "$src.tmp"
+  tar -xJf "$archive" -C "$src.tmp"
+  [[ -f "$src.tmp/netbox-$NETBOX_VERSION/netbox/manage.py" ]] || die "$archive does not hold netbox-$NETBOX_VERSION/netbox/manage.py"
+  echo "$want" >"$src.tmp/.verified"
+  mv "$src.tmp" "$src"
+}
+
 # Sets VENV (reused while the stamp - pins plus interpreter version - matches).
 ensure_venv() {
   local python minor want
   python="$(find_python)" || die "Cannot provision NetBox: no Python >= 3.12 found (looked in \$(pyenv root)/versions/3.12*, 3.13* and python3); install one (pyenv install 3.12, or run on Debian 13 / a debootstrap trixie chroot)"
   minor="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-  VENV="$CACHE/venv-py$minor"
-  want="netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION python=$("$python" -V 2>&1)"
+  VENV="$VERSION_DIR/venv-py$minor"
+  if [[ "$SOURCE" == pypi ]]; then
+    want="netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION python=$("$python" -V 2>&1)"
+  else
+    ensure_source
+    want="netbox-$NETBOX_VERSION.tar.xz sha256=$(cat "$VERSION_DIR/src/.verified") requirements.txt python=$("$python" -V 2>&1)"
+  fi
   if [[ -x "$VENV/bin/python3" && -f "$VENV/.toolkit-stamp" && "$(cat "$VENV/.toolkit-stamp")" == "$want" ]]; then
     return 0
   fi
@@ -114,9 +173,17 @@ ensure_venv() {
     log "creating venv $VENV ($python)"
     "$python" -m venv "$VENV" >&2
   fi
-  log "installing netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION"
-  "$VENV/bin/pip" install -q --disable-pip-version-check \
-    "netbox==$NETBOX_VERSION" "pynetbox==$PYNETBOX_VERSION" "gunicorn==$GUNICORN_VERSION" >&2
+  local started=$SECONDS
+  if [[ "$SOURCE" == pypi ]]; then
+    log "installing netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION"
+    "$VENV/bin/pip" install -q --disable-pip-version-check \
+      "netbox==$NETBOX_VERSION" "pynetbox==$PYNETBOX_VERSION" "gunicorn==$GUNICORN_VERSION" >&2
+  else
+    log "installing NetBox $NETBOX_VERSION's requirements.txt (pins from the release)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check \
+      -r "$VERSION_DIR/src/netbox-$NETBOX_VERSION/requirements.txt" >&2
+  fi
+  log "venv ready in $((SECONDS - started)) s"
   printf '%s' "$want" >"$VENV/.toolkit-stamp"
 }
 
@@ -128,7 +195,14 @@ alphabet = string.ascii_letters + string.digits
 print("".join(secrets.choice(alphabet) for _ in range(int(sys.argv[1]))))' "$1"
 }
 
+random_hex() { # length (v1 token keys are 40 hexadecimal characters)
+  "$VENV/bin/python3" -c 'import secrets, sys; print(secrets.token_hex(int(sys.argv[1]) // 2))' "$1"
+}
+
 ensure_secrets() {
+  # One writer at a time: several versions are often provisioned side by side.
+  exec 7>"$CACHE/secrets.lock"
+  flock -w 600 7 || die "another provision.sh has held $CACHE/secrets.lock for 10 minutes"
   if [[ ! -f "$SECRETS_FILE" ]]; then
     log "generating secrets in $SECRETS_FILE"
     umask 077
@@ -139,21 +213,33 @@ ensure_secrets() {
       echo "TOKEN_V2=$(random_string 40)"
       echo "TOKEN_RO_KEY=$(random_string 12)"
       echo "TOKEN_RO=$(random_string 40)"
-      echo "TOKEN_V1=$(random_string 40)"
+      echo "TOKEN_V1=$(random_hex 40)"
+      echo "TOKEN_RO_V1=$(random_hex 40)"
     } >"$SECRETS_FILE.tmp"
     mv "$SECRETS_FILE.tmp" "$SECRETS_FILE"
     umask 022
   fi
   # shellcheck source=/dev/null
   source "$SECRETS_FILE"
+  if [[ -z "${TOKEN_RO_V1:-}" ]]; then
+    TOKEN_RO_V1="$(random_hex 40)"
+    echo "TOKEN_RO_V1=$TOKEN_RO_V1" >>"$SECRETS_FILE"
+  fi
+  exec 7>&-
 }
 
 ensure_config() {
-  local conf="$ROOT/conf/configuration.py"
-  mkdir -p "$ROOT/conf"
-  if [[ ! -f "$ROOT/.setup-done" ]]; then
-    NETBOX_ROOT="$ROOT" "$VENV/bin/netbox" setup --target "$ROOT" >/dev/null 2>&1 || true
-    touch "$ROOT/.setup-done"
+  local conf
+  if [[ "$SOURCE" == pypi ]]; then
+    conf="$ROOT/conf/configuration.py"
+    mkdir -p "$ROOT/conf"
+    if [[ ! -f "$ROOT/.setup-done" ]]; then
+      NETBOX_ROOT="$ROOT" "$VENV/bin/netbox" setup --target "$ROOT" >/dev/null 2>&1 || true
+      touch "$ROOT/.setup-done"
+    fi
+  else
+    conf="$NETBOX_DIR/netbox/configuration.py"
+    mkdir -p "$ROOT"
   fi
   # Instance-specific values come from the environment so several instances share one config.
   cat >"$conf.tmp" <<EOF
@@ -197,10 +283,11 @@ EOF
 }
 
 netbox_cmd() { # db, args...
-  local db="$1"
+  local db="$1" cmd
   shift
+  if [[ "$SOURCE" == pypi ]]; then cmd=("$VENV/bin/netbox"); else cmd=("$VENV/bin/python3" "$NETBOX_DIR/manage.py"); fi
   NETBOX_ROOT="$ROOT" NETBOX_TOOLKIT_DB="$db" NETBOX_TOOLKIT_REDIS_TASKS="$REDIS_TASKS_DB" \
-    NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" "$VENV/bin/netbox" "$@"
+    NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" "${cmd[@]}" "$@"
 }
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
@@ -218,8 +305,8 @@ template_ready() { db_exists "$TEMPLATE_DB" && [[ "$(db_comment "$TEMPLATE_DB")"
 ensure_template() {
   template_ready && return 0
   # One builder at a time across all instances sharing this cache.
-  exec 8>"$CACHE/template.lock"
-  flock -w 1800 8 || die "another provision.sh has held $CACHE/template.lock for 30 minutes"
+  exec 8>"$VERSION_DIR/template.lock"
+  flock -w 1800 8 || die "another provision.sh has held $VERSION_DIR/template.lock for 30 minutes"
   if template_ready; then
     exec 8>&-
     return 0
@@ -228,11 +315,11 @@ ensure_template() {
   log "building template database $TEMPLATE_DB (migrations take a few minutes)"
   psql_q "DROP DATABASE IF EXISTS $build WITH (FORCE)"
   psql_q "CREATE DATABASE $build"
-  netbox_cmd "$build" migrate --no-input >"$CACHE/migrate.log" 2>&1 ||
-    die "netbox migrate failed, see $CACHE/migrate.log"
+  netbox_cmd "$build" migrate --no-input >"$VERSION_DIR/migrate.log" 2>&1 ||
+    die "netbox migrate failed, see $VERSION_DIR/migrate.log"
   DJANGO_SUPERUSER_PASSWORD="$ADMIN_PASSWORD" netbox_cmd "$build" createsuperuser --no-input \
-    --username "$ADMIN_USER" --email "$ADMIN_EMAIL" >>"$CACHE/migrate.log" 2>&1 ||
-    die "netbox createsuperuser failed, see $CACHE/migrate.log"
+    --username "$ADMIN_USER" --email "$ADMIN_EMAIL" >>"$VERSION_DIR/migrate.log" 2>&1 ||
+    die "netbox createsuperuser failed, see $VERSION_DIR/migrate.log"
   psql_q "DROP DATABASE IF EXISTS $TEMPLATE_DB WITH (FORCE)"
   psql_q "ALTER DATABASE $build RENAME TO $TEMPLATE_DB"
   psql_q "COMMENT ON DATABASE $TEMPLATE_DB IS '$(template_stamp)'"
@@ -245,8 +332,19 @@ hmac_hex() { # pepper, token
 print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$1" "$2"
 }
 
-# Insert the three admin tokens straight into the clone (same rows NetBox itself writes).
+# Insert the admin tokens straight into the clone (same rows NetBox itself writes): v2, v2
+# read-only and v1 from 4.5 on; on 4.3 (v1 only) a v1 token and a read-only v1 token.
 insert_tokens() {
+  if ! $V2_TOKENS; then
+    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<EOF
+DELETE FROM users_token WHERE key IN ('$TOKEN_V1', '$TOKEN_RO_V1');
+INSERT INTO users_token (user_id, description, created, write_enabled, key, allowed_ips)
+SELECT id, 'netbox-toolkit tests v1', now(), true, '$TOKEN_V1', '{}' FROM users_user WHERE username = '$ADMIN_USER';
+INSERT INTO users_token (user_id, description, created, write_enabled, key, allowed_ips)
+SELECT id, 'netbox-toolkit tests read-only', now(), false, '$TOKEN_RO_V1', '{}' FROM users_user WHERE username = '$ADMIN_USER';
+EOF
+    return 0
+  fi
   local digest_v2 digest_ro
   digest_v2="$(hmac_hex "$PEPPER" "$TOKEN_V2")"
   digest_ro="$(hmac_hex "$PEPPER" "$TOKEN_RO")"
@@ -302,15 +400,21 @@ running_pid() {
   echo "$pid"
 }
 
+main_token() {
+  if $V2_TOKENS; then echo "nbt_${TOKEN_V2_KEY}.${TOKEN_V2}"; else echo "$TOKEN_V1"; fi
+}
+
+auth_header() {
+  if $V2_TOKENS; then echo "Authorization: Bearer $(main_token)"; else echo "Authorization: Token $(main_token)"; fi
+}
+
 status_code() {
-  curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
-    -H "Authorization: Bearer nbt_${TOKEN_V2_KEY}.${TOKEN_V2}" "$URL/api/status/" 2>/dev/null || true
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "$(auth_header)" "$URL/api/status/" 2>/dev/null || true
 }
 
 healthy() {
   local body
-  body="$(curl -sf --max-time 5 -H "Authorization: Bearer nbt_${TOKEN_V2_KEY}.${TOKEN_V2}" \
-    "$URL/api/status/" 2>/dev/null)" || return 1
+  body="$(curl -sf --max-time 5 -H "$(auth_header)" "$URL/api/status/" 2>/dev/null)" || return 1
   [[ "$body" == *"\"netbox-version\":\"$NETBOX_VERSION\""* ]]
 }
 
@@ -326,14 +430,18 @@ def post_fork(server, worker):
     from django.db import connections
     connections.close_all()
 EOF
-  log "starting gunicorn on $URL ($WORKERS workers, log $LOG_FILE)"
+  local extra=() workdir="$ROOT"
+  [[ "$SOURCE" == pypi ]] || workdir="$NETBOX_DIR"
+  # gunicorn >= 25 opens a control socket unless told not to; older ones lack the flag.
+  if "$VENV/bin/gunicorn" --help 2>/dev/null | grep -q -- '--no-control-socket'; then extra+=(--no-control-socket); fi
+  log "starting NetBox $NETBOX_VERSION (gunicorn) on $URL ($WORKERS workers, log $LOG_FILE)"
   (
-    cd "$ROOT"
+    cd "$workdir"
     NETBOX_ROOT="$ROOT" NETBOX_TOOLKIT_DB="$DB" NETBOX_TOOLKIT_REDIS_TASKS="$REDIS_TASKS_DB" \
       NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
       "$VENV/bin/gunicorn" --daemon --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
       --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 300 \
-      --graceful-timeout 5 --no-control-socket --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" netbox.wsgi 8>&- 9>&-
+      --graceful-timeout 5 "${extra[@]}" --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" netbox.wsgi 7>&- 8>&- 9>&-
   )
   while ((SECONDS - started < 120)); do
     if healthy; then
@@ -374,12 +482,15 @@ stop_gunicorn() {
 }
 
 write_env() {
+  local ro="nbt_${TOKEN_RO_KEY}.${TOKEN_RO}"
+  $V2_TOKENS || ro="$TOKEN_RO_V1"
   umask 077
   cat >"$ENV_FILE.tmp" <<EOF
+NETBOX_TEST_VERSION=$NETBOX_VERSION
 NETBOX_TEST_URL=$URL
-NETBOX_TEST_TOKEN=nbt_${TOKEN_V2_KEY}.${TOKEN_V2}
+NETBOX_TEST_TOKEN=$(main_token)
 NETBOX_TEST_TOKEN_V1=${TOKEN_V1}
-NETBOX_TEST_TOKEN_RO=nbt_${TOKEN_RO_KEY}.${TOKEN_RO}
+NETBOX_TEST_TOKEN_RO=${ro}
 NETBOX_TEST_USER=${ADMIN_USER}
 NETBOX_TEST_PASSWORD=${ADMIN_PASSWORD}
 EOF

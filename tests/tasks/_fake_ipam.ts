@@ -17,6 +17,8 @@ export interface FakeIpamOptions {
   maxPageSize?: number;
   /** The token may not write. @default {false} */
   readOnly?: boolean;
+  /** Model permissions the token's user lacks, by list path: `{ "ipam/ip-addresses": ["add"] }`. */
+  deny?: Record<string, ("add" | "change")[]>;
 }
 
 const PATHS: Record<string, string> = {
@@ -45,7 +47,7 @@ export class FakeIpam {
 
   /** Writes seen (method + path), in order. */
   writes(): string[] {
-    return this.requests.filter((r) => !r.startsWith("GET "));
+    return this.requests.filter((r) => !r.startsWith("GET ") && !r.startsWith("OPTIONS "));
   }
 
   /** Adds an object; returns it. */
@@ -280,11 +282,19 @@ export class FakeIpam {
         }],
       });
     }
+    const m = /^([a-z-]+\/[a-z-]+)(?:\/(\d+))?(?:\/(available-ips))?$/.exec(path);
+    const kind = m && PATHS[m[1]];
+    if (method === "OPTIONS" && m && kind && !m[2]) {
+      // NetBox shows actions.POST / actions.PUT only to a token that may add / change the model.
+      const denied = this.options.readOnly ? ["add", "change"] : this.options.deny?.[m[1]] ?? [];
+      const actions: Record<string, unknown> = {};
+      if (!denied.includes("add")) actions.POST = { address: { type: "string" } };
+      if (!denied.includes("change")) actions.PUT = { address: { type: "string" } };
+      return json(200, { name: m[1], actions });
+    }
     if (method !== "GET" && this.options.readOnly) {
       return json(403, { detail: "You do not have permission to perform this action." });
     }
-    const m = /^([a-z-]+\/[a-z-]+)(?:\/(\d+))?(?:\/(available-ips))?$/.exec(path);
-    const kind = m && PATHS[m[1]];
     if (!m || !kind) return json(404, { detail: "Not found." });
     const id = m[2] ? Number(m[2]) : undefined;
     if (m[3]) {

@@ -116,7 +116,7 @@ function fakeNetBox() {
     if (!meta) return json({ detail: "Not found." }, 404);
     const rows = tables.get(path) ?? [];
     tables.set(path, rows);
-    if (req.method === "OPTIONS") return json({ actions: { POST: meta } });
+    if (req.method === "OPTIONS") return json({ actions: { POST: meta, PUT: meta } });
     if (req.method === "GET") {
       const results = rows.filter((row) =>
         [...new Set(url.searchParams.keys())].every((k) => {
