@@ -7,7 +7,10 @@
  *   NetBox 4.7, `{"errors": [{"index", "errors"}]}` in 4.7): the bad items are marked failed with
  *   their messages and the good ones resent at once; when the answer is one dict without index
  *   (devices before 4.7, bulk update before 4.7) the chunk is bisected;
- * - a 500 caused by a unique-constraint clash inside one chunk (IntegrityError) is bisected too;
+ * - a 500 that NetBox itself answered (its JSON error body: the view raised, so the transaction
+ *   was rolled back) is bisected too: a unique-constraint clash inside one chunk
+ *   (IntegrityError), or an item NetBox 4.3 – 4.5 cannot even validate (`"address":
+ *   "not-an-ip"` raises `KeyError: 'data'` there); a single item left is failed with the error;
  * - other failures (403, 5xx, network, timeout) mark the chunk's items failed with the error;
  * - a 409 on delete (dependent objects): NetBox >= 4.7 lists the refused ids, older versions
  *   only the first problem, so the refused objects are found (by id, or by bisection) and each
@@ -102,10 +105,14 @@ function skippedError(verb: string, path: string, id: number): NetBoxError {
 }
 
 /** Whether a 500 body reports a unique-constraint clash (safe to split: nothing was written). */
-function isUniqueClash(err: NetBoxHttpError): boolean {
-  const body = err.body as { exception?: unknown; error?: unknown } | null;
-  const text = `${body?.exception ?? ""} ${body?.error ?? ""}`;
-  return /IntegrityError|unique constraint|duplicate key/i.test(text);
+/**
+ * A 500 answered by NetBox's own error handler (`{"error", "exception", "netbox_version"}`), not
+ * by a proxy: the view raised inside its transaction, so nothing of the request was written.
+ */
+function isNetBoxException(err: NetBoxHttpError): boolean {
+  const body = err.body as { exception?: unknown; netbox_version?: unknown } | null;
+  return err.status === 500 && typeof body?.exception === "string" &&
+    typeof body?.netbox_version === "string";
 }
 
 async function bisect<I, T>(ctx: Ctx<T>, entries: Entry<I>[], fn: ChunkFn<I, T>): Promise<void> {
@@ -171,12 +178,27 @@ const createChunk: ChunkFn<Record<string, unknown>, unknown> = async (ctx, entri
         return createChunk(ctx, good);
       }
     }
-    const splittable = err.status === 400 || (err.status === 500 && isUniqueClash(err));
+    const splittable = err.status === 400 || isNetBoxException(err);
     if (splittable && entries.length > 1) return bisect(ctx, entries, createChunk);
     if (err.status === 400 && entries.length === 1) {
       const e = entries[0];
       const messages = err.messages;
       return fail(ctx, e.index, itemError(err, "create", ctx.path, e.index, err.body, messages));
+    }
+    if (isNetBoxException(err) && entries.length === 1) {
+      // The item NetBox could not even validate (4.3 - 4.5 raise on e.g. an unparseable
+      // address): its own failure, with what NetBox raised.
+      const e = entries[0];
+      const body = err.body as { exception: string; error?: unknown };
+      const messages = {
+        __all__: [`NetBox failed on this item with ${body.exception}: ${String(body.error ?? "")}`],
+      };
+      return fail(
+        ctx,
+        e.index,
+        itemError(err, "create", ctx.path, e.index, err.body, messages),
+        messages,
+      );
     }
     failAll(ctx, entries, err);
   }
@@ -225,7 +247,7 @@ const updateChunk: ChunkFn<Patch, unknown> = async (ctx, entries) => {
       }
       return updateChunk(ctx, entries.filter((e) => !byId.has(e.input.id)));
     }
-    const splittable = err.status === 400 || (err.status === 500 && isUniqueClash(err));
+    const splittable = err.status === 400 || isNetBoxException(err);
     if (splittable && entries.length > 1) return bisect(ctx, entries, updateChunk);
     if (err.status === 400) {
       const e = entries[0];
@@ -328,7 +350,7 @@ const deleteExisting: ChunkFn<number, { id: number }> = async (ctx, entries) => 
       return deleteExisting(ctx, entries.filter((e) => !byId.has(e.input)));
     }
     const splittable = err.status === 409 || err.status === 400 ||
-      (err.status === 500 && isUniqueClash(err));
+      isNetBoxException(err);
     if (splittable) return bisect(ctx, entries, deleteExisting);
     failAll(ctx, entries, err);
   }

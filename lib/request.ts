@@ -226,6 +226,10 @@ export function createTransport(options: ClientOptions): Transport {
         status: response.status,
         retryAfterMs: parseRetryAfter(response.headers.get("Retry-After"), clock.now()),
       };
+      // NetBox before 4.5 knows no v2 tokens: `Bearer nbt_…` reads as no credentials at all.
+      const apiVersion = /^(\d+)\.(\d+)/.exec(response.headers.get("API-Version") ?? "");
+      const v2TooNew = response.status === 403 && tokenVersion === 2 && apiVersion !== null &&
+        Number(apiVersion[1]) === 4 && Number(apiVersion[2]) < 5;
       throw new FailedAttempt(failure, (suffix) =>
         httpError({
           status: response.status,
@@ -237,7 +241,10 @@ export function createTransport(options: ClientOptions): Transport {
           action,
           tokenVersion,
           parsed: safe,
-          suffix,
+          suffix: v2TooNew
+            ? `; NetBox ${apiVersion![0]} knows only v1 tokens (v2 tokens, nbt_…, need NetBox ` +
+              `4.5 or newer): use a v1 token${suffix}`
+            : suffix,
         }));
     };
 

@@ -63,13 +63,15 @@ Deno.test("bulkCreate() bisects a chunk rejected with one error dict to isolate 
   assert.equal(created.length, 61);
 });
 
-Deno.test("bulkCreate() bisects a 500 unique-constraint clash but not other 500s", async () => {
+Deno.test("bulkCreate() bisects a 500 NetBox answered itself, never a proxy's 500", async () => {
   const clash = fakeTransport((req) => {
     const names = (req.body as Body[]).map((b) => b.name);
     if (new Set(names).size < names.length) {
       throw httpError(500, "POST", req.path, {
         error: "duplicate key value violates unique constraint",
         exception: "IntegrityError",
+        netbox_version: "4.7.3",
+        python_version: "3.12.1",
       });
     }
     return (req.body as Body[]).map((b, i) => ({ id: i + 1, ...b }));
@@ -78,13 +80,33 @@ Deno.test("bulkCreate() bisects a 500 unique-constraint clash but not other 500s
     name: "c",
   }]);
   assert.equal(r1.succeeded.length, 4); // halves [a,b] and [a,c] succeed separately in this fake
-  const broken = fakeTransport((req) => {
-    throw httpError(500, "POST", req.path, { error: "boom", exception: "ValueError" });
+  // NetBox 4.3 - 4.5 cannot validate "not-an-ip" and raise KeyError: 'data' (a 500 of NetBox's
+  // own): the chunk is split until that item stands alone, the others land.
+  const keyError = fakeTransport((req) => {
+    if ((req.body as Body[]).some((b) => b.address === "not-an-ip")) {
+      throw httpError(500, "POST", req.path, {
+        error: "'data'",
+        exception: "KeyError",
+        netbox_version: "4.3.7",
+        python_version: "3.12.1",
+      });
+    }
+    return (req.body as Body[]).map((b, i) => ({ id: i + 1, ...b }));
   });
-  const r2 = await bulkCreate(broken, "x/", [{ name: "a" }, { name: "b" }]);
-  assert.equal(broken.requests.length, 1);
-  assert.equal(r2.failed.length, 2);
-  assert.ok(r2.failed[0].error instanceof NetBoxHttpError);
+  const bodies = Array.from({ length: 8 }, (_, i) => ({ address: `10.0.0.${i + 1}/24` }));
+  bodies[5].address = "not-an-ip";
+  const r2 = await bulkCreate(keyError, "x/", bodies);
+  assert.deepEqual(r2.failed.map((f) => f.index), [5]);
+  assert.equal(r2.succeeded.length, 7);
+  assert.equal((r2.failed[0].error as NetBoxHttpError).status, 500, r2.failed[0].error.message);
+  // A 500 without NetBox's error body (a proxy, a crash before the view): not split, not resent.
+  const proxy = fakeTransport((req) => {
+    throw httpError(500, "POST", req.path, "<html>Internal Server Error</html>");
+  });
+  const r3 = await bulkCreate(proxy, "x/", [{ name: "a" }, { name: "b" }]);
+  assert.equal(proxy.requests.length, 1);
+  assert.equal(r3.failed.length, 2);
+  assert.ok(r3.failed[0].error instanceof NetBoxHttpError);
 });
 
 Deno.test("bulkCreate() marks a chunk failed on a network error and goes on", async () => {

@@ -17,8 +17,10 @@ export interface NetBoxTestEnv {
   token: string;
   /** Write-enabled legacy v1 token (40 chars), sent as `Token`; may be empty. */
   tokenV1: string;
-  /** Read-only v2 token; may be empty. */
+  /** Read-only token: v2 from NetBox 4.5 on, v1 on 4.3; may be empty. */
   tokenRo: string;
+  /** Read-only legacy v1 token; may be empty. */
+  tokenRoV1: string;
   /** Login of the token owner (for the web UI); may be empty. */
   user: string;
   /** Password of {@link NetBoxTestEnv.user}; may be empty. */
@@ -47,6 +49,7 @@ export function maybeTestEnv(): NetBoxTestEnv | undefined {
     token,
     tokenV1: read("NETBOX_TEST_TOKEN_V1"),
     tokenRo: read("NETBOX_TEST_TOKEN_RO"),
+    tokenRoV1: read("NETBOX_TEST_TOKEN_RO_V1"),
     user: read("NETBOX_TEST_USER"),
     password: read("NETBOX_TEST_PASSWORD"),
   };
@@ -102,6 +105,36 @@ export function netboxTest(name: string, fn: (env: NetBoxTestEnv) => Promise<voi
       await fn(env);
     },
   });
+}
+
+/** The version of the test NetBox, as numbers (from `/api/status/`). */
+export interface ServerVersion {
+  /** e.g. `"4.3.7"`. */
+  version: string;
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+const versions = new Map<string, Promise<ServerVersion>>();
+
+/**
+ * The version the test NetBox reports (`GET /api/status/`), read once per URL. Tests branch on it
+ * where NetBox really differs between releases, and assert what that release does.
+ *
+ * @param env the test NetBox
+ */
+export function serverVersion(env: NetBoxTestEnv): Promise<ServerVersion> {
+  let v = versions.get(env.url);
+  if (!v) {
+    v = fetchOk(env, "GET", "/api/status/").then((status) => {
+      const version = String(status["netbox-version"]);
+      const [major, minor, patch] = version.split(/[.-]/).map((n) => Number(n));
+      return { version, major, minor, patch: patch || 0 };
+    });
+    versions.set(env.url, v);
+  }
+  return v;
 }
 
 /**
@@ -186,4 +219,112 @@ export async function fetchOk(
     throw new Error(`Cannot ${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return res.body;
+}
+
+/**
+ * Whether a {@link ServerVersion} is at least `major.minor.patch`.
+ *
+ * @param v the server's version
+ * @returns true when `v` is that release or a later one
+ */
+export function versionAtLeast(v: ServerVersion, major: number, minor: number, patch = 0): boolean {
+  if (v.major !== major) return v.major > major;
+  if (v.minor !== minor) return v.minor > minor;
+  return v.patch >= patch;
+}
+
+/** One request seen by {@link recordingFetch}, with what the server answered. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query, e.g. `/api/extras/tags/`. */
+  path: string;
+  /** The query string's parameters. */
+  query: URLSearchParams;
+  /** HTTP status of the answer. */
+  status: number;
+  /** `results.length` of a list page (offset or cursor), else undefined. */
+  results?: number;
+  /** `next` of a list page, else undefined. */
+  next?: string | null;
+}
+
+/**
+ * A fetch for `createClient({ fetch })` or a task's `TaskIO.fetch` that records every request
+ * and the status (and, for list pages, the number of results and `next`) of its answer: tests
+ * count requests instead of timing them.
+ *
+ * @returns the fetch and the list it appends to
+ */
+export function recordingFetch(): { fetch: typeof fetch; requests: RecordedRequest[] } {
+  const requests: RecordedRequest[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    const res = await fetch(req);
+    const entry: RecordedRequest = {
+      method: req.method,
+      path: url.pathname,
+      query: url.searchParams,
+      status: res.status,
+    };
+    requests.push(entry);
+    if ((res.headers.get("content-type") ?? "").includes("json")) {
+      try {
+        const body = await res.clone().json();
+        if (body && typeof body === "object" && Array.isArray(body.results)) {
+          entry.results = body.results.length;
+          entry.next = body.next ?? null;
+        }
+      } catch {
+        // not JSON after all: nothing to record
+      }
+    }
+    return res;
+  };
+  return { fetch: recording, requests };
+}
+
+/**
+ * Creates `n` objects named (and slugged) `<prefix>-00001` … at a list endpoint that takes just
+ * `name` and `slug` (cheap objects for paging tests: `ipam/rirs` deletes fastest), in bulk, and
+ * returns their ids in creation order. Delete them with {@link deleteIds}.
+ *
+ * @param env the test NetBox
+ * @param path the list path under `/api/`, e.g. `ipam/rirs`
+ * @param prefix a unique name prefix (e.g. from {@link uniqueName})
+ * @param n how many
+ * @returns the ids
+ */
+export async function createNamed(
+  env: NetBoxTestEnv,
+  path: string,
+  prefix: string,
+  n: number,
+): Promise<number[]> {
+  const ids: number[] = [];
+  try {
+    for (let start = 0; start < n; start += 250) {
+      const bodies = Array.from({ length: Math.min(250, n - start) }, (_, i) => {
+        const name = `${prefix}-${String(start + i + 1).padStart(5, "0")}`;
+        return { name, slug: name };
+      });
+      const made: { id: number }[] = await fetchOk(env, "POST", `/api/${path}/`, bodies);
+      ids.push(...made.map((t) => t.id));
+    }
+  } catch (err) {
+    await deleteIds(env, path, ids);
+    throw err;
+  }
+  return ids;
+}
+
+/** Deletes objects by id in bulk; logs instead of throwing (never masks a test failure). */
+export async function deleteIds(env: NetBoxTestEnv, path: string, ids: number[]): Promise<void> {
+  for (let start = 0; start < ids.length; start += 250) {
+    const chunk = ids.slice(start, start + 250).map((id) => ({ id }));
+    const res = await fetchJson(env, "DELETE", `/api/${path}/`, chunk).catch((err) => err);
+    if (!(res && res.status === 204)) {
+      console.error(`cleanup: cannot delete ${path}: ${JSON.stringify(res?.body ?? String(res))}`);
+    }
+  }
 }

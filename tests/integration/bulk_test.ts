@@ -5,9 +5,10 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client.ts";
+import type { NetBoxHttpError } from "../../lib/errors.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
 import { dropVrf } from "./_cleanup.ts";
-import { netboxTest, testEnv } from "./_netbox.ts";
+import { netboxTest, serverVersion, testEnv } from "./_netbox.ts";
 
 function client(): NetBoxClient {
   const env = testEnv();
@@ -33,10 +34,18 @@ netboxTest(
       const result = await nb.ipam.ipAddresses.create(bodies);
       assert.equal(result.succeeded.length, 997);
       assert.deepEqual(result.failed.map((f) => f.index), BAD);
-      assert.ok(
-        result.failed[0].messages.address?.length,
-        JSON.stringify(result.failed[0].messages),
-      );
+      const { major, minor } = await serverVersion(testEnv());
+      if (major === 4 && minor <= 5) {
+        // NetBox 4.3 - 4.5 cannot validate "not-an-address": a 500 (KeyError: 'data') for the
+        // whole chunk, which the library splits until that item stands alone.
+        assert.equal((result.failed[0].error as NetBoxHttpError).status, 500);
+        assert.match(result.failed[0].messages.__all__?.[0] ?? "", /KeyError: 'data'/);
+      } else {
+        assert.ok(
+          result.failed[0].messages.address?.length,
+          JSON.stringify(result.failed[0].messages),
+        );
+      }
       assert.ok(
         result.failed[1].messages.status?.length,
         JSON.stringify(result.failed[1].messages),

@@ -27,11 +27,13 @@ function run(entry: DenoTaskEntry, args: string[], env: Record<string, string>) 
   return runDeno(["run", ...entry.denoFlags, entry.script, ...entry.scriptArgs, ...args], { env });
 }
 
-/** The request log of `--verbose` must show reads and no write. */
+/** The request log of `--verbose` must show reads and no write; one error line says why. */
 function assertRefusedBeforeWriting(result: RunResult): void {
   const at = describe(result);
   assert.equal(result.code, 3, at);
-  assert.match(result.stderr, /read-only/i, at);
+  const errors = result.stderr.split("\n").filter((l) => /^error\b/i.test(l));
+  assert.equal(errors.length, 1, `expected one error line\n${at}`);
+  assert.match(errors[0], /the token is read-only \(write disabled\)/, at);
   assert.match(result.stderr, /\bGET\b/, `--verbose logged no request\n${at}`);
   assert.doesNotMatch(result.stderr, /\b(POST|PUT|PATCH|DELETE)\b/, `a write was sent\n${at}`);
   assert.equal(result.stdout.trim(), "", at);
@@ -72,6 +74,36 @@ netboxTest("bulk-import with a read-only token stops before its first write", as
   } finally {
     const tags = await netboxOk(nb, "GET", `/api/extras/tags/?slug=${slug}`);
     for (const t of tags.results) await netboxOk(nb, "DELETE", `/api/extras/tags/${t.id}/`);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// The example inventory holds 101 IP addresses: on NetBox 4.3 a read-only v1 token was once
+// reported as 101 "unknown field" errors (exit 2) instead of one refusal.
+netboxTest("bulk-import of IP addresses with read-only v1 and v2 tokens: one refusal", async () => {
+  const nb = testEnv();
+  const dir = await Deno.makeTempDir({ prefix: "nbtk-ro-" });
+  const dns = `${crypto.randomUUID().slice(0, 8)}.nbtk-ro.example.invalid`;
+  const tokens = [...new Set([nb.tokenRo, nb.tokenRoV1])];
+  assert.equal(tokens.length >= 1 && tokens.every((t) => t !== ""), true, "no read-only tokens");
+  try {
+    const file = `${dir}/ips.yaml`;
+    const lines = ["ip_addresses:"];
+    for (let n = 1; n <= 101; n++) {
+      lines.push(`  - address: 198.18.${Math.floor(n / 250)}.${n % 250 + 1}/16`);
+      lines.push(`    dns_name: ip${n}.${dns}`);
+    }
+    await Deno.writeTextFile(file, lines.join("\n") + "\n");
+    for (const token of tokens) {
+      const result = await run(entryFor("bulk-import"), ["--verbose", file], {
+        NETBOX_URL: nb.url,
+        NETBOX_TOKEN: token,
+      });
+      assertRefusedBeforeWriting(result);
+    }
+    const ips = await netboxOk(nb, "GET", `/api/ipam/ip-addresses/?dns_name__iew=${dns}&limit=1`);
+    assert.equal(ips.count, 0, "addresses were created with a read-only token");
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -42,16 +42,19 @@ for version in "${VERSIONS[@]}"; do
   printf '\n=== integration suite against NetBox %s\n' "$version" >&2
   NETBOX_TEST_VERSION="$version" bash tests/netbox/provision.sh reset 2>/dev/null
   report="$work/report-$version.xml"
+  console="$work/console-$version.log"
   start=$SECONDS code=0
   (
     set -a
     # shellcheck source=/dev/null
     source "$work/$version.env"
     set +a
-    deno task test:integration --junit-path="$report"
+    set -o pipefail
+    deno task test:integration --junit-path="$report" 2>&1 | tee "$console"
   ) || code=$?
   # shellcheck disable=SC2086
-  counts="$(python3 .ci/junit_check.py "$report" "$code" "NetBox-$version" $files)" || counts="0 1 0"
+  counts="$(python3 .ci/junit_check.py "$report" "$code" "NetBox-$version" "$console" $files)" ||
+    counts="0 1 0"
   read -r p f i <<<"$counts"
   ((f == 0 && i == 0)) || failed_any=true
   rows+=("$(printf '| %-7s | %6d | %6d | %7d | %7d |' "$version" "$p" "$f" "$i" "$((SECONDS - start))")")

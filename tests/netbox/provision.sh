@@ -333,7 +333,7 @@ print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdi
 }
 
 # Insert the admin tokens straight into the clone (same rows NetBox itself writes): v2, v2
-# read-only and v1 from 4.5 on; on 4.3 (v1 only) a v1 token and a read-only v1 token.
+# read-only, v1 and v1 read-only from 4.5 on; on 4.3 (v1 only) a v1 and a read-only v1 token.
 insert_tokens() {
   if ! $V2_TOKENS; then
     psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<EOF
@@ -349,13 +349,15 @@ EOF
   digest_v2="$(hmac_hex "$PEPPER" "$TOKEN_V2")"
   digest_ro="$(hmac_hex "$PEPPER" "$TOKEN_RO")"
   psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<EOF
-DELETE FROM users_token WHERE key IN ('$TOKEN_V2_KEY', '$TOKEN_RO_KEY') OR plaintext = '$TOKEN_V1';
+DELETE FROM users_token WHERE key IN ('$TOKEN_V2_KEY', '$TOKEN_RO_KEY') OR plaintext IN ('$TOKEN_V1', '$TOKEN_RO_V1');
 INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
 SELECT 2, id, 'netbox-toolkit tests v2', now(), true, true, NULL, '$TOKEN_V2_KEY', 1, '$digest_v2', '{}' FROM users_user WHERE username = '$ADMIN_USER';
 INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
 SELECT 2, id, 'netbox-toolkit tests read-only', now(), true, false, NULL, '$TOKEN_RO_KEY', 1, '$digest_ro', '{}' FROM users_user WHERE username = '$ADMIN_USER';
 INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
 SELECT 1, id, 'netbox-toolkit tests v1', now(), true, true, '$TOKEN_V1', NULL, NULL, NULL, '{}' FROM users_user WHERE username = '$ADMIN_USER';
+INSERT INTO users_token (version, user_id, description, created, enabled, write_enabled, plaintext, key, pepper_id, hmac_digest, allowed_ips)
+SELECT 1, id, 'netbox-toolkit tests v1 read-only', now(), true, false, '$TOKEN_RO_V1', NULL, NULL, NULL, '{}' FROM users_user WHERE username = '$ADMIN_USER';
 EOF
 }
 
@@ -491,6 +493,7 @@ NETBOX_TEST_URL=$URL
 NETBOX_TEST_TOKEN=$(main_token)
 NETBOX_TEST_TOKEN_V1=${TOKEN_V1}
 NETBOX_TEST_TOKEN_RO=${ro}
+NETBOX_TEST_TOKEN_RO_V1=${TOKEN_RO_V1}
 NETBOX_TEST_USER=${ADMIN_USER}
 NETBOX_TEST_PASSWORD=${ADMIN_PASSWORD}
 EOF

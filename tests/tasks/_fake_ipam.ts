@@ -36,10 +36,38 @@ const PATHS: Record<string, string> = {
   "virtualization/interfaces": "vminterface",
 };
 
+/** One write the fake received: method + path (as in `requests`) and the JSON body sent. */
+export interface SentWrite {
+  request: string;
+  body: unknown;
+}
+
+/** The fields of a stored IP address that the tasks write, with references as ids. */
+export interface StoredIp {
+  id: number;
+  address: string;
+  vrf: number | null;
+  status: string;
+  dns_name: string;
+  description: string;
+  tags: number[];
+  assigned_object_type: string | null;
+  assigned_object_id: number | null;
+}
+
+/** The primary/OOB designations of a device or VM, as IP ids. */
+export interface StoredPrimaries {
+  primary_ip4: number | null;
+  primary_ip6: number | null;
+  oob_ip: number | null;
+}
+
 /** The fake: its tables, the requests it saw, and the fetch to inject. */
 export class FakeIpam {
   readonly tables: Record<string, Obj[]> = {};
   readonly requests: string[] = [];
+  /** Every write (not GET/OPTIONS) with its parsed body, in order. */
+  readonly sent: SentWrite[] = [];
   #nextId = 1;
   constructor(readonly options: FakeIpamOptions = {}) {
     for (const kind of Object.values(PATHS)) this.tables[kind] = [];
@@ -48,6 +76,39 @@ export class FakeIpam {
   /** Writes seen (method + path), in order. */
   writes(): string[] {
     return this.requests.filter((r) => !r.startsWith("GET ") && !r.startsWith("OPTIONS "));
+  }
+
+  /** The IP address table as stored, reduced to the fields the tasks write, by id. */
+  ips(): StoredIp[] {
+    return [...this.tables.ip].sort((a, b) => a.id - b.id).map((ip) => ({
+      id: ip.id,
+      address: ip.address,
+      vrf: ip.vrf?.id ?? null,
+      status: ip.status?.value ?? ip.status,
+      dns_name: ip.dns_name,
+      description: ip.description,
+      tags: (ip.tags ?? []).map((t: { id: number }) => t.id),
+      assigned_object_type: ip.assigned_object_type,
+      assigned_object_id: ip.assigned_object_id,
+    }));
+  }
+
+  /** One stored IP address (see {@linkcode ips}); throws when there is no such id. */
+  ip(id: number): StoredIp {
+    const found = this.ips().find((ip) => ip.id === id);
+    if (!found) throw new Error(`no ip ${id}`);
+    return found;
+  }
+
+  /** The stored primary_ip4/6 and oob_ip of a device or VM, as ids. */
+  primaries(kind: "device" | "vm", id: number): StoredPrimaries {
+    const o = this.get(kind, id);
+    if (!o) throw new Error(`no ${kind} ${id}`);
+    return {
+      primary_ip4: o.primary_ip4?.id ?? null,
+      primary_ip6: o.primary_ip6?.id ?? null,
+      oob_ip: o.oob_ip?.id ?? null,
+    };
   }
 
   /** Adds an object; returns it. */
@@ -267,6 +328,9 @@ export class FakeIpam {
     this.requests.push(`${method} ${path}${url.search}`);
     const bodyText = init?.body ? String(init.body) : undefined;
     const body = bodyText ? JSON.parse(bodyText) : undefined;
+    if (method !== "GET" && method !== "OPTIONS") {
+      this.sent.push({ request: `${method} ${path}${url.search}`, body: structuredClone(body) });
+    }
     const json = (status: number, data: unknown) => Response.json(data, { status });
     if (path === "status") return json(200, { "netbox-version": "4.7.3" });
     if (path === "schema") return json(200, { paths: {} });

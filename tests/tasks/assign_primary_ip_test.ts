@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { checkRow, main, parseRows } from "../../tasks/assign-primary-ip.ts";
-import { fakeIO, fakeIpam } from "./_fake_ipam.ts";
+import { fakeIO, fakeIpam, type StoredIp } from "./_fake_ipam.ts";
 
 function inventory(options: { readOnly?: boolean } = {}) {
   const nb = fakeIpam(options);
@@ -27,6 +27,22 @@ async function run(
 }
 
 const VM_ARGS = ["--vm", "docker-01", "--interface", "eth0", "--address", "192.168.3.10/24"];
+const VMIF = "virtualization.vminterface";
+const NONE = { primary_ip4: null, primary_ip6: null, oob_ip: null };
+
+/** A stored IP with the fake's defaults for the fields a test does not name. */
+function ipWith(fields: Partial<StoredIp> & { id: number; address: string }): StoredIp {
+  return {
+    vrf: null,
+    status: "active",
+    dns_name: "",
+    description: "",
+    tags: [],
+    assigned_object_type: null,
+    assigned_object_id: null,
+    ...fields,
+  };
+}
 
 Deno.test("assign-primary-ip creates the IP on the interface and sets the VM's primary_ip4", async () => {
   const { nb, vm, eth0 } = inventory();
@@ -36,12 +52,24 @@ Deno.test("assign-primary-ip creates the IP on the interface and sets the VM's p
     "docker-01-nexus.spaceships.work",
   ]);
   assert.equal(code, 0, JSON.stringify(doc));
-  const ip = nb.tables.ip.find((o) => o.address === "192.168.3.10/24")!;
-  assert.equal(ip.assigned_object_id, eth0.id);
-  assert.equal(ip.dns_name, "docker-01-nexus.spaceships.work");
-  assert.equal(nb.get("vm", vm.id)!.primary_ip4.id, ip.id);
-  assert.deepEqual(doc.items[0].actions, ["created-ip", "set-primary"]);
-  assert.equal(doc.items[0].ip_id, ip.id);
+  const [ip] = nb.ips();
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: ip.id,
+    address: "192.168.3.10/24",
+    dns_name: "docker-01-nexus.spaceships.work",
+    assigned_object_type: VMIF,
+    assigned_object_id: eth0.id,
+  })]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: ip.id });
+  assert.deepEqual(doc.items, [{
+    target: "vm docker-01",
+    interface: "eth0",
+    address: "192.168.3.10/24",
+    ip_id: ip.id,
+    actions: ["created-ip", "set-primary"],
+    line: null,
+    error: null,
+  }]);
 });
 
 Deno.test("assign-primary-ip is unchanged on a second run and only reads", async () => {
@@ -49,19 +77,32 @@ Deno.test("assign-primary-ip is unchanged on a second run and only reads", async
   const args = [...VM_ARGS, "--dns-name", "docker-01-nexus.spaceships.work"];
   await run(nb, args);
   const before = nb.writes().length;
+  const stored = nb.ips();
+  const vm = nb.primaries("vm", nb.tables.vm[0].id);
+  assert.equal(stored.length, 1);
+  assert.deepEqual(vm, { ...NONE, primary_ip4: stored[0].id });
   const { code, doc } = await run(nb, args);
   assert.equal(code, 0);
   assert.deepEqual(doc.items[0].actions, ["unchanged"]);
+  assert.equal(doc.items[0].ip_id, stored[0].id);
   assert.equal(nb.writes().length, before);
+  assert.equal(stored[0].dns_name, "docker-01-nexus.spaceships.work");
+  assert.deepEqual(nb.ips(), stored);
+  assert.deepEqual(nb.primaries("vm", nb.tables.vm[0].id), vm);
 });
 
 Deno.test("assign-primary-ip sets primary_ip6 for an IPv6 address", async () => {
-  const { nb, vm } = inventory();
+  const { nb, vm, eth0 } = inventory();
   const { code } = await run(nb, ["--vm", "docker-01", "--address", "2001:db8::10/64"]);
   assert.equal(code, 0);
-  const ip = nb.tables.ip.find((o) => o.address === "2001:db8::10/64")!;
-  assert.equal(nb.get("vm", vm.id)!.primary_ip6.id, ip.id);
-  assert.equal(nb.get("vm", vm.id)!.primary_ip4, null);
+  const [ip] = nb.ips();
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: ip.id,
+    address: "2001:db8::10/64",
+    assigned_object_type: VMIF,
+    assigned_object_id: eth0.id,
+  })]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip6: ip.id });
 });
 
 Deno.test("assign-primary-ip --oob sets a device's oob_ip and refuses VMs with exit 2", async () => {
@@ -76,17 +117,25 @@ Deno.test("assign-primary-ip --oob sets a device's oob_ip and refuses VMs with e
     "--oob",
   ]);
   assert.equal(r.code, 0, r.stderr);
-  const ip = nb.tables.ip.find((o) => o.address === "10.9.0.5/24")!;
-  assert.equal(ip.assigned_object_id, mgmt.id);
-  assert.equal(nb.get("device", foxtrot.id)!.oob_ip.id, ip.id);
+  const [ip] = nb.ips();
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: ip.id,
+    address: "10.9.0.5/24",
+    assigned_object_type: "dcim.interface",
+    assigned_object_id: mgmt.id,
+  })]);
+  assert.deepEqual(nb.primaries("device", foxtrot.id), { ...NONE, oob_ip: ip.id });
   assert.deepEqual(r.doc.items[0].actions, ["created-ip", "set-oob"]);
+  const writes = nb.writes().length;
   const vm = await run(nb, [...VM_ARGS, "--oob"]);
   assert.equal(vm.code, 2);
   assert.match(vm.stderr, /devices only/);
+  assert.equal(nb.writes().length, writes);
+  assert.deepEqual(nb.primaries("vm", nb.tables.vm[0].id), NONE);
 });
 
 Deno.test("assign-primary-ip reuses an existing IP and sends only the changed fields", async () => {
-  const { nb, eth0 } = inventory();
+  const { nb, vm, eth0 } = inventory();
   const ip = nb.add("ip", {
     address: "192.168.3.10/24",
     dns_name: "old.example",
@@ -100,15 +149,80 @@ Deno.test("assign-primary-ip reuses an existing IP and sends only the changed fi
     "keep",
   ]);
   assert.equal(code, 0);
-  assert.equal(nb.tables.ip.length, 1);
-  assert.equal(nb.get("ip", ip.id)!.assigned_object_id, eth0.id);
   assert.deepEqual(doc.items[0].actions, ["updated-ip", "assigned", "set-primary"]);
-  assert.ok(nb.writes().some((w) => w === `PATCH ipam/ip-addresses/${ip.id}`));
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: ip.id,
+    address: "192.168.3.10/24",
+    dns_name: "new.example",
+    description: "keep",
+    assigned_object_type: VMIF,
+    assigned_object_id: eth0.id,
+  })]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: ip.id });
+  // description is already "keep": only dns_name and the assignment are sent.
+  assert.deepEqual(nb.sent, [
+    {
+      request: `PATCH ipam/ip-addresses/${ip.id}`,
+      body: { dns_name: "new.example", assigned_object_type: VMIF, assigned_object_id: eth0.id },
+    },
+    { request: `PATCH virtualization/virtual-machines/${vm.id}`, body: { primary_ip4: ip.id } },
+  ]);
+});
+
+Deno.test("assign-primary-ip keeps an existing IP's dns_name, description and status unless given", async () => {
+  const { nb, vm, eth0 } = inventory();
+  const ip = nb.add("ip", {
+    address: "192.168.3.10/24",
+    dns_name: "old.example.com",
+    description: "rack 4",
+    status: "reserved",
+  });
+  const first = await run(nb, VM_ARGS);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(first.doc.items[0].actions, ["assigned", "set-primary"]);
+  const kept = ipWith({
+    id: ip.id,
+    address: "192.168.3.10/24",
+    status: "reserved",
+    dns_name: "old.example.com",
+    description: "rack 4",
+    assigned_object_type: VMIF,
+    assigned_object_id: eth0.id,
+  });
+  assert.deepEqual(nb.ips(), [kept]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: ip.id });
+  assert.deepEqual(nb.sent[0], {
+    request: `PATCH ipam/ip-addresses/${ip.id}`,
+    body: { assigned_object_type: VMIF, assigned_object_id: eth0.id },
+  });
+
+  // Assigned and primary already: nothing to do, nothing rewritten.
+  const again = await run(nb, VM_ARGS);
+  assert.deepEqual(again.doc.items[0].actions, ["unchanged"]);
+  assert.deepEqual(nb.ips(), [kept]);
+
+  // --dns-name (lower-cased) and --status replace the stored values; description stays.
+  const writes = nb.sent.length;
+  const renamed = await run(nb, [
+    ...VM_ARGS,
+    "--dns-name",
+    "New.Example.com",
+    "--status",
+    "active",
+  ]);
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.deepEqual(renamed.doc.items[0].actions, ["updated-ip"]);
+  assert.deepEqual(nb.ips(), [{ ...kept, dns_name: "new.example.com", status: "active" }]);
+  assert.deepEqual(nb.sent.slice(writes), [{
+    request: `PATCH ipam/ip-addresses/${ip.id}`,
+    body: { dns_name: "new.example.com", status: "active" },
+  }]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: ip.id });
 });
 
 Deno.test("assign-primary-ip refuses an IP assigned elsewhere with exit 3 naming it", async () => {
-  const { nb, eth1 } = inventory();
-  nb.add("ip", {
+  const { nb, eth1, vm } = inventory();
+  const ip = nb.add("ip", {
     address: "192.168.3.10/24",
     assigned_object_type: "dcim.interface",
     assigned_object_id: eth1.id,
@@ -117,6 +231,13 @@ Deno.test("assign-primary-ip refuses an IP assigned elsewhere with exit 3 naming
   assert.equal(r.code, 3);
   assert.match(r.stderr, /assigned to device foxtrot interface eth1; add --move/);
   assert.deepEqual(nb.writes(), []);
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: ip.id,
+    address: "192.168.3.10/24",
+    assigned_object_type: "dcim.interface",
+    assigned_object_id: eth1.id,
+  })]);
+  assert.deepEqual(nb.primaries("vm", vm.id), NONE);
 });
 
 Deno.test("assign-primary-ip --move clears the blocking primary designation and moves the IP", async () => {
@@ -125,44 +246,98 @@ Deno.test("assign-primary-ip --move clears the blocking primary designation and 
     address: "192.168.3.10/24",
     assigned_object_type: "dcim.interface",
     assigned_object_id: eth1.id,
+    dns_name: "foxtrot.example.com",
+    description: "was foxtrot's",
   });
   nb.tables.device.find((d) => d.id === foxtrot.id)!.primary_ip4 = { id: ip.id };
   const { code, doc, stderr } = await run(nb, [...VM_ARGS, "--move"]);
   assert.equal(code, 0, stderr);
   assert.deepEqual(doc.items[0].actions, ["cleared-primary", "moved", "set-primary"]);
-  assert.equal(nb.get("device", foxtrot.id)!.primary_ip4, null);
-  assert.equal(nb.get("ip", ip.id)!.assigned_object_id, eth0.id);
-  assert.equal(nb.get("vm", vm.id)!.primary_ip4.id, ip.id);
+  assert.deepEqual(nb.primaries("device", foxtrot.id), NONE);
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: ip.id,
+    address: "192.168.3.10/24",
+    dns_name: "foxtrot.example.com",
+    description: "was foxtrot's",
+    assigned_object_type: VMIF,
+    assigned_object_id: eth0.id,
+  })]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: ip.id });
 });
 
 Deno.test("assign-primary-ip refuses an address present in several VRFs without --vrf", async () => {
-  const { nb } = inventory();
+  const { nb, vm, eth0 } = inventory();
   const red = nb.add("vrf", { name: "red" });
   const blue = nb.add("vrf", { name: "blue" });
-  nb.add("ip", { address: "192.168.3.10/24", vrf: red.id });
-  nb.add("ip", { address: "192.168.3.10/24", vrf: blue.id });
+  const inRed = nb.add("ip", { address: "192.168.3.10/24", vrf: red.id });
+  const inBlue = nb.add("ip", { address: "192.168.3.10/24", vrf: blue.id });
   const r = await run(nb, VM_ARGS);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /exists in 2 VRFs/);
   assert.match(r.stderr, /red/);
   assert.match(r.stderr, /blue/);
+  assert.deepEqual(nb.writes(), []);
   const ok = await run(nb, [...VM_ARGS, "--vrf", "blue"]);
   assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.doc.items[0].ip_id, inBlue.id);
+  assert.deepEqual(nb.ips(), [
+    ipWith({ id: inRed.id, address: "192.168.3.10/24", vrf: red.id }),
+    ipWith({
+      id: inBlue.id,
+      address: "192.168.3.10/24",
+      vrf: blue.id,
+      assigned_object_type: VMIF,
+      assigned_object_id: eth0.id,
+    }),
+  ]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: inBlue.id });
 });
 
 Deno.test("assign-primary-ip --from-prefix allocates through available-ips, then reuses it", async () => {
-  const { nb, prefix, vm } = inventory();
-  nb.add("ip", { address: "192.168.3.1/24" });
-  const first = await run(nb, ["--vm", "docker-01", "--from-prefix", "192.168.3.0/24"]);
+  const { nb, prefix, vm, eth0 } = inventory();
+  const gateway = nb.add("ip", { address: "192.168.3.1/24" });
+  const first = await run(nb, [
+    "--vm",
+    "docker-01",
+    "--from-prefix",
+    "192.168.3.0/24",
+    "--dns-name",
+    "docker-01.example.com",
+  ]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.doc.items[0].address, "192.168.3.2/24");
-  assert.ok(nb.writes().includes(`POST ipam/prefixes/${prefix.id}/available-ips`));
-  const ip = nb.tables.ip.find((o) => o.address === "192.168.3.2/24")!;
-  assert.equal(nb.get("vm", vm.id)!.primary_ip4.id, ip.id);
+  assert.deepEqual(first.doc.items[0].actions, ["allocated-ip", "set-primary"]);
+  const ip = nb.ips()[1];
+  assert.deepEqual(nb.sent, [
+    {
+      request: `POST ipam/prefixes/${prefix.id}/available-ips`,
+      body: {
+        dns_name: "docker-01.example.com",
+        status: "active",
+        assigned_object_type: VMIF,
+        assigned_object_id: eth0.id,
+      },
+    },
+    { request: `PATCH virtualization/virtual-machines/${vm.id}`, body: { primary_ip4: ip.id } },
+  ]);
+  const stored = [
+    ipWith({ id: gateway.id, address: "192.168.3.1/24" }),
+    ipWith({
+      id: ip.id,
+      address: "192.168.3.2/24",
+      dns_name: "docker-01.example.com",
+      assigned_object_type: VMIF,
+      assigned_object_id: eth0.id,
+    }),
+  ];
+  assert.deepEqual(nb.ips(), stored);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: ip.id });
   const writes = nb.writes().length;
   const second = await run(nb, ["--vm", "docker-01", "--from-prefix", String(prefix.id)]);
   assert.deepEqual(second.doc.items[0].actions, ["unchanged"]);
+  assert.equal(second.doc.items[0].ip_id, ip.id);
   assert.equal(nb.writes().length, writes);
+  assert.deepEqual(nb.ips(), stored);
 });
 
 Deno.test("assign-primary-ip --dry-run prints each step and writes nothing", async () => {
@@ -170,6 +345,8 @@ Deno.test("assign-primary-ip --dry-run prints each step and writes nothing", asy
   const r = await run(nb, [...VM_ARGS, "--dry-run"]);
   assert.equal(r.code, 0);
   assert.deepEqual(nb.writes(), []);
+  assert.deepEqual(nb.ips(), []);
+  assert.deepEqual(nb.primaries("vm", nb.tables.vm[0].id), NONE);
   assert.match(r.stderr, /would create IP 192\.168\.3\.10\/24/);
   assert.match(r.stderr, /would set primary_ip4 of docker-01/);
   assert.equal(r.doc.summary.dry_run, true);
@@ -182,12 +359,22 @@ Deno.test("assign-primary-ip names ambiguous devices with exit 3", async () => {
   const r = await run(nb, ["--device", "foxtrot", "--address", "10.0.0.1/24"]);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /2 match: .*Matrix.*Zion/);
+  assert.deepEqual(nb.writes(), []);
 });
 
 Deno.test("assign-primary-ip picks the only interface and can create a missing one", async () => {
-  const { nb, vm } = inventory();
+  const { nb, vm, eth0 } = inventory();
   const only = await run(nb, ["--vm", "docker-01", "--address", "192.168.3.20/24"]);
+  assert.equal(only.code, 0, only.stderr);
   assert.equal(only.doc.items[0].interface, "eth0");
+  const [first] = nb.ips();
+  assert.deepEqual(nb.ips(), [ipWith({
+    id: first.id,
+    address: "192.168.3.20/24",
+    assigned_object_type: VMIF,
+    assigned_object_id: eth0.id,
+  })]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: first.id });
   const missing = await run(nb, [
     "--vm",
     "docker-01",
@@ -198,6 +385,7 @@ Deno.test("assign-primary-ip picks the only interface and can create a missing o
   ]);
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /add --create-interface/);
+  assert.equal(nb.ips().length, 1);
   const created = await run(nb, [
     "--vm",
     "docker-01",
@@ -213,7 +401,27 @@ Deno.test("assign-primary-ip picks the only interface and can create a missing o
     "created-ip",
     "set-primary",
   ]);
-  assert.ok(nb.tables.vminterface.some((i) => i.name === "eth9" && i.virtual_machine.id === vm.id));
+  assert.deepEqual(
+    nb.tables.vminterface.map((i) => [i.name, i.virtual_machine.id]),
+    [["eth0", vm.id], ["eth9", vm.id]],
+  );
+  const eth9 = nb.tables.vminterface[1];
+  const second = nb.ips()[1];
+  assert.deepEqual(nb.ips(), [
+    ipWith({
+      id: first.id,
+      address: "192.168.3.20/24",
+      assigned_object_type: VMIF,
+      assigned_object_id: eth0.id,
+    }),
+    ipWith({
+      id: second.id,
+      address: "192.168.3.21/24",
+      assigned_object_type: VMIF,
+      assigned_object_id: eth9.id,
+    }),
+  ]);
+  assert.deepEqual(nb.primaries("vm", vm.id), { ...NONE, primary_ip4: second.id });
 });
 
 Deno.test("assign-primary-ip with a read-only token is refused before any write", async () => {
@@ -222,6 +430,7 @@ Deno.test("assign-primary-ip with a read-only token is refused before any write"
   assert.equal(r.code, 3);
   assert.match(r.stderr, /read-only/);
   assert.deepEqual(nb.writes(), []);
+  assert.deepEqual(nb.ips(), []);
 });
 
 Deno.test("assign-primary-ip --file runs every row, reports failed rows by line and exits 1", async () => {
@@ -253,7 +462,32 @@ Deno.test("assign-primary-ip --file runs every row, reports failed rows by line 
   assert.equal(r.doc.summary.failed, 2);
   assert.match(r.stderr, /rows\.yaml:6: Cannot find virtual machine "ghost"/);
   assert.match(r.stderr, /rows\.yaml:8: address "192\.168\.3\.34" needs a mask/);
-  assert.ok(nb.tables.ip.some((ip) => ip.address === "192.168.3.35/24"));
+  assert.deepEqual(
+    r.doc.items.map((i: { line: number; actions: string[] }) => [i.line, i.actions]),
+    [
+      [2, ["created-ip", "set-primary"]],
+      [4, ["created-ip", "set-primary"]],
+      [6, []],
+      [8, []],
+      [10, ["created-ip", "set-primary"]],
+    ],
+  );
+  const vmNamed = (name: string) => nb.tables.vm.find((v) => v.name === name)!;
+  const ifaceOf = (name: string) =>
+    nb.tables.vminterface.find((i) => i.virtual_machine.id === vmNamed(name).id)!.id;
+  const ips = nb.ips();
+  assert.deepEqual(
+    ips.map((ip) => [ip.address, ip.assigned_object_type, ip.assigned_object_id, ip.status]),
+    [
+      ["192.168.3.31/24", VMIF, ifaceOf("web-01"), "active"],
+      ["192.168.3.32/24", VMIF, ifaceOf("web-02"), "active"],
+      ["192.168.3.35/24", VMIF, ifaceOf("web-03"), "active"],
+    ],
+  );
+  assert.deepEqual(nb.primaries("vm", vmNamed("web-01").id), { ...NONE, primary_ip4: ips[0].id });
+  assert.deepEqual(nb.primaries("vm", vmNamed("web-02").id), { ...NONE, primary_ip4: ips[1].id });
+  assert.deepEqual(nb.primaries("vm", vmNamed("web-03").id), { ...NONE, primary_ip4: ips[2].id });
+  assert.deepEqual(nb.primaries("vm", vmNamed("web-04").id), NONE);
 });
 
 Deno.test("parseRows() reads CSV and JSON with line numbers", () => {
@@ -303,4 +537,5 @@ Deno.test("assign-primary-ip --file with a read-only token stops with exit 3", a
   assert.equal(r.code, 3);
   assert.match(r.stderr, /read-only/);
   assert.deepEqual(nb.writes(), []);
+  assert.deepEqual(nb.ips(), []);
 });

@@ -99,10 +99,17 @@ const META: Record<string, Meta> = {
   },
 };
 
-/** An in-memory NetBox: OPTIONS, filtered lists, bulk POST/PATCH; records every write. */
+type Row = Record<string, unknown>;
+
+/**
+ * An in-memory NetBox: OPTIONS, filtered lists, bulk POST/PATCH. Its tables hold what was
+ * written (POST stores the body, PATCH merges it into the stored object); `writes` lists every
+ * write and `sent` its body.
+ */
 function fakeNetBox() {
-  const tables = new Map<string, Record<string, unknown>[]>();
+  const tables = new Map<string, Row[]>();
   const writes: string[] = [];
+  const sent: { request: string; body: Row[] }[] = [];
   let nextId = 1;
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -127,16 +134,222 @@ function fakeNetBox() {
       return json({ count: results.length, next: null, previous: null, results });
     }
     writes.push(`${req.method} ${path}`);
-    const body = JSON.parse(text) as Record<string, unknown>[];
+    const body = JSON.parse(text) as Row[];
+    sent.push({ request: `${req.method} ${path}`, body: structuredClone(body) });
     if (req.method === "POST") {
       const created = body.map((b) => ({ id: nextId++, url: "", display: "", ...b }));
       rows.push(...created);
       return json(created, 201);
     }
+    if (req.method !== "PATCH") return json({ detail: "Method not allowed" }, 405);
+    const missing = body.filter((b) => !rows.some((r) => r.id === b.id));
+    if (missing.length) {
+      return json(missing.map((b) => ({ id: [`Object ${b.id} not found`] })), 400);
+    }
     const updated = body.map((b) => Object.assign(rows.find((r) => r.id === b.id)!, b));
     return json(updated);
   };
-  return { fetch: fetch as typeof globalThis.fetch, tables, writes };
+  return { fetch: fetch as typeof globalThis.fetch, tables, writes, sent };
+}
+
+/** Reference fields (ids) and the table they point into (`type` and `role`: see refOf). */
+const REFS: Record<string, string> = {
+  tags: "extras/tags/",
+  manufacturer: "dcim/manufacturers/",
+  device_type: "dcim/device-types/",
+  site: "dcim/sites/",
+  region: "dcim/regions/",
+  cluster: "virtualization/clusters/",
+  device: "dcim/devices/",
+  virtual_machine: "virtualization/virtual-machines/",
+  vrf: "ipam/vrfs/",
+  primary_ip4: "ipam/ip-addresses/",
+  primary_ip6: "ipam/ip-addresses/",
+  oob_ip: "ipam/ip-addresses/",
+};
+/** Content types of generic relations (`scope_type`, `assigned_object_type`). */
+const CONTENT_TYPES: Record<string, string> = {
+  "dcim.site": "dcim/sites/",
+  "dcim.interface": "dcim/interfaces/",
+  "virtualization.vminterface": "virtualization/interfaces/",
+};
+
+/** The table a field of `path` refers to; undefined for plain fields. */
+function refOf(path: string, field: string): string | undefined {
+  // A cluster's type and a device's role are references; an interface's type and an IP's role
+  // are choices.
+  if (field === "type") {
+    return path === "virtualization/clusters/" ? "virtualization/cluster-types/" : undefined;
+  }
+  if (field === "role") return path === "dcim/devices/" ? "dcim/device-roles/" : undefined;
+  return REFS[field];
+}
+
+/**
+ * The stored objects with ids normalised away: every object without id/url/display, each
+ * reference replaced by the natural key of the object it points to (`<missing …>` when there is
+ * none), each table sorted. Two NetBoxes with the same dump hold the same data.
+ */
+function dump(tables: Map<string, Row[]>): Record<string, Row[]> {
+  const find = (path: string, id: unknown) => tables.get(path)?.find((r) => r.id === id);
+  const label = (path: string, id: unknown): string => {
+    const o = find(path, id);
+    if (!o) return `<missing ${path}${id}>`;
+    if (path === "dcim/interfaces/") return `${label("dcim/devices/", o.device)} ${o.name}`;
+    if (path === "virtualization/interfaces/") {
+      return `${label("virtualization/virtual-machines/", o.virtual_machine)} ${o.name}`;
+    }
+    return String(o.slug ?? o.name ?? o.address ?? o.prefix);
+  };
+  const out: Record<string, Row[]> = {};
+  for (const [path, rows] of [...tables].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!rows.length) continue;
+    out[path] = rows.map((row) => {
+      const o: Row = {};
+      for (const [k, v] of Object.entries(row)) {
+        if (k === "id" || k === "url" || k === "display") continue;
+        const ref = refOf(path, k);
+        if ((k === "scope_id" || k === "assigned_object_id") && v !== null) {
+          const type = row[k === "scope_id" ? "scope_type" : "assigned_object_type"] as string;
+          o[k] = label(CONTENT_TYPES[type] ?? `<${type}>/`, v);
+        } else if (ref && v !== null) {
+          // A list of references (tags) is a set: order does not matter.
+          o[k] = Array.isArray(v) ? v.map((id) => label(ref, id)).sort() : label(ref, v);
+        } else o[k] = v;
+      }
+      return o;
+    }).sort(byContent);
+  }
+  return out;
+}
+
+/** Orders rows by their content, whatever the order of their keys. */
+function byContent(a: Row, b: Row): number {
+  const canon = (o: Row) => JSON.stringify(o, Object.keys(o).sort());
+  return canon(a).localeCompare(canon(b));
+}
+
+/** What importing tests/fixtures/import/inventory.yaml stores, references by natural key. */
+const INVENTORY: Record<string, Row[]> = {
+  "dcim/device-roles/": [{ name: "Hypervisor", slug: "hypervisor", color: "2196f3" }],
+  "dcim/device-types/": [
+    { manufacturer: "supermicro", model: "SYS-1019", slug: "sys-1019", u_height: 1 },
+  ],
+  "dcim/devices/": ["foxtrot", "golf", "hotel"].map((name, i) => ({
+    name,
+    site: "matrix",
+    role: "hypervisor",
+    device_type: "sys-1019",
+    cluster: "matrix",
+    status: name === "hotel" ? "planned" : "active",
+    tags: name === "hotel" ? ["proxmox-node"] : ["ceph-node", "proxmox-node"],
+    primary_ip4: `192.168.3.${5 + i}/24`,
+  })),
+  "dcim/interfaces/": ["foxtrot", "golf", "hotel"].flatMap((device) => [
+    { device, name: "eth0", type: "1000base-t" },
+    { device, name: "vmbr0", type: "bridge" },
+  ]),
+  "dcim/manufacturers/": [{ name: "Supermicro", slug: "supermicro" }],
+  "dcim/sites/": [{
+    name: "Matrix Cluster",
+    slug: "matrix",
+    status: "active",
+    description: "3-node Proxmox cluster",
+    tags: ["production", "proxmox"],
+  }],
+  "extras/tags/": [
+    { name: "ceph-node", slug: "ceph-node" },
+    { name: "production", slug: "production" },
+    { name: "proxmox", slug: "proxmox", color: "ff9800" },
+    { name: "proxmox-node", slug: "proxmox-node" },
+  ],
+  "ipam/ip-addresses/": [
+    {
+      address: "192.168.3.1/24",
+      vrf: "management",
+      status: "active",
+      role: "vip",
+      dns_name: "gw.matrix.example.com",
+    },
+    ...[["foxtrot", 5], ["golf", 6], ["hotel", 7]].map(([device, n]) => ({
+      address: `192.168.3.${n}/24`,
+      vrf: "management",
+      status: "active",
+      dns_name: `${device}.matrix.example.com`,
+      tags: ["proxmox"],
+      assigned_object_type: "dcim.interface",
+      assigned_object_id: `${device} vmbr0`,
+    })),
+    ...[["dns01", 50], ["monitoring01", 51]].map(([vm, n]) => ({
+      address: `192.168.3.${n}/24`,
+      vrf: "management",
+      status: "active",
+      dns_name: `${vm}.matrix.example.com`,
+      assigned_object_type: "virtualization.vminterface",
+      assigned_object_id: `${vm} eth0`,
+    })),
+  ],
+  "ipam/prefixes/": [
+    {
+      prefix: "192.168.3.0/24",
+      vrf: "management",
+      status: "active",
+      scope_type: "dcim.site",
+      scope_id: "matrix",
+      description: "Hypervisor management",
+    },
+    {
+      prefix: "192.168.4.0/24",
+      vrf: "management",
+      status: "reserved",
+      description: "Future VM network",
+    },
+  ],
+  "ipam/vrfs/": [{
+    name: "management",
+    enforce_unique: true,
+    description: "Out-of-band and hypervisor management",
+  }],
+  "virtualization/cluster-types/": [{ name: "Proxmox VE", slug: "proxmox-ve" }],
+  "virtualization/clusters/": [{
+    name: "matrix",
+    type: "proxmox-ve",
+    status: "active",
+    scope_type: "dcim.site",
+    scope_id: "matrix",
+    tags: ["proxmox"],
+  }],
+  "virtualization/interfaces/": [
+    { virtual_machine: "dns01", name: "eth0" },
+    { virtual_machine: "monitoring01", name: "eth0" },
+  ],
+  "virtualization/virtual-machines/": [
+    {
+      name: "dns01",
+      cluster: "matrix",
+      status: "active",
+      vcpus: 2,
+      memory: 2048,
+      primary_ip4: "192.168.3.50/24",
+    },
+    {
+      name: "monitoring01",
+      cluster: "matrix",
+      status: "active",
+      vcpus: 4,
+      memory: 8192,
+      primary_ip4: "192.168.3.51/24",
+    },
+  ],
+};
+
+/** Expected data in dump order (each table sorted as {@linkcode dump} does). */
+function sorted(data: Record<string, Row[]>): Record<string, Row[]> {
+  return Object.fromEntries(
+    Object.entries(data).sort(([a], [b]) => a.localeCompare(b)).map((
+      [path, rows],
+    ) => [path, [...rows].sort(byContent)]),
+  );
 }
 
 function io(fetch: typeof globalThis.fetch) {
@@ -161,7 +374,9 @@ Deno.test("bulk-import refuses every bad input of the corpus with file:line:colu
     at: string;
     message: string;
   }[];
-  assert.ok(cases.length >= 20);
+  const files = [...Deno.readDirSync(`${FIXTURES}bad`)].map((e) => e.name)
+    .filter((name) => name !== "cases.json").sort();
+  assert.deepEqual(cases.map((c) => c.file).sort(), files, "one case per bad file");
   for (const c of cases) {
     const nb = fakeNetBox();
     const { io: taskIO, out } = io(nb.fetch);
@@ -174,6 +389,7 @@ Deno.test("bulk-import refuses every bad input of the corpus with file:line:colu
     assert.ok(line.includes(c.message), `${c.file}: expected "${c.message}" in\n${line}`);
     assert.match(out.stderr, /nothing was written/);
     assert.deepEqual(nb.writes, [], c.file);
+    assert.deepEqual(dump(nb.tables), {}, c.file);
   }
 });
 
@@ -193,6 +409,7 @@ Deno.test("bulk-import --dry-run prints the plan and writes nothing", async () =
     invalid: 0,
   });
   assert.deepEqual(nb.writes, []);
+  assert.deepEqual(dump(nb.tables), {});
 });
 
 Deno.test("bulk-import imports the inventory, then a second run writes nothing", async () => {
@@ -200,18 +417,16 @@ Deno.test("bulk-import imports the inventory, then a second run writes nothing",
   const first = io(nb.fetch);
   assert.equal(await main([`${FIXTURES}inventory.yaml`], first.io), 0, first.out.stderr);
   assert.match(first.out.stdout, /^dcim\.devices\s+3\s+0\s+0\s+0$/m);
-  const devices = nb.tables.get("dcim/devices/")!;
-  const ips = nb.tables.get("ipam/ip-addresses/")!;
-  const foxtrot = devices.find((d) => d.name === "foxtrot")!;
-  const ip = ips.find((i) => i.address === "192.168.3.5/24")!;
-  assert.equal(foxtrot.primary_ip4, ip.id, "primary IP set in the second pass");
-  assert.equal(ip.assigned_object_type, "dcim.interface");
+  // Every object with every field of the file, references to the right objects; primary IPs
+  // (set in the second pass) included.
+  assert.deepEqual(dump(nb.tables), sorted(INVENTORY));
   const writes = nb.writes.length;
   const second = io(nb.fetch);
   assert.equal(await main([`${FIXTURES}inventory.yaml`, "--format", "json"], second.io), 0);
   const doc = JSON.parse(second.out.stdout);
   assert.equal(doc.summary.unchanged, 32);
   assert.equal(nb.writes.length, writes, "no write on the second run");
+  assert.deepEqual(dump(nb.tables), sorted(INVENTORY));
 });
 
 Deno.test("bulk-import applies exactly the changed fields and shows their diff", async () => {
@@ -235,13 +450,39 @@ Deno.test("bulk-import applies exactly the changed fields and shows their diff",
     assert.match(dry.out.stdout, /description: Future VM network → VM network/);
     assert.match(dry.out.stdout, /^total\s+0\s+3\s+29\s+0$/m);
     assert.equal(nb.writes.length, before);
+    assert.deepEqual(dump(nb.tables), sorted(INVENTORY), "the dry run changed nothing");
     const real = io(nb.fetch);
     assert.equal(await main([`${dir}/inv.yaml`, "--format", "json"], real.io), 0);
     assert.equal(JSON.parse(real.out.stdout).summary.update, 3);
-    assert.deepEqual(nb.writes.slice(before), [
-      "PATCH dcim/devices/",
-      "PATCH ipam/prefixes/",
-      "PATCH ipam/ip-addresses/",
+    // The stored data: the three fields changed, nothing else.
+    const want = structuredClone(INVENTORY);
+    want["dcim/devices/"].find((d) => d.name === "hotel")!.status = "active";
+    want["ipam/prefixes/"].find((p) => p.prefix === "192.168.4.0/24")!.description = "VM network";
+    want["ipam/ip-addresses/"].find((i) => i.address === "192.168.3.1/24")!.dns_name =
+      "gateway.matrix.example.com";
+    assert.deepEqual(dump(nb.tables), sorted(want));
+    const idOf = (path: string, field: string, value: string) =>
+      nb.tables.get(path)!.find((r) => r[field] === value)!.id;
+    // One PATCH per model, each with the id and the changed field only.
+    assert.deepEqual(nb.sent.slice(before), [
+      {
+        request: "PATCH dcim/devices/",
+        body: [{ id: idOf("dcim/devices/", "name", "hotel"), status: "active" }],
+      },
+      {
+        request: "PATCH ipam/prefixes/",
+        body: [{
+          id: idOf("ipam/prefixes/", "prefix", "192.168.4.0/24"),
+          description: "VM network",
+        }],
+      },
+      {
+        request: "PATCH ipam/ip-addresses/",
+        body: [{
+          id: idOf("ipam/ip-addresses/", "address", "192.168.3.1/24"),
+          dns_name: "gateway.matrix.example.com",
+        }],
+      },
     ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -253,17 +494,11 @@ Deno.test("bulk-import imports the CSV files to the same result as the YAML", as
   assert.equal(await main([`${FIXTURES}inventory.yaml`], io(yaml.fetch).io), 0);
   const csvFiles = [...Deno.readDirSync(`${FIXTURES}csv`)].map((e) => `${FIXTURES}csv/${e.name}`)
     .sort();
+  assert.equal(csvFiles.length, 14);
   const csv = fakeNetBox();
   const run = io(csv.fetch);
   assert.equal(await main(csvFiles, run.io), 0, run.out.stderr);
-  // Running the YAML against the CSV-built NetBox changes nothing.
-  const again = io(csv.fetch);
-  const before = csv.writes.length;
-  assert.equal(
-    await main([`${FIXTURES}inventory.yaml`, "--format", "json"], again.io),
-    0,
-    again.out.stderr,
-  );
-  assert.equal(JSON.parse(again.out.stdout).summary.unchanged, 32, again.out.stdout);
-  assert.equal(csv.writes.length, before);
+  // The same objects with the same fields and references (ids differ by creation order).
+  assert.deepEqual(dump(csv.tables), dump(yaml.tables));
+  assert.deepEqual(dump(csv.tables), sorted(INVENTORY));
 });
