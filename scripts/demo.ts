@@ -130,8 +130,16 @@ const STEPS: { script: string; args: string[]; note: string }[] = [
   },
   {
     script: "tasks/find-free-ip.ts",
-    args: ["--prefix", "192.168.3.0/24", "--reserve", "--dns-name", "demo-01.spaceships.work"],
-    note: "reserve one, by DNS name (re-running returns the same address)",
+    args: [
+      "--prefix",
+      "192.168.3.0/24",
+      "--skip",
+      "1",
+      "--reserve",
+      "--dns-name",
+      "demo-01.spaceships.work",
+    ],
+    note: "reserve one by DNS name, skipping the gateway (.1); re-running returns the same address",
   },
   {
     script: "tasks/assign-primary-ip.ts",

@@ -56,6 +56,14 @@ import type { Filters, NetBoxClient, NetBoxObject } from "../lib/types.ts";
 const STATUSES = ["active", "reserved", "deprecated", "dhcp", "slaac"];
 const ROLES = ["loopback", "secondary", "anycast", "vip", "vrrp", "hsrp", "glbp", "carp"];
 const COLUMNS = ["address", "vrf", "dns_name", "status", "id", "url", "action"];
+/**
+ * The columns of a result: listing free addresses shows only what they have (no DNS name,
+ * status, id or URL yet; the VRF when there is one).
+ */
+function columnsFor(rows: Row[]): string[] {
+  if (!rows.every((r) => r.action === "free")) return COLUMNS;
+  return rows.some((r) => r.vrf) ? ["address", "vrf", "action"] : ["address", "action"];
+}
 
 /** Options of find-free-ip as parsed. */
 interface Opts {
@@ -539,7 +547,9 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     for (const a of free.addresses) rows.push(freeRow(a, chosen));
     summary.free_listed = free.addresses.length;
     if (free.total !== undefined) summary.free_total = free.total.toString();
-    await ctx.emit({ summary, items: rows }, { columns: COLUMNS });
+    await ctx.emit({ summary, items: rows }, {
+      columns: columnsFor(rows),
+    });
     if (free.addresses.length < need) {
       ctx.warn(
         `only ${free.addresses.length} free addresses in ${chosen.pool.label} (asked ${need})`,
@@ -564,7 +574,7 @@ async function listAll(ctx: TaskContext, pools: PoolInfo[], plan: Plan): Promise
       summary: { pools: pools.length, requested_per_pool: plan.count, free_listed: rows.length },
       items: rows,
     },
-    { columns: ["pool", ...COLUMNS] },
+    { columns: ["pool", ...columnsFor(rows)] },
   );
   return short === pools.length ? EXIT.ATTENTION : EXIT.OK;
 }

@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { describe, netboxApi, netboxOk, runDeno } from "../_deno_tasks.ts";
-import { netboxTest, testEnv } from "./_netbox.ts";
+import { Browser } from "../_browser.ts";
+import { netboxTest, type NetBoxTestEnv, testEnv } from "./_netbox.ts";
 import { seedInventory } from "../netbox/seed.ts";
 
 Deno.test("demo refuses to write to NETBOX_URL without --yes and sends nothing", async () => {
@@ -65,6 +66,10 @@ netboxTest("demo --yes runs the main job against NETBOX_URL and can run again", 
         assert.equal(ips.count, 1, `${address} not imported exactly once\n${at}`);
       }
     }
+    const reserved = await netboxOk(nb, "GET", `/api/ipam/ip-addresses/?dns_name=${DEMO_DNS}`);
+    assert.notEqual(reserved.results[0].address, "192.168.3.1/24", "the demo reserved the gateway");
+    // What the demo tells a newcomer to do next: look at the result in NetBox's web UI.
+    await lookAtTheWebUi(nb, reserved.results[0].address);
   } finally {
     // Put the shared example inventory back the way it was and remove what the demo added.
     if (before && !before.primary_ip4) {
@@ -87,3 +92,64 @@ netboxTest("demo --yes runs the main job against NETBOX_URL and can run again", 
     for (const t of tags.results) await netboxApi(nb, "DELETE", `/api/extras/tags/${t.id}/`);
   }
 });
+
+/**
+ * Logs into NetBox's web UI in headless Chromium as the demo's login, opens the IP addresses of
+ * 192.168.3.0/24 and docker-01's page, and checks the rendered pages: the demo's addresses and
+ * primary IP are there, every static file (CSS, JavaScript) loaded and the stylesheet applies.
+ * Screenshots stay in a temporary folder, named on stderr.
+ */
+async function lookAtTheWebUi(nb: NetBoxTestEnv, reserved: string): Promise<void> {
+  assert.notEqual(nb.user, "", "NETBOX_TEST_USER is set");
+  assert.notEqual(nb.password, "", "NETBOX_TEST_PASSWORD is set");
+  const prefix = (await netboxOk(nb, "GET", "/api/ipam/prefixes/?prefix=192.168.3.0/24"))
+    .results[0];
+  const vm = (await netboxOk(nb, "GET", "/api/virtualization/virtual-machines/?name=docker-01"))
+    .results[0];
+  const shots = await Deno.makeTempDir({ prefix: "nbtk-webui-" });
+  await using browser = await Browser.launch();
+  await browser.goto(`${nb.url}/login/?next=/`);
+  await browser.submit(
+    { "#id_username": nb.user, "#id_password": nb.password },
+    "form button[type=submit]",
+  );
+  assert.equal(await browser.eval("location.pathname"), "/", "the login did not succeed");
+
+  const pages = [
+    {
+      name: "prefix-ips",
+      url: `${nb.url}/ipam/prefixes/${prefix.id}/ip-addresses/`,
+      expect: ["192.168.3.10/24", reserved, DEMO_DNS],
+    },
+    {
+      name: "docker-01",
+      url: `${nb.url}/virtualization/virtual-machines/${vm.id}/`,
+      expect: ["docker-01", "Matrix Cluster", "192.168.3.10"],
+    },
+  ];
+  for (const page of pages) {
+    await browser.goto(page.url);
+    await browser.screenshot(`${shots}/${page.name}.png`);
+    const at = `${page.url} (screenshot ${shots}/${page.name}.png)`;
+    const text = await browser.eval<string>("document.body.innerText");
+    assert.doesNotMatch(text, /Static Media Failure/, at);
+    for (const want of page.expect) assert.ok(text.includes(want), `${want} is not shown on ${at}`);
+    // Styled: NetBox's stylesheet loaded and applies (its rules are readable, fonts set).
+    const rules = await browser.eval<number>(
+      `[...document.styleSheets].filter((s) => (s.href ?? "").includes("/static/"))
+        .reduce((n, s) => n + s.cssRules.length, 0)`,
+    );
+    assert.ok(rules > 1000, `NetBox's stylesheet is not applied on ${at} (${rules} rules)`);
+  }
+  // The last page is docker-01's: its primary IPv4 row shows the demo's address (no mask).
+  const primary = await browser.eval<string>(
+    `[...document.querySelectorAll("th, td")].find((c) => c.textContent.trim() === "Primary IPv4")
+      ?.nextElementSibling?.textContent.trim() ?? ""`,
+  );
+  assert.equal(primary, "192.168.3.10", "docker-01's primary IPv4 as shown");
+  const statics = browser.resources.filter((r) => new URL(r.url).pathname.startsWith("/static/"));
+  assert.ok(statics.length > 0, "no static file was requested");
+  const failed = statics.filter((r) => r.status !== 200);
+  assert.deepEqual(failed, [], "static files that did not load");
+  console.error(`web UI screenshots: ${shots}`);
+}

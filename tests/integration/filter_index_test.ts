@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { createClient } from "../../lib/client.ts";
 import { decodeNames, type EncodedNames } from "../../lib/_filter_names.ts";
 import { FilterError } from "../../lib/errors.ts";
+import type { NetBoxObject } from "../../lib/types.ts";
 import index from "../../lib/filter_index.json" with { type: "json" };
 import { readServer } from "../../scripts/gen_filter_index.ts";
-import { netboxTest, testEnv } from "./_netbox.ts";
+import { dropVrf } from "./_cleanup.ts";
+import { fetchOk, netboxTest, testEnv, uniqueName } from "./_netbox.ts";
 
 netboxTest("the filter index agrees with the live schema of this NetBox version", async () => {
   const env = testEnv();
@@ -48,3 +50,58 @@ netboxTest(
     }
   },
 );
+
+// The users' guide (written for NetBox 4.3) filters with `prefix_length__gte` and
+// `tenant__isnull`. NetBox ignores both and returns every prefix; the guard refuses them and its
+// suggestion is the filter that does what the guide meant.
+netboxTest("the guide's ignored filters are refused and the suggestion works", async () => {
+  const env = testEnv();
+  const nb = createClient({ url: env.url, token: env.token, log: () => {} });
+  const vrf = await nb.ipam.vrfs.create({ name: uniqueName("nbtk-guide") });
+  const tenantName = uniqueName("nbtk-guide");
+  const tenant = await nb.tenancy.tenants.create({ name: tenantName, slug: tenantName });
+  try {
+    const made = await nb.ipam.prefixes.create([
+      { prefix: "10.77.0.0/16", vrf: vrf.id },
+      { prefix: "10.77.1.0/24", vrf: vrf.id, tenant: tenant.id },
+      { prefix: "10.77.2.0/25", vrf: vrf.id },
+    ]);
+    assert.equal(made.failed.length, 0, made.failed[0]?.error.message);
+    const prefixes = (rows: NetBoxObject[]) => rows.map((r) => String(r.prefix)).sort();
+
+    // What NetBox does with the guide's filters: ignores them.
+    for (const query of ["prefix_length__gte=24", "tenant__isnull=true"]) {
+      const raw = await fetchOk(env, "GET", `/api/ipam/prefixes/?vrf_id=${vrf.id}&${query}`);
+      assert.equal(raw.count, 3, `NetBox applied ${query}`);
+    }
+
+    const refusal = async (filters: Record<string, unknown>) => {
+      try {
+        await nb.ipam.prefixes.all({ vrf_id: vrf.id, ...filters } as never);
+      } catch (err) {
+        assert.ok(err instanceof FilterError, String(err));
+        return err;
+      }
+      throw new Error(`${JSON.stringify(filters)} was not refused`);
+    };
+    const length = await refusal({ prefix_length__gte: 24 });
+    assert.equal(length.suggestions[0], "mask_length__gte");
+    assert.match(length.message, /the prefix length filter is mask_length__gte/);
+    assert.deepEqual(
+      prefixes(await nb.ipam.prefixes.all({ vrf_id: vrf.id, [length.suggestions[0]]: 24 })),
+      ["10.77.1.0/24", "10.77.2.0/25"],
+    );
+
+    const isnull = await refusal({ tenant__isnull: true });
+    assert.equal(isnull.suggestions[0], "tenant_id");
+    assert.match(isnull.message, /no __isnull lookup.*tenant_id: null/);
+    assert.deepEqual(
+      prefixes(await nb.ipam.prefixes.all({ vrf_id: vrf.id, [isnull.suggestions[0]]: null })),
+      ["10.77.0.0/16", "10.77.2.0/25"],
+    );
+  } finally {
+    await dropVrf(nb, vrf.id);
+    await nb.tenancy.tenants.delete(tenant.id);
+    nb.close();
+  }
+});

@@ -417,7 +417,68 @@ status_code() {
 healthy() {
   local body
   body="$(curl -sf --max-time 5 -H "$(auth_header)" "$URL/api/status/" 2>/dev/null)" || return 1
-  [[ "$body" == *"\"netbox-version\":\"$NETBOX_VERSION\""* ]]
+  [[ "$body" == *"\"netbox-version\":\"$NETBOX_VERSION\""* ]] || return 1
+  # The web UI's static files are served too (the login page loads them).
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/static/netbox.js")" == 200 ]]
+}
+
+# NetBox's web UI needs its static files (CSS, JavaScript): collected once per venv and version,
+# then served by a small WSGI front in the same gunicorn (below), as a web server would.
+ensure_static() {
+  local stamp="$VENV/.toolkit-static"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$(cat "$VENV/.toolkit-stamp")" ]] && return 0
+  local started=$SECONDS
+  log "collecting NetBox's static files (once per venv)"
+  netbox_cmd "$TEMPLATE_DB" collectstatic --no-input >"$VERSION_DIR/collectstatic.log" 2>&1 ||
+    die "netbox collectstatic failed, see $VERSION_DIR/collectstatic.log"
+  cp "$VENV/.toolkit-stamp" "$stamp"
+  log "static files collected in $((SECONDS - started)) s"
+}
+
+# The WSGI application gunicorn runs: /static/ from NetBox's STATIC_ROOT, everything else NetBox.
+write_front() { # dir
+  cat >"$1/toolkit_wsgi.py" <<'EOF'
+"""Written by tests/netbox/provision.sh: NetBox plus its collected static files, in one WSGI app.
+
+NetBox (DEBUG off) does not serve /static/; in production a web server does. This small front
+does the same for a disposable local NetBox: GET/HEAD of files under STATIC_ROOT, the rest goes
+to NetBox.
+"""
+import mimetypes
+import os
+
+from netbox.wsgi import application as netbox_application
+from django.conf import settings
+
+STATIC_ROOT = os.path.realpath(settings.STATIC_ROOT)
+STATIC_URL = settings.STATIC_URL
+
+
+def application(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith(STATIC_URL):
+        return netbox_application(environ, start_response)
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")])
+        return [b"method not allowed\n"]
+    file = os.path.realpath(os.path.join(STATIC_ROOT, path[len(STATIC_URL):]))
+    if not file.startswith(STATIC_ROOT + os.sep) or not os.path.isfile(file):
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found\n"]
+    kind, encoding = mimetypes.guess_type(file)
+    headers = [
+        ("Content-Type", kind or "application/octet-stream"),
+        ("Content-Length", str(os.path.getsize(file))),
+        ("Cache-Control", "public, max-age=3600"),
+    ]
+    if encoding:
+        headers.append(("Content-Encoding", encoding))
+    start_response("200 OK", headers)
+    if environ["REQUEST_METHOD"] == "HEAD":
+        return [b""]
+    with open(file, "rb") as f:
+        return [f.read()]
+EOF
 }
 
 start_gunicorn() {
@@ -436,6 +497,8 @@ EOF
   [[ "$SOURCE" == pypi ]] || workdir="$NETBOX_DIR"
   # gunicorn >= 25 opens a control socket unless told not to; older ones lack the flag.
   if "$VENV/bin/gunicorn" --help 2>/dev/null | grep -q -- '--no-control-socket'; then extra+=(--no-control-socket); fi
+  ensure_static
+  write_front "$workdir"
   log "starting NetBox $NETBOX_VERSION (gunicorn) on $URL ($WORKERS workers, log $LOG_FILE)"
   (
     cd "$workdir"
@@ -443,7 +506,7 @@ EOF
       NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
       "$VENV/bin/gunicorn" --daemon --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
       --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 300 \
-      --graceful-timeout 5 "${extra[@]}" --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" netbox.wsgi 7>&- 8>&- 9>&-
+      --graceful-timeout 5 "${extra[@]}" --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" toolkit_wsgi 7>&- 8>&- 9>&-
   )
   while ((SECONDS - started < 120)); do
     if healthy; then

@@ -344,3 +344,21 @@ Deno.test("find-free-ip lists beyond the server's cap in an IP range too", async
     "10.6.0.18/24",
   ]);
 });
+
+Deno.test("find-free-ip's table of free addresses shows only columns that carry data", async () => {
+  const { nb } = setup();
+  const global = fakeIO(nb);
+  assert.equal(await main(["--prefix", "192.168.3.0/24", "--count", "2"], global.io), 0);
+  assert.equal(
+    global.out.stdout,
+    "ADDRESS         ACTION\n192.168.3.2/24  free\n192.168.3.4/24  free\n",
+  );
+  const vrf = nb.add("vrf", { name: "mgmt", rd: null });
+  nb.add("prefix", { prefix: "10.9.0.0/29", vrf: { id: vrf.id, name: "mgmt" }, status: "active" });
+  const inVrf = fakeIO(nb);
+  assert.equal(
+    await main(["--prefix", "10.9.0.0/29", "--vrf", "mgmt", "--count", "1"], inVrf.io),
+    0,
+  );
+  assert.equal(inVrf.out.stdout, "ADDRESS      VRF   ACTION\n10.9.0.1/29  mgmt  free\n");
+});
