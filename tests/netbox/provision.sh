@@ -427,12 +427,19 @@ healthy() {
 ensure_static() {
   local stamp="$VENV/.toolkit-static"
   [[ -f "$stamp" && "$(cat "$stamp")" == "$(cat "$VENV/.toolkit-stamp")" ]] && return 0
+  exec 6>"$VERSION_DIR/static.lock"
+  flock -w 600 6 || die "another provision.sh has held $VERSION_DIR/static.lock for 10 minutes"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$(cat "$VENV/.toolkit-stamp")" ]]; then
+    exec 6>&-
+    return 0
+  fi
   local started=$SECONDS
   log "collecting NetBox's static files (once per venv)"
   netbox_cmd "$TEMPLATE_DB" collectstatic --no-input >"$VERSION_DIR/collectstatic.log" 2>&1 ||
     die "netbox collectstatic failed, see $VERSION_DIR/collectstatic.log"
   cp "$VENV/.toolkit-stamp" "$stamp"
   log "static files collected in $((SECONDS - started)) s"
+  exec 6>&-
 }
 
 # The WSGI application gunicorn runs: /static/ from NetBox's STATIC_ROOT, everything else NetBox.
@@ -506,7 +513,7 @@ EOF
       NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
       "$VENV/bin/gunicorn" --daemon --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
       --pid "$PID_FILE" --error-logfile "$LOG_FILE" --capture-output --timeout 300 \
-      --graceful-timeout 5 "${extra[@]}" --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" toolkit_wsgi 7>&- 8>&- 9>&-
+      --graceful-timeout 5 "${extra[@]}" --preload --config "$ROOT/gunicorn_conf.py" --name "netbox-toolkit-$PORT" toolkit_wsgi 6>&- 7>&- 8>&- 9>&-
   )
   while ((SECONDS - started < 120)); do
     if healthy; then
