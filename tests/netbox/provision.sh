@@ -42,7 +42,15 @@ case "$NETBOX_VERSION" in
   ;;
 esac
 readonly VERSION_TAG="${NETBOX_VERSION//./_}"
-readonly TEMPLATE_DB="netbox_toolkit_template_$VERSION_TAG"
+DEFAULT_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/netbox-toolkit"
+CACHE="${NETBOX_TOOLKIT_CACHE:-$DEFAULT_CACHE}"
+# The template database belongs to the cache that built it (its venv, its secrets): a cache
+# elsewhere (a CI run with an empty cache) builds and uses its own.
+if [[ "$CACHE" == "$DEFAULT_CACHE" ]]; then
+  readonly TEMPLATE_DB="netbox_toolkit_template_$VERSION_TAG"
+else
+  readonly TEMPLATE_DB="netbox_toolkit_template_${VERSION_TAG}_$(printf '%s' "$CACHE" | sha256sum | cut -c1-8)"
+fi
 readonly MINOR="${NETBOX_VERSION%.*}"
 # NetBox 4.3 has v1 tokens only: the v1 token is then also the main one.
 if [[ "$MINOR" == "4.3" ]]; then V2_TOKENS=false; else V2_TOKENS=true; fi
@@ -50,7 +58,6 @@ readonly ADMIN_USER="admin"
 readonly ADMIN_PASSWORD="netbox-toolkit-admin"
 readonly ADMIN_EMAIL="admin@example.invalid"
 
-CACHE="${NETBOX_TOOLKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netbox-toolkit}"
 PORT="${NETBOX_TEST_PORT:-$DEFAULT_PORT}"
 DB="${NETBOX_TEST_DB:-$DEFAULT_DB}"
 REDIS_TASKS_DB="${NETBOX_TEST_REDIS_DB:-$DEFAULT_REDIS}"
