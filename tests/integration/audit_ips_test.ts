@@ -9,11 +9,12 @@
  */
 
 import assert from "node:assert/strict";
+import type { Scheduler } from "../../lib/_audit_schedule.ts";
 import type { TaskIO } from "../../lib/cli.ts";
 import { createClient } from "../../lib/client.ts";
+import { Cron } from "../../lib/deps.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
-import { main } from "../../tasks/audit-ips.ts";
-import { childEnv, readTaskEntries, ROOT } from "../_deno_tasks.ts";
+import { type AuditDeps, main } from "../../tasks/audit-ips.ts";
 import { seedInventory } from "../netbox/seed.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 
@@ -25,12 +26,18 @@ interface Run {
   stderr: string;
 }
 
-async function audit(args: string[]): Promise<Run> {
+async function audit(
+  args: string[],
+  options: { deps?: AuditDeps; now?: () => Date; onStderr?: (text: string) => void } = {},
+): Promise<Run> {
   const nb = testEnv();
   const out = { stdout: "", stderr: "" };
   const io: TaskIO = {
     stdout: (t) => void (out.stdout += t),
-    stderr: (t) => void (out.stderr += t),
+    stderr: (t) => {
+      out.stderr += t;
+      options.onStderr?.(t);
+    },
     env: (name) =>
       ({ NETBOX_URL: nb.url, NETBOX_TOKEN: nb.token, NETBOX_TIMEOUT: String(TIMEOUT_S) } as Record<
         string,
@@ -38,10 +45,41 @@ async function audit(args: string[]): Promise<Run> {
       >)[name],
     stderrIsTerminal: false,
     readTextFile: (path) => Deno.readTextFile(path),
-    now: () => new Date(),
+    now: options.now ?? (() => new Date()),
   };
-  const code = await main(args, io);
+  const code = await main(args, io, options.deps);
   return { code, ...out };
+}
+
+/** A finding as the JSON report has it. */
+interface Item {
+  rule: string;
+  severity: string;
+  object_type: string;
+  object_id: number;
+}
+
+const OBJECT_TYPE: Record<string, string> = {
+  "dcim/devices/": "dcim.device",
+  "ipam/ip-addresses/": "ipam.ipaddress",
+  "ipam/prefixes/": "ipam.prefix",
+  "ipam/vrfs/": "ipam.vrf",
+  "dcim/sites/": "dcim.site",
+};
+
+/** The findings on objects this fixture created, as sorted `rule type:id` strings. */
+function ownFindings(f: Fixture, items: Item[]): string[] {
+  const own = new Set(
+    f.created.filter((o) => OBJECT_TYPE[o.ep]).map((o) => `${OBJECT_TYPE[o.ep]}:${o.id}`),
+  );
+  return items.map((i) => `${i.rule} ${i.object_type}:${i.object_id}`)
+    .filter((text) => own.has(text.split(" ")[1])).sort();
+}
+
+/** What the fixture planted, as sorted `rule type:id` strings, less the rules in `without`. */
+function plantedFindings(f: Fixture, without: string[] = []): string[] {
+  return [...f.planted].filter(([rule]) => !without.includes(rule))
+    .map(([rule, [type, id]]) => `${rule} ${type}:${id}`).sort();
 }
 
 /** The server is shared with other tests and can be slow: generous timeouts. */
@@ -276,8 +314,10 @@ async function buildFixture(defects: boolean): Promise<Fixture> {
  */
 async function plantHalfAssigned(id: number, marker: string): Promise<void> {
   const candidates = new Set<string>();
-  const fromEnv = Deno.env.get("NETBOX_TOOLKIT_DB");
-  if (fromEnv) candidates.add(fromEnv);
+  for (const name of ["NETBOX_TEST_DB", "NETBOX_TOOLKIT_DB"]) {
+    const fromEnv = Deno.env.get(name);
+    if (fromEnv) candidates.add(fromEnv);
+  }
   candidates.add("netbox_toolkit_test");
   const list = await psql(
     "postgres",
@@ -313,11 +353,10 @@ netboxTest(
     try {
       const run = await audit(["--tag", f.tag, "--dns-pattern", DNS_PATTERN, "--format", "json"]);
       const doc = JSON.parse(run.stdout);
-      const got = (doc.items as { rule: string; object_type: string; object_id: number }[])
-        .map((i) => `${i.rule} ${i.object_type}:${i.object_id}`).sort();
-      const want = [...f.planted].map(([rule, [type, id]]) => `${rule} ${type}:${id}`).sort();
-      assert.deepEqual(got, want, run.stderr);
       assert.equal(f.planted.size, 16);
+      assert.deepEqual(ownFindings(f, doc.items), plantedFindings(f), run.stderr);
+      // --tag scopes the audit: nothing outside the fixture is reported
+      assert.equal(doc.items.length, 16, JSON.stringify(doc.items));
       assert.equal(run.code, 1); // error findings at the default --fail-on error
       assert.equal(doc.summary.findings, 16);
       assert.match(doc.netbox.version, /^4\./);
@@ -353,17 +392,39 @@ netboxTest("audit-ips finds nothing in a clean inventory and exits 0", async () 
 
 netboxTest("audit-ips finds nothing in the seed inventory", async () => {
   const nb = testEnv();
-  try {
-    await seedInventory(nb.url, nb.token);
-  } catch (err) {
-    // Concurrent seeding by other tests can leave duplicates the seeder refuses to pick from;
-    // the inventory is there all the same.
-    console.error(`seedInventory: ${(err as Error).message}; auditing what is there`);
-  }
-  const run = await audit(["--parent", "192.168.3.0/24", "--format", "json", "--fail-on", "info"]);
+  // A seeding error fails the test: the audit below must run on the whole inventory.
+  const seeded = await seedInventory(nb.url, nb.token);
+  // The seed lives in the global table; other tests' VRFs holding 192.168.3.0/24 stay out.
+  const run = await audit([
+    "--parent",
+    "192.168.3.0/24",
+    "--vrf",
+    "global",
+    "--format",
+    "json",
+    "--fail-on",
+    "info",
+  ]);
   const doc = JSON.parse(run.stdout);
-  assert.deepEqual(doc.items, [], run.stderr);
-  assert.equal(run.code, 0);
+  // The seed's own objects: no finding on any of them.
+  const types: Record<string, string> = {
+    ip: "ipam.ipaddress",
+    prefix: "ipam.prefix",
+    vm: "virtualization.virtualmachine",
+    device: "dcim.device",
+  };
+  const own = new Set(
+    Object.entries(seeded).flatMap(([key, id]) => {
+      const type = types[key.split(":")[0]];
+      return type ? [`${type}:${id}`] : [];
+    }),
+  );
+  assert.ok(own.has(`ipam.ipaddress:${seeded.ip}`) && own.has(`ipam.prefix:${seeded.prefix}`));
+  const mine = (doc.items as Item[]).filter((i) => own.has(`${i.object_type}:${i.object_id}`));
+  assert.deepEqual(mine, [], run.stderr);
+  // and the audit really looked at them: the seed's address and prefix were analysed
+  assert.ok(doc.summary.analysed.ip_addresses >= 1, JSON.stringify(doc.summary.analysed));
+  assert.ok(doc.summary.analysed.prefixes >= 1, JSON.stringify(doc.summary.analysed));
 });
 
 netboxTest("audit-ips --fail-on decides the exit code when only warnings are found", async () => {
@@ -388,11 +449,19 @@ netboxTest("audit-ips --fail-on decides the exit code when only warnings are fou
     ];
     const dflt = await audit(base);
     const doc = JSON.parse(dflt.stdout);
-    assert.ok(doc.items.length >= 5);
-    assert.ok(doc.items.every((i: { severity: string }) => i.severity === "warning"));
+    // Exactly the 10 planted warnings, each on its planted object, and nothing else.
+    const want = plantedFindings(f, notWarnings);
+    assert.equal(want.length, 10);
+    assert.deepEqual(ownFindings(f, doc.items), want, dflt.stderr);
+    assert.equal(doc.items.length, 10, JSON.stringify(doc.items));
+    assert.ok(doc.items.every((i: Item) => i.severity === "warning"));
     assert.equal(dflt.code, 0);
-    assert.equal((await audit([...base, "--fail-on", "warning"])).code, 1);
-    assert.equal((await audit([...base, "--fail-on", "never"])).code, 0);
+    const warning = await audit([...base, "--fail-on", "warning"]);
+    assert.equal(warning.code, 1, warning.stderr);
+    assert.deepEqual(JSON.parse(warning.stdout).items, doc.items);
+    const never = await audit([...base, "--fail-on", "never"]);
+    assert.equal(never.code, 0, never.stderr);
+    assert.deepEqual(JSON.parse(never.stdout).items, doc.items);
   } finally {
     await f.cleanup();
   }
@@ -464,18 +533,49 @@ function chromiumPath(): string {
   throw new Error("Cannot find Chromium: apt-get install -y chromium");
 }
 
-netboxTest("audit-ips --schedule runs twice within two minutes, rewriting --output", async () => {
-  const f = await buildFixture(false);
-  const dir = await Deno.makeTempDir({ prefix: "audit-cron-" });
-  try {
-    const entry = (await readTaskEntries()).find((e) => e.name === "audit-ips")!;
-    const nb = testEnv();
-    const output = `${dir}/audit.json`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...entry.denoFlags,
-        `${ROOT}/${entry.script}`,
+netboxTest(
+  "audit-ips --schedule re-audits NetBox on each tick of an injected clock, rewriting --output",
+  async () => {
+    const f = await buildFixture(false);
+    const dir = await Deno.makeTempDir({ prefix: "audit-cron-" });
+    const stop = new AbortController();
+    try {
+      // The clock and the scheduler are injected: croner computes the ticks of the real
+      // pattern from a fake clock, and the test fires them; nothing waits for the wall clock.
+      let now = new Date("2031-03-04T05:06:30.000Z");
+      // Each run ends with one summary line on stderr: the test waits for those (and for the
+      // scheduler to be registered), woken by every line and by the end of the task.
+      const runsDone: string[] = [];
+      let waiting: (() => void) | undefined;
+      const fires: (() => void)[] = [];
+      let stopped = 0;
+      const patterns: string[] = [];
+      const scheduler: Scheduler = (pattern, tick) => {
+        patterns.push(pattern);
+        fires.push(() => {
+          const cron = new Cron(pattern, { paused: true });
+          now = cron.nextRun(now)!;
+          cron.stop();
+          tick();
+        });
+        waiting?.();
+        return { stop: () => void stopped++ };
+      };
+      const onStderr = (text: string) => {
+        for (const line of text.split("\n")) {
+          if (/^audit-ips: \d{4}-.*\(run \d+\)$|run \d+ failed/.test(line)) runsDone.push(line);
+        }
+        waiting?.();
+      };
+      let ended = false;
+      const until = async (done: () => boolean, what: string) => {
+        while (!done()) {
+          if (ended) throw new Error(`audit-ips ended before ${what}`);
+          await new Promise<void>((resolve) => (waiting = resolve));
+        }
+      };
+      const output = `${dir}/audit.json`;
+      const running = audit([
         "--tag",
         f.tag,
         "--format",
@@ -486,37 +586,51 @@ netboxTest("audit-ips --schedule runs twice within two minutes, rewriting --outp
         "* * * * *",
         "--max-runs",
         "2",
-      ],
-      cwd: ROOT,
-      clearEnv: true,
-      env: childEnv({ NETBOX_URL: nb.url, NETBOX_TOKEN: nb.token }),
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const seen = new Set<string>();
-    const deadline = Date.now() + 150_000;
-    const status = child.status;
-    let done = false;
-    status.then(() => (done = true));
-    while (!done && Date.now() < deadline) {
-      try {
-        seen.add(JSON.parse(await Deno.readTextFile(output)).summary.started_at);
-      } catch {
-        // not written yet (or mid-rename)
-      }
-      await new Promise((r) => setTimeout(r, 500));
+      ], { deps: { scheduler, signal: stop.signal }, now: () => now, onStderr }).finally(() => {
+        ended = true;
+        waiting?.();
+      });
+      await until(() => fires.length > 0, "it scheduled anything");
+      assert.deepEqual(patterns, ["* * * * *"]);
+
+      fires[0]();
+      await until(() => runsDone.length >= 1, "run 1");
+      assert.match(runsDone[0], /\(run 1\)$/);
+      const first = JSON.parse(await Deno.readTextFile(output));
+      assert.equal(first.summary.started_at, "2031-03-04T05:07:00.000Z");
+      assert.deepEqual(first.items, []);
+
+      // Between the ticks NetBox changes: the second run must see it.
+      const vrf = (await f.c.ipam.vrfs.find({ name: `${f.tag}-a` }))!;
+      const [ua] = await f.make("ipam/ip-addresses/", [{
+        address: `${f.net[0]}.150/24`,
+        vrf: vrf.id,
+        tags: [{ slug: f.tag }],
+        dns_name: "ua2.audit.example",
+      }]);
+      fires[0]();
+      await until(() => runsDone.length >= 2, "run 2");
+      assert.match(runsDone[1], /\(run 2\)$/);
+      const second = JSON.parse(await Deno.readTextFile(output));
+      assert.equal(second.summary.started_at, "2031-03-04T05:08:00.000Z");
+      assert.deepEqual(
+        second.items.map((i: Item) => `${i.rule} ${i.object_type}:${i.object_id}`),
+        [`unassigned-active ipam.ipaddress:${ua.id}`],
+      );
+
+      const result = await running; // --max-runs 2: done after the second run
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(stopped, 1, "the schedule was stopped");
+      assert.deepEqual(runsDone.map((l) => l.replace(/ in \d+ ms/, "")), [
+        "audit-ips: 2031-03-04T05:07:00.000Z 0 findings (0 error, 0 warning, 0 info) (run 1)",
+        "audit-ips: 2031-03-04T05:08:00.000Z 1 finding (0 error, 0 warning, 1 info) (run 2)",
+      ]);
+      assert.equal(result.stdout, "", "--output takes the report");
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["audit.json"]);
+    } finally {
+      stop.abort();
+      await Deno.remove(dir, { recursive: true });
+      await f.cleanup();
     }
-    if (!done) child.kill("SIGTERM");
-    const result = await child.output();
-    const stderr = new TextDecoder().decode(result.stderr);
-    seen.add(JSON.parse(await Deno.readTextFile(output)).summary.started_at);
-    assert.ok(done, `still running after 150 s:\n${stderr}`);
-    assert.equal(result.code, 0, stderr);
-    const lines = stderr.split("\n").filter((l) => /^audit-ips: \d{4}-.*\(run \d\)$/.test(l));
-    assert.equal(lines.length, 2, stderr);
-    assert.equal(seen.size, 2, `output written with ${[...seen].join(", ")}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await f.cleanup();
-  }
-});
+  },
+);

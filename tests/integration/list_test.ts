@@ -1,17 +1,31 @@
 /**
  * Listing against the real NetBox: 3,000 IP addresses (bulk-created in a VRF of their own) listed
- * sequentially and in parallel, in cursor mode and in offset mode, give identical results.
+ * sequentially and in parallel, in cursor mode and in offset mode, give identical results; 1,050
+ * RIRs of our own listed with a page size above the server's maximum (1,000) are clamped and
+ * still complete. Every assertion is about objects the test created.
  */
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
 import { dropVrf } from "./_cleanup.ts";
-import { netboxTest, testEnv } from "./_netbox.ts";
+import {
+  createNamed,
+  deleteIds,
+  netboxTest,
+  type RecordedRequest,
+  recordingFetch,
+  serverVersion,
+  testEnv,
+  uniqueName,
+  versionAtLeast,
+} from "./_netbox.ts";
 
 const COUNT = 3000;
 
-function client(options: { verbose?: boolean; log?: (line: string) => void } = {}): NetBoxClient {
+function client(
+  options: { verbose?: boolean; log?: (line: string) => void; fetch?: typeof fetch } = {},
+): NetBoxClient {
   const env = testEnv();
   return createClient({
     url: env.url,
@@ -37,6 +51,8 @@ const ids = (items: NetBoxObject[]) => items.map((x) => x.id);
 netboxTest("listing 3,000 IPs sequentially and in parallel gives identical results", async () => {
   const lines: string[] = [];
   const nb = client({ verbose: true, log: (line) => lines.push(line) });
+  // Cursor paging (start=<id>) exists from NetBox 4.6; before, the client lists by offset.
+  const cursor = versionAtLeast(await serverVersion(testEnv()), 4, 6);
   const vrf = await nb.ipam.vrfs.create({ name: `list-${crypto.randomUUID().slice(0, 8)}` });
   try {
     const bodies = addresses(COUNT).map((address) => ({ address, vrf: vrf.id, status: "active" }));
@@ -53,9 +69,19 @@ netboxTest("listing 3,000 IPs sequentially and in parallel gives identical resul
       lines.length = 0;
       const parallel = await nb.ipam.ipAddresses.all(filters, { pageSize, concurrency: 4 });
       assert.equal(sequential.length, expected);
-      assert.deepEqual(ids(parallel), ids(sequential), `cursor mode, page size ${pageSize}`);
+      assert.deepEqual(
+        ids(parallel),
+        ids(sequential),
+        `${cursor ? "cursor" : "offset"} mode, page size ${pageSize}`,
+      );
       assert.deepEqual(parallel, sequential);
-      assert.ok(lines.some((l) => l.includes("id__lt=")), "the listing was split into id ranges");
+      if (cursor) {
+        assert.ok(lines.some((l) => l.includes("id__lt=")), "the listing was split into id ranges");
+        assert.ok(!lines.some((l) => /[?&]offset=/.test(l)), "cursor mode never sends offset");
+      } else {
+        assert.ok(lines.some((l) => /[?&]offset=\d/.test(l)), "the listing was split by offset");
+        assert.ok(!lines.some((l) => /[?&]start=/.test(l)), "no cursor before NetBox 4.6");
+      }
       assert.deepEqual(ids(sequential), [...ids(sequential)].sort((a, b) => a - b));
     }
 
@@ -81,12 +107,67 @@ netboxTest("listing 3,000 IPs sequentially and in parallel gives identical resul
   }
 });
 
+/** The list requests of a recording (not the status handshake, the schema or OPTIONS). */
+const listRequests = (requests: RecordedRequest[], path: string) =>
+  requests.filter((r) => r.method === "GET" && r.path === path);
+
 netboxTest(
   "a page size above the server maximum is clamped and the listing stays complete",
   async () => {
-    const nb = client();
-    const all = await nb.ipam.vrfs.all({}, { pageSize: 5000, parallel: false });
-    assert.equal(all.length, await nb.ipam.vrfs.count());
-    nb.close();
+    const env = testEnv();
+    const cursor = versionAtLeast(await serverVersion(env), 4, 6);
+    // 1,050 RIRs of our own (cheap to create and delete): more than the server's MAX_PAGE_SIZE
+    // (1,000, NetBox's default, which provision.sh keeps), so a page size of 5,000 really is
+    // clamped.
+    const COUNT = 1050;
+    const prefix = uniqueName("nbtk-clamp");
+    const created = await createNamed(env, "ipam/rirs", prefix, COUNT);
+    const rec = recordingFetch();
+    const nb = client({ fetch: rec.fetch });
+    const rirs = () => nb.endpoint("ipam/rirs/");
+    try {
+      assert.equal(created.length, COUNT);
+      const want = [...created].sort((a, b) => a - b);
+      const filters = { slug__isw: `${prefix}-` };
+      const path = "/api/ipam/rirs/";
+
+      const sequential = await rirs().all(filters, { pageSize: 5000, parallel: false });
+      assert.deepEqual(ids(sequential).sort((a, b) => a - b), want, "sequential: all ours, once");
+      let pages = listRequests(rec.requests, path);
+      // Asked for 5,000, the server sent 1,000 and a next link; the rest came in one more page.
+      assert.equal(pages[0].query.get("limit"), "5000");
+      assert.equal(pages[0].query.get(cursor ? "start" : "offset"), cursor ? "0" : null);
+      assert.deepEqual(pages.map((p) => p.results), [1000, 50], "clamped to 1,000 a page");
+      assert.equal(pages.length, 2);
+      assert.ok(pages[0].next, "the clamped first page links to the rest");
+      assert.equal(new URL(pages[0].next!).searchParams.get("limit"), "1000");
+      assert.equal(pages[1].next, null);
+
+      rec.requests.length = 0;
+      const parallel = await rirs().all(filters, { pageSize: 5000, concurrency: 4 });
+      assert.deepEqual(ids(parallel).sort((a, b) => a - b), want, "parallel: all ours, once");
+      assert.deepEqual(ids(parallel), ids(sequential), "same order as the sequential listing");
+      pages = listRequests(rec.requests, path);
+      assert.equal(pages[0].query.get("limit"), "5000");
+      assert.equal(pages[0].results, 1000);
+      // After the clamped first page the client asks for the size the server really uses.
+      const rest = pages.slice(1).filter((p) => p.query.get("fields") !== "id");
+      assert.ok(rest.length >= 1);
+      for (const p of rest) assert.equal(p.query.get("limit"), "1000", p.query.toString());
+      if (cursor) {
+        // one probe for the highest id (ordering=-id, fields=id), then one id range of 50
+        const probes = pages.filter((p) => p.query.get("fields") === "id");
+        assert.equal(probes.length, 1);
+        assert.equal(probes[0].query.get("ordering"), "-id");
+        assert.deepEqual(rest.map((p) => p.results), [50]);
+        assert.equal(rest[0].query.get("start"), String(want[999] + 1));
+      } else {
+        assert.deepEqual(rest.map((p) => [p.query.get("offset"), p.results]), [["1000", 50]]);
+      }
+      assert.equal(await rirs().count(filters), COUNT);
+    } finally {
+      nb.close();
+      await deleteIds(env, "ipam/rirs", created);
+    }
   },
 );
