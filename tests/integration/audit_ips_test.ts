@@ -15,6 +15,7 @@ import { createClient } from "../../lib/client.ts";
 import { Cron } from "../../lib/deps.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
 import { type AuditDeps, main } from "../../tasks/audit-ips.ts";
+import { chromiumPath } from "../_browser.ts";
 import { seedInventory } from "../netbox/seed.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 
@@ -520,18 +521,6 @@ netboxTest(
     }
   },
 );
-
-function chromiumPath(): string {
-  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]) {
-    try {
-      Deno.statSync(p);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  throw new Error("Cannot find Chromium: apt-get install -y chromium");
-}
 
 netboxTest(
   "audit-ips --schedule re-audits NetBox on each tick of an injected clock, rewriting --output",
