@@ -360,7 +360,6 @@ function makeContext(
     if (!opts.output || opts.output === "-") return io.stdout(text);
     await writeAtomic(opts.output, text);
   };
-  const checkedWrites = new Set<string>();
   return {
     io,
     format: opts.format,
@@ -380,9 +379,7 @@ function makeContext(
           c.tokenVersion,
         );
       }
-      const unchecked = writes.filter((w) => !checkedWrites.has(`${w.action} ${w.path}`));
-      await assertMayWrite(c, unchecked);
-      for (const w of unchecked) checkedWrites.add(`${w.action} ${w.path}`);
+      await assertMayWrite(c, writes);
     },
     info: (msg) => {
       if (!quiet) log(msg);

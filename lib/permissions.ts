@@ -42,7 +42,7 @@ export interface ModelPermissions {
  * ```
  */
 export function permissionName(path: string, action: "add" | "change"): string {
-  const [app, plural = ""] = path.replace(/^\/*(api\/)?/, "").split("/");
+  const [app, plural] = splitPath(path);
   let model = plural.replace(/-/g, "");
   if (/(ss|x|ch|sh)es$/.test(model)) model = model.slice(0, -2);
   else if (/[^aeiou]ies$/.test(model)) model = `${model.slice(0, -3)}y`;
@@ -52,18 +52,42 @@ export function permissionName(path: string, action: "add" | "change"): string {
 
 /** `ipam/ip-addresses/` → `ipam.ip-addresses` (how the tasks name a model). */
 export function modelLabel(path: string): string {
-  const [app, plural = ""] = path.replace(/^\/*(api\/)?/, "").split("/");
+  const [app, plural] = splitPath(path);
   return `${app}.${plural}`;
 }
 
+/** `/api/ipam/ip-addresses/` → `["ipam", "ip-addresses"]`. */
+function splitPath(path: string): [string, string] {
+  const [app, plural = ""] = path.replace(/^\/*(api\/)?/, "").split("/");
+  return [app, plural];
+}
+
+const asked = new WeakMap<object, Map<string, Promise<ModelPermissions | undefined>>>();
+
 /**
- * Asks NetBox (OPTIONS on the list path) what the token may write there. `undefined` when the path
+ * Asks NetBox (OPTIONS on the list path) what the token may write there, once per client and
+ * path (the import planner and the pre-write check share the answer). `undefined` when the path
  * does not exist (404).
  *
  * @param client The client.
  * @param path A list path, e.g. `"ipam/ip-addresses/"`.
  */
-export async function modelPermissions(
+export function modelPermissions(
+  client: Pick<NetBoxClient, "request">,
+  path: string,
+): Promise<ModelPermissions | undefined> {
+  let byPath = asked.get(client);
+  if (!byPath) asked.set(client, byPath = new Map());
+  let answer = byPath.get(path);
+  if (!answer) {
+    answer = askPermissions(client, path);
+    byPath.set(path, answer);
+    answer.catch(() => byPath!.delete(path)); // a failed question may be asked again
+  }
+  return answer;
+}
+
+async function askPermissions(
   client: Pick<NetBoxClient, "request">,
   path: string,
 ): Promise<ModelPermissions | undefined> {
@@ -114,11 +138,8 @@ export async function assertMayWrite(
   client: Pick<NetBoxClient, "request" | "tokenVersion">,
   writes: readonly ModelWrite[],
 ): Promise<void> {
-  const seen = new Map<string, Promise<ModelPermissions | undefined>>();
   for (const write of writes) {
-    let perms = seen.get(write.path);
-    if (!perms) seen.set(write.path, perms = modelPermissions(client, write.path));
-    const p = await perms;
+    const p = await modelPermissions(client, write.path);
     if (p && !p[write.action]) throw permissionRefusal(write, client.tokenVersion);
   }
 }

@@ -505,14 +505,14 @@ interface Step {
 
 const IPS = "ipam/ip-addresses/";
 
-/** The list path of a target's model (what setting a primary IP changes). */
-function targetPath(target: Target): string {
-  return target.kind === "device" ? "dcim/devices/" : "virtualization/virtual-machines/";
+/** The list path of a device or VM (what setting a primary IP changes). */
+function hostPath(kind: Kind): string {
+  return kind === "device" ? "dcim/devices/" : "virtualization/virtual-machines/";
 }
 
 /** An IP write that ends in setting the target's primary/OOB IP: both permissions up front. */
 function ipThenPrimary(action: "add" | "change", target: Target): ModelWrite[] {
-  return [{ path: IPS, action }, { path: targetPath(target), action: "change" }];
+  return [{ path: IPS, action }, { path: hostPath(target.kind), action: "change" }];
 }
 
 /** Runs one row; every write goes through `write`, which only logs under --dry-run. */
@@ -855,7 +855,7 @@ async function clearBlockingDesignation(
       } ${parent.name} (it blocks the move)`,
       action: "cleared-primary",
       needs: [{
-        path: parentKind === "device" ? "dcim/devices/" : "virtualization/virtual-machines/",
+        path: hostPath(parentKind),
         action: "change",
       }, ...ipThenPrimary("change", target)],
     },
@@ -884,7 +884,7 @@ async function setPrimary(
     {
       text: `set ${field} of ${target.label} to ${address}`,
       action: run.row.oob ? "set-oob" : "set-primary",
-      needs: [{ path: targetPath(target), action: "change" }],
+      needs: [{ path: hostPath(target.kind), action: "change" }],
     },
     () => endpoint.update(target.obj.id, { [field]: ip!.id }),
   );
