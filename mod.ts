@@ -42,13 +42,13 @@
  * @module
  */
 
-export { clientFromEnv, createClient } from "./lib/client.ts";
-export { createTransport, DEFAULT_USER_AGENT } from "./lib/request.ts";
-export { isInsecureUrl, normalizeUrl, resolveConfig } from "./lib/config.ts";
-export type { ConfigFlags, EnvGetter } from "./lib/config.ts";
-export { serializeFilters } from "./lib/filters.ts";
-export { DEFAULT_RETRY_POLICY, isRetryable } from "./lib/retry.ts";
-export type { AttemptFailure, RetryPolicy } from "./lib/retry.ts";
+export { clientFromEnv, createClient } from "./lib/client/client.ts";
+export { createTransport, DEFAULT_USER_AGENT } from "./lib/client/transport.ts";
+export { isInsecureUrl, normalizeUrl, resolveConfig } from "./lib/client/config.ts";
+export type { ConfigFlags, EnvGetter } from "./lib/client/config.ts";
+export { serializeFilters } from "./lib/client/filters.ts";
+export { DEFAULT_RETRY_POLICY, isRetryable } from "./lib/client/retry.ts";
+export type { AttemptFailure, RetryPolicy } from "./lib/client/retry.ts";
 export {
   AllocationError,
   ConfigError,
@@ -58,8 +58,8 @@ export {
   NetBoxHttpError,
   NetBoxNetworkError,
   NetBoxTimeoutError,
-} from "./lib/errors.ts";
-export type { HttpErrorInit } from "./lib/errors.ts";
+} from "./lib/client/errors.ts";
+export type { HttpErrorInit } from "./lib/client/errors.ts";
 export type {
   Available,
   AvailableIp,
@@ -84,4 +84,4 @@ export type {
   Transport,
   VlanGroupEndpoint,
   WriteEvent,
-} from "./lib/types.ts";
+} from "./lib/client/types.ts";

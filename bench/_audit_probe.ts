@@ -10,9 +10,9 @@
  */
 
 import { createClient } from "../mod.ts";
-import { fetchAuditData } from "../lib/audit_data.ts";
-import { analyzeAudit } from "../lib/audit_analyze.ts";
-import { defaultAuditConfig } from "../lib/audit_rules.ts";
+import { fetchAuditData } from "../lib/audit/data.ts";
+import { analyzeAudit } from "../lib/audit/analyze.ts";
+import { defaultAuditConfig } from "../lib/audit/rules.ts";
 
 if (Deno.args[0] === "--warm") Deno.exit(0); // only load the modules (cache warm-up)
 

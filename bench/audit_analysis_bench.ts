@@ -13,8 +13,8 @@
  */
 
 import process from "node:process";
-import { analyzeAudit } from "../lib/audit_analyze.ts";
-import { defaultAuditConfig } from "../lib/audit_rules.ts";
+import { analyzeAudit } from "../lib/audit/analyze.ts";
+import { defaultAuditConfig } from "../lib/audit/rules.ts";
 import { generateAuditData } from "./audit_data_gen.ts";
 
 const arg = (name: string, fallback: number) => {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { AuditData, AuditHost, AuditIp, AuditPrefix, AuditRange } from "../lib/audit_model.ts";
+import type { AuditData, AuditHost, AuditIp, AuditPrefix, AuditRange } from "../lib/audit/model.ts";
 
 /** Options of {@linkcode generateAuditData}. */
 export interface GenerateOptions {

@@ -1,5 +1,5 @@
 /**
- * Regenerates `lib/filter_index.json`: the filter names of every list operation of a real NetBox
+ * Regenerates `lib/client/filter_index.json`: the filter names of every list operation of a real NetBox
  * server, read from its OpenAPI schema and stored compactly under the server's minor version
  * (other versions already in the file are kept).
  *
@@ -13,9 +13,9 @@
  * @module
  */
 
-import { encodeNames, extractListFilters } from "../lib/_filter_names.ts";
+import { encodeNames, extractListFilters } from "../lib/client/_filter_names.ts";
 
-const INDEX = new URL("../lib/filter_index.json", import.meta.url);
+const INDEX = new URL("../lib/client/filter_index.json", import.meta.url);
 
 /** Fetches the schema and status of the server at `url`; returns names, version and timing. */
 export async function readServer(url: string, token?: string) {

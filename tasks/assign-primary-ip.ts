@@ -19,21 +19,21 @@ import {
   type TaskContext,
   type TaskIO,
   UsageError,
-} from "../lib/cli.ts";
+} from "../lib/cli/task.ts";
 import { csvParse, yamlParse, yamlParseEvents } from "../lib/deps.ts";
-import { validateDnsName } from "../lib/dns_name.ts";
-import { NetBoxAuthError, NetBoxError } from "../lib/errors.ts";
-import { occupies, type PrefixLike, prefixPool } from "../lib/free_ips.ts";
-import { formatCidr, formatIp, hostOf, parseCidr } from "../lib/ip.ts";
+import { validateDnsName } from "../lib/ipam/dns_name.ts";
+import { NetBoxAuthError, NetBoxError } from "../lib/client/errors.ts";
+import { occupies, type PrefixLike, prefixPool } from "../lib/ipam/free_ips.ts";
+import { formatCidr, formatIp, hostOf, parseCidr } from "../lib/ipam/ip.ts";
 import {
   describeObject,
   findOne,
   LookupError,
   resolveTags,
   resolveVrf,
-} from "../lib/_ipam_lookup.ts";
-import type { Endpoint, NetBoxClient, NetBoxObject } from "../lib/types.ts";
-import type { ModelWrite } from "../lib/permissions.ts";
+} from "../lib/ipam/lookup.ts";
+import type { Endpoint, NetBoxClient, NetBoxObject } from "../lib/client/types.ts";
+import type { ModelWrite } from "../lib/client/permissions.ts";
 
 const STATUSES = ["active", "reserved", "deprecated", "dhcp", "slaac"];
 const COLUMNS = ["line", "target", "interface", "address", "ip_id", "actions", "error"];

@@ -20,11 +20,11 @@ import {
   type TaskContext,
   type TaskIO,
   UsageError,
-} from "../lib/cli.ts";
-import { analyzeAudit } from "../lib/audit_analyze.ts";
-import { compilePattern, parseRulesFile } from "../lib/audit_config.ts";
-import { type AuditScope, fetchAuditData } from "../lib/audit_data.ts";
-import type { Finding, PrefixUsage } from "../lib/audit_model.ts";
+} from "../lib/cli/task.ts";
+import { analyzeAudit } from "../lib/audit/analyze.ts";
+import { compilePattern, parseRulesFile } from "../lib/audit/config.ts";
+import { type AuditScope, fetchAuditData } from "../lib/audit/data.ts";
+import type { Finding, PrefixUsage } from "../lib/audit/model.ts";
 import {
   type AuditDoc,
   type AuditSummary,
@@ -33,8 +33,8 @@ import {
   renderAuditHtml,
   renderAuditMarkdown,
   renderAuditTable,
-} from "../lib/audit_report.ts";
-import { checkDnsForward, type DnsResolver, systemResolver } from "../lib/audit_resolve.ts";
+} from "../lib/audit/report.ts";
+import { checkDnsForward, type DnsResolver, systemResolver } from "../lib/audit/resolve.ts";
 import {
   atLeast,
   AUDIT_RULES,
@@ -43,9 +43,9 @@ import {
   isRuleId,
   SEVERITIES,
   type Severity,
-} from "../lib/audit_rules.ts";
-import { checkCronPattern, runOnSchedule, type Scheduler } from "../lib/_audit_schedule.ts";
-import type { Filters } from "../lib/types.ts";
+} from "../lib/audit/rules.ts";
+import { checkCronPattern, runOnSchedule, type Scheduler } from "../lib/audit/schedule.ts";
+import type { Filters } from "../lib/client/types.ts";
 
 const FORMATS = ["table", "json", "yaml", "csv", "markdown", "html"];
 const FAIL_ON = ["error", "warning", "info", "never"] as const;

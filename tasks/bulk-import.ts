@@ -10,9 +10,16 @@
  * @module
  */
 
-import { defaultIO, EXIT, runTask, type TaskContext, type TaskIO, UsageError } from "../lib/cli.ts";
+import {
+  defaultIO,
+  EXIT,
+  runTask,
+  type TaskContext,
+  type TaskIO,
+  UsageError,
+} from "../lib/cli/task.ts";
 import { Option } from "../lib/deps.ts";
-import { modelPermissions, type ModelWrite, permissionRefusal } from "../lib/permissions.ts";
+import { modelPermissions, type ModelWrite, permissionRefusal } from "../lib/client/permissions.ts";
 import {
   formatFromPath,
   ImportInputError,
@@ -20,17 +27,17 @@ import {
   type ImportSection,
   type InputFormat,
   parseImport,
-} from "../lib/import_parse.ts";
-import { lookupModel } from "../lib/import_models.ts";
+} from "../lib/import/parse.ts";
+import { lookupModel } from "../lib/import/models.ts";
 import {
   buildPlan,
   type FieldMeta,
   type ImportBackend,
   type PlanOptions,
-} from "../lib/import_plan.ts";
-import { applyPlan } from "../lib/import_apply.ts";
-import { importReport, renderImportText, renderProblems } from "../lib/import_report.ts";
-import type { NetBoxClient } from "../lib/types.ts";
+} from "../lib/import/plan.ts";
+import { applyPlan } from "../lib/import/apply.ts";
+import { importReport, renderImportText, renderProblems } from "../lib/import/report.ts";
+import type { NetBoxClient } from "../lib/client/types.ts";
 
 interface Opts {
   args: string[];

@@ -19,9 +19,9 @@ import {
   type TaskContext,
   type TaskIO,
   UsageError,
-} from "../lib/cli.ts";
-import { AllocationError, NetBoxError, NetBoxHttpError } from "../lib/errors.ts";
-import { expandNameTemplate, isNameTemplate, validateDnsName } from "../lib/dns_name.ts";
+} from "../lib/cli/task.ts";
+import { AllocationError, NetBoxError, NetBoxHttpError } from "../lib/client/errors.ts";
+import { expandNameTemplate, isNameTemplate, validateDnsName } from "../lib/ipam/dns_name.ts";
 import {
   freeSpans,
   type IpPool,
@@ -34,7 +34,7 @@ import {
   rangePool,
   skipLeading,
   spanSize,
-} from "../lib/free_ips.ts";
+} from "../lib/ipam/free_ips.ts";
 import {
   coveringNetwork,
   formatCidr,
@@ -43,15 +43,15 @@ import {
   type IpSpan,
   parseCidr,
   parseSpan,
-} from "../lib/ip.ts";
+} from "../lib/ipam/ip.ts";
 import {
   describeObject,
   LookupError,
   resolveTags,
   resolveTenant,
   resolveVrf,
-} from "../lib/_ipam_lookup.ts";
-import type { Filters, NetBoxClient, NetBoxObject } from "../lib/types.ts";
+} from "../lib/ipam/lookup.ts";
+import type { Filters, NetBoxClient, NetBoxObject } from "../lib/client/types.ts";
 
 const STATUSES = ["active", "reserved", "deprecated", "dhcp", "slaac"];
 const ROLES = ["loopback", "secondary", "anycast", "vip", "vrrp", "hsrp", "glbp", "carp"];

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { NetBoxHttpError } from "../lib/errors.ts";
-import { serializeFilters } from "../lib/filters.ts";
-import type { NetBoxStatus, RequestOptions, Transport } from "../lib/types.ts";
+import { NetBoxHttpError } from "../lib/client/errors.ts";
+import { serializeFilters } from "../lib/client/filters.ts";
+import type { NetBoxStatus, RequestOptions, Transport } from "../lib/client/types.ts";
 
 /** One recorded request. */
 export interface FakeRequest {

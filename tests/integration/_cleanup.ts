@@ -1,6 +1,6 @@
 /** Clean-up helpers shared by the integration tests. */
 
-import type { NetBoxClient } from "../../lib/types.ts";
+import type { NetBoxClient } from "../../lib/client/types.ts";
 
 /** Deletes a VRF with its addresses and prefixes; logs instead of throwing (never masks a failure). */
 export async function dropVrf(nb: NetBoxClient, vrfId: number): Promise<void> {

@@ -9,11 +9,11 @@
  */
 
 import assert from "node:assert/strict";
-import type { Scheduler } from "../../lib/_audit_schedule.ts";
-import type { TaskIO } from "../../lib/cli.ts";
-import { createClient } from "../../lib/client.ts";
+import type { Scheduler } from "../../lib/audit/schedule.ts";
+import type { TaskIO } from "../../lib/cli/task.ts";
+import { createClient } from "../../lib/client/client.ts";
 import { Cron } from "../../lib/deps.ts";
-import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
+import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 import { type AuditDeps, main } from "../../tasks/audit-ips.ts";
 import { chromiumPath } from "../_browser.ts";
 import { seedInventory } from "../netbox/seed.ts";

@@ -10,8 +10,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client.ts";
-import { MODELS } from "../../lib/import_models.ts";
+import { createClient } from "../../lib/client/client.ts";
+import { MODELS } from "../../lib/import/models.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { type Body, fetchOk, netboxTest, type NetBoxTestEnv, testEnv } from "./_netbox.ts";
 import { runTaskMain, writesOf } from "./_run_task.ts";

@@ -4,9 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client.ts";
-import type { NetBoxHttpError } from "../../lib/errors.ts";
-import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
+import { createClient } from "../../lib/client/client.ts";
+import type { NetBoxHttpError } from "../../lib/client/errors.ts";
+import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 import { dropVrf } from "./_cleanup.ts";
 import { netboxTest, serverVersion, testEnv } from "./_netbox.ts";
 

@@ -4,9 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client.ts";
-import { AllocationError, NetBoxAuthError, NetBoxHttpError } from "../../lib/errors.ts";
-import type { ClientOptions } from "../../lib/types.ts";
+import { createClient } from "../../lib/client/client.ts";
+import { AllocationError, NetBoxAuthError, NetBoxHttpError } from "../../lib/client/errors.ts";
+import type { ClientOptions } from "../../lib/client/types.ts";
 import { netboxTest, serverVersion, testEnv } from "./_netbox.ts";
 
 function clientWith(token: string, options: Partial<ClientOptions> = {}) {

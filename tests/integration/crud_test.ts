@@ -4,9 +4,14 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client.ts";
-import { AllocationError, FilterError, NetBoxError, NetBoxHttpError } from "../../lib/errors.ts";
-import type { NetBoxClient } from "../../lib/types.ts";
+import { createClient } from "../../lib/client/client.ts";
+import {
+  AllocationError,
+  FilterError,
+  NetBoxError,
+  NetBoxHttpError,
+} from "../../lib/client/errors.ts";
+import type { NetBoxClient } from "../../lib/client/types.ts";
 import { dropVrf } from "./_cleanup.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 

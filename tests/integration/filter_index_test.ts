@@ -1,14 +1,14 @@
 /**
- * The bundled filter index (`lib/filter_index.json`) agrees with the live OpenAPI schema of the
+ * The bundled filter index (`lib/client/filter_index.json`) agrees with the live OpenAPI schema of the
  * real NetBox, and the guard rejects typos against it without fetching the schema.
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client.ts";
-import { decodeNames, type EncodedNames } from "../../lib/_filter_names.ts";
-import { FilterError } from "../../lib/errors.ts";
-import type { NetBoxObject } from "../../lib/types.ts";
-import index from "../../lib/filter_index.json" with { type: "json" };
+import { createClient } from "../../lib/client/client.ts";
+import { decodeNames, type EncodedNames } from "../../lib/client/_filter_names.ts";
+import { FilterError } from "../../lib/client/errors.ts";
+import type { NetBoxObject } from "../../lib/client/types.ts";
+import index from "../../lib/client/filter_index.json" with { type: "json" };
 import { readServer } from "../../scripts/gen_filter_index.ts";
 import { dropVrf } from "./_cleanup.ts";
 import { fetchOk, netboxTest, testEnv, uniqueName } from "./_netbox.ts";
@@ -18,7 +18,7 @@ netboxTest("the filter index agrees with the live schema of this NetBox version"
   const live = await readServer(env.url, env.token);
   console.error(`schema fetch took ${Math.round(live.schemaMs)} ms (NetBox ${live.version})`);
   const encoded = (index as Record<string, EncodedNames>)[live.minor];
-  assert.ok(encoded, `lib/filter_index.json has no entry for NetBox ${live.minor}`);
+  assert.ok(encoded, `lib/client/filter_index.json has no entry for NetBox ${live.minor}`);
   const indexed = decodeNames(encoded);
   assert.deepEqual(Object.keys(indexed).sort(), Object.keys(live.names).sort());
   for (const [path, names] of Object.entries(live.names)) {

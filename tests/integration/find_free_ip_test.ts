@@ -6,8 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import type { TaskIO } from "../../lib/cli.ts";
-import { formatIp, parseCidr } from "../../lib/ip.ts";
+import type { TaskIO } from "../../lib/cli/task.ts";
+import { formatIp, parseCidr } from "../../lib/ipam/ip.ts";
 import { main } from "../../tasks/find-free-ip.ts";
 import { describe, mapPool, netboxOk, readTaskEntries, runDeno } from "../_deno_tasks.ts";
 import { netboxTest, type RecordedRequest, recordingFetch, testEnv } from "./_netbox.ts";

@@ -6,8 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client.ts";
-import type { NetBoxClient, NetBoxObject } from "../../lib/types.ts";
+import { createClient } from "../../lib/client/client.ts";
+import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 import { dropVrf } from "./_cleanup.ts";
 import {
   createNamed,

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { clientFromEnv, createClient } from "../../lib/client.ts";
+import { clientFromEnv, createClient } from "../../lib/client/client.ts";
 import {
   AllocationError,
   ConfigError,
@@ -15,8 +15,8 @@ import {
   NetBoxHttpError,
   NetBoxNetworkError,
   NetBoxTimeoutError,
-} from "../../lib/errors.ts";
-import type { ClientOptions, NetBoxClient } from "../../lib/types.ts";
+} from "../../lib/client/errors.ts";
+import type { ClientOptions, NetBoxClient } from "../../lib/client/types.ts";
 import { startFakeServer } from "../_fake_server.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 

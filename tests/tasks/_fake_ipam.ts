@@ -3,10 +3,10 @@
  * an injected `fetch`. It knows just enough IPAM/DCIM/virtualization to exercise the tasks:
  * list filters the tasks use, create/update/delete, available-ips (GET capped at
  * `maxPageSize`, POST all-or-nothing with 409), primary-IP rules, and a read-only token.
- * Free addresses are found by plain enumeration here, independent of lib/free_ips.ts.
+ * Free addresses are found by plain enumeration here, independent of lib/ipam/free_ips.ts.
  */
 
-import { formatIp, hostOf, parseCidr } from "../../lib/ip.ts";
+import { formatIp, hostOf, parseCidr } from "../../lib/ipam/ip.ts";
 
 // deno-lint-ignore no-explicit-any
 type Obj = Record<string, any> & { id: number };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/audit-ips.ts";
-import type { TaskIO } from "../../lib/cli.ts";
-import type { Scheduler } from "../../lib/_audit_schedule.ts";
+import type { TaskIO } from "../../lib/cli/task.ts";
+import type { Scheduler } from "../../lib/audit/schedule.ts";
 
 // deno-lint-ignore no-explicit-any
 type Row = Record<string, any>;

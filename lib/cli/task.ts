@@ -1,0 +1,617 @@
+/**
+ * The plumbing every task shares: common flags, configuration from flags and environment,
+ * rendering of results, atomic `--output`, the audit log, and the mapping of errors to exit
+ * codes. The library proper (`mod.ts`) never exports this module.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, csvStringify, yamlStringify } from "../deps.ts";
+import { createClient } from "../client/client.ts";
+import { resolveConfig } from "../client/config.ts";
+import {
+  ConfigError,
+  FilterError,
+  NetBoxAuthError,
+  NetBoxError,
+  NetBoxHttpError,
+  NetBoxNetworkError,
+} from "../client/errors.ts";
+import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
+import type { NetBoxClient, WriteEvent } from "../client/types.ts";
+
+/** Version of the toolkit, printed by `--version` and sent in the User-Agent. */
+export const TOOLKIT_VERSION = "0.1.0";
+
+/**
+ * Exit codes of every task.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { EXIT } from "./task.ts";
+ * assert(EXIT.USAGE === 2);
+ * ```
+ */
+export const EXIT = { OK: 0, ATTENTION: 1, USAGE: 2, REFUSED: 3, UNREACHABLE: 4 } as const;
+
+/**
+ * Bad input detected before anything was sent: exit 2.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { UsageError } from "./task.ts";
+ * const err = new UsageError("Cannot read rows: line 3: address is required");
+ * assert(err.name === "UsageError");
+ * ```
+ */
+export class UsageError extends NetBoxError {}
+
+/** The environment variables the common flags read. */
+export const COMMON_ENV = [
+  "NETBOX_URL",
+  "NETBOX_TOKEN",
+  "NETBOX_TOKEN_FILE",
+  "NETBOX_TIMEOUT",
+  "NETBOX_RETRIES",
+  "NETBOX_CA_CERT",
+] as const;
+
+/** What a task touches outside itself; injected in tests. */
+export interface TaskIO {
+  /** Writes result text to standard output. */
+  stdout(text: string): void;
+  /** Writes logs, warnings and progress to standard error. */
+  stderr(text: string): void;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Whether standard error is a terminal (progress bars, colours). */
+  stderrIsTerminal: boolean;
+  /** The fetch used by the client. */
+  fetch?: typeof fetch;
+  /** Reads a text file; `-` reads standard input. */
+  readTextFile(path: string): Promise<string>;
+  /** The current time. */
+  now(): Date;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The real IO: `Deno.stdout`, `Deno.stderr`, `Deno.env`, files.
+ *
+ * @returns the process's IO
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { defaultIO } from "./task.ts";
+ * const io = defaultIO();
+ * assert(typeof io.stdout === "function");
+ * ```
+ */
+export function defaultIO(): TaskIO {
+  return {
+    stdout: (text) => writeAll(Deno.stdout, text),
+    stderr: (text) => writeAll(Deno.stderr, text),
+    env: (name) => Deno.env.get(name),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    readTextFile: async (path) => {
+      if (path !== "-") return await Deno.readTextFile(path);
+      return await new Response(Deno.stdin.readable).text();
+    },
+    now: () => new Date(),
+  };
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = encoder.encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+}
+
+/**
+ * Commander argument parser for a repeatable option: collects every value in order.
+ *
+ * @param value this occurrence's value
+ * @param previous the values so far
+ * @returns the values with this one appended
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { collect } from "./task.ts";
+ * assert(collect("b", ["a"]).join() === "a,b");
+ * ```
+ */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** A rendered result document, the shape of every task's JSON/YAML output. */
+export interface ResultDoc {
+  netbox: { url: string; version: string | null };
+  summary: Record<string, unknown>;
+  items: Record<string, unknown>[];
+  [extra: string]: unknown;
+}
+
+/** Describes a task for {@linkcode runTask}. */
+export interface TaskSpec {
+  /** The task name, e.g. `"find-free-ip"`. */
+  name: string;
+  /** One line for `--help`. */
+  description: string;
+  /** Adds `--dry-run` and `--audit-log FILE`. @default {false} */
+  writes?: boolean;
+  /** Output formats. @default {["table", "json", "yaml", "csv"]} */
+  formats?: string[];
+  /** Adds the task's own options. */
+  // deno-lint-ignore no-explicit-any
+  configure(cmd: Command<[], any>): Command<any, any>;
+  /** Example command lines for `--help`. */
+  examples?: string[];
+}
+
+/** A progress indicator; draws only when standard error is a terminal. */
+export interface Progress {
+  tick(n?: number): void;
+  done(): void;
+}
+
+/** What a task handler gets. */
+export interface TaskContext {
+  io: TaskIO;
+  format: string;
+  dryRun: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  concurrency: number;
+  /** The client (created on first call from flags and environment). */
+  client(): NetBoxClient;
+  /**
+   * Throws a refusal (exit 3) when the token is known to be read-only, or when NetBox says it may
+   * not make one of `writes` (a model it may not add or change). Does nothing under `--dry-run`.
+   */
+  assertCanWrite(writes?: readonly ModelWrite[]): Promise<void>;
+  info(msg: string): void;
+  warn(msg: string): void;
+  progress(label: string, total: number): Progress;
+  /** Renders and writes the result (stdout or `--output`, atomically). */
+  emit(
+    doc:
+      & { summary: Record<string, unknown>; items: Record<string, unknown>[] }
+      & Record<
+        string,
+        unknown
+      >,
+    opts: { columns: string[]; renderers?: Record<string, (doc: ResultDoc) => string> },
+  ): Promise<void>;
+  /** Writes text to `--output` atomically, or stdout. */
+  writeResult(text: string): Promise<void>;
+  /** Reads a file given by the user (`-` = stdin); unreadable → UsageError. */
+  readInput(path: string): Promise<string>;
+}
+
+interface CommonOpts {
+  url?: string;
+  tokenFile?: string;
+  token?: string;
+  timeout?: string;
+  retries?: string;
+  concurrency: string;
+  caCert?: string;
+  format: string;
+  output?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  dryRun?: boolean;
+  auditLog?: string;
+}
+
+/**
+ * Parses the arguments, runs the handler and maps what it throws to an exit code, printing one
+ * clear line to standard error.
+ *
+ * @param spec the task's description and options
+ * @param args the command-line arguments (without the script name)
+ * @param io the process's IO (injected in tests)
+ * @param handler the task's work; returns the exit code
+ * @returns the exit code (see {@linkcode EXIT})
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { runTask, type TaskIO } from "./task.ts";
+ * let out = "";
+ * const io: TaskIO = {
+ *   stdout: (t) => out += t, stderr: () => {}, env: () => undefined, stderrIsTerminal: false,
+ *   readTextFile: () => Promise.resolve(""), now: () => new Date(),
+ * };
+ * const code = await runTask(
+ *   { name: "hello", description: "Says hello", configure: (cmd) => cmd },
+ *   ["--help"], io, () => Promise.resolve(0),
+ * );
+ * assert(code === 0 && out.includes("Says hello"));
+ * ```
+ */
+export async function runTask<O>(
+  spec: TaskSpec,
+  args: string[],
+  io: TaskIO,
+  handler: (ctx: TaskContext, opts: O) => Promise<number>,
+): Promise<number> {
+  const formats = spec.formats ?? ["table", "json", "yaml", "csv"];
+  let parsed: { opts: CommonOpts & O; args: string[] } | undefined;
+  const cmd = buildCommand(spec, formats, io);
+  try {
+    await cmd.parseAsync(args, { from: "user" });
+    parsed = { opts: cmd.opts() as CommonOpts & O, args: cmd.args };
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+      if (err.code === "commander.help") return 0;
+      io.stderr(`Run '${spec.name} --help' for usage.\n`);
+      return EXIT.USAGE;
+    }
+    return reportError(err, io);
+  }
+  const opts = parsed.opts;
+  let client: NetBoxClient | undefined;
+  try {
+    if (!formats.includes(opts.format)) {
+      throw new UsageError(
+        `Cannot render: unknown --format "${opts.format}"; expected one of ${formats.join(", ")}`,
+      );
+    }
+    const ctx = makeContext(spec, opts, io, (c) => client = c);
+    return await handler(ctx, Object.assign(opts, { args: parsed.args }));
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    client?.close();
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+function buildCommand(spec: TaskSpec, formats: string[], io: TaskIO): Command<any, any> {
+  const base = new Command()
+    .name(spec.name)
+    .description(spec.description)
+    .version(TOOLKIT_VERSION, "--version")
+    .option("--url <url>", "NetBox base URL (env NETBOX_URL); /api suffix optional")
+    .option("--token-file <path>", "read the API token from a file (env NETBOX_TOKEN_FILE)")
+    .option("--token <token>", "API token (discouraged: visible in ps; prefer NETBOX_TOKEN)")
+    .option("--timeout <seconds>", "per-request timeout (env NETBOX_TIMEOUT)", undefined)
+    .option("--retries <n>", "retries per request (env NETBOX_RETRIES)")
+    .option("--concurrency <n>", "requests in flight", "4")
+    .option("--ca-cert <path>", "extra CA certificate(s), PEM (env NETBOX_CA_CERT)")
+    .option("--format <format>", `output format: ${formats.join(", ")}`, "table")
+    .option("--output <path>", "write the result to a file (atomically) instead of stdout")
+    .option("--verbose", "log every request (method, path, status, ms) to stderr")
+    .option("--quiet", "print errors only on stderr");
+  if (spec.writes) {
+    base.option("--dry-run", "compute and print the plan; send no write")
+      .option("--audit-log <file>", "append one JSON line per write (method, path, status, ids)");
+  }
+  const cmd = spec.configure(base);
+  if (spec.examples?.length) {
+    cmd.addHelpText("after", `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join("\n")}\n`);
+  }
+  cmd.addHelpText(
+    "after",
+    "\nExit codes: 0 done, 1 needs attention, 2 usage/input error, 3 NetBox refused, 4 NetBox unreachable\n",
+  );
+  cmd.exitOverride().configureOutput({
+    writeOut: (s: string) => io.stdout(s),
+    writeErr: (s: string) => io.stderr(s),
+    outputError: (s: string, write: (s: string) => void) => write(s),
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  });
+  return cmd;
+}
+
+function makeContext(
+  spec: TaskSpec,
+  opts: CommonOpts,
+  io: TaskIO,
+  onClient: (c: NetBoxClient) => void,
+): TaskContext {
+  const quiet = !!opts.quiet;
+  const verbose = !!opts.verbose && !quiet;
+  const concurrency = parsePositiveInt(opts.concurrency, "--concurrency");
+  let client: NetBoxClient | undefined;
+  const log = (line: string) => io.stderr(line + "\n");
+  const auditPath = opts.auditLog;
+  const getClient = (): NetBoxClient => {
+    if (client) return client;
+    if (opts.token) {
+      log("warning: --token is visible to other users in the process list; prefer NETBOX_TOKEN");
+    }
+    const config = resolveConfig(
+      {
+        url: opts.url,
+        token: opts.token,
+        tokenFile: opts.tokenFile,
+        timeoutSec: opts.timeout,
+        retries: opts.retries,
+        caCertPath: opts.caCert,
+        concurrency,
+      },
+      io.env,
+    );
+    client = createClient({
+      ...config,
+      fetch: io.fetch ?? config.fetch,
+      userAgent: `netbox-toolkit/${TOOLKIT_VERSION} ${spec.name}`,
+      verbose,
+      log: (line) => {
+        if (!quiet || line.startsWith("error")) log(line);
+      },
+      onWrite: auditPath ? (event: WriteEvent) => appendAudit(auditPath, event) : undefined,
+    });
+    onClient(client);
+    return client;
+  };
+  const appendAudit = (path: string, event: WriteEvent) => {
+    const line = JSON.stringify({ task: spec.name, ...event }) + "\n";
+    Deno.writeTextFileSync(path, line, { append: true, create: true });
+  };
+  const writeResult = async (text: string) => {
+    if (!opts.output || opts.output === "-") return io.stdout(text);
+    await writeAtomic(opts.output, text);
+  };
+  return {
+    io,
+    format: opts.format,
+    dryRun: !!opts.dryRun,
+    verbose,
+    quiet,
+    concurrency,
+    client: getClient,
+    async assertCanWrite(writes = []) {
+      if (opts.dryRun) return;
+      const c = getClient();
+      if ((await c.canWrite()) === false) {
+        throw new NetBoxAuthError(
+          `Cannot write to NetBox: the token is read-only (write disabled); ${spec.name} needs a write-enabled token`,
+          { status: 403, method: "-", path: "-", body: null, messages: {} },
+          "permission",
+          c.tokenVersion,
+        );
+      }
+      await assertMayWrite(c, writes);
+    },
+    info: (msg) => {
+      if (!quiet) log(msg);
+    },
+    warn: (msg) => {
+      if (!quiet) log(`warning: ${msg}`);
+    },
+    progress: (label, total) => makeProgress(io, quiet, label, total),
+    async emit(doc, { columns, renderers }) {
+      const c = client;
+      const full: ResultDoc = {
+        netbox: {
+          url: c?.baseUrl ?? (opts.url ?? io.env("NETBOX_URL") ?? ""),
+          version: c ? (await c.status().catch(() => undefined))?.version ?? null : null,
+        },
+        ...doc,
+      };
+      await writeResult(renderDoc(full, opts.format, columns, renderers));
+    },
+    writeResult,
+    async readInput(path) {
+      try {
+        return await io.readTextFile(path);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotCapable) throw err;
+        throw new UsageError(`Cannot read ${path}: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+function parsePositiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`Cannot parse ${flag}: expected a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+/**
+ * Writes a file atomically: a temporary file in the same directory, then a rename.
+ *
+ * @param path the destination
+ * @param text the content
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { writeAtomic } from "./task.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeAtomic(`${dir}/out.json`, "{}\n");
+ * assert(await Deno.readTextFile(`${dir}/out.json`) === "{}\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
+  const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+  } catch (err) {
+    // Name the file the user asked for, not our temporary sibling, in the permission hint.
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new Deno.errors.NotCapable(`Requires write access to "${path}" and its directory`);
+    }
+    throw err;
+  }
+  try {
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Renders a result document in one of the common formats.
+ *
+ * @param doc the document
+ * @param format `table`, `json`, `yaml`, `csv`, or a key of `renderers`
+ * @param columns the item fields shown in table and CSV output
+ * @param renderers extra formats
+ * @returns the text, ending with a newline
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { renderDoc } from "./task.ts";
+ * const text = renderDoc(
+ *   { netbox: { url: "http://127.0.0.1", version: "4.7.3" }, summary: {}, items: [{ a: 1, b: "x" }] },
+ *   "csv", ["a", "b"],
+ * );
+ * assert(text === "a,b\n1,x\n");
+ * ```
+ */
+export function renderDoc(
+  doc: ResultDoc,
+  format: string,
+  columns: string[],
+  renderers: Record<string, (doc: ResultDoc) => string> = {},
+): string {
+  const custom = renderers[format];
+  if (custom) return custom(doc);
+  switch (format) {
+    case "json":
+      return JSON.stringify(doc, null, 2) + "\n";
+    case "yaml":
+      return yamlStringify(doc, { noRefs: true, lineWidth: -1 });
+    case "csv":
+      return csvStringify(doc.items.map((item) => columns.map((c) => cellText(item[c]))), {
+        header: true,
+        columns,
+      });
+    default:
+      return renderTable(doc.items, columns);
+  }
+}
+
+/**
+ * Renders items as an aligned text table.
+ *
+ * @param items the rows
+ * @param columns the fields to show, in order
+ * @returns the table text (empty string for no items)
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { renderTable } from "./task.ts";
+ * assert(renderTable([{ a: "x", b: 10 }], ["a", "b"]) === "A  B\nx  10\n");
+ * ```
+ */
+export function renderTable(items: Record<string, unknown>[], columns: string[]): string {
+  if (items.length === 0) return "";
+  const rows = items.map((item) => columns.map((c) => cellText(item[c])));
+  const head = columns.map((c) => c.toUpperCase());
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => i === cells.length - 1 ? cell : cell.padEnd(widths[i])).join("  ")
+      .trimEnd();
+  return [line(head), ...rows.map(line)].join("\n") + "\n";
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (Array.isArray(value)) return value.map(cellText).join(",");
+  if (typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    return String(o.display ?? o.name ?? o.address ?? o.value ?? JSON.stringify(o));
+  }
+  return String(value);
+}
+
+function makeProgress(io: TaskIO, quiet: boolean, label: string, total: number): Progress {
+  let done = 0;
+  const draw = !quiet && io.stderrIsTerminal && total > 0;
+  let last = 0;
+  const paint = () => {
+    const pct = Math.floor((done / total) * 100);
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    io.stderr(
+      `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${pct}% ${done}/${total}`,
+    );
+  };
+  return {
+    tick(n = 1) {
+      done = Math.min(total, done + n);
+      const now = Date.now();
+      if (draw && (now - last > 100 || done === total)) {
+        last = now;
+        paint();
+      }
+    },
+    done() {
+      if (draw) io.stderr("\r\x1b[K");
+    },
+  };
+}
+
+/**
+ * Maps an error to an exit code and prints one line about it.
+ *
+ * @param err what was thrown
+ * @param io where to print
+ * @returns the exit code
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { reportError, UsageError, type TaskIO } from "./task.ts";
+ * let err = "";
+ * const io = { stderr: (t: string) => err += t } as unknown as TaskIO;
+ * assert(reportError(new UsageError("Cannot parse --count: expected a number"), io) === 2);
+ * assert(err === "error: Cannot parse --count: expected a number\n");
+ * ```
+ */
+export function reportError(err: unknown, io: TaskIO): number {
+  const say = (msg: string) => io.stderr(`error: ${msg}\n`);
+  if (err instanceof Deno.errors.NotCapable) {
+    say(`${err.message}. ${permissionHint(err.message)}`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof FilterError) {
+    say(err.message);
+    return EXIT.USAGE;
+  }
+  if (err instanceof NetBoxHttpError) {
+    say(err.requestId ? `${err.message} (request id ${err.requestId})` : err.message);
+    return err.status >= 500 ? EXIT.UNREACHABLE : EXIT.REFUSED;
+  }
+  if (err instanceof NetBoxNetworkError) {
+    say(err.message);
+    return EXIT.UNREACHABLE;
+  }
+  if (err instanceof NetBoxError) {
+    say(err.message);
+    return EXIT.REFUSED;
+  }
+  say(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  return EXIT.UNREACHABLE;
+}
+
+/** Turns Deno's permission message into the flag to add. */
+function permissionHint(message: string): string {
+  const m = message.match(/Requires (\w+) access(?: to "?([^",]+)"?)?/);
+  if (!m) return "Add the missing --allow-* flag (see the task's entry in deno.json)";
+  const kind = m[1];
+  const what = m[2];
+  const flag = `--allow-${kind}`;
+  return what && kind !== "net"
+    ? `Run again with ${flag}=${what} (or see the task's entry in deno.json)`
+    : `Run again with ${flag} (or see the task's entry in deno.json)`;
+}

@@ -1,0 +1,155 @@
+/**
+ * The result document of a bulk import (the plan in `--dry-run`, the outcome otherwise) and its
+ * text rendering: a model × created/updated/unchanged/failed table, then one line per changed
+ * entry with its field diff.
+ *
+ * @module
+ */
+
+import type { ImportPlan } from "./plan.ts";
+import type { ApplyResult } from "./apply.ts";
+import { formatProblem } from "./parse.ts";
+
+/** Counts of one model. */
+export interface ModelCounts {
+  create: number;
+  update: number;
+  unchanged: number;
+  failed: number;
+  invalid: number;
+}
+
+/** The document the task emits (`summary` + `items`). */
+export type ImportReport = {
+  summary: {
+    dry_run: boolean;
+    models: Record<string, ModelCounts>;
+    create: number;
+    update: number;
+    unchanged: number;
+    failed: number;
+    invalid: number;
+  };
+  items: Record<string, unknown>[];
+};
+
+/**
+ * Builds the report of a plan (dry run) or of its outcome.
+ *
+ * @param plan The plan.
+ * @param outcome The result of `applyPlan`, or undefined for a dry run.
+ * @returns The summary and one item per entry.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { importReport } from "./report.ts";
+ * const r = importReport({ items: [], problems: [] });
+ * assert(r.summary.dry_run && r.summary.create === 0);
+ * ```
+ */
+export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportReport {
+  const models: Record<string, ModelCounts> = {};
+  const totals: ModelCounts = { create: 0, update: 0, unchanged: 0, failed: 0, invalid: 0 };
+  const ordered = [...plan.items].sort((a, b) => a.model.order - b.model.order || a.uid - b.uid);
+  const items = ordered.map((item) => {
+    const o = outcome?.get(item.uid);
+    const action = o
+      ? ({
+        created: "create",
+        updated: "update",
+        unchanged: "unchanged",
+        failed: "failed",
+        invalid: "invalid",
+      } as const)[o.status]
+      : item.action;
+    const counts = models[item.model.key] ??= {
+      create: 0,
+      update: 0,
+      unchanged: 0,
+      failed: 0,
+      invalid: 0,
+    };
+    counts[action]++;
+    totals[action]++;
+    const l = item.entry.loc;
+    return {
+      model: item.model.key,
+      name: item.label,
+      action,
+      id: o?.id ?? item.id ?? null,
+      location: `${l.file}:${l.line}:${l.column}`,
+      changes: item.changes,
+      message: o?.message ??
+        (item.problems.length ? item.problems.map((p) => p.message).join("; ") : null),
+    };
+  });
+  return { summary: { dry_run: !outcome, models, ...totals }, items };
+}
+
+const MARK: Record<string, string> = { create: "+", update: "~", failed: "!", invalid: "x" };
+
+/**
+ * Renders the report as text: the per-model table, then the entries that change or failed.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { importReport, renderImportText } from "./report.ts";
+ * const text = renderImportText(importReport({ items: [], problems: [] }));
+ * assert(text.includes("MODEL"));
+ * ```
+ */
+export function renderImportText(report: ImportReport): string {
+  const dry = report.summary.dry_run;
+  const heads = dry
+    ? ["MODEL", "CREATE", "UPDATE", "UNCHANGED", "INVALID"]
+    : ["MODEL", "CREATED", "UPDATED", "UNCHANGED", "FAILED"];
+  const rows = Object.entries(report.summary.models).map(([m, c]) => [
+    m,
+    String(c.create),
+    String(c.update),
+    String(c.unchanged),
+    String(dry ? c.invalid : c.failed + c.invalid),
+  ]);
+  const s = report.summary;
+  rows.push([
+    "total",
+    String(s.create),
+    String(s.update),
+    String(s.unchanged),
+    String(dry ? s.invalid : s.failed + s.invalid),
+  ]);
+  const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const out = [line(heads), ...rows.map(line)];
+  const lines: string[] = [];
+  for (const item of report.items) {
+    const mark = MARK[item.action as string];
+    if (!mark) continue;
+    lines.push(`${mark} ${item.action} ${item.model} ${item.name}  (${item.location})`);
+    for (const c of item.changes as { field: string; old: string; new: string }[]) {
+      lines.push(`    ${c.field}: ${c.old} → ${c.new}`);
+    }
+    if (item.message) lines.push(`    ${item.message}`);
+  }
+  if (lines.length) out.push("", ...lines);
+  return out.join("\n") + "\n";
+}
+
+/**
+ * One line per problem, `file:line:column: message`.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { renderProblems } from "./report.ts";
+ * const t = renderProblems([{ loc: { file: "a.yaml", line: 1, column: 2 }, message: "bad" }]);
+ * assert(t === "a.yaml:1:2: bad\n");
+ * ```
+ */
+export function renderProblems(
+  problems: { loc: { file: string; line: number; column: number }; message: string }[],
+): string {
+  return problems.map((p) => formatProblem(p) + "\n").join("");
+}

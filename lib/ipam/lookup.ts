@@ -1,0 +1,150 @@
+/**
+ * Look-ups the IP tasks share: a VRF, tenant or tag named by the user (name, slug, RD or id)
+ * resolved to the NetBox object, with clear "Cannot …" errors for none or several.
+ *
+ * @module
+ */
+
+import { NetBoxError } from "../client/errors.ts";
+import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
+
+/**
+ * A reference did not match exactly one object: exit 3 (NetBox holds no such object, or several).
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { LookupError } from "./lookup.ts";
+ * const err = new LookupError("Cannot find VRF \"blue\": no VRF has that name or RD", []);
+ * assert(err.candidates.length === 0);
+ * ```
+ */
+export class LookupError extends NetBoxError {
+  /** The matching objects when there were several. */
+  readonly candidates: NetBoxObject[];
+  constructor(message: string, candidates: NetBoxObject[]) {
+    super(message);
+    this.candidates = candidates;
+  }
+}
+
+/** A short description of an object for messages: `name (id 7)`. */
+export function describeObject(o: NetBoxObject): string {
+  const label = (o.display ?? o.name ?? o.address ?? o.prefix ?? `#${o.id}`) as string;
+  return `${label} (id ${o.id})`;
+}
+
+/**
+ * Finds exactly one object by id (all digits) or by the first of `fields` that matches.
+ *
+ * @param endpoint The endpoint.
+ * @param ref What the user typed.
+ * @param fields Filter names tried in order, e.g. `["name", "rd"]`.
+ * @param what Words for messages, e.g. `"VRF"`.
+ * @returns The object.
+ * @throws {LookupError} When nothing or several objects match.
+ */
+export async function findOne(
+  endpoint: Endpoint,
+  ref: string,
+  fields: string[],
+  what: string,
+): Promise<NetBoxObject> {
+  if (/^\d+$/.test(ref)) {
+    const hits = await endpoint.all({ id: Number(ref) });
+    if (hits.length === 1) return hits[0];
+  }
+  for (const field of fields) {
+    const hits = await endpoint.all({ [field]: ref });
+    if (hits.length === 1) return hits[0];
+    if (hits.length > 1) {
+      throw new LookupError(
+        `Cannot choose a ${what} for "${ref}": ${hits.length} match by ${field}: ${
+          hits.map(describeObject).join(", ")
+        }`,
+        hits,
+      );
+    }
+  }
+  throw new LookupError(
+    `Cannot find ${what} "${ref}": no ${what} has that ${["id", ...fields].join(" or ")}`,
+    [],
+  );
+}
+
+/**
+ * Resolves a VRF by id, name or RD.
+ *
+ * @param client The client.
+ * @param ref Id, name or route distinguisher.
+ * @returns The VRF.
+ */
+export function resolveVrf(client: NetBoxClient, ref: string): Promise<NetBoxObject> {
+  return findOne(client.ipam.vrfs, ref, ["name", "rd"], "VRF");
+}
+
+/**
+ * Resolves a tenant by id, slug or name.
+ *
+ * @param client The client.
+ * @param ref Id, slug or name.
+ * @returns The tenant.
+ */
+export function resolveTenant(client: NetBoxClient, ref: string): Promise<NetBoxObject> {
+  return findOne(client.tenancy.tenants, ref, ["slug", "name"], "tenant");
+}
+
+/**
+ * Turns a tag name into a slug the way NetBox's UI would.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { slugify } from "./lookup.ts";
+ * assert(slugify("Production DNS!") === "production-dns");
+ * ```
+ */
+export function slugify(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "") || "tag";
+}
+
+/** The outcome of {@linkcode resolveTags}. */
+export interface ResolvedTags {
+  /** The tags, in the order asked (created ones included unless `dryRun`). */
+  tags: NetBoxObject[];
+  /** Names of tags that do not exist (and were created unless `dryRun`). */
+  missing: string[];
+}
+
+/**
+ * Resolves tags by name or slug; creates the missing ones when asked.
+ *
+ * @param client The client.
+ * @param refs Names or slugs.
+ * @param options `create`: create missing tags; `dryRun`: report, create nothing.
+ * @returns The tags and which were missing. Without `create`, missing tags are only reported.
+ */
+export async function resolveTags(
+  client: NetBoxClient,
+  refs: string[],
+  options: { create?: boolean; dryRun?: boolean } = {},
+): Promise<ResolvedTags> {
+  if (refs.length === 0) return { tags: [], missing: [] };
+  const found = [
+    ...await client.extras.tags.all({ name: refs }),
+    ...await client.extras.tags.all({ slug: refs }),
+  ];
+  const tags: NetBoxObject[] = [];
+  const missing: string[] = [];
+  for (const ref of refs) {
+    const tag = found.find((t) => t.name === ref || t.slug === ref);
+    if (tag) tags.push(tag);
+    else missing.push(ref);
+  }
+  if (missing.length && options.create && !options.dryRun) {
+    for (const name of missing) {
+      tags.push(await client.extras.tags.create({ name, slug: slugify(name) }));
+    }
+  }
+  return { tags, missing };
+}
