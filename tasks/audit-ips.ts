@@ -12,15 +12,9 @@
  * @module
  */
 
-import {
-  collect,
-  defaultIO,
-  EXIT,
-  runTask,
-  type TaskContext,
-  type TaskIO,
-  UsageError,
-} from "../lib/cli/task.ts";
+import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
+import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { analyzeAudit } from "../lib/audit/analyze.ts";
 import { compilePattern, parseRulesFile } from "../lib/audit/config.ts";
 import { type AuditScope, fetchAuditData } from "../lib/audit/data.ts";

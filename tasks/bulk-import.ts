@@ -10,14 +10,9 @@
  * @module
  */
 
-import {
-  defaultIO,
-  EXIT,
-  runTask,
-  type TaskContext,
-  type TaskIO,
-  UsageError,
-} from "../lib/cli/task.ts";
+import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
+import { EXIT, UsageError } from "../lib/cli/exit.ts";
+import { runTask, type TaskContext } from "../lib/cli/task.ts";
 import { Option } from "../lib/deps.ts";
 import { modelPermissions, type ModelWrite, permissionRefusal } from "../lib/client/permissions.ts";
 import {

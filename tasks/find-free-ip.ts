@@ -11,15 +11,9 @@
  * @module
  */
 
-import {
-  collect,
-  defaultIO,
-  EXIT,
-  runTask,
-  type TaskContext,
-  type TaskIO,
-  UsageError,
-} from "../lib/cli/task.ts";
+import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
+import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { AllocationError, NetBoxError, NetBoxHttpError } from "../lib/client/errors.ts";
 import { expandNameTemplate, isNameTemplate, validateDnsName } from "../lib/ipam/dns_name.ts";
 import {

@@ -6,47 +6,16 @@
  * @module
  */
 
-import { Command, CommanderError, csvStringify, yamlStringify } from "../deps.ts";
+import { Command, CommanderError } from "../deps.ts";
 import { createClient } from "../client/client.ts";
 import { resolveConfig } from "../client/config.ts";
-import {
-  ConfigError,
-  FilterError,
-  NetBoxAuthError,
-  NetBoxError,
-  NetBoxHttpError,
-  NetBoxNetworkError,
-} from "../client/errors.ts";
+import { NetBoxAuthError } from "../client/errors.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
+import { TOOLKIT_VERSION } from "../client/version.ts";
+import { EXIT, reportError, UsageError } from "./exit.ts";
+import type { TaskIO } from "./io.ts";
+import { renderDoc, type ResultDoc, writeAtomic } from "./render.ts";
 import type { NetBoxClient, WriteEvent } from "../client/types.ts";
-
-/** Version of the toolkit, printed by `--version` and sent in the User-Agent. */
-export const TOOLKIT_VERSION = "0.1.0";
-
-/**
- * Exit codes of every task.
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { EXIT } from "./task.ts";
- * assert(EXIT.USAGE === 2);
- * ```
- */
-export const EXIT = { OK: 0, ATTENTION: 1, USAGE: 2, REFUSED: 3, UNREACHABLE: 4 } as const;
-
-/**
- * Bad input detected before anything was sent: exit 2.
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { UsageError } from "./task.ts";
- * const err = new UsageError("Cannot read rows: line 3: address is required");
- * assert(err.name === "UsageError");
- * ```
- */
-export class UsageError extends NetBoxError {}
 
 /** The environment variables the common flags read. */
 export const COMMON_ENV = [
@@ -57,58 +26,6 @@ export const COMMON_ENV = [
   "NETBOX_RETRIES",
   "NETBOX_CA_CERT",
 ] as const;
-
-/** What a task touches outside itself; injected in tests. */
-export interface TaskIO {
-  /** Writes result text to standard output. */
-  stdout(text: string): void;
-  /** Writes logs, warnings and progress to standard error. */
-  stderr(text: string): void;
-  /** Reads an environment variable. */
-  env(name: string): string | undefined;
-  /** Whether standard error is a terminal (progress bars, colours). */
-  stderrIsTerminal: boolean;
-  /** The fetch used by the client. */
-  fetch?: typeof fetch;
-  /** Reads a text file; `-` reads standard input. */
-  readTextFile(path: string): Promise<string>;
-  /** The current time. */
-  now(): Date;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * The real IO: `Deno.stdout`, `Deno.stderr`, `Deno.env`, files.
- *
- * @returns the process's IO
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { defaultIO } from "./task.ts";
- * const io = defaultIO();
- * assert(typeof io.stdout === "function");
- * ```
- */
-export function defaultIO(): TaskIO {
-  return {
-    stdout: (text) => writeAll(Deno.stdout, text),
-    stderr: (text) => writeAll(Deno.stderr, text),
-    env: (name) => Deno.env.get(name),
-    stderrIsTerminal: Deno.stderr.isTerminal(),
-    readTextFile: async (path) => {
-      if (path !== "-") return await Deno.readTextFile(path);
-      return await new Response(Deno.stdin.readable).text();
-    },
-    now: () => new Date(),
-  };
-}
-
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
-}
 
 /**
  * Commander argument parser for a repeatable option: collects every value in order.
@@ -125,14 +42,6 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
  * ```
  */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/** A rendered result document, the shape of every task's JSON/YAML output. */
-export interface ResultDoc {
-  netbox: { url: string; version: string | null };
-  summary: Record<string, unknown>;
-  items: Record<string, unknown>[];
-  [extra: string]: unknown;
-}
 
 /** Describes a task for {@linkcode runTask}. */
 export interface TaskSpec {
@@ -220,7 +129,8 @@ interface CommonOpts {
  * @example
  * ```ts
  * import { ok as assert } from "node:assert/strict";
- * import { runTask, type TaskIO } from "./task.ts";
+ * import { runTask } from "./task.ts";
+ * import type { TaskIO } from "./io.ts";
  * let out = "";
  * const io: TaskIO = {
  *   stdout: (t) => out += t, stderr: () => {}, env: () => undefined, stderrIsTerminal: false,
@@ -419,121 +329,6 @@ function parsePositiveInt(value: string, flag: string): number {
   return n;
 }
 
-/**
- * Writes a file atomically: a temporary file in the same directory, then a rename.
- *
- * @param path the destination
- * @param text the content
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { writeAtomic } from "./task.ts";
- * const dir = await Deno.makeTempDir();
- * await writeAtomic(`${dir}/out.json`, "{}\n");
- * assert(await Deno.readTextFile(`${dir}/out.json`) === "{}\n");
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
-  const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-  } catch (err) {
-    // Name the file the user asked for, not our temporary sibling, in the permission hint.
-    if (err instanceof Deno.errors.NotCapable) {
-      throw new Deno.errors.NotCapable(`Requires write access to "${path}" and its directory`);
-    }
-    throw err;
-  }
-  try {
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-}
-
-/**
- * Renders a result document in one of the common formats.
- *
- * @param doc the document
- * @param format `table`, `json`, `yaml`, `csv`, or a key of `renderers`
- * @param columns the item fields shown in table and CSV output
- * @param renderers extra formats
- * @returns the text, ending with a newline
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { renderDoc } from "./task.ts";
- * const text = renderDoc(
- *   { netbox: { url: "http://127.0.0.1", version: "4.7.3" }, summary: {}, items: [{ a: 1, b: "x" }] },
- *   "csv", ["a", "b"],
- * );
- * assert(text === "a,b\n1,x\n");
- * ```
- */
-export function renderDoc(
-  doc: ResultDoc,
-  format: string,
-  columns: string[],
-  renderers: Record<string, (doc: ResultDoc) => string> = {},
-): string {
-  const custom = renderers[format];
-  if (custom) return custom(doc);
-  switch (format) {
-    case "json":
-      return JSON.stringify(doc, null, 2) + "\n";
-    case "yaml":
-      return yamlStringify(doc, { noRefs: true, lineWidth: -1 });
-    case "csv":
-      return csvStringify(doc.items.map((item) => columns.map((c) => cellText(item[c]))), {
-        header: true,
-        columns,
-      });
-    default:
-      return renderTable(doc.items, columns);
-  }
-}
-
-/**
- * Renders items as an aligned text table.
- *
- * @param items the rows
- * @param columns the fields to show, in order
- * @returns the table text (empty string for no items)
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { renderTable } from "./task.ts";
- * assert(renderTable([{ a: "x", b: 10 }], ["a", "b"]) === "A  B\nx  10\n");
- * ```
- */
-export function renderTable(items: Record<string, unknown>[], columns: string[]): string {
-  if (items.length === 0) return "";
-  const rows = items.map((item) => columns.map((c) => cellText(item[c])));
-  const head = columns.map((c) => c.toUpperCase());
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => i === cells.length - 1 ? cell : cell.padEnd(widths[i])).join("  ")
-      .trimEnd();
-  return [line(head), ...rows.map(line)].join("\n") + "\n";
-}
-
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (Array.isArray(value)) return value.map(cellText).join(",");
-  if (typeof value === "object") {
-    const o = value as Record<string, unknown>;
-    return String(o.display ?? o.name ?? o.address ?? o.value ?? JSON.stringify(o));
-  }
-  return String(value);
-}
-
 function makeProgress(io: TaskIO, quiet: boolean, label: string, total: number): Progress {
   let done = 0;
   const draw = !quiet && io.stderrIsTerminal && total > 0;
@@ -559,59 +354,4 @@ function makeProgress(io: TaskIO, quiet: boolean, label: string, total: number):
       if (draw) io.stderr("\r\x1b[K");
     },
   };
-}
-
-/**
- * Maps an error to an exit code and prints one line about it.
- *
- * @param err what was thrown
- * @param io where to print
- * @returns the exit code
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { reportError, UsageError, type TaskIO } from "./task.ts";
- * let err = "";
- * const io = { stderr: (t: string) => err += t } as unknown as TaskIO;
- * assert(reportError(new UsageError("Cannot parse --count: expected a number"), io) === 2);
- * assert(err === "error: Cannot parse --count: expected a number\n");
- * ```
- */
-export function reportError(err: unknown, io: TaskIO): number {
-  const say = (msg: string) => io.stderr(`error: ${msg}\n`);
-  if (err instanceof Deno.errors.NotCapable) {
-    say(`${err.message}. ${permissionHint(err.message)}`);
-    return EXIT.USAGE;
-  }
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof FilterError) {
-    say(err.message);
-    return EXIT.USAGE;
-  }
-  if (err instanceof NetBoxHttpError) {
-    say(err.requestId ? `${err.message} (request id ${err.requestId})` : err.message);
-    return err.status >= 500 ? EXIT.UNREACHABLE : EXIT.REFUSED;
-  }
-  if (err instanceof NetBoxNetworkError) {
-    say(err.message);
-    return EXIT.UNREACHABLE;
-  }
-  if (err instanceof NetBoxError) {
-    say(err.message);
-    return EXIT.REFUSED;
-  }
-  say(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-  return EXIT.UNREACHABLE;
-}
-
-/** Turns Deno's permission message into the flag to add. */
-function permissionHint(message: string): string {
-  const m = message.match(/Requires (\w+) access(?: to "?([^",]+)"?)?/);
-  if (!m) return "Add the missing --allow-* flag (see the task's entry in deno.json)";
-  const kind = m[1];
-  const what = m[2];
-  const flag = `--allow-${kind}`;
-  return what && kind !== "net"
-    ? `Run again with ${flag}=${what} (or see the task's entry in deno.json)`
-    : `Run again with ${flag} (or see the task's entry in deno.json)`;
 }

@@ -26,6 +26,33 @@ export class NetBoxError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /**
+   * The exit code a command-line program should end with for this error: 2 for bad input
+   * (nothing was sent), 3 when NetBox refused, 4 when NetBox was unreachable or failing.
+   */
+  get exitCode(): number {
+    return 3;
+  }
+}
+
+/**
+ * A value the caller passed is invalid (an address, a DNS name, a count, a document): detected
+ * before anything was sent to NetBox. Exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { InputError } from "./errors.ts";
+ * const err = new InputError("Cannot assign 10.0.0.300/24: not an IP address");
+ * assert(err.exitCode === 2);
+ * ```
+ */
+export class InputError extends NetBoxError {
+  /** Always 2: nothing was sent. */
+  override get exitCode(): number {
+    return 2;
+  }
 }
 
 /**
@@ -39,7 +66,12 @@ export class NetBoxError extends Error {
  * assert(err.name === "ConfigError");
  * ```
  */
-export class ConfigError extends NetBoxError {}
+export class ConfigError extends NetBoxError {
+  /** Always 2: nothing was sent. */
+  override get exitCode(): number {
+    return 2;
+  }
+}
 
 /**
  * A filter name the list operation does not know (NetBox would silently ignore it and return the
@@ -63,6 +95,11 @@ export class FilterError extends NetBoxError {
     super(message);
     this.filter = filter;
     this.suggestions = suggestions;
+  }
+
+  /** Always 2: nothing was sent. */
+  override get exitCode(): number {
+    return 2;
   }
 }
 
@@ -113,6 +150,11 @@ export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
     this.requestId = init.requestId;
     this.body = init.body;
     this.messages = init.messages;
+  }
+
+  /** 4 for NetBox's own failures (5xx), 3 for a refusal (4xx). */
+  override get exitCode(): number {
+    return this.status >= 500 ? 4 : 3;
   }
 }
 
@@ -182,6 +224,11 @@ export class NetBoxNetworkError extends NetBoxError {
   constructor(message: string, options: ErrorOptions & { attempts: number }) {
     super(message, options);
     this.attempts = options.attempts;
+  }
+
+  /** Always 4: NetBox could not be reached. */
+  override get exitCode(): number {
+    return 4;
   }
 }
 

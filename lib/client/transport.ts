@@ -19,6 +19,7 @@ import {
   NetBoxNetworkError,
   NetBoxTimeoutError,
 } from "./errors.ts";
+import { TOOLKIT_VERSION } from "./version.ts";
 import type {
   ClientOptions,
   NetBoxStatus,
@@ -37,7 +38,7 @@ import type {
  * assert(DEFAULT_USER_AGENT.startsWith("netbox-toolkit/"));
  * ```
  */
-export const DEFAULT_USER_AGENT = "netbox-toolkit/0.1.0";
+export const DEFAULT_USER_AGENT = `netbox-toolkit/${TOOLKIT_VERSION}`;
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

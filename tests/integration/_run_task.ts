@@ -1,6 +1,6 @@
 /** Runs a task's `main()` in-process against the test NetBox, recording every request. */
 
-import type { TaskIO } from "../../lib/cli/task.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
 import { testEnv } from "./_netbox.ts";
 
 /** What an in-process task run printed and sent. */

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import type { Scheduler } from "../../lib/audit/schedule.ts";
-import type { TaskIO } from "../../lib/cli/task.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
 import { createClient } from "../../lib/client/client.ts";
 import { Cron } from "../../lib/deps.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { TaskIO } from "../../lib/cli/task.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
 import { formatIp, parseCidr } from "../../lib/ipam/ip.ts";
 import { main } from "../../tasks/find-free-ip.ts";
 import { describe, mapPool, netboxOk, readTaskEntries, runDeno } from "../_deno_tasks.ts";

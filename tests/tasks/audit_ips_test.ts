@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/audit-ips.ts";
-import type { TaskIO } from "../../lib/cli/task.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
 import type { Scheduler } from "../../lib/audit/schedule.ts";
 
 // deno-lint-ignore no-explicit-any

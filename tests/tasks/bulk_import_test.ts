@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/bulk-import.ts";
-import type { TaskIO } from "../../lib/cli/task.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
 
 const FIXTURES = new URL("../fixtures/import/", import.meta.url).pathname;
 const TOKEN = "nbt_abcdefghijkl.0123456789abcdef0123456789abcdef01234567";
