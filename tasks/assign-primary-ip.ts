@@ -17,6 +17,7 @@ import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { csvParse, yamlParse, yamlParseEvents } from "../lib/deps.ts";
 import { validateDnsName } from "../lib/ipam/dns_name.ts";
 import { NetBoxAuthError, NetBoxError } from "../lib/client/errors.ts";
+import { IP_STATUSES } from "../lib/ipam/choices.ts";
 import { occupies, type PrefixLike, prefixPool } from "../lib/ipam/free_ips.ts";
 import { formatCidr, formatIp, hostOf, parseCidr } from "../lib/ipam/ip.ts";
 import {
@@ -29,7 +30,6 @@ import {
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../lib/client/types.ts";
 import type { ModelWrite } from "../lib/client/permissions.ts";
 
-const STATUSES = ["active", "reserved", "deprecated", "dhcp", "slaac"];
 const COLUMNS = ["line", "target", "interface", "address", "ip_id", "actions", "error"];
 
 /** One assignment: from the flags, or one row of `--file`. */
@@ -105,7 +105,7 @@ const SPEC = {
       )
       .option("--dns-name <name>", "DNS name to set on the address")
       .option("--dns-pattern <regex>", "house rule DNS names must also match")
-      .option("--status <status>", `status to set: ${STATUSES.join(", ")}`)
+      .option("--status <status>", `status to set: ${IP_STATUSES.join(", ")}`)
       .option("--tag <tag>", "tag (name or slug) the address must carry (repeatable)", collect, [])
       .option("--description <text>", "description to set on the address")
       .option("--oob", "set the device's oob_ip instead of primary_ip4/6 (devices only)")
@@ -371,8 +371,8 @@ export function checkRow(row: AssignRow, dnsPattern?: RegExp): string | undefine
       return (err as Error).message;
     }
   }
-  if (row.status !== undefined && !STATUSES.includes(row.status)) {
-    return `status "${row.status}": expected one of ${STATUSES.join(", ")}`;
+  if (row.status !== undefined && !IP_STATUSES.includes(row.status)) {
+    return `status "${row.status}": expected one of ${IP_STATUSES.join(", ")}`;
   }
   if (row.dns_name !== undefined) {
     const reason = validateDnsName(row.dns_name, dnsPattern);

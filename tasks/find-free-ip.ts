@@ -16,6 +16,7 @@ import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { AllocationError, NetBoxError, NetBoxHttpError } from "../lib/client/errors.ts";
 import { expandNameTemplate, isNameTemplate, validateDnsName } from "../lib/ipam/dns_name.ts";
+import { IP_ROLES, IP_STATUSES } from "../lib/ipam/choices.ts";
 import {
   freeSpans,
   type IpPool,
@@ -47,8 +48,6 @@ import {
 } from "../lib/ipam/lookup.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../lib/client/types.ts";
 
-const STATUSES = ["active", "reserved", "deprecated", "dhcp", "slaac"];
-const ROLES = ["loopback", "secondary", "anycast", "vip", "vrrp", "hsrp", "glbp", "carp"];
 const COLUMNS = ["address", "vrf", "dns_name", "status", "id", "url", "action"];
 /**
  * The columns of a result: listing free addresses shows only what they have (no DNS name,
@@ -123,8 +122,8 @@ const SPEC = {
       .option("--number-from <n>", "first number a {n} template gets", "1")
       .option("--dns-pattern <regex>", "house rule DNS names must also match")
       .option("--new", "reserve new addresses even when the DNS name exists in the pool")
-      .option("--status <status>", `status of reserved addresses: ${STATUSES.join(", ")}`)
-      .option("--role <role>", `role of reserved addresses: ${ROLES.join(", ")}`)
+      .option("--status <status>", `status of reserved addresses: ${IP_STATUSES.join(", ")}`)
+      .option("--role <role>", `role of reserved addresses: ${IP_ROLES.join(", ")}`)
       .option("--tag <tag>", "tag name or slug (repeatable; must exist)", collect, [])
       .option("--create-tags", "create tags given with --tag that do not exist")
       .option("--description <text>", "description of reserved addresses")
@@ -234,13 +233,15 @@ function validate(opts: Opts): Plan {
     const bad = writeOnly.filter(([, v]) => v !== undefined).map(([k]) => k);
     if (bad.length) throw new UsageError(`Cannot use ${bad.join(", ")} without --reserve`);
   }
-  if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
+  if (opts.status !== undefined && !IP_STATUSES.includes(opts.status)) {
     throw new UsageError(
-      `Cannot use --status "${opts.status}": expected one of ${STATUSES.join(", ")}`,
+      `Cannot use --status "${opts.status}": expected one of ${IP_STATUSES.join(", ")}`,
     );
   }
-  if (opts.role !== undefined && !ROLES.includes(opts.role)) {
-    throw new UsageError(`Cannot use --role "${opts.role}": expected one of ${ROLES.join(", ")}`);
+  if (opts.role !== undefined && !IP_ROLES.includes(opts.role)) {
+    throw new UsageError(
+      `Cannot use --role "${opts.role}": expected one of ${IP_ROLES.join(", ")}`,
+    );
   }
   let pattern: RegExp | undefined;
   if (opts.dnsPattern !== undefined) {

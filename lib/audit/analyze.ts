@@ -21,16 +21,7 @@ import {
   uiUrl,
 } from "./model.ts";
 import { AUDIT_RULES, type AuditConfig, type Severity } from "./rules.ts";
-
-/** Roles that may legitimately share an address (NetBox's `IPADDRESS_ROLES_NONUNIQUE`). */
-export const SHARED_ROLES: ReadonlySet<string> = new Set([
-  "anycast",
-  "vip",
-  "vrrp",
-  "hsrp",
-  "glbp",
-  "carp",
-]);
+import { SHARED_ROLES } from "../ipam/choices.ts";
 
 const MASK_EXEMPT_ROLES = new Set(["loopback", ...SHARED_ROLES]);
 const INTERFACE_TYPES = new Set(["dcim.interface", "virtualization.vminterface"]);

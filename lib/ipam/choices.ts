@@ -1,0 +1,59 @@
+/**
+ * NetBox's choice values for IP addresses (`ipam/choices.py`), the one list every task, check and
+ * rule of the toolkit uses.
+ *
+ * @module
+ */
+
+/**
+ * The status values of an IP address (`IPAddressStatusChoices`).
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { IP_STATUSES } from "./choices.ts";
+ * assert(IP_STATUSES.includes("reserved"));
+ * ```
+ */
+export const IP_STATUSES: readonly string[] = ["active", "reserved", "deprecated", "dhcp", "slaac"];
+
+/**
+ * The role values of an IP address (`IPAddressRoleChoices`).
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { IP_ROLES } from "./choices.ts";
+ * assert(IP_ROLES.includes("vip"));
+ * ```
+ */
+export const IP_ROLES: readonly string[] = [
+  "loopback",
+  "secondary",
+  "anycast",
+  "vip",
+  "vrrp",
+  "hsrp",
+  "glbp",
+  "carp",
+];
+
+/**
+ * Roles whose addresses may legitimately be shared by several objects (NetBox's
+ * `IPADDRESS_ROLES_NONUNIQUE`).
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { SHARED_ROLES } from "./choices.ts";
+ * assert(SHARED_ROLES.has("vrrp") && !SHARED_ROLES.has("loopback"));
+ * ```
+ */
+export const SHARED_ROLES: ReadonlySet<string> = new Set([
+  "anycast",
+  "vip",
+  "vrrp",
+  "hsrp",
+  "glbp",
+  "carp",
+]);
