@@ -15,10 +15,9 @@
 import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
-import { analyzeAudit } from "../lib/audit/analyze.ts";
+import { auditIps } from "../lib/audit/audit.ts";
 import { compilePattern, parseRulesFile } from "../lib/audit/config.ts";
-import { type AuditScope, fetchAuditData } from "../lib/audit/data.ts";
-import type { Finding, PrefixUsage } from "../lib/audit/model.ts";
+import type { AuditScope } from "../lib/audit/data.ts";
 import {
   type AuditDoc,
   type AuditSummary,
@@ -28,15 +27,13 @@ import {
   renderAuditMarkdown,
   renderAuditTable,
 } from "../lib/audit/report.ts";
-import { checkDnsForward, type DnsResolver, systemResolver } from "../lib/audit/resolve.ts";
+import type { DnsResolver } from "../lib/audit/resolve.ts";
 import {
-  atLeast,
   AUDIT_RULES,
   type AuditConfig,
   defaultAuditConfig,
   isRuleId,
   SEVERITIES,
-  type Severity,
 } from "../lib/audit/rules.ts";
 import { checkCronPattern, runOnSchedule, type Scheduler } from "../lib/audit/schedule.ts";
 import type { Filters } from "../lib/client/types.ts";
@@ -248,37 +245,16 @@ async function auditOnce(
   opts: Opts,
   deps: AuditDeps,
 ): Promise<{ summary: AuditSummary }> {
-  const started = ctx.io.now();
-  const t0 = performance.now();
-  const client = ctx.client();
-  let data;
-  try {
-    data = await fetchAuditData(client, scope, {
-      onListed: (what, n) => ctx.verbose && ctx.info(`listed ${n} ${what}`),
-    });
-  } catch (err) {
-    if (err instanceof RangeError) throw new UsageError(err.message);
-    throw err;
-  }
-  const result = analyzeAudit(data, config, { now: started });
-  for (const w of result.warnings) ctx.warn(w);
-  let findings: Finding[] = result.findings;
-  if (config.enabled.has("dns-forward-mismatch")) {
-    const dns = await checkDnsForward(data.ips, config, deps.resolver ?? systemResolver, {
-      vrfs: data.vrfs,
-      concurrency: ctx.concurrency * 2,
-    });
-    findings = [...findings, ...dns];
-  }
-  const summary = summarize(
-    findings,
-    failOn,
-    started,
-    performance.now() - t0,
-    result.counts,
+  const { summary, findings, utilization, warnings } = await auditIps(ctx.client(), {
+    scope,
     config,
-  );
-  const usage: PrefixUsage[] = result.utilization;
+    failOn,
+    resolver: deps.resolver,
+    dnsConcurrency: ctx.concurrency * 2,
+    now: ctx.io.now(),
+    onListed: (what, n) => ctx.verbose && ctx.info(`listed ${n} ${what}`),
+  });
+  for (const w of warnings) ctx.warn(w);
   const thresholds = { warning: config.utilizationWarning, error: config.utilizationError };
   await ctx.emit(
     {
@@ -291,39 +267,12 @@ async function auditOnce(
         table: (doc) => renderAuditTable(doc as unknown as AuditDoc),
         csv: (doc) => renderAuditCsv(doc as unknown as AuditDoc),
         markdown: (doc) => renderAuditMarkdown(doc as unknown as AuditDoc),
-        html: (doc) => renderAuditHtml(doc as unknown as AuditDoc, usage, thresholds),
+        html: (doc) => renderAuditHtml(doc as unknown as AuditDoc, utilization, thresholds),
       },
     },
   );
   if (opts.schedule === undefined) ctx.info(summaryLine(summary));
   return { summary };
-}
-
-function summarize(
-  findings: Finding[],
-  failOn: FailOn,
-  started: Date,
-  ms: number,
-  analysed: Record<string, number>,
-  config: AuditConfig,
-): AuditSummary {
-  const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
-  const byRule: Record<string, number> = {};
-  for (const f of findings) {
-    bySeverity[f.severity]++;
-    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
-  }
-  return {
-    findings: findings.length,
-    by_severity: bySeverity,
-    by_rule: byRule,
-    fail_on: failOn,
-    needs_attention: findings.some((f) => atLeast(f.severity as Severity, failOn)),
-    started_at: started.toISOString(),
-    duration_ms: Math.round(ms),
-    analysed,
-    rules: AUDIT_RULES.filter((r) => config.enabled.has(r.id)).map((r) => r.id),
-  };
 }
 
 function summaryLine(s: AuditSummary): string {

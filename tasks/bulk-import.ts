@@ -14,25 +14,23 @@ import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { runTask, type TaskContext } from "../lib/cli/task.ts";
 import { Option } from "../lib/deps.ts";
-import { modelPermissions, type ModelWrite, permissionRefusal } from "../lib/client/permissions.ts";
+import type { ModelWrite } from "../lib/client/permissions.ts";
 import {
   formatFromPath,
   ImportInputError,
   type ImportProblem,
   type ImportSection,
   type InputFormat,
-  parseImport,
 } from "../lib/import/parse.ts";
 import { lookupModel } from "../lib/import/models.ts";
+import type { PlanOptions } from "../lib/import/plan.ts";
 import {
-  buildPlan,
-  type FieldMeta,
-  type ImportBackend,
-  type PlanOptions,
-} from "../lib/import/plan.ts";
-import { applyPlan } from "../lib/import/apply.ts";
+  applyImport,
+  type ImportDocument,
+  planImport,
+  readImportDocuments,
+} from "../lib/import/import.ts";
 import { importReport, renderImportText, renderProblems } from "../lib/import/report.ts";
-import type { NetBoxClient } from "../lib/client/types.ts";
 
 interface Opts {
   args: string[];
@@ -107,9 +105,8 @@ function modelFromName(path: string): string | undefined {
   return lookupModel(base) ? base : undefined;
 }
 
-async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportSection[]> {
-  const sections: ImportSection[] = [];
-  const problems: ImportProblem[] = [];
+async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportDocument[]> {
+  const documents: ImportDocument[] = [];
   for (const path of opts.args) {
     const format = opts.inputFormat ?? formatFromPath(path);
     if (!format) {
@@ -120,32 +117,9 @@ async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportSection[]> {
     const text = await ctx.readInput(path);
     const file = path === "-" ? "<stdin>" : path;
     const model = format === "csv" ? opts.model ?? modelFromName(path) : undefined;
-    try {
-      sections.push(...parseImport(text, { file, format, model }));
-    } catch (err) {
-      if (err instanceof ImportInputError) problems.push(...err.problems);
-      else throw err;
-    }
+    documents.push({ text, file, format, model });
   }
-  if (problems.length) throw new ImportInputError(problems);
-  return sections;
-}
-
-/** The planner's view of NetBox through the client. */
-export function clientBackend(client: NetBoxClient): ImportBackend {
-  return {
-    async fields(path) {
-      const perms = await modelPermissions(client, path);
-      if (!perms) return undefined;
-      // NetBox describes the writable fields only to a token that may add (POST) or change (PUT)
-      // the model; without either, every field would look unknown.
-      if (!perms.add && !perms.change) {
-        throw permissionRefusal({ path, action: "add" }, client.tokenVersion);
-      }
-      return perms.fields as Record<string, FieldMeta>;
-    },
-    list: (path, filters, fields) => client.endpoint(path).all(filters, { fields }),
-  };
+  return documents;
 }
 
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
@@ -162,7 +136,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   };
   let sections: ImportSection[];
   try {
-    sections = await readAll(ctx, opts);
+    sections = readImportDocuments(await readAll(ctx, opts));
   } catch (err) {
     if (!(err instanceof ImportInputError)) throw err;
     return refuse(ctx, err.problems);
@@ -171,7 +145,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   // Before planning: NetBox's OPTIONS shows writable fields only to tokens that may write, so a
   // read-only token would otherwise be reported as "unknown field" errors in the input.
   await ctx.assertCanWrite();
-  const plan = await buildPlan(sections, clientBackend(client), planOptions);
+  const plan = await planImport(client, sections, planOptions);
   if (plan.problems.length) {
     if (!opts.continueOnError) return refuse(ctx, plan.problems);
     ctx.io.stderr(renderProblems(plan.problems));
@@ -199,15 +173,15 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   const total = plan.items.filter((i) => i.action === "create" || i.action === "update").length;
   const bar = ctx.progress("importing", total);
   let last = 0;
-  const outcome = await applyPlan(plan, client, {
+  const report = await applyImport(client, plan, {
     chunkSize,
+    skipInvalid: true,
     onProgress: (done) => {
       bar.tick(done - last);
       last = done;
     },
   });
   bar.done();
-  const report = importReport(plan, outcome);
   for (const item of report.items) {
     if (item.action === "failed") {
       ctx.io.stderr(`${item.location}: ${item.model} ${item.name}: ${item.message}\n`);

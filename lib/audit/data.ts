@@ -5,6 +5,7 @@
  * @module
  */
 
+import { InputError } from "../client/errors.ts";
 import { parseCidr } from "../ipam/ip.ts";
 import type { Filters, ListOptions, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import type {
@@ -93,7 +94,7 @@ const VRF_CHUNK = 50;
  * @param scope What to audit.
  * @param options Signal and progress callback.
  * @returns The data for `analyzeAudit`.
- * @throws {RangeError} When `--vrf` names no VRF or `--parent` is not a CIDR.
+ * @throws {InputError} When `--vrf` names no VRF or `--parent` is not a CIDR.
  *
  * @example Auditing one VRF
  * ```ts ignore
@@ -214,7 +215,7 @@ export async function fetchAuditData(
  * @param vrfs The VRFs.
  * @param wanted The value given.
  * @returns The VRF id, or `null` for the global table.
- * @throws {RangeError} "Cannot find VRF …" when nothing matches, or the name is ambiguous.
+ * @throws {InputError} "Cannot find VRF …" when nothing matches, or the name is ambiguous.
  *
  * @example
  * ```ts
@@ -234,20 +235,20 @@ export function resolveVrf(vrfs: AuditVrf[], wanted: string): number | null {
   const matches = vrfs.filter((v) => v.name === wanted || v.rd === wanted);
   if (matches.length === 1) return matches[0].id;
   if (matches.length > 1) {
-    throw new RangeError(
+    throw new InputError(
       `Cannot find VRF "${wanted}": ${matches.length} VRFs match (ids ${
         matches.map((v) => v.id).join(", ")
       }); give the id`,
     );
   }
-  throw new RangeError(`Cannot find VRF "${wanted}": no VRF has that id, name or RD`);
+  throw new InputError(`Cannot find VRF "${wanted}": no VRF has that id, name or RD`);
 }
 
 function checkCidr(cidr: string): void {
   try {
     parseCidr(cidr);
   } catch {
-    throw new RangeError(`Cannot use --parent "${cidr}": not a CIDR`);
+    throw new InputError(`Cannot use --parent "${cidr}": not a CIDR`);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { csvParse, yamlParse, yamlParseEvents, yamlScalarValue } from "../deps.ts";
+import { InputError } from "../client/errors.ts";
 
 /** A position in an input file; line and column are 1-based. */
 export interface SourceLoc {
@@ -53,12 +54,12 @@ export interface ImportProblem {
  * assert(err.message.includes("a.yaml:2:3"));
  * ```
  */
-export class ImportInputError extends Error {
+export class ImportInputError extends InputError {
   /** Every problem, in input order. */
   readonly problems: ImportProblem[];
+  /** Creates the error. */
   constructor(problems: ImportProblem[]) {
     super(`Cannot import: ${problems.map(formatProblem).join("; ")}`);
-    this.name = "ImportInputError";
     this.problems = problems;
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * One call that audits the IP data of a NetBox: fetch what is in scope, run the rules, resolve
+ * DNS names when asked, and summarise — what `audit-ips` prints, as plain data.
+ *
+ * @module
+ */
+
+import type { NetBoxClient } from "../client/types.ts";
+import { analyzeAudit, type AuditResult } from "./analyze.ts";
+import { type AuditScope, fetchAuditData } from "./data.ts";
+import type { Finding, PrefixUsage } from "./model.ts";
+import type { AuditSummary } from "./report.ts";
+import { checkDnsForward, type DnsResolver, systemResolver } from "./resolve.ts";
+import {
+  atLeast,
+  AUDIT_RULES,
+  type AuditConfig,
+  defaultAuditConfig,
+  SEVERITIES,
+  type Severity,
+} from "./rules.ts";
+
+/** Options of {@linkcode auditIps}. */
+export interface AuditIpsOptions {
+  /** What to audit (VRF, parent CIDR, tenant, site, tag, extra filters). @default everything */
+  scope?: AuditScope;
+  /** Rules, severities, thresholds, DNS pattern, exemptions. @default {defaultAuditConfig()} */
+  config?: AuditConfig;
+  /** The severity from which the result `needs_attention`. @default {"error"} */
+  failOn?: Severity | "never";
+  /** Resolves DNS names for `dns-forward-mismatch`. @default {systemResolver} */
+  resolver?: DnsResolver;
+  /** Parallel DNS lookups. @default {8} */
+  dnsConcurrency?: number;
+  /** The current time (for `stale-reserved` and the summary). @default {new Date()} */
+  now?: Date;
+  /** Aborts every listing. */
+  signal?: AbortSignal;
+  /** Called as each listing completes (progress, verbose logs). */
+  onListed?: (what: string, count: number) => void;
+}
+
+/** What {@linkcode auditIps} returns. */
+export interface AuditIpsResult {
+  /** The summary: counts by severity and rule, whether `failOn` was reached, timing. */
+  summary: AuditSummary;
+  /** Every finding, in rule order, then by object. */
+  findings: Finding[];
+  /** Utilization of every reported prefix, highest first. */
+  utilization: PrefixUsage[];
+  /** Problems with the data itself (for example unparseable addresses). */
+  warnings: string[];
+}
+
+/**
+ * Audits the IP data of a NetBox: duplicates, orphans, mask and VRF mismatches, DNS names,
+ * primary IPs, prefix utilization (see `AUDIT_RULES`). Only reads.
+ *
+ * @param client the client
+ * @param options scope, rules and threshold
+ * @returns the findings, their summary and prefix utilization
+ * @throws {InputError} when the scope names no VRF or the parent is not a CIDR (exit code 2)
+ *
+ * @example Audit one VRF and fail a pipeline on errors
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { createClient } from "../client/client.ts";
+ * import { auditIps } from "./audit.ts";
+ * // A NetBox with one VRF and two addresses that collide in it.
+ * const data: Record<string, unknown[]> = {
+ *   "ipam/vrfs/": [{ id: 1, name: "blue", rd: null, enforce_unique: true }],
+ *   "ipam/ip-addresses/": [1, 2].map((id) => ({
+ *     id, url: `https://nb.example/api/ipam/ip-addresses/${id}/`, address: "10.0.0.5/24",
+ *     vrf: { id: 1, name: "blue" }, status: "active", role: null, dns_name: "", tags: [],
+ *     assigned_object_type: null, assigned_object_id: null,
+ *   })),
+ * };
+ * const fetch = (input: string | URL | Request) => {
+ *   const url = new URL(input instanceof Request ? input.url : input);
+ *   if (url.pathname === "/api/status/") return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
+ *   const path = url.pathname.replace("/api/", "");
+ *   const results = data[path] ?? [];
+ *   return Promise.resolve(Response.json({ count: results.length, next: null, results }));
+ * };
+ * const client = createClient({ url: "https://nb.example", token: "nbt_abcdefghijkl.secret", fetch });
+ * const { summary, findings } = await auditIps(client, { scope: { vrf: "blue" }, failOn: "error" });
+ * assert(findings.some((f) => f.rule === "duplicate-address"));
+ * assert(summary.needs_attention);
+ * ```
+ */
+export async function auditIps(
+  client: NetBoxClient,
+  options: AuditIpsOptions = {},
+): Promise<AuditIpsResult> {
+  const config = options.config ?? defaultAuditConfig();
+  const failOn = options.failOn ?? "error";
+  const started = options.now ?? new Date();
+  const t0 = performance.now();
+  const data = await fetchAuditData(client, options.scope ?? {}, {
+    signal: options.signal,
+    onListed: options.onListed,
+  });
+  const result: AuditResult = analyzeAudit(data, config, { now: started });
+  let findings = result.findings;
+  if (config.enabled.has("dns-forward-mismatch")) {
+    const dns = await checkDnsForward(data.ips, config, options.resolver ?? systemResolver, {
+      vrfs: data.vrfs,
+      concurrency: options.dnsConcurrency ?? 8,
+    });
+    findings = [...findings, ...dns];
+  }
+  const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
+  const byRule: Record<string, number> = {};
+  for (const f of findings) {
+    bySeverity[f.severity]++;
+    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+  }
+  const summary: AuditSummary = {
+    findings: findings.length,
+    by_severity: bySeverity,
+    by_rule: byRule,
+    fail_on: failOn,
+    needs_attention: findings.some((f) => atLeast(f.severity as Severity, failOn)),
+    started_at: started.toISOString(),
+    duration_ms: Math.round(performance.now() - t0),
+    analysed: result.counts,
+    rules: AUDIT_RULES.filter((r) => config.enabled.has(r.id)).map((r) => r.id),
+  };
+  return { summary, findings, utilization: result.utilization, warnings: result.warnings };
+}

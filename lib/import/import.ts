@@ -1,0 +1,181 @@
+/**
+ * Importing NetBox objects as two library calls: {@linkcode planImport} reads YAML/JSON/CSV
+ * documents and compares them with NetBox (nothing written), {@linkcode applyImport} writes the
+ * plan in dependency order with bulk requests. Together they are what `bulk-import` does.
+ *
+ * @module
+ */
+
+import { modelPermissions, permissionRefusal } from "../client/permissions.ts";
+import type { NetBoxClient } from "../client/types.ts";
+import { applyPlan } from "./apply.ts";
+import {
+  formatFromPath,
+  ImportInputError,
+  type ImportProblem,
+  type ImportSection,
+  type InputFormat,
+  parseImport,
+} from "./parse.ts";
+import { buildPlan, type FieldMeta, type ImportBackend, type ImportPlan } from "./plan.ts";
+import type { PlanOptions } from "./plan.ts";
+import { importReport, type ImportReport } from "./report.ts";
+
+/** One input document of an import. */
+export interface ImportDocument {
+  /** The document's text. */
+  text: string;
+  /** The name used in problem positions (`file:line:column`). @default {"<input>"} */
+  file?: string;
+  /** The format. @default by the extension of `file` */
+  format?: InputFormat;
+  /** CSV only: the model of every row (`dcim.devices`). */
+  model?: string;
+}
+
+/**
+ * Parses import documents without asking NetBox anything.
+ *
+ * @param documents the documents
+ * @returns their sections (one per top-level key, or per CSV file), with source positions
+ * @throws {ImportInputError} listing every problem of every document (exit code 2)
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { readImportDocuments } from "./import.ts";
+ * const sections = readImportDocuments([{ text: "sites:\n  - name: matrix\n    slug: matrix\n", format: "yaml" }]);
+ * assert(sections[0].key === "sites" && sections[0].entries[0].loc.line === 2);
+ * ```
+ */
+export function readImportDocuments(documents: readonly ImportDocument[]): ImportSection[] {
+  const sections: ImportSection[] = [];
+  const problems: ImportProblem[] = [];
+  for (const doc of documents) {
+    const file = doc.file ?? "<input>";
+    const format = doc.format ?? formatFromPath(file);
+    if (!format) {
+      problems.push({
+        loc: { file, line: 1, column: 1 },
+        message: "unknown format; name the file .yaml/.json/.csv or give its format",
+      });
+      continue;
+    }
+    try {
+      sections.push(...parseImport(doc.text, { file, format, model: doc.model }));
+    } catch (err) {
+      if (err instanceof ImportInputError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length) throw new ImportInputError(problems);
+  return sections;
+}
+
+/**
+ * The planner's view of NetBox through a client: writable fields from OPTIONS, listings.
+ *
+ * @param client the client
+ * @returns the backend {@linkcode planImport} uses
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { createClient } from "../client/client.ts";
+ * import { clientBackend } from "./import.ts";
+ * const client = createClient({ url: "https://nb.example", token: "nbt_abcdefghijkl.secret" });
+ * assert(typeof clientBackend(client).list === "function");
+ * ```
+ */
+export function clientBackend(client: NetBoxClient): ImportBackend {
+  return {
+    async fields(path) {
+      const perms = await modelPermissions(client, path);
+      if (!perms) return undefined;
+      // NetBox describes the writable fields only to a token that may add (POST) or change (PUT)
+      // the model; without either, every field would look unknown.
+      if (!perms.add && !perms.change) {
+        throw permissionRefusal({ path, action: "add" }, client.tokenVersion);
+      }
+      return perms.fields as Record<string, FieldMeta>;
+    },
+    list: (path, filters, fields) => client.endpoint(path).all(filters, { fields }),
+  };
+}
+
+/**
+ * Plans an import: resolves every reference, matches every entry with NetBox by its natural key
+ * and decides create / update (with field diffs) / unchanged / invalid. Reads only.
+ *
+ * @param client the client
+ * @param documents the documents, or sections already read by {@linkcode readImportDocuments}
+ * @param options mode (`upsert`, `create-only`, `update-only`), natural key overrides, tags
+ * @returns the plan; `plan.problems` lists invalid entries (file:line positions)
+ * @throws {ImportInputError} when a document cannot be parsed (exit code 2)
+ *
+ * @example Plan, look, then apply
+ * ```ts ignore
+ * import { applyImport, clientFromEnv, planImport } from "../../mod.ts";
+ * const client = clientFromEnv();
+ * const text = await Deno.readTextFile("inventory.yaml");
+ * const plan = await planImport(client, [{ text, file: "inventory.yaml" }]);
+ * for (const item of plan.items) console.log(item.action, item.model.key, item.label);
+ * if (plan.problems.length === 0) console.log((await applyImport(client, plan)).summary);
+ * ```
+ */
+export async function planImport(
+  client: NetBoxClient,
+  documents: readonly ImportDocument[] | readonly ImportSection[],
+  options: PlanOptions = {},
+): Promise<ImportPlan> {
+  const sections = documents.every((d) => "entries" in d)
+    ? documents as ImportSection[]
+    : readImportDocuments(documents as ImportDocument[]);
+  return await buildPlan(sections, clientBackend(client), options);
+}
+
+/** Options of {@linkcode applyImport}. */
+export interface ApplyImportOptions {
+  /** Objects per bulk request. @default {200} */
+  chunkSize?: number;
+  /** Write the valid entries of a plan that has invalid ones. @default {false} */
+  skipInvalid?: boolean;
+  /** Called after each bulk chunk with (items written, items to write). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Writes a plan from {@linkcode planImport}: creates and updates in dependency order with bulk
+ * requests (a chunk NetBox rejects is split so the good entries still land), then the deferred
+ * fields (primary IPs). Unchanged entries cost nothing.
+ *
+ * @param client the client
+ * @param plan the plan
+ * @param options chunk size, progress, whether to write a plan that has invalid entries
+ * @returns the report: per entry what happened (`create`, `update`, `unchanged`, `failed`,
+ *   `invalid`, with NetBox's messages) and the counts per model
+ * @throws {ImportInputError} when the plan has invalid entries and `skipInvalid` is not set
+ *   (nothing is written; exit code 2)
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { createClient } from "../client/client.ts";
+ * import { applyImport } from "./import.ts";
+ * const client = createClient({ url: "https://nb.example", token: "nbt_abcdefghijkl.secret" });
+ * const report = await applyImport(client, { items: [], problems: [] });
+ * assert(report.summary.create === 0 && !report.summary.dry_run);
+ * ```
+ */
+export async function applyImport(
+  client: NetBoxClient,
+  plan: ImportPlan,
+  options: ApplyImportOptions = {},
+): Promise<ImportReport> {
+  if (plan.problems.length && !options.skipInvalid) throw new ImportInputError(plan.problems);
+  const outcome = await applyPlan(plan, client, {
+    chunkSize: options.chunkSize,
+    onProgress: options.onProgress,
+  });
+  return importReport(plan, outcome);
+}
