@@ -6,6 +6,7 @@
  * @module
  */
 
+import { mapLimit } from "../client/limit.ts";
 import { parseCidr, parseIp } from "../ipam/ip.ts";
 import { isExempt, isIgnored } from "./_exempt.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";
@@ -76,15 +77,7 @@ export async function checkDnsForward(
     return name !== "" && !name.startsWith("*") && validateDnsName(name) === undefined &&
       !isIgnored(ip.tags, config.ignoreTag);
   });
-  const results: (Finding | undefined)[] = new Array(todo.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const i = next++;
-      results[i] = await checkOne(todo[i], config, resolver, names);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+  const results = await mapLimit(todo, concurrency, (ip) => checkOne(ip, config, resolver, names));
   return results.filter((f): f is Finding => f !== undefined);
 }
 

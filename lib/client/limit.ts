@@ -1,5 +1,5 @@
 /**
- * A tiny concurrency limiter shared by parallel listing and bulk writes.
+ * The one worker pool of the toolkit: parallel listing, bulk writes, DNS checks, batch tasks.
  *
  * @module
  */
@@ -35,4 +35,29 @@ export function createLimiter(n: number): Limiter {
       queue.shift()?.();
     }
   };
+}
+
+/**
+ * Maps items with at most `n` calls of `fn` pending at once; results keep the items' order.
+ *
+ * @param items the inputs
+ * @param n the most calls in flight
+ * @param fn the work for one item (and its index)
+ * @returns the results, in input order
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { mapLimit } from "./limit.ts";
+ * const out = await mapLimit([3, 1, 2], 2, (x) => Promise.resolve(x * 10));
+ * assert(out.join() === "30,10,20");
+ * ```
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const limit = createLimiter(n);
+  return await Promise.all(items.map((item, i) => limit(() => fn(item, i))));
 }

@@ -1,10 +1,12 @@
 /**
  * Value checks and normalisation for the bulk import: field metadata from OPTIONS, coercion of
- * CSV strings, IP/CIDR and DNS-name checks, and comparison of input values with NetBox's read
+ * CSV strings, CIDR normalisation (with lib/ipam/ip.ts, as NetBox prints addresses), and comparison of input values with NetBox's read
  * shapes.
  *
  * @module
  */
+
+import { formatIp, parseIp } from "../ipam/ip.ts";
 
 /** One writable field as described by the endpoint's OPTIONS (`actions.POST`). */
 export interface FieldMeta {
@@ -16,35 +18,6 @@ export interface FieldMeta {
   max_length?: number;
 }
 
-const DNS_NAME = /^([0-9A-Za-z_-]+|\*)(\.[0-9A-Za-z_-]+)*\.?$/;
-
-/** The reason a DNS name is invalid, or undefined. */
-export function checkDnsName(name: string): string | undefined {
-  if (name.length > 255) return "DNS name is longer than 255 characters";
-  if (!DNS_NAME.test(name)) {
-    return `invalid DNS name "${name}": only letters, digits, "_", "-", "*" and dots are allowed`;
-  }
-  return undefined;
-}
-
-/** Parses an IPv4/IPv6 address (no mask) into its canonical text, or undefined. */
-export function canonicalIp(text: string): string | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    const parts = text.split(".").map(Number);
-    if (parts.some((p) => p > 255)) return undefined;
-    if (text.split(".").some((p) => p.length > 1 && p.startsWith("0"))) return undefined;
-    return parts.join(".");
-  }
-  if (!text.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
-  try {
-    // URL parsing canonicalises IPv6 (RFC 5952) and rejects malformed ones.
-    const host = new URL(`http://[${text}]/`).hostname;
-    return host.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Canonical `address/len` text of a CIDR (`192.168.3.5/24`, IPv6 compressed, lower-case), or
  * undefined if it is not one. `requireMask` false accepts a bare address.
@@ -52,8 +25,12 @@ export function canonicalIp(text: string): string | undefined {
 export function canonicalCidr(text: string, requireMask = true): string | undefined {
   const m = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
   if (!m) return undefined;
-  const ip = canonicalIp(m[1]);
-  if (!ip) return undefined;
+  let ip: string;
+  try {
+    ip = formatIp(parseIp(m[1]));
+  } catch {
+    return undefined;
+  }
   if (m[2] === undefined) return requireMask ? undefined : ip;
   const len = Number(m[2]);
   if (len > (ip.includes(":") ? 128 : 32)) return undefined;

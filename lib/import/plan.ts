@@ -11,9 +11,10 @@
 import type { Filters, NetBoxObject } from "../client/types.ts";
 import type { ImportEntry, ImportProblem, ImportSection, SourceLoc } from "./parse.ts";
 import { lookupModel, modelByKey, type ModelDef, SCOPE_FIELDS, suggestModels } from "./models.ts";
+import { validateDnsName } from "../ipam/dns_name.ts";
+import { slugify } from "../ipam/lookup.ts";
 import {
   canonicalCidr,
-  checkDnsName,
   CIDR_FIELDS,
   coerce,
   type FieldMeta,
@@ -127,11 +128,6 @@ const LIST_ALL_ABOVE = 1000;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Lower-case hyphenated slug of a name. */
-function slugify(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "") || "tag";
 }
 
 /** Normalised comparable text of a scalar key value. */
@@ -361,7 +357,7 @@ class Planner {
     }
     const c = coerce(field, m, raw);
     if (!c.ok) return this.#problem(item, field, c.reason);
-    let value = c.value;
+    const value = c.value;
     if (CIDR_FIELDS[item.model.key]?.includes(field) && value !== null) {
       const cidr = typeof value === "string" ? canonicalCidr(value) : undefined;
       if (!cidr) {
@@ -371,10 +367,9 @@ class Planner {
           `invalid CIDR "${String(value)}" for ${field} (expected e.g. 192.0.2.1/24)`,
         );
       }
-      value = item.model.key === "ipam.prefixes" ? value : value;
     }
     if (field === "dns_name" && typeof value === "string" && value !== "") {
-      const why = checkDnsName(value);
+      const why = validateDnsName(value);
       if (why) return this.#problem(item, field, why);
     }
     item.specs.set(field, { kind: "value", value, meta: m });

@@ -156,7 +156,7 @@ Deno.test("buildPlan() reports unknown fields, bad choices, CIDRs and DNS names 
   const lines = p.problems.map((x) => `${x.loc.line}:${x.loc.column}: ${x.message}`);
   assert.match(lines[0], /^2:14: invalid CIDR "10.0.0.300\/24"/);
   assert.match(lines[1], /^4:13: invalid choice "actve" for status/);
-  assert.match(lines[2], /^6:15: invalid DNS name "bad name"/);
+  assert.match(lines[2], /^6:15: "bad name" is not a valid DNS name/);
   assert.match(lines[3], /^8:5: unknown field "colour" for ipam.ip-addresses/);
 });
 
