@@ -13,7 +13,7 @@
  * @module
  */
 
-import { encodeNames, extractListFilters } from "../lib/client/_filter_names.ts";
+import { encodeNames, extractListFilters } from "../lib/client/filter_names.ts";
 
 const INDEX = new URL("../lib/client/filter_index.json", import.meta.url);
 

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { decodeNames, type EncodedNames, extractListFilters } from "./_filter_names.ts";
+import { decodeNames, type EncodedNames, extractListFilters } from "./filter_names.ts";
 import { FilterError } from "./errors.ts";
 import index from "./filter_index.json" with { type: "json" };
 import type { Filters, Transport } from "./types.ts";

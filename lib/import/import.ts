@@ -19,7 +19,7 @@ import {
 } from "./parse.ts";
 import { buildPlan, type FieldMeta, type ImportBackend, type ImportPlan } from "./plan.ts";
 import type { PlanOptions } from "./plan.ts";
-import { importReport, type ImportReport } from "./report.ts";
+import { type ImportReport, importReport } from "./report.ts";
 
 /** One input document of an import. */
 export interface ImportDocument {

@@ -3,7 +3,7 @@ import { checkFilters, closestNames, validFilterNames } from "../../lib/client/f
 import { FilterError } from "../../lib/client/errors.ts";
 import { paginate } from "../../lib/client/paginate.ts";
 import { createEndpoint } from "../../lib/client/endpoint.ts";
-import { decodeNames, encodeNames, extractListFilters } from "../../lib/client/_filter_names.ts";
+import { decodeNames, encodeNames, extractListFilters } from "../../lib/client/filter_names.ts";
 import index from "../../lib/client/filter_index.json" with { type: "json" };
 import { fakeTable, fakeTransport, httpError } from "../_fake_transport.ts";
 

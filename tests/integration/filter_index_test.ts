@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
-import { decodeNames, type EncodedNames } from "../../lib/client/_filter_names.ts";
+import { decodeNames, type EncodedNames } from "../../lib/client/filter_names.ts";
 import { FilterError } from "../../lib/client/errors.ts";
 import type { NetBoxObject } from "../../lib/client/types.ts";
 import index from "../../lib/client/filter_index.json" with { type: "json" };

@@ -31,7 +31,7 @@ interface Parameter {
  * @example
  * ```ts
  * import { ok as assert } from "node:assert/strict";
- * import { extractListFilters } from "./_filter_names.ts";
+ * import { extractListFilters } from "./filter_names.ts";
  * const schema = { paths: { "/api/dcim/sites/": { get: { operationId: "dcim_sites_list", parameters: [{ in: "query", name: "slug" }] } } } };
  * assert(extractListFilters(schema)["dcim/sites/"][0] === "slug");
  * ```
@@ -71,7 +71,7 @@ function splitName(name: string): [string, string] {
  * @example
  * ```ts
  * import { ok as assert } from "node:assert/strict";
- * import { decodeNames, encodeNames } from "./_filter_names.ts";
+ * import { decodeNames, encodeNames } from "./filter_names.ts";
  * const names = { "ipam/vrfs/": ["id", "id__gt", "name", "name__ic", "q"] };
  * assert(decodeNames(encodeNames(names))["ipam/vrfs/"].join() === names["ipam/vrfs/"].join());
  * ```

@@ -1,0 +1,130 @@
+/**
+ * The layers of lib/ hold: each folder imports only itself and the folders below it, a `_*.ts`
+ * file is private to its folder, and neither the library nor mod.ts reaches the CLI plumbing.
+ *
+ *   client   (transport, paging, bulk, filters, endpoints)   imports nothing outside itself
+ *   ipam     (IP math, DNS names, choices, free IPs, assign) client
+ *   import   (parse, plan, apply, report)                    client, ipam
+ *   audit    (data, rules, analysis, reports)                client, ipam
+ *   cli      (flags, rendering, exit codes)                  everything in lib
+ *
+ * `lib/deps.ts` (third-party modules) may be imported by any of them.
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+const ALLOWED: Record<string, string[]> = {
+  client: ["client"],
+  ipam: ["client", "ipam"],
+  import: ["client", "ipam", "import"],
+  audit: ["client", "ipam", "audit"],
+  cli: ["client", "ipam", "import", "audit", "cli"],
+};
+
+/** The relative module specifiers a source file imports (code only, not doc examples). */
+export function importsOf(source: string): string[] {
+  const code = source
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+  const out: string[] = [];
+  for (const m of code.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    out.push(m[1]);
+  }
+  return out;
+}
+
+function join(dir: string, spec: string): string {
+  const parts = dir ? dir.split("/") : [];
+  for (const p of spec.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p !== ".") parts.push(p);
+  }
+  return parts.join("/");
+}
+
+/** Every broken layer rule in a tree of files (path relative to the repository → source). */
+export function layerViolations(files: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [path, source] of files) {
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    const [top, layer] = path.split("/");
+    for (const spec of importsOf(source)) {
+      const target = join(dir, spec);
+      const [ttop, tlayer] = target.split("/");
+      const name = target.slice(target.lastIndexOf("/") + 1);
+      const tdir = target.slice(0, target.lastIndexOf("/"));
+      if (ttop === "lib" && name.startsWith("_") && tdir !== dir && !path.startsWith("tests/")) {
+        problems.push(`${path} imports ${target}, which is private to ${tdir}/`);
+      }
+      if (path === "mod.ts" && target.startsWith("lib/cli/")) {
+        problems.push(`mod.ts exports CLI plumbing (${target})`);
+      }
+      if (top !== "lib") continue;
+      if (ttop !== "lib") {
+        problems.push(`${path} imports ${target}, outside lib/`);
+        continue;
+      }
+      if (target === "lib/deps.ts") continue;
+      if (path === "lib/deps.ts") {
+        problems.push(`lib/deps.ts imports ${target}`);
+        continue;
+      }
+      const allowed = ALLOWED[layer];
+      if (!allowed) {
+        problems.push(`${path} is outside the layer folders (${Object.keys(ALLOWED).join(", ")})`);
+      } else if (!allowed.includes(tlayer)) {
+        problems.push(
+          `${path} (${layer}) imports ${target} (${tlayer}): ${layer} may import only ${
+            allowed.join(", ")
+          }`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+async function readTree(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (rel: string) => {
+    for await (const e of Deno.readDir(ROOT + rel)) {
+      const p = `${rel}/${e.name}`;
+      if (e.isDirectory && e.name !== "fixtures") await walk(p);
+      else if (e.isFile && e.name.endsWith(".ts")) files.set(p, await Deno.readTextFile(ROOT + p));
+    }
+  };
+  for (const dir of ["lib", "tasks", "tests", "bench", "scripts"]) await walk(dir);
+  files.set("mod.ts", await Deno.readTextFile(ROOT + "mod.ts"));
+  return files;
+}
+
+Deno.test("lib/ keeps its layers: client imports nothing above it, nothing in lib imports cli", async () => {
+  const files = await readTree();
+  assert.ok([...files.keys()].filter((p) => p.startsWith("lib/client/")).length > 10);
+  assert.deepEqual(layerViolations(files), []);
+});
+
+Deno.test("the layer check names each kind of broken rule", () => {
+  const planted = new Map([
+    ["lib/client/endpoint.ts", 'import { parseCidr } from "../ipam/ip.ts";'],
+    [
+      "lib/ipam/assign.ts",
+      'import { EXIT } from "../cli/exit.ts";\nimport { x } from "../audit/_index.ts";',
+    ],
+    [
+      "lib/audit/data.ts",
+      '/**\n * import { main } from "../../tasks/audit-ips.ts";\n */\nimport { y } from "../client/types.ts";',
+    ],
+    ["mod.ts", 'export { runTask } from "./lib/cli/task.ts";'],
+    ["lib/helpers.ts", 'import { z } from "./client/types.ts";'],
+  ]);
+  assert.deepEqual(layerViolations(planted), [
+    "lib/client/endpoint.ts (client) imports lib/ipam/ip.ts (ipam): client may import only client",
+    "lib/ipam/assign.ts (ipam) imports lib/cli/exit.ts (cli): ipam may import only client, ipam",
+    "lib/ipam/assign.ts imports lib/audit/_index.ts, which is private to lib/audit/",
+    "lib/ipam/assign.ts (ipam) imports lib/audit/_index.ts (audit): ipam may import only client, ipam",
+    "mod.ts exports CLI plumbing (lib/cli/task.ts)",
+    "lib/helpers.ts is outside the layer folders (client, ipam, import, audit, cli)",
+  ]);
+});
