@@ -10,7 +10,10 @@
  *   (chunked, with per-item results).
  * - Retries (idempotent requests; POST/PATCH only when the server did not act), timeouts, and
  *   one error root {@linkcode NetBoxError} whose messages read "Cannot <action>: <reason>" and
- *   never contain the token.
+ *   never contain the token; every error carries the `exitCode` a script should end with.
+ * - Domain calls on top: {@linkcode auditIps} (the `audit-ips` rules as data),
+ *   {@linkcode planImport} / {@linkcode applyImport} (idempotent YAML/JSON/CSV imports),
+ *   and the IP math of `lib/ipam` ({@linkcode parseCidr}, {@linkcode formatIp}, …).
  *
  * @example Free addresses of a prefix, with a scripted server standing in for NetBox
  * ```ts
@@ -53,6 +56,7 @@ export {
   AllocationError,
   ConfigError,
   FilterError,
+  InputError,
   NetBoxAuthError,
   NetBoxError,
   NetBoxHttpError,
@@ -85,3 +89,44 @@ export type {
   VlanGroupEndpoint,
   WriteEvent,
 } from "./lib/client/types.ts";
+export { TOOLKIT_VERSION } from "./lib/client/version.ts";
+export { modelPermissions } from "./lib/client/permissions.ts";
+export type { ModelPermissions } from "./lib/client/permissions.ts";
+
+export {
+  contains,
+  formatCidr,
+  formatIp,
+  hostOf,
+  network,
+  parseCidr,
+  parseIp,
+  parseSpan,
+} from "./lib/ipam/ip.ts";
+export type { IpAddress, IpFamily, IpNetwork, IpSpan } from "./lib/ipam/ip.ts";
+export { expandNameTemplate, validateDnsName } from "./lib/ipam/dns_name.ts";
+export { IP_ROLES, IP_STATUSES, SHARED_ROLES } from "./lib/ipam/choices.ts";
+
+export { applyImport, planImport, readImportDocuments } from "./lib/import/import.ts";
+export type { ApplyImportOptions, ImportDocument } from "./lib/import/import.ts";
+export { ImportInputError } from "./lib/import/parse.ts";
+export type {
+  ImportEntry,
+  ImportProblem,
+  ImportSection,
+  InputFormat,
+  SourceLoc,
+} from "./lib/import/parse.ts";
+export type { Change, ImportPlan, PlanItem, PlanOptions } from "./lib/import/plan.ts";
+export type { ImportReport, ModelCounts } from "./lib/import/report.ts";
+export type { ModelDef } from "./lib/import/models.ts";
+
+export { auditIps } from "./lib/audit/audit.ts";
+export type { AuditIpsOptions, AuditIpsResult } from "./lib/audit/audit.ts";
+export type { AuditScope } from "./lib/audit/data.ts";
+export { AUDIT_RULES, defaultAuditConfig } from "./lib/audit/rules.ts";
+export type { AuditConfig, AuditRule, Exemptions, Severity } from "./lib/audit/rules.ts";
+export { parseRulesFile } from "./lib/audit/config.ts";
+export type { Finding, PrefixUsage, RelatedObject } from "./lib/audit/model.ts";
+export type { DnsResolver } from "./lib/audit/resolve.ts";
+export type { AuditSummary } from "./lib/audit/report.ts";

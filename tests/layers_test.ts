@@ -128,3 +128,21 @@ Deno.test("the layer check names each kind of broken rule", () => {
     "lib/helpers.ts is outside the layer folders (client, ipam, import, audit, cli)",
   ]);
 });
+
+Deno.test("deno.json publishes the library mod.ts needs, and none of the task plumbing", async () => {
+  const files = await readTree();
+  const config = JSON.parse(await Deno.readTextFile(ROOT + "deno.json"));
+  const include: string[] = config.publish.include;
+  const published = (p: string) => include.some((i) => i.endsWith("/") ? p.startsWith(i) : p === i);
+  const needed = new Set<string>();
+  const visit = (path: string) => {
+    if (needed.has(path) || !path.endsWith(".ts")) return;
+    needed.add(path);
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    for (const spec of importsOf(files.get(path) ?? "")) visit(join(dir, spec));
+  };
+  visit("mod.ts");
+  assert.deepEqual([...needed].filter((p) => !published(p)), []);
+  assert.deepEqual(include.filter((i) => i.startsWith("lib/cli") || i.startsWith("tasks")), []);
+  assert.ok(needed.has("lib/audit/audit.ts") && needed.has("lib/import/import.ts"));
+});

@@ -133,18 +133,25 @@ export interface AuditData {
 
 /** An object a finding points at. */
 export interface RelatedObject {
+  /** `app.model` of the object (`dcim.device`). */
   object_type: string;
+  /** The object's id in NetBox. */
   object_id: number;
+  /** Its name as NetBox displays it. */
   display: string;
+  /** Its page in the NetBox web UI. */
   url: string | null;
 }
 
 /** One problem the audit found. */
 export interface Finding {
+  /** The rule's id (`duplicate-address`, …; see `AUDIT_RULES`). */
   rule: string;
+  /** The rule's severity (after the configuration's overrides). */
   severity: Severity;
   /** `ipam.ipaddress`, `ipam.prefix`, `dcim.device` or `virtualization.virtualmachine`. */
   object_type: string;
+  /** The object's id in NetBox. */
   object_id: number;
   /** The address or prefix concerned, when there is one. */
   address: string | null;
@@ -152,17 +159,23 @@ export interface Finding {
   vrf: string | null;
   /** The object's page in the NetBox web UI. */
   url: string | null;
+  /** What is wrong, in one sentence. */
   message: string;
+  /** Other objects involved (the other duplicates, the device, the prefix). */
   related: RelatedObject[];
 }
 
 /** A prefix and its utilization, for the report's chart. */
 export interface PrefixUsage {
+  /** The prefix's id in NetBox. */
   id: number;
+  /** The prefix (`192.168.3.0/24`). */
   prefix: string;
+  /** The VRF's name, or `null` for the global table. */
   vrf: string | null;
   /** Percent, 0–100, rounded to two decimals. */
   utilization: number;
+  /** The prefix's page in the NetBox web UI. */
   url: string | null;
 }
 

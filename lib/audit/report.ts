@@ -21,14 +21,17 @@ export interface AuditDoc {
 export interface AuditSummary {
   /** Findings in total. */
   findings: number;
+  /** Findings per severity (every severity, zeros included). */
   by_severity: Record<string, number>;
   /** Findings per rule that found something, in rule order. */
   by_rule: Record<string, number>;
   /** The `--fail-on` threshold and whether it was reached. */
   fail_on: string;
+  /** Whether a finding reached `fail_on`. */
   needs_attention: boolean;
   /** When the run started (ISO) and how long it took. */
   started_at: string;
+  /** How long the run took, in milliseconds. */
   duration_ms: number;
   /** Objects analysed. */
   analysed: Record<string, number>;

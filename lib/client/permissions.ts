@@ -21,7 +21,9 @@ export interface ModelWrite {
 
 /** What the token may do on one list path; `undefined` fields mean NetBox did not say. */
 export interface ModelPermissions {
+  /** Whether the token may create objects (`actions.POST` in the OPTIONS answer). */
   add: boolean;
+  /** Whether the token may change objects (`actions.PUT`). */
   change: boolean;
   /** The writable fields NetBox described (`actions.POST`, else `actions.PUT`), or `{}`. */
   fields: Record<string, unknown>;

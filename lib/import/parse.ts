@@ -11,8 +11,11 @@ import { InputError } from "../client/errors.ts";
 
 /** A position in an input file; line and column are 1-based. */
 export interface SourceLoc {
+  /** The file name as given (`<stdin>` for standard input). */
   file: string;
+  /** 1-based line. */
   line: number;
+  /** 1-based column. */
   column: number;
 }
 
@@ -33,13 +36,17 @@ export interface ImportEntry {
 export interface ImportSection {
   /** The key as written (`"sites"`, `"dcim.sites"`, `"dcim/sites"`). */
   key: string;
+  /** Where the key (or the CSV header) is written. */
   loc: SourceLoc;
+  /** The objects, in input order. */
   entries: ImportEntry[];
 }
 
 /** One problem found in the input. */
 export interface ImportProblem {
+  /** Where the problem is. */
   loc: SourceLoc;
+  /** What is wrong and what was expected. */
   message: string;
 }
 

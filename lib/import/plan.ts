@@ -55,18 +55,25 @@ export class NewRef {
 
 /** One changed field of an update. */
 export interface Change {
+  /** The field's name. */
   field: string;
+  /** Its value in NetBox, as text. */
   old: string;
+  /** Its value in the input, as text. */
   new: string;
 }
 
 /** What will happen to one entry. */
 export interface PlanItem {
+  /** The item's number in this plan. */
   uid: number;
+  /** The NetBox model the entry is of. */
   model: ModelDef;
+  /** The entry as read, with its source positions. */
   entry: ImportEntry;
   /** A readable name (`foxtrot`, `192.168.3.5/24`). */
   label: string;
+  /** `create`, `update` (see `changes`), `unchanged`, or `invalid` (see `problems`). */
   action: "create" | "update" | "unchanged" | "invalid";
   /** The existing object's id (update/unchanged). */
   id?: number;
@@ -74,7 +81,9 @@ export interface PlanItem {
   body: Record<string, unknown>;
   /** Fields written in a second pass (primary IPs), only when they change. */
   deferred: Record<string, unknown>;
+  /** Update: each changed field with its old and new value. */
   changes: Change[];
+  /** Why the entry is invalid. */
   problems: ImportProblem[];
   /** Items created in this import that `body` needs first. */
   deps: Set<number>;
@@ -84,6 +93,7 @@ export interface PlanItem {
 
 /** The whole plan: items in write order. */
 export interface ImportPlan {
+  /** Every entry, in write (dependency) order. */
   items: PlanItem[];
   /** Every problem (also attached to the items), in input order. */
   problems: ImportProblem[];

@@ -12,10 +12,15 @@ import { formatProblem } from "./parse.ts";
 
 /** Counts of one model. */
 export interface ModelCounts {
+  /** Entries to create (dry run) or created. */
   create: number;
+  /** Entries to update or updated. */
   update: number;
+  /** Entries that already match NetBox. */
   unchanged: number;
+  /** Entries NetBox rejected. */
   failed: number;
+  /** Entries with problems in the input (not sent). */
   invalid: number;
 }
 
