@@ -143,6 +143,6 @@ Deno.test("deno.json publishes the library mod.ts needs, and none of the task pl
   };
   visit("mod.ts");
   assert.deepEqual([...needed].filter((p) => !published(p)), []);
-  assert.deepEqual(include.filter((i) => i.startsWith("lib/cli") || i.startsWith("tasks")), []);
+  assert.deepEqual(include.filter((i) => i.startsWith("lib/cli/") || i.startsWith("tasks/")), []);
   assert.ok(needed.has("lib/audit/audit.ts") && needed.has("lib/import/import.ts"));
 });
