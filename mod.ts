@@ -11,7 +11,10 @@
  * - Retries (idempotent requests; POST/PATCH only when the server did not act), timeouts, and
  *   one error root {@linkcode NetBoxError} whose messages read "Cannot <action>: <reason>" and
  *   never contain the token; every error carries the `exitCode` a script should end with.
- * - Domain calls on top: {@linkcode auditIps} (the `audit-ips` rules as data),
+ * - Domain calls on top: {@linkcode findFreeIps} / {@linkcode reserveIps} (free addresses beyond
+ *   the server's cap, idempotent reservations by DNS name), {@linkcode assignIp} (address,
+ *   interface and primary IP in one idempotent call), {@linkcode auditIps} (the
+ *   `audit-ips` rules as data),
  *   {@linkcode planImport} / {@linkcode applyImport} (idempotent YAML/JSON/CSV imports),
  *   and the IP math of `lib/ipam` ({@linkcode parseCidr}, {@linkcode formatIp}, …).
  *
@@ -91,7 +94,7 @@ export type {
 } from "./lib/client/types.ts";
 export { TOOLKIT_VERSION } from "./lib/client/version.ts";
 export { modelPermissions } from "./lib/client/permissions.ts";
-export type { ModelPermissions } from "./lib/client/permissions.ts";
+export type { ModelPermissions, ModelWrite } from "./lib/client/permissions.ts";
 
 export {
   contains,
@@ -104,8 +107,43 @@ export {
   parseSpan,
 } from "./lib/ipam/ip.ts";
 export type { IpAddress, IpFamily, IpNetwork, IpSpan } from "./lib/ipam/ip.ts";
+export type { IpPool } from "./lib/ipam/free_ips.ts";
 export { expandNameTemplate, validateDnsName } from "./lib/ipam/dns_name.ts";
 export { IP_ROLES, IP_STATUSES, SHARED_ROLES } from "./lib/ipam/choices.ts";
+export {
+  findFreeIps,
+  findFreeIpsInEachPool,
+  planDnsNames,
+  PoolExhaustedError,
+  reserveIps,
+  resolvePools,
+} from "./lib/ipam/find_free.ts";
+export { assignIp, assignIpProblem, assignIps } from "./lib/ipam/assign.ts";
+export type {
+  AssignAction,
+  AssignField,
+  AssignIpOptions,
+  AssignIpRequest,
+  AssignIpResult,
+  AssignIpsOptions,
+  AssignOutcome,
+  AssignStep,
+  AssignTarget,
+} from "./lib/ipam/assign.ts";
+export type {
+  FindFreeIpsOptions,
+  FindFreeIpsResult,
+  LabelledOption,
+  NewIpFields,
+  OptionLabels,
+  PlannedIp,
+  PoolFreeIps,
+  PoolRef,
+  ReserveIpsOptions,
+  ReserveIpsResult,
+  ResolvedPool,
+  VrfRef,
+} from "./lib/ipam/find_free.ts";
 
 export { applyImport, planImport, readImportDocuments } from "./lib/import/import.ts";
 export type { ApplyImportOptions, ImportDocument } from "./lib/import/import.ts";

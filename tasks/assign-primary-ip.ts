@@ -14,21 +14,18 @@
 import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
-import { csvParse, yamlParse, yamlParseEvents } from "../lib/deps.ts";
-import { validateDnsName } from "../lib/ipam/dns_name.ts";
-import { NetBoxAuthError, NetBoxError } from "../lib/client/errors.ts";
+import { fieldBoolean, fieldPositiveInt, readRecords } from "../lib/cli/records.ts";
 import { IP_STATUSES } from "../lib/ipam/choices.ts";
-import { occupies, type PrefixLike, prefixPool } from "../lib/ipam/free_ips.ts";
-import { formatCidr, formatIp, hostOf, parseCidr } from "../lib/ipam/ip.ts";
 import {
-  describeObject,
-  findOne,
-  LookupError,
-  resolveTags,
-  resolveVrf,
-} from "../lib/ipam/lookup.ts";
-import type { Endpoint, NetBoxClient, NetBoxObject } from "../lib/client/types.ts";
-import type { ModelWrite } from "../lib/client/permissions.ts";
+  type AssignField,
+  assignIp,
+  type AssignIpOptions,
+  assignIpProblem,
+  type AssignIpRequest,
+  assignIps,
+  type AssignOutcome,
+  type AssignStep,
+} from "../lib/ipam/assign.ts";
 
 const COLUMNS = ["line", "target", "interface", "address", "ip_id", "actions", "error"];
 
@@ -131,29 +128,11 @@ const SPEC = {
 // ---------------------------------------------------------------------------------------------
 // rows: from flags or a file
 
-const ROW_KEYS = new Set([
-  "device",
-  "site",
-  "vm",
-  "cluster",
-  "device_id",
-  "vm_id",
-  "interface",
-  "create_interface",
-  "interface_type",
-  "address",
-  "vrf",
-  "from_prefix",
-  "dns_name",
-  "status",
-  "tags",
-  "tag",
-  "description",
-  "oob",
-  "move",
-]);
+const TEXT_KEYS = "device site vm cluster interface interface_type address vrf from_prefix " +
+  "dns_name status description";
 const BOOL_KEYS = new Set(["create_interface", "oob", "move"]);
 const INT_KEYS = new Set(["device_id", "vm_id"]);
+const ROW_KEYS = new Set([...TEXT_KEYS.split(" "), ...BOOL_KEYS, ...INT_KEYS, "tags", "tag"]);
 
 function rowFromOpts(opts: Opts): AssignRow {
   return {
@@ -161,8 +140,10 @@ function rowFromOpts(opts: Opts): AssignRow {
     site: opts.site,
     vm: opts.vm,
     cluster: opts.cluster,
-    device_id: opts.deviceId === undefined ? undefined : intOf(opts.deviceId, "--device-id"),
-    vm_id: opts.vmId === undefined ? undefined : intOf(opts.vmId, "--vm-id"),
+    device_id: opts.deviceId === undefined
+      ? undefined
+      : fieldPositiveInt(opts.deviceId, "--device-id"),
+    vm_id: opts.vmId === undefined ? undefined : fieldPositiveInt(opts.vmId, "--vm-id"),
     interface: opts.interface,
     create_interface: opts.createInterface,
     interface_type: opts.interfaceType,
@@ -176,20 +157,6 @@ function rowFromOpts(opts: Opts): AssignRow {
     oob: opts.oob,
     move: opts.move,
   };
-}
-
-function intOf(value: unknown, what: string): number {
-  const n = typeof value === "number" ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: expected a positive integer`);
-  return n;
-}
-
-function boolOf(value: unknown, what: string): boolean {
-  if (typeof value === "boolean") return value;
-  const text = String(value ?? "").trim().toLowerCase();
-  if (["", "false", "no", "0", "n"].includes(text)) return false;
-  if (["true", "yes", "1", "y"].includes(text)) return true;
-  throw new Error(`${what}: expected true or false, got "${value}"`);
 }
 
 /** Turns one file record into a row; throws Error with the reason. */
@@ -206,38 +173,14 @@ function rowFromRecord(record: unknown, line: number): AssignRow {
       const list = Array.isArray(value) ? value : String(value).split(/[;,]/);
       row.tags.push(...list.map((t) => String(t).trim()).filter((t) => t !== ""));
     } else if (BOOL_KEYS.has(key)) {
-      (row as unknown as Record<string, unknown>)[key] = boolOf(value, key);
+      (row as unknown as Record<string, unknown>)[key] = fieldBoolean(value, key);
     } else if (INT_KEYS.has(key)) {
-      (row as unknown as Record<string, unknown>)[key] = intOf(value, key);
+      (row as unknown as Record<string, unknown>)[key] = fieldPositiveInt(value, key);
     } else {
       (row as unknown as Record<string, unknown>)[key] = String(value).trim();
     }
   }
   return row;
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === "\n") line++;
-  return line;
-}
-
-/** Start offsets of the items of a top-level YAML/JSON sequence. */
-function itemOffsets(text: string): number[] {
-  // deno-lint-ignore no-explicit-any
-  const events = yamlParseEvents(text, {}) as any[];
-  const offsets: number[] = [];
-  let depth = 0;
-  for (const ev of events) {
-    if (ev.type === 6) {
-      depth--;
-      continue;
-    }
-    if (ev.type < 2) continue;
-    if (depth === 1) offsets.push(ev.type === 4 ? ev.valueStart : ev.start);
-    if (ev.type === 2 || ev.type === 3) depth++;
-  }
-  return offsets;
 }
 
 /**
@@ -250,91 +193,24 @@ function itemOffsets(text: string): number[] {
  * @throws {UsageError} For syntax errors and rows that are not shaped right, with line numbers.
  */
 export function parseRows(text: string, file: string): AssignRow[] {
-  const problems: string[] = [];
-  const rows: AssignRow[] = [];
-  if (/\.csv$/i.test(file)) {
-    let records: { record: Record<string, string>; info: { lines: number } }[];
-    try {
-      records = csvParse(text, {
-        columns: true,
-        skip_empty_lines: true,
-        trim: true,
-        info: true,
-      }) as typeof records;
-    } catch (err) {
-      throw new UsageError(`Cannot read ${file}: ${(err as Error).message}`);
-    }
-    for (const { record, info } of records) {
-      try {
-        rows.push(rowFromRecord(record, info.lines));
-      } catch (err) {
-        problems.push(`${file}:${info.lines}: ${(err as Error).message}`);
-      }
-    }
-  } else {
-    let doc: unknown;
-    let offsets: number[];
-    try {
-      doc = yamlParse(text);
-      offsets = itemOffsets(text);
-    } catch (err) {
-      throw new UsageError(`Cannot read ${file}: ${(err as Error).message.split("\n")[0]}`);
-    }
-    let items: unknown[];
-    if (Array.isArray(doc)) {
-      items = doc;
-    } else if (doc && typeof doc === "object" && Array.isArray((doc as { rows?: unknown }).rows)) {
-      items = (doc as { rows: unknown[] }).rows;
-      offsets = rowsOffsets(text);
-    } else {
-      throw new UsageError(`Cannot read ${file}: expected a list of rows (or rows: [...])`);
-    }
-    items.forEach((item, i) => {
-      const line = offsets[i] === undefined ? i + 1 : lineAt(text, offsets[i]);
-      try {
-        rows.push(rowFromRecord(item, line));
-      } catch (err) {
-        problems.push(`${file}:${line}: ${(err as Error).message}`);
-      }
-    });
-  }
-  if (problems.length) throw new UsageError(`Cannot read ${file}: ${problems.join("; ")}`);
-  if (rows.length === 0) throw new UsageError(`Cannot read ${file}: no rows`);
-  return rows;
+  return readRecords(text, file, rowFromRecord, { key: "rows" });
 }
 
-/** Item offsets of the sequence under the top-level `rows:` key. */
-function rowsOffsets(text: string): number[] {
-  // deno-lint-ignore no-explicit-any
-  const events = yamlParseEvents(text, {}) as any[];
-  const offsets: number[] = [];
-  let depth = 0;
-  let inRows = false;
-  let expectValue = false;
-  let keyIsRows = false;
-  for (const ev of events) {
-    if (ev.type === 6) {
-      depth--;
-      if (depth === 1) inRows = false;
-      continue;
-    }
-    if (ev.type < 2) continue;
-    if (depth === 1) {
-      // top-level mapping: alternate key / value
-      if (!expectValue) {
-        keyIsRows = ev.type === 4 && text.slice(ev.valueStart, ev.valueEnd) === "rows";
-        expectValue = true;
-      } else {
-        expectValue = false;
-        if (keyIsRows && ev.type === 2) inRows = true;
-      }
-    } else if (depth === 2 && inRows) {
-      offsets.push(ev.type === 4 ? ev.valueStart : ev.start);
-    }
-    if (ev.type === 2 || ev.type === 3) depth++;
-  }
-  return offsets;
-}
+/** How the row checks name the fields (as in batch files). */
+const ROW_NAMES: Partial<Record<AssignField, string>> = {
+  fromPrefix: "from_prefix",
+  createInterface: "create_interface",
+};
+
+/** How NetBox-side messages name the fields (as flags). */
+const FLAG_NAMES: Partial<Record<AssignField, string>> = {
+  site: "--site",
+  cluster: "--cluster",
+  interface: "--interface",
+  createInterface: "--create-interface",
+  vrf: "--vrf",
+  move: "--move",
+};
 
 /** Checks a row without asking NetBox; returns the reason it is invalid. */
 export function checkRow(row: AssignRow, dnsPattern?: RegExp): string | undefined {
@@ -351,43 +227,37 @@ export function checkRow(row: AssignRow, dnsPattern?: RegExp): string | undefine
   }
   if (row.site !== undefined && row.device === undefined) return "site needs device";
   if (row.cluster !== undefined && row.vm === undefined) return "cluster needs vm";
-  const isVm = row.vm !== undefined || row.vm_id !== undefined;
-  if (row.oob && isVm) return "oob is for devices only (a VM has no OOB IP)";
-  if ((row.address === undefined) === (row.from_prefix === undefined)) {
-    return "give exactly one of address or from_prefix";
-  }
-  if (row.address !== undefined) {
-    if (!row.address.includes("/")) return `address "${row.address}" needs a mask (e.g. /24)`;
-    try {
-      parseCidr(row.address);
-    } catch (err) {
-      return (err as Error).message;
-    }
-  }
-  if (row.from_prefix !== undefined && !/^\d+$/.test(row.from_prefix)) {
-    try {
-      parseCidr(row.from_prefix);
-    } catch (err) {
-      return (err as Error).message;
-    }
-  }
-  if (row.status !== undefined && !IP_STATUSES.includes(row.status)) {
-    return `status "${row.status}": expected one of ${IP_STATUSES.join(", ")}`;
-  }
-  if (row.dns_name !== undefined) {
-    const reason = validateDnsName(row.dns_name, dnsPattern);
-    if (reason) return reason;
-  }
-  if (row.create_interface && row.interface === undefined) {
-    return "create_interface needs interface (the name to create)";
-  }
-  return undefined;
+  return assignIpProblem(requestFromRow(row, false, dnsPattern), ROW_NAMES);
+}
+
+/** The library request of a row (that passed the target checks of {@linkcode checkRow}). */
+function requestFromRow(row: AssignRow, dryRun: boolean, dnsPattern?: RegExp): AssignIpRequest {
+  const device = row.device ?? row.device_id;
+  return {
+    target: device !== undefined
+      ? { device, site: row.site }
+      : { virtualMachine: (row.vm ?? row.vm_id)!, cluster: row.cluster },
+    interface: row.interface,
+    createInterface: row.create_interface,
+    interfaceType: row.interface_type,
+    address: row.address,
+    fromPrefix: row.from_prefix,
+    vrf: row.vrf,
+    dnsName: row.dns_name,
+    dnsPattern,
+    status: row.status,
+    tags: row.tags,
+    description: row.description,
+    oob: row.oob,
+    move: row.move,
+    dryRun,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
-// one row against NetBox
+// the task
 
-/** The outcome of one row. */
+/** The outcome of one row, as printed. */
 interface RowResult {
   [key: string]: unknown;
   line: number | null;
@@ -399,14 +269,6 @@ interface RowResult {
   error: string | null;
 }
 
-type Kind = "device" | "vm";
-
-interface Target {
-  kind: Kind;
-  obj: NetBoxObject;
-  label: string;
-}
-
 function targetLabel(row: AssignRow): string {
   if (row.device !== undefined) return `device ${row.device}`;
   if (row.vm !== undefined) return `vm ${row.vm}`;
@@ -414,504 +276,34 @@ function targetLabel(row: AssignRow): string {
   return `vm #${row.vm_id}`;
 }
 
-async function resolveTarget(client: NetBoxClient, row: AssignRow): Promise<Target> {
-  if (row.device_id !== undefined) {
-    const obj = await client.dcim.devices.get(row.device_id);
-    return { kind: "device", obj, label: String(obj.name ?? `#${obj.id}`) };
-  }
-  if (row.vm_id !== undefined) {
-    const obj = await client.virtualization.virtualMachines.get(row.vm_id);
-    return { kind: "vm", obj, label: String(obj.name ?? `#${obj.id}`) };
-  }
-  if (row.device !== undefined) {
-    const filters: Record<string, string | number> = { name: row.device };
-    if (row.site !== undefined) {
-      filters.site_id = (await findOne(client.dcim.sites, row.site, ["slug", "name"], "site")).id;
-    }
-    const hits = await client.dcim.devices.all(filters);
-    return {
-      kind: "device",
-      obj: one(hits, `device "${row.device}"`, "--site", siteOf),
-      label: row.device,
-    };
-  }
-  const filters: Record<string, string | number> = { name: row.vm! };
-  if (row.cluster !== undefined) {
-    filters.cluster_id =
-      (await findOne(client.virtualization.clusters, row.cluster, ["name"], "cluster")).id;
-  }
-  const hits = await client.virtualization.virtualMachines.all(filters);
+/** A row's printed outcome: the library's result, or why it failed. */
+function rowResult(row: AssignRow, outcome: AssignOutcome | string): RowResult {
+  const result = typeof outcome === "string" || !outcome.ok ? undefined : outcome.result;
+  const error = typeof outcome === "string" ? outcome : outcome.ok ? null : outcome.error.message;
   return {
-    kind: "vm",
-    obj: one(hits, `virtual machine "${row.vm}"`, "--cluster", clusterOf),
-    label: row.vm!,
-  };
-}
-
-function siteOf(o: NetBoxObject): string {
-  const site = o.site as { name?: string } | null | undefined;
-  return `${describeObject(o)} at site ${site?.name ?? "-"}`;
-}
-
-function clusterOf(o: NetBoxObject): string {
-  const cluster = o.cluster as { name?: string } | null | undefined;
-  return `${describeObject(o)} in cluster ${cluster?.name ?? "-"}`;
-}
-
-function one(
-  hits: NetBoxObject[],
-  what: string,
-  hint: string,
-  describe: (o: NetBoxObject) => string,
-): NetBoxObject {
-  if (hits.length === 1) return hits[0];
-  if (hits.length === 0) throw new LookupError(`Cannot find ${what}`, []);
-  throw new LookupError(
-    `Cannot choose ${what}: ${hits.length} match: ${
-      hits.map(describe).join("; ")
-    }; narrow it with ${hint} or use the id`,
-    hits,
-  );
-}
-
-function interfaceEndpoint(client: NetBoxClient, kind: Kind): Endpoint {
-  return kind === "device" ? client.dcim.interfaces : client.virtualization.interfaces;
-}
-
-function parentFilter(target: Target): Record<string, number> {
-  return target.kind === "device"
-    ? { device_id: target.obj.id }
-    : { virtual_machine_id: target.obj.id };
-}
-
-const OBJECT_TYPE: Record<Kind, string> = {
-  device: "dcim.interface",
-  vm: "virtualization.vminterface",
-};
-
-interface Step {
-  /** What the step does, for the log ("create IP 10.0.0.5/24 …"). */
-  text: string;
-  action: string;
-  /** The model writes it makes; checked (OPTIONS) before the first write that needs them. */
-  needs?: ModelWrite[];
-}
-
-const IPS = "ipam/ip-addresses/";
-
-/** The list path of a device or VM (what setting a primary IP changes). */
-function hostPath(kind: Kind): string {
-  return kind === "device" ? "dcim/devices/" : "virtualization/virtual-machines/";
-}
-
-/** An IP write that ends in setting the target's primary/OOB IP: both permissions up front. */
-function ipThenPrimary(action: "add" | "change", target: Target): ModelWrite[] {
-  return [{ path: IPS, action }, { path: hostPath(target.kind), action: "change" }];
-}
-
-/** Runs one row; every write goes through `write`, which only logs under --dry-run. */
-class RowRun {
-  readonly actions: string[] = [];
-  constructor(
-    readonly ctx: TaskContext,
-    readonly row: AssignRow,
-    readonly prefix: string,
-  ) {}
-
-  async write<T>(step: Step, fn: () => Promise<T>): Promise<T | undefined> {
-    this.actions.push(step.action);
-    if (this.ctx.dryRun) {
-      this.ctx.info(`${this.prefix}would ${step.text}`);
-      return undefined;
-    }
-    await this.ctx.assertCanWrite(step.needs);
-    const value = await fn();
-    this.ctx.info(`${this.prefix}${step.text}`);
-    return value;
-  }
-}
-
-function ipVrfId(ip: NetBoxObject): number | null {
-  return (ip.vrf as { id: number } | null | undefined)?.id ?? null;
-}
-
-function vrfName(ip: NetBoxObject): string {
-  return (ip.vrf as { name?: string } | null | undefined)?.name ?? "global";
-}
-
-async function resolveInterface(
-  run: RowRun,
-  client: NetBoxClient,
-  target: Target,
-): Promise<NetBoxObject | undefined> {
-  const endpoint = interfaceEndpoint(client, target.kind);
-  const all = await endpoint.all(parentFilter(target));
-  const name = run.row.interface;
-  if (name === undefined) {
-    if (all.length === 1) return all[0];
-    throw new LookupError(
-      all.length === 0
-        ? `Cannot choose an interface of ${target.label}: it has none; give --interface and --create-interface`
-        : `Cannot choose an interface of ${target.label}: it has ${all.length} (${
-          all.map((i) => i.name).join(", ")
-        }); give --interface`,
-      all,
-    );
-  }
-  const found = all.find((i) => i.name === name);
-  if (found) return found;
-  if (!run.row.create_interface) {
-    throw new LookupError(
-      `Cannot find interface ${name} on ${target.label} (it has: ${
-        all.map((i) => i.name).join(", ") || "none"
-      }); add --create-interface to create it`,
-      all,
-    );
-  }
-  const body: Record<string, unknown> = target.kind === "device"
-    ? { device: target.obj.id, name, type: run.row.interface_type ?? "virtual" }
-    : { virtual_machine: target.obj.id, name };
-  return await run.write(
-    {
-      text: `create interface ${name} on ${target.label}`,
-      action: "created-interface",
-      needs: [
-        {
-          path: target.kind === "device" ? "dcim/interfaces/" : "virtualization/interfaces/",
-          action: "add",
-        },
-        ...ipThenPrimary("add", target),
-      ],
-    },
-    () => endpoint.create(body),
-  );
-}
-
-/** Where an IP is assigned, as words. */
-function assignedWhere(ip: NetBoxObject): string {
-  const obj = ip.assigned_object as
-    | { name?: string; device?: { name?: string }; virtual_machine?: { name?: string } }
-    | null
-    | undefined;
-  if (!obj) return "nothing";
-  if (obj.device) return `device ${obj.device.name} interface ${obj.name}`;
-  if (obj.virtual_machine) {
-    return `virtual machine ${obj.virtual_machine.name} interface ${obj.name}`;
-  }
-  return `${ip.assigned_object_type} ${obj.name ?? ip.assigned_object_id}`;
-}
-
-/** The existing IP for --address, honouring --vrf; undefined when it does not exist. */
-async function findAddress(
-  client: NetBoxClient,
-  row: AssignRow,
-  vrf: NetBoxObject | undefined,
-): Promise<NetBoxObject | undefined> {
-  const host = formatIp(hostOf(row.address!));
-  let hits = await client.ipam.ipAddresses.all({ address: host });
-  if (vrf) hits = hits.filter((ip) => ipVrfId(ip) === vrf.id);
-  if (hits.length <= 1) return hits[0];
-  const vrfs = new Set(hits.map(ipVrfId));
-  const list = hits.map((ip) => `${ip.address} in VRF ${vrfName(ip)} (id ${ip.id})`).join(", ");
-  throw new LookupError(
-    vrfs.size > 1
-      ? `Cannot choose address ${host}: it exists in ${vrfs.size} VRFs: ${list}; give --vrf`
-      : `Cannot choose address ${host}: ${hits.length} copies in VRF ${vrfName(hits[0])}: ${list}`,
-    hits,
-  );
-}
-
-async function resolvePrefix(
-  client: NetBoxClient,
-  ref: string,
-  vrf: NetBoxObject | undefined,
-): Promise<NetBoxObject> {
-  if (/^\d+$/.test(ref)) return await client.ipam.prefixes.get(Number(ref));
-  const cidr = formatCidr(parseCidr(ref), { network: true });
-  const hits = await client.ipam.prefixes.all({ prefix: cidr, ...(vrf ? { vrf_id: vrf.id } : {}) });
-  if (hits.length === 1) return hits[0];
-  if (hits.length === 0) {
-    throw new LookupError(`Cannot find prefix ${cidr}${vrf ? ` in VRF ${vrf.name}` : ""}`, []);
-  }
-  throw new LookupError(
-    `Cannot choose prefix ${cidr}: ${hits.length} match (${
-      hits.map((p) => `VRF ${vrfName(p)}, id ${p.id}`).join("; ")
-    }); give --vrf or the prefix id`,
-    hits,
-  );
-}
-
-/** The fields of the IP the row wants changed (only those that differ). */
-function fieldChanges(
-  ip: NetBoxObject | undefined,
-  row: AssignRow,
-  tagIds: number[],
-): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  const status = ip ? (ip.status as { value?: string } | undefined)?.value : undefined;
-  if (row.dns_name !== undefined && row.dns_name.toLowerCase() !== (ip?.dns_name ?? "")) {
-    patch.dns_name = row.dns_name.toLowerCase();
-  }
-  if (row.status !== undefined && row.status !== status) patch.status = row.status;
-  if (row.description !== undefined && row.description !== (ip?.description ?? "")) {
-    patch.description = row.description;
-  }
-  const have = ((ip?.tags ?? []) as { id: number }[]).map((t) => t.id);
-  if (tagIds.some((id) => !have.includes(id))) {
-    patch.tags = [...new Set([...have, ...tagIds])];
-  }
-  return patch;
-}
-
-async function assignRow(ctx: TaskContext, row: AssignRow): Promise<RowResult> {
-  const client = ctx.client();
-  const prefix = row.line !== undefined ? `line ${row.line}: ` : "";
-  const run = new RowRun(ctx, row, prefix);
-  const result: RowResult = {
     line: row.line ?? null,
-    target: targetLabel(row),
-    interface: row.interface ?? null,
-    address: row.address ?? null,
-    ip_id: null,
-    actions: run.actions,
-    error: null,
+    target: result?.target ?? targetLabel(row),
+    interface: result ? result.interface : row.interface ?? null,
+    address: result ? result.address : row.address ?? null,
+    ip_id: result?.ip_id ?? null,
+    actions: result?.actions ?? [],
+    error,
   };
-  const target = await resolveTarget(client, row);
-  result.target = `${target.kind === "device" ? "device" : "vm"} ${target.label}`;
-  const vrf = row.vrf === undefined ? undefined : await resolveVrf(client, row.vrf);
-  const { tags, missing } = await resolveTags(client, row.tags);
-  if (missing.length) {
-    throw new UsageError(`Cannot use tag ${missing.join(", ")}: no such tag in NetBox`);
-  }
-  const tagIds = tags.map((t) => t.id);
-  const iface = await resolveInterface(run, client, target);
-  result.interface = String(iface?.name ?? row.interface);
-  const ifaceId = iface?.id;
-  const objectType = OBJECT_TYPE[target.kind];
-
-  let ip: NetBoxObject | undefined;
-  if (row.address !== undefined) {
-    ip = await findAddress(client, row, vrf);
-  } else {
-    const pfx = await resolvePrefix(client, row.from_prefix!, vrf);
-    const pool = prefixPool(pfx as unknown as PrefixLike);
-    if (ifaceId !== undefined) {
-      const onIface = await client.ipam.ipAddresses.all(
-        target.kind === "device" ? { interface_id: ifaceId } : { vminterface_id: ifaceId },
-      );
-      ip = onIface.find((a) =>
-        occupies(pool, a as unknown as { address: string; vrf: { id: number } | null })
-      );
-    }
-    if (!ip) {
-      const helper = client.ipam.prefixes.availableIps(pfx.id);
-      const [next] = await helper.list({ limit: 1 });
-      if (!next) {
-        throw new NetBoxError(`Cannot allocate from ${pfx.prefix}: no free address left`);
-      }
-      const body: Record<string, unknown> = {
-        ...fieldChanges(undefined, row, tagIds),
-        status: row.status ?? "active",
-      };
-      if (ifaceId !== undefined) {
-        body.assigned_object_type = objectType;
-        body.assigned_object_id = ifaceId;
-      }
-      result.address = ctx.dryRun ? `${next.address} (next free)` : null;
-      const created = await run.write(
-        {
-          text:
-            `allocate the next free address of ${pfx.prefix} (now ${next.address}) on ${target.label} ${result.interface}`,
-          action: "allocated-ip",
-          needs: ipThenPrimary("add", target),
-        },
-        () => helper.create(body),
-      );
-      if (created) {
-        ip = created[0];
-        result.address = String(ip.address);
-        result.ip_id = ip.id;
-      }
-      await setPrimary(run, client, target, ip, next.address);
-      return result;
-    }
-  }
-
-  if (ip === undefined) {
-    const body: Record<string, unknown> = {
-      address: row.address,
-      vrf: vrf?.id ?? null,
-      status: row.status ?? "active",
-      ...fieldChanges(undefined, row, tagIds),
-    };
-    if (ifaceId !== undefined) {
-      body.assigned_object_type = objectType;
-      body.assigned_object_id = ifaceId;
-    }
-    ip = await run.write(
-      {
-        text: `create IP ${row.address} (VRF ${
-          vrf?.name ?? "global"
-        }) on ${target.label} ${result.interface}`,
-        action: "created-ip",
-        needs: ipThenPrimary("add", target),
-      },
-      () => client.ipam.ipAddresses.create(body),
-    );
-    result.ip_id = ip?.id ?? null;
-    await setPrimary(run, client, target, ip, row.address!);
-    return result;
-  }
-
-  result.address = String(ip.address);
-  result.ip_id = ip.id;
-  const patch = fieldChanges(ip, row, tagIds);
-  if (
-    row.address !== undefined &&
-    parseCidr(String(ip.address)).prefixLength !== parseCidr(row.address).prefixLength
-  ) {
-    patch.address = row.address;
-  }
-  const assignedHere = ifaceId !== undefined && ip.assigned_object_type === objectType &&
-    ip.assigned_object_id === ifaceId;
-  if (!assignedHere) {
-    if (ip.assigned_object_id != null) {
-      if (!row.move) {
-        throw new LookupError(
-          `Cannot assign ${ip.address} to ${target.label} ${result.interface}: it is assigned to ${
-            assignedWhere(ip)
-          }; add --move to move it`,
-          [ip],
-        );
-      }
-      await clearBlockingDesignation(run, client, ip, target);
-    }
-    patch.assigned_object_type = objectType;
-    patch.assigned_object_id = ifaceId;
-  }
-  if (Object.keys(patch).length) {
-    const moving = !assignedHere && ip.assigned_object_id != null;
-    const action = !assignedHere ? (moving ? "moved" : "assigned") : "updated-ip";
-    if (!assignedHere && Object.keys(patch).some((k) => !k.startsWith("assigned_object"))) {
-      run.actions.push("updated-ip");
-    }
-    const updated = await run.write(
-      {
-        text:
-          `${
-            action === "updated-ip" ? "update" : action === "moved" ? "move" : "assign"
-          } IP ${ip.address}` +
-          (assignedHere ? "" : ` to ${target.label} ${result.interface}`) +
-          ` (${Object.keys(patch).filter((k) => k !== "assigned_object_type").join(", ")})`,
-        action,
-        needs: ipThenPrimary("change", target),
-      },
-      () => client.ipam.ipAddresses.update(ip!.id, patch),
-    );
-    if (updated) result.address = String(updated.address);
-  }
-  await setPrimary(run, client, target, ip, String(ip.address));
-  return result;
 }
-
-/** Clears primary_ip4/6 / oob_ip on the IP's current parent when moving it elsewhere. */
-async function clearBlockingDesignation(
-  run: RowRun,
-  client: NetBoxClient,
-  ip: NetBoxObject,
-  target: Target,
-): Promise<void> {
-  const obj = ip.assigned_object as
-    | { device?: { id: number }; virtual_machine?: { id: number } }
-    | null
-    | undefined;
-  const parentKind: Kind | undefined = obj?.device
-    ? "device"
-    : obj?.virtual_machine
-    ? "vm"
-    : undefined;
-  const parentId = obj?.device?.id ?? obj?.virtual_machine?.id;
-  if (!parentKind || parentId === undefined) return;
-  if (parentKind === target.kind && parentId === target.obj.id) return; // same parent: allowed
-  const endpoint = parentKind === "device"
-    ? client.dcim.devices
-    : client.virtualization.virtualMachines;
-  const parent = await endpoint.get(parentId);
-  const fields = ["primary_ip4", "primary_ip6", "oob_ip"].filter((f) =>
-    (parent[f] as { id?: number } | null | undefined)?.id === ip.id
-  );
-  if (!fields.length) return;
-  const patch = Object.fromEntries(fields.map((f) => [f, null]));
-  await run.write(
-    {
-      text: `clear ${fields.join(", ")} of ${
-        parentKind === "device" ? "device" : "vm"
-      } ${parent.name} (it blocks the move)`,
-      action: "cleared-primary",
-      needs: [{
-        path: hostPath(parentKind),
-        action: "change",
-      }, ...ipThenPrimary("change", target)],
-    },
-    () => endpoint.update(parentId, patch),
-  );
-}
-
-async function setPrimary(
-  run: RowRun,
-  client: NetBoxClient,
-  target: Target,
-  ip: NetBoxObject | undefined,
-  address: string,
-): Promise<void> {
-  const family = hostOf(address).family;
-  const field = run.row.oob ? "oob_ip" : family === 4 ? "primary_ip4" : "primary_ip6";
-  const current = (target.obj[field] as { id?: number } | null | undefined)?.id;
-  if (ip && current === ip.id) {
-    if (run.actions.length === 0) run.actions.push("unchanged");
-    return;
-  }
-  const endpoint = target.kind === "device"
-    ? client.dcim.devices
-    : client.virtualization.virtualMachines;
-  await run.write(
-    {
-      text: `set ${field} of ${target.label} to ${address}`,
-      action: run.row.oob ? "set-oob" : "set-primary",
-      needs: [{ path: hostPath(target.kind), action: "change" }],
-    },
-    () => endpoint.update(target.obj.id, { [field]: ip!.id }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// the task
 
 async function main(args: string[], io: TaskIO = defaultIO()): Promise<number> {
   return await runTask<Opts>(SPEC, args, io, run);
 }
 
+/** The row flags given (they may not be combined with --file), in --help order. */
 function rowFlagsGiven(opts: Opts): string[] {
-  const flags: [string, unknown][] = [
-    ["--device", opts.device],
-    ["--site", opts.site],
-    ["--vm", opts.vm],
-    ["--cluster", opts.cluster],
-    ["--device-id", opts.deviceId],
-    ["--vm-id", opts.vmId],
-    ["--interface", opts.interface],
-    ["--create-interface", opts.createInterface],
-    ["--address", opts.address],
-    ["--vrf", opts.vrf],
-    ["--from-prefix", opts.fromPrefix],
-    ["--dns-name", opts.dnsName],
-    ["--status", opts.status],
-    ["--description", opts.description],
-    ["--oob", opts.oob],
-    ["--move", opts.move],
-  ];
-  if (opts.tag.length) flags.push(["--tag", true]);
-  return flags.filter(([, v]) => v !== undefined).map(([k]) => k);
+  const flags = "device site vm cluster device-id vm-id interface create-interface address vrf " +
+    "from-prefix dns-name status description oob move";
+  const given = flags.split(" ").filter((flag) => {
+    const key = flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Opts;
+    return opts[key] !== undefined;
+  }).map((flag) => `--${flag}`);
+  return opts.tag.length ? [...given, "--tag"] : given;
 }
 
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
@@ -940,30 +332,41 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     }
     rows = [row];
   }
-  const problems = rows.flatMap((row) => {
-    const reason = checkRow(row, pattern);
-    return reason ? [row.line !== undefined ? `line ${row.line}: ${reason}` : reason] : [];
-  });
+  const reasons = rows.map((row) => checkRow(row, pattern));
+  const say = (row: AssignRow, step: AssignStep) =>
+    ctx.info(`${row.line ? `line ${row.line}: ` : ""}${ctx.dryRun ? "would " : ""}${step.text}`);
+  const options: AssignIpOptions = {
+    fieldNames: FLAG_NAMES,
+    assertCanWrite: (writes) => ctx.assertCanWrite(writes),
+  };
   if (opts.file === undefined) {
     // One assignment: nothing is sent for bad input, and errors map to exit codes as usual.
-    if (problems.length) throw new UsageError(`Cannot assign: ${problems[0]}`);
-    const result = await assignRow(ctx, rows[0]);
+    if (reasons[0]) throw new UsageError(`Cannot assign: ${reasons[0]}`);
+    const request = requestFromRow(rows[0], ctx.dryRun, pattern);
+    const done = await assignIp(ctx.client(), request, {
+      ...options,
+      onStep: (s) => say(rows[0], s),
+    });
+    const result = rowResult(rows[0], { ok: true, result: done });
     await ctx.emit({ summary: summarize([result], ctx.dryRun), items: [result] }, {
       columns: COLUMNS.filter((c) => c !== "line" && c !== "error"),
     });
     return EXIT.OK;
   }
   // A batch: invalid rows fail alone, the others still run.
-  const results: RowResult[] = new Array(rows.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < rows.length) {
-      const index = next++;
-      results[index] = await runOne(ctx, rows[index], pattern);
-    }
-  };
-  const limit = opts.file === undefined ? 1 : Math.max(1, Math.min(ctx.concurrency, rows.length));
-  await Promise.all(Array.from({ length: limit }, worker));
+  const valid = rows.filter((_, i) => reasons[i] === undefined);
+  let outcomes: AssignOutcome[] = [];
+  if (valid.length) {
+    const requests = valid.map((row) => requestFromRow(row, ctx.dryRun, pattern));
+    // No URL or an unreadable token file is a usage error (exit 2), not a failure of each row.
+    const client = ctx.client();
+    outcomes = await assignIps(client, requests, {
+      ...options,
+      concurrency: ctx.concurrency,
+      onStep: (step, i) => say(valid[i], step),
+    });
+  }
+  const results = rows.map((row, i) => rowResult(row, reasons[i] ?? outcomes[valid.indexOf(row)]));
   const failed = results.filter((r) => r.error !== null);
   for (const r of failed) ctx.io.stderr(`error: ${opts.file}:${r.line}: ${r.error}\n`);
   const summary = summarize(results, ctx.dryRun);
@@ -985,28 +388,6 @@ function summarize(results: RowResult[], dryRun: boolean): Record<string, unknow
     unchanged: results.filter((r) => r.actions.length === 1 && r.actions[0] === "unchanged").length,
     dry_run: dryRun,
   };
-}
-
-async function runOne(ctx: TaskContext, row: AssignRow, pattern?: RegExp): Promise<RowResult> {
-  const reason = checkRow(row, pattern);
-  const base: RowResult = {
-    line: row.line ?? null,
-    target: targetLabel(row),
-    interface: row.interface ?? null,
-    address: row.address ?? null,
-    ip_id: null,
-    actions: [],
-    error: null,
-  };
-  if (reason) return { ...base, error: reason };
-  try {
-    return await assignRow(ctx, row);
-  } catch (err) {
-    // Permission and programming errors stop the run; NetBox's answers fail the row only.
-    // A refused token fails every row alike: stop with its exit code instead.
-    if (!(err instanceof NetBoxError) || err instanceof NetBoxAuthError) throw err;
-    return { ...base, error: err.message };
-  }
 }
 
 export { main };

@@ -36,9 +36,14 @@ export function createClient(options: ClientOptions): NetBoxClient {
   return { ...transport, ...createEndpoints(transport) };
 }
 
+/** Without these the client cannot start; every other variable is optional. */
+const REQUIRED_ENV = new Set(["NETBOX_URL"]);
+
 /**
  * Creates a client from the environment: `NETBOX_URL`, `NETBOX_TOKEN` or `NETBOX_TOKEN_FILE`,
  * `NETBOX_TIMEOUT` (seconds), `NETBOX_RETRIES`, `NETBOX_CA_CERT` (a PEM file). `overrides` win.
+ * A script run with `--allow-env=NETBOX_URL,NETBOX_TOKEN` works: optional variables it may not
+ * read count as unset.
  *
  * @param overrides Options that win over the environment (e.g. `{ verbose: true }`).
  * @param env Where to read variables. @default {Deno.env}
@@ -60,7 +65,14 @@ export function clientFromEnv(
 ): NetBoxClient {
   const resolved = resolveConfig(
     { url: overrides.url, token: overrides.token },
-    (name) => env.get(name),
+    (name) => {
+      try {
+        return env.get(name);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotCapable && !REQUIRED_ENV.has(name)) return undefined;
+        throw err;
+      }
+    },
   );
   const defined = Object.fromEntries(
     Object.entries(overrides).filter(([key, value]) => value !== undefined && key !== "url"),

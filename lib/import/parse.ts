@@ -215,6 +215,40 @@ function positionTree(text: string): PosNode | undefined {
   return read();
 }
 
+/**
+ * Where each item of a YAML/JSON list starts: the items of the top-level list, or with `key`, of
+ * the list under that top-level key. The same position reader {@linkcode parseImport} uses, for
+ * other readers of list files (a task's batch rows).
+ *
+ * @param text The file's contents (valid YAML or JSON; invalid text throws js-yaml's error).
+ * @param file The file name put into the positions.
+ * @param key A top-level key whose value is the list (e.g. `"rows"`); omitted: the document
+ *   itself is the list.
+ * @returns The start of every item, in order; `undefined` when there is no such list.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { listItemLocs } from "./parse.ts";
+ * const top = listItemLocs("# rows\n- vm: a\n  address: 10.0.0.1/24\n- vm: b\n", "rows.yaml");
+ * assert(top?.map((l) => l.line).join() === "2,4");
+ * const under = listItemLocs('{"rows": [\n  {"vm": "a"},\n  {"vm": "b"}\n]}', "rows.json", "rows");
+ * assert(under?.map((l) => `${l.line}:${l.column}`).join() === "2:3,3:3");
+ * assert(listItemLocs("rows: 3\n", "rows.yaml", "rows") === undefined);
+ * ```
+ */
+export function listItemLocs(text: string, file: string, key?: string): SourceLoc[] | undefined {
+  let node = positionTree(text);
+  if (key !== undefined) {
+    node = node?.kind === "map"
+      ? node.items.find((i) => i.key.kind === "scalar" && i.key.text === key)?.value
+      : undefined;
+  }
+  if (node?.kind !== "seq") return undefined;
+  const idx = new LineIndex(file, text);
+  return node.items.map((item) => idx.at(item.start));
+}
+
 /** Records positions of every nested value of `node` under dotted `path`. */
 function collectLocs(
   node: PosNode,

@@ -138,3 +138,22 @@ Deno.test("an untrusted TLS certificate fails at once, without retries, pointing
     await server.shutdown();
   }
 });
+
+Deno.test("clientFromEnv() runs with --allow-env for the URL and token only; the URL itself must be readable", () => {
+  const vars = new Map([["NETBOX_URL", "https://nb.example.com"], [
+    "NETBOX_TOKEN",
+    "nbt_abcdefghijkl.secret",
+  ]]);
+  const allowed = (names: string[]) => ({
+    get(name: string) {
+      if (!names.includes(name)) {
+        throw new Deno.errors.NotCapable(`Requires env access to "${name}"`);
+      }
+      return vars.get(name);
+    },
+  });
+  const client = clientFromEnv({}, allowed(["NETBOX_URL", "NETBOX_TOKEN"]));
+  assert.equal(client.apiUrl, "https://nb.example.com/api/");
+  client.close();
+  assert.throws(() => clientFromEnv({}, allowed(["NETBOX_TOKEN"])), Deno.errors.NotCapable);
+});

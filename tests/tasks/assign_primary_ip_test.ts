@@ -539,3 +539,19 @@ Deno.test("assign-primary-ip --file with a read-only token stops with exit 3", a
   assert.deepEqual(nb.writes(), []);
   assert.deepEqual(nb.ips(), []);
 });
+
+Deno.test("assign-primary-ip --file without a NetBox URL is a usage error (exit 2), nothing sent", async () => {
+  const { nb } = inventory();
+  const { io, out } = fakeIO(nb, {
+    "rows.yaml": "rows:\n  - {vm: docker-01, interface: eth0, address: 192.168.3.10/24}\n",
+  });
+  const env = io.env;
+  const code = await main(["--file", "rows.yaml", "--format", "json"], {
+    ...io,
+    env: (name: string) => name === "NETBOX_URL" ? undefined : env(name),
+  });
+  assert.equal(code, 2);
+  assert.match(out.stderr, /^error: Cannot connect to NetBox: no URL; set NETBOX_URL/m);
+  assert.equal(out.stdout, "");
+  assert.equal(nb.requests.length, 0);
+});
