@@ -8,7 +8,7 @@
  */
 
 import { csvParse, yamlParse } from "../deps.ts";
-import { listItemLocs } from "../import/parse.ts";
+import { csvStartLine, listItemLocs } from "../import/parse.ts";
 import { UsageError } from "./exit.ts";
 
 /** Options of {@linkcode readRecords}. */
@@ -65,18 +65,19 @@ export function readRecords<T>(
     }
   };
   if (/\.csv$/i.test(file)) {
-    let records: { record: Record<string, string>; info: { lines: number } }[];
+    let records: { record: Record<string, string>; info: { lines: number }; raw: string }[];
     try {
       records = csvParse(text, {
         columns: true,
         skip_empty_lines: true,
         trim: true,
         info: true,
+        raw: true,
       }) as typeof records;
     } catch (err) {
       throw new UsageError(`Cannot read ${file}: ${(err as Error).message}`);
     }
-    for (const { record, info } of records) add(record, info.lines);
+    for (const row of records) add(row.record, csvStartLine(row));
   } else {
     let doc: unknown;
     let locs: { line: number }[] | undefined;

@@ -387,6 +387,30 @@ function setDotted(target: Record<string, unknown>, path: string[], value: unkno
   obj[path[path.length - 1]] = value;
 }
 
+/**
+ * The line a CSV record starts on, from csv-parse's `info` and `raw` (`info.lines` is the line it
+ * ends on, which differs for quoted fields that span lines). The one owner of CSV positions.
+ *
+ * @param row a record parsed with `{ info: true, raw: true }`
+ * @returns the 1-based line
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { csvParse } from "../deps.ts";
+ * import { csvStartLine } from "./parse.ts";
+ * const rows = csvParse('a,b\n1,"x\ny"\n\n2,z\n', {
+ *   info: true, raw: true, skip_empty_lines: true,
+ * }) as unknown as { info: { lines: number }; raw: string }[];
+ * assert(rows.map(csvStartLine).join() === "1,2,5");
+ * ```
+ */
+export function csvStartLine(row: { info: { lines: number }; raw: string }): number {
+  // `raw` also holds the empty lines skipped before the record: they are not part of it.
+  const record = String(row.raw).replace(/^(\r?\n)+/, "");
+  return row.info.lines - (record.match(/\n(?!$)/g)?.length ?? 0);
+}
+
 function parseCsv(text: string, file: string, model: string): ImportSection {
   // deno-lint-ignore no-explicit-any
   let rows: any[];
@@ -418,7 +442,7 @@ function parseCsv(text: string, file: string, model: string): ImportSection {
   });
   const entries: ImportEntry[] = [];
   for (const row of rows.slice(1)) {
-    const line: number = row.info.lines - (String(row.raw).match(/\n(?!$)/g)?.length ?? 0);
+    const line = csvStartLine(row);
     const cols = fieldColumns(row.raw);
     const cells: string[] = row.record;
     const at = (n: number): SourceLoc => ({ file, line, column: cols[n] ?? 1 });

@@ -111,3 +111,12 @@ Deno.test("formatFromPath() knows yaml, yml, json and csv", () => {
     undefined,
   ]);
 });
+
+Deno.test("parseImport() gives CSV rows after empty lines and multi-line cells their first line", () => {
+  const [section] = parseImport('name,slug,description\na,a,x\n\n\nb,b,"two\nlines"\nc,c,\n', {
+    file: "x.csv",
+    format: "csv",
+    model: "dcim.sites",
+  });
+  assert.deepEqual(section.entries.map((e) => e.loc.line), [2, 5, 7]);
+});
