@@ -49,11 +49,6 @@ export const IP_ROLES: readonly string[] = [
  * assert(SHARED_ROLES.has("vrrp") && !SHARED_ROLES.has("loopback"));
  * ```
  */
-export const SHARED_ROLES: ReadonlySet<string> = new Set([
-  "anycast",
-  "vip",
-  "vrrp",
-  "hsrp",
-  "glbp",
-  "carp",
-]);
+export const SHARED_ROLES: ReadonlySet<string> = new Set(
+  IP_ROLES.filter((role) => role !== "loopback" && role !== "secondary"),
+);
