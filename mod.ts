@@ -4,7 +4,9 @@
  * - {@linkcode createClient} / {@linkcode clientFromEnv} build a client; nothing is sent until
  *   the first request, which checks the server version once.
  * - Typed endpoints mirror the URL: `client.ipam.ipAddresses` is `/api/ipam/ip-addresses/`;
- *   `client.endpoint("plugins/…")` reaches any other list endpoint.
+ *   `client.endpoint("plugins/…")` reaches any other list endpoint. Their models, write shapes
+ *   and filter names are generated from NetBox's OpenAPI schema (`IPAddress`,
+ *   `WritableIPAddress`, …): a misspelt filter or field is a compile error.
  * - `list()` streams every match (re-iterable, parallel pages in server order), `all()`
  *   collects, `get`/`find`/`count`, and `create`/`update`/`delete` take one object or many
  *   (chunked, with per-item results).
@@ -73,10 +75,14 @@ export type {
   BulkItemResult,
   BulkOptions,
   BulkResult,
+  ChoiceFilter,
   ClientOptions,
   Clock,
+  CommonFilterName,
   Endpoint,
+  EndpointOf,
   Filters,
+  FiltersOf,
   FilterValue,
   GetOptions,
   IpRangeEndpoint,
@@ -90,9 +96,11 @@ export type {
   RequestOptions,
   Transport,
   VlanGroupEndpoint,
+  WithLookups,
   WriteEvent,
 } from "./lib/client/types.ts";
 export { TOOLKIT_VERSION } from "./lib/client/version.ts";
+export type * from "./lib/client/models.ts";
 export { modelPermissions } from "./lib/client/permissions.ts";
 export type { ModelPermissions, ModelWrite } from "./lib/client/permissions.ts";
 
@@ -109,7 +117,7 @@ export {
 export type { IpAddress, IpFamily, IpNetwork, IpSpan } from "./lib/ipam/ip.ts";
 export type { IpPool } from "./lib/ipam/free_ips.ts";
 export { expandNameTemplate, validateDnsName } from "./lib/ipam/dns_name.ts";
-export { IP_ROLES, IP_STATUSES, SHARED_ROLES } from "./lib/ipam/choices.ts";
+export { IP_ROLES, IP_STATUSES, isIpStatus, SHARED_ROLES } from "./lib/ipam/choices.ts";
 export {
   findFreeIps,
   findFreeIpsInEachPool,

@@ -9,12 +9,13 @@
  */
 
 import { createClient } from "../mod.ts";
+import type { WritableIPAddress } from "../lib/client/models.ts";
 
 if (Deno.args[0] === "--warm") Deno.exit(0); // only load the modules (cache warm-up)
 
 const [url, file] = Deno.args;
 const t0 = performance.now();
-const bodies = JSON.parse(await Deno.readTextFile(file)) as Record<string, unknown>[];
+const bodies = JSON.parse(await Deno.readTextFile(file)) as WritableIPAddress[];
 // A generous timeout (a timed-out POST is not retried): a loaded box can be slow per chunk.
 const client = createClient({ url, token: Deno.env.get("NETBOX_TOKEN") ?? "", timeoutMs: 600_000 });
 try {

@@ -13,7 +13,8 @@
  */
 
 import { createClient } from "../mod.ts";
-import type { NetBoxClient, NetBoxObject } from "../mod.ts";
+import type { Endpoint, NetBoxClient, NetBoxObject } from "../mod.ts";
+import type { WritableInterface, WritableIPAddress } from "../lib/client/models.ts";
 
 /** Bump when the generated data changes: a stamp mismatch reseeds. */
 const SEED_VERSION = 1;
@@ -59,7 +60,11 @@ export function nthAddress(base: string, n: number): string {
 }
 
 /** The IP addresses of the create case, as API bodies (VRF and tag by id). */
-export function createBodies(vrfId: number, tagId: number, count = CREATE_COUNT) {
+export function createBodies(
+  vrfId: number,
+  tagId: number,
+  count = CREATE_COUNT,
+): WritableIPAddress[] {
   return Array.from({ length: count }, (_, n) => ({
     address: `${nthAddress(CREATE_BASE, n)}/16`,
     vrf: vrfId,
@@ -75,7 +80,7 @@ async function ensureOne(
   filters: Record<string, string>,
   body: Record<string, unknown>,
 ): Promise<NetBoxObject> {
-  const endpoint = ep === "tags" ? c.extras.tags : c.ipam[ep];
+  const endpoint: Endpoint = ep === "tags" ? c.extras.tags : c.ipam[ep];
   const found = await endpoint.find(filters);
   return found ?? await endpoint.create(body);
 }
@@ -320,7 +325,11 @@ async function seedDevices(c: NetBoxClient, vrf: NetBoxObject, log: Log): Promis
   }));
   const made = await c.dcim.devices.create(devices, { chunkSize: 100 });
   const ifaces = await c.dcim.interfaces.create(
-    made.succeeded.map((d) => ({ device: d.id, name: "eth0", type: "1000base-t" })),
+    made.succeeded.map((d): WritableInterface => ({
+      device: d.id,
+      name: "eth0",
+      type: "1000base-t",
+    })),
     { chunkSize: 100 },
   );
   const ips = await c.ipam.ipAddresses.create(

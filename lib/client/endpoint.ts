@@ -57,7 +57,8 @@ function checkObjectId(path: string, id: unknown): number {
  * @param transport The client's transport.
  * @param path The list path, e.g. `"dcim/sites/"` (a leading `/api/` is removed, the trailing
  *   slash added).
- * @returns The endpoint.
+ * @returns The endpoint; its types `T` (read), `W` (write) and `F` (filters) are for the
+ *   compiler only (the endpoint table passes the generated ones of `models.ts`).
  *
  * @example Finding a site by slug
  * ```ts
@@ -73,10 +74,14 @@ function checkObjectId(path: string, id: unknown): number {
  * assert((await sites.find({ slug: "matrix" }))?.id === 1);
  * ```
  */
-export function createEndpoint<T extends NetBoxObject = NetBoxObject>(
+export function createEndpoint<
+  T extends NetBoxObject = NetBoxObject,
+  W extends Record<string, unknown> = Record<string, unknown>,
+  F extends Filters = Filters,
+>(
   transport: Transport,
   path: string,
-): Endpoint<T> {
+): Endpoint<T, W, F> {
   const list = normalisePath(path);
   const detail = (id: unknown) => `${list}${checkObjectId(list, id)}/`;
 
@@ -91,7 +96,7 @@ export function createEndpoint<T extends NetBoxObject = NetBoxObject>(
     return omitter<T>(options, status)(item);
   }
 
-  async function find(filters: Filters, options: GetOptions = {}): Promise<T | undefined> {
+  async function find(filters: F, options: GetOptions = {}): Promise<T | undefined> {
     await checkFilters(transport, list, filters, options.signal);
     const status = await transport.status();
     const query = serializeFilters(filters);
@@ -115,16 +120,12 @@ export function createEndpoint<T extends NetBoxObject = NetBoxObject>(
     return results[0] === undefined ? undefined : omitter<T>(options, status)(results[0]);
   }
 
-  function create(body: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<T>;
-  function create(
-    bodies: Record<string, unknown>[],
-    options?: BulkOptions,
-  ): Promise<BulkResult<T>>;
-  function create(
-    body: Record<string, unknown> | Record<string, unknown>[],
-    options: BulkOptions = {},
-  ): Promise<unknown> {
-    if (Array.isArray(body)) return bulkCreate<T>(transport, list, body, options);
+  function create(body: W, options?: { signal?: AbortSignal }): Promise<T>;
+  function create(bodies: W[], options?: BulkOptions): Promise<BulkResult<T>>;
+  function create(body: W | W[], options: BulkOptions = {}): Promise<unknown> {
+    if (Array.isArray(body)) {
+      return bulkCreate<T>(transport, list, body, options);
+    }
     return transport.request<T>("POST", list, {
       body,
       signal: options.signal,
@@ -132,18 +133,14 @@ export function createEndpoint<T extends NetBoxObject = NetBoxObject>(
     });
   }
 
+  function update(id: number, patch: Partial<W>, options?: { signal?: AbortSignal }): Promise<T>;
   function update(
-    id: number,
-    patch: Record<string, unknown>,
-    options?: { signal?: AbortSignal },
-  ): Promise<T>;
-  function update(
-    items: ({ id: number } & Record<string, unknown>)[],
+    items: ({ id: number } & Partial<W>)[],
     options?: BulkOptions,
   ): Promise<BulkResult<T>>;
   function update(
-    idOrItems: number | ({ id: number } & Record<string, unknown>)[],
-    patchOrOptions?: Record<string, unknown> | BulkOptions,
+    idOrItems: number | ({ id: number } & Partial<W>)[],
+    patchOrOptions?: Partial<W> | BulkOptions,
     maybeOptions: { signal?: AbortSignal } = {},
   ): Promise<unknown> {
     if (Array.isArray(idOrItems)) {
@@ -171,13 +168,12 @@ export function createEndpoint<T extends NetBoxObject = NetBoxObject>(
 
   return {
     path: list,
-    list: (filters?: Filters, options?: ListOptions) =>
-      paginate<T>(transport, list, filters, options),
-    all: (filters?: Filters, options?: ListOptions) =>
+    list: (filters?: F, options?: ListOptions) => paginate<T>(transport, list, filters, options),
+    all: (filters?: F, options?: ListOptions) =>
       paginate<T>(transport, list, filters, options).all(),
     get,
     find,
-    count: (filters?: Filters, options?: { signal?: AbortSignal }) =>
+    count: (filters?: F, options?: { signal?: AbortSignal }) =>
       countObjects(transport, list, filters, options),
     create,
     update,

@@ -7,9 +7,10 @@
 
 import { createAvailable } from "./available.ts";
 import { createEndpoint } from "./endpoint.ts";
+import type { IPAddress, ModelsByPath } from "./models.ts";
 import type {
   AvailableIp,
-  Endpoint,
+  EndpointOf,
   IpRangeEndpoint,
   NetBoxClient,
   NetBoxObject,
@@ -39,20 +40,22 @@ export type Endpoints = Omit<NetBoxClient, keyof Transport>;
  * ```
  */
 export function createEndpoints(transport: Transport): Endpoints {
-  const at = (path: string): Endpoint => createEndpoint(transport, path);
+  // The path picks the generated types (`models.ts`), so a path and its types cannot disagree.
+  const at = <P extends keyof ModelsByPath>(path: P): EndpointOf<P> =>
+    createEndpoint(transport, path);
   const prefixes = at("ipam/prefixes/");
   const ipRanges = at("ipam/ip-ranges/");
   const vlanGroups = at("ipam/vlan-groups/");
   const prefixEndpoint: PrefixEndpoint = {
     ...prefixes,
     availableIps: (id) =>
-      createAvailable<AvailableIp, NetBoxObject>(transport, prefixes.path, id, "available-ips"),
+      createAvailable<AvailableIp, IPAddress>(transport, prefixes.path, id, "available-ips"),
     availablePrefixes: (id) => createAvailable(transport, prefixes.path, id, "available-prefixes"),
   };
   const ipRangeEndpoint: IpRangeEndpoint = {
     ...ipRanges,
     availableIps: (id) =>
-      createAvailable<AvailableIp, NetBoxObject>(transport, ipRanges.path, id, "available-ips"),
+      createAvailable<AvailableIp, IPAddress>(transport, ipRanges.path, id, "available-ips"),
   };
   const vlanGroupEndpoint: VlanGroupEndpoint = {
     ...vlanGroups,

@@ -5,6 +5,9 @@
  * @module
  */
 
+import type * as M from "./models.ts";
+import type { ModelsByPath } from "./models.ts";
+
 /** A filter value: arrays become repeated keys, `null` becomes `"null"`, `undefined` is dropped. */
 export type FilterValue =
   | string
@@ -17,6 +20,44 @@ export type FilterValue =
 
 /** Query filters for list requests, e.g. `{ site: "matrix", status: ["active", "reserved"] }`. */
 export type Filters = Record<string, FilterValue>;
+
+/**
+ * Query parameters every list endpoint accepts besides its filters (the same names the filter
+ * guard always lets through).
+ */
+export type CommonFilterName =
+  | "limit"
+  | "offset"
+  | "start"
+  | "brief"
+  | "fields"
+  | "omit"
+  | "exclude"
+  | "ordering"
+  | "q"
+  | "format"
+  | "export"
+  | "filter"
+  | "filter_id";
+
+/** A filter name and its lookups, e.g. `WithLookups<"name", "ic" | "n">` is `name | name__ic | name__n`. */
+export type WithLookups<Base extends string, Lookup extends string> =
+  | Base
+  | `${Base}__${Lookup}`;
+
+/** A filter on a choice field: one value, any of several, or `null` (blank). */
+export type ChoiceFilter<V> = V | readonly V[] | null | undefined;
+
+/**
+ * The typed filters of one list endpoint (see `models.ts`): each of its filter names is an
+ * optional key, with the {@linkcode CommonFilterName}s and `cf_<custom field>` names. Any other
+ * key is a compile error (an excess property), e.g. `{ stie: "x" }`. `Typed` narrows the value
+ * type of some names (choice filters).
+ */
+export type FiltersOf<Names extends string, Typed extends object = Record<never, never>> =
+  & { [K in Exclude<Names | CommonFilterName, keyof Typed>]?: FilterValue }
+  & { [name: `cf_${string}`]: FilterValue }
+  & Typed;
 
 /** A log function: receives one line (no trailing newline). Never receives the token. */
 export type LogFn = (line: string) => void;
@@ -199,40 +240,51 @@ export interface NetBoxObject {
   [field: string]: unknown;
 }
 
-/** The verbs of one list endpoint, e.g. `client.ipam.ipAddresses`. */
-export interface Endpoint<T extends NetBoxObject = NetBoxObject> {
+/**
+ * The verbs of one list endpoint, e.g. `client.ipam.ipAddresses`.
+ *
+ * `T` is what the endpoint reads (`IPAddress`), `W` what create accepts (`WritableIPAddress`;
+ * update takes `Partial<W>`) and `F` its filters (`IPAddressFilters`: unknown names are compile
+ * errors). The defaults (`NetBoxObject`, `Record<string, unknown>`, `Filters`) accept anything,
+ * as `client.endpoint("plugins/…")` does.
+ */
+export interface Endpoint<
+  T extends NetBoxObject = NetBoxObject,
+  W extends Record<string, unknown> = Record<string, unknown>,
+  F extends Filters = Filters,
+> {
   /** Path under `/api/`, e.g. `"ipam/ip-addresses/"`. */
   readonly path: string;
   /** Streams every matching object (re-iterable). */
-  list(filters?: Filters, options?: ListOptions): Listing<T>;
+  list(filters?: F, options?: ListOptions): Listing<T>;
   /** Collects every matching object. */
-  all(filters?: Filters, options?: ListOptions): Promise<T[]>;
+  all(filters?: F, options?: ListOptions): Promise<T[]>;
   /** One object by id; a 404 throws `NetBoxHttpError`. */
   get(id: number, options?: GetOptions): Promise<T>;
   /** The one object matching the filters, or `undefined`; more than one throws. */
-  find(filters: Filters, options?: GetOptions): Promise<T | undefined>;
+  find(filters: F, options?: GetOptions): Promise<T | undefined>;
   /** How many objects match (asks the server). */
-  count(filters?: Filters, options?: { signal?: AbortSignal }): Promise<number>;
+  count(filters?: F, options?: { signal?: AbortSignal }): Promise<number>;
   /** Creates one object (throws on failure). */
-  create(body: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<T>;
+  create(body: W, options?: { signal?: AbortSignal }): Promise<T>;
   /** Creates many objects in chunks; never throws for item failures. */
-  create(bodies: Record<string, unknown>[], options?: BulkOptions): Promise<BulkResult<T>>;
+  create(bodies: W[], options?: BulkOptions): Promise<BulkResult<T>>;
   /** Patches one object. */
-  update(
-    id: number,
-    patch: Record<string, unknown>,
-    options?: { signal?: AbortSignal },
-  ): Promise<T>;
+  update(id: number, patch: Partial<W>, options?: { signal?: AbortSignal }): Promise<T>;
   /** Patches many objects (each with `id`) in chunks. */
-  update(
-    items: ({ id: number } & Record<string, unknown>)[],
-    options?: BulkOptions,
-  ): Promise<BulkResult<T>>;
+  update(items: ({ id: number } & Partial<W>)[], options?: BulkOptions): Promise<BulkResult<T>>;
   /** Deletes one object. */
   delete(id: number, options?: { signal?: AbortSignal }): Promise<void>;
   /** Deletes many objects in chunks. */
   delete(ids: number[], options?: BulkOptions): Promise<BulkResult<{ id: number }>>;
 }
+
+/** The typed endpoint of a list path of the table, from the generated {@linkcode ModelsByPath}. */
+export type EndpointOf<P extends keyof ModelsByPath> = Endpoint<
+  ModelsByPath[P]["read"],
+  ModelsByPath[P]["write"],
+  ModelsByPath[P]["filters"]
+>;
 
 /** A free address as listed by `available-ips`. */
 export interface AvailableIp {
@@ -256,25 +308,25 @@ export interface Available<TFree, TCreated> {
 }
 
 /** A prefix endpoint with its detail helpers. */
-export interface PrefixEndpoint extends Endpoint {
+export interface PrefixEndpoint extends EndpointOf<"ipam/prefixes/"> {
   /** `/api/ipam/prefixes/{id}/available-ips/`. */
-  availableIps(id: number): Available<AvailableIp, NetBoxObject>;
+  availableIps(id: number): Available<AvailableIp, M.IPAddress>;
   /** `/api/ipam/prefixes/{id}/available-prefixes/`. */
   availablePrefixes(
     id: number,
-  ): Available<{ family: number; prefix: string; vrf: unknown }, NetBoxObject>;
+  ): Available<{ family: number; prefix: string; vrf: unknown }, M.Prefix>;
 }
 
 /** An IP range endpoint with its detail helper. */
-export interface IpRangeEndpoint extends Endpoint {
+export interface IpRangeEndpoint extends EndpointOf<"ipam/ip-ranges/"> {
   /** `/api/ipam/ip-ranges/{id}/available-ips/`. */
-  availableIps(id: number): Available<AvailableIp, NetBoxObject>;
+  availableIps(id: number): Available<AvailableIp, M.IPAddress>;
 }
 
 /** A VLAN group endpoint with its detail helper. */
-export interface VlanGroupEndpoint extends Endpoint {
+export interface VlanGroupEndpoint extends EndpointOf<"ipam/vlan-groups/"> {
   /** `/api/ipam/vlan-groups/{id}/available-vlans/`. */
-  availableVlans(id: number): Available<{ vid: number; group: unknown }, NetBoxObject>;
+  availableVlans(id: number): Available<{ vid: number; group: unknown }, M.VLAN>;
 }
 
 /**
@@ -320,36 +372,40 @@ export interface NetBoxClient extends Transport {
   endpoint<T extends NetBoxObject = NetBoxObject>(path: string): Endpoint<T>;
   /** DCIM endpoints. */
   readonly dcim: {
-    sites: Endpoint;
-    regions: Endpoint;
-    locations: Endpoint;
-    racks: Endpoint;
-    manufacturers: Endpoint;
-    deviceTypes: Endpoint;
-    deviceRoles: Endpoint;
-    platforms: Endpoint;
-    devices: Endpoint;
-    interfaces: Endpoint;
+    sites: Endpoint<M.Site, M.WritableSite, M.SiteFilters>;
+    regions: Endpoint<M.Region, M.WritableRegion, M.RegionFilters>;
+    locations: Endpoint<M.Location, M.WritableLocation, M.LocationFilters>;
+    racks: Endpoint<M.Rack, M.WritableRack, M.RackFilters>;
+    manufacturers: Endpoint<M.Manufacturer, M.WritableManufacturer, M.ManufacturerFilters>;
+    deviceTypes: Endpoint<M.DeviceType, M.WritableDeviceType, M.DeviceTypeFilters>;
+    deviceRoles: Endpoint<M.DeviceRole, M.WritableDeviceRole, M.DeviceRoleFilters>;
+    platforms: Endpoint<M.Platform, M.WritablePlatform, M.PlatformFilters>;
+    devices: Endpoint<M.Device, M.WritableDevice, M.DeviceFilters>;
+    interfaces: Endpoint<M.Interface, M.WritableInterface, M.InterfaceFilters>;
   };
   /** IPAM endpoints. */
   readonly ipam: {
-    vrfs: Endpoint;
+    vrfs: Endpoint<M.VRF, M.WritableVRF, M.VRFFilters>;
     prefixes: PrefixEndpoint;
     ipRanges: IpRangeEndpoint;
-    ipAddresses: Endpoint;
-    vlans: Endpoint;
+    ipAddresses: Endpoint<M.IPAddress, M.WritableIPAddress, M.IPAddressFilters>;
+    vlans: Endpoint<M.VLAN, M.WritableVLAN, M.VLANFilters>;
     vlanGroups: VlanGroupEndpoint;
-    roles: Endpoint;
+    roles: Endpoint<M.Role, M.WritableRole, M.RoleFilters>;
   };
   /** Virtualization endpoints. */
   readonly virtualization: {
-    clusterTypes: Endpoint;
-    clusters: Endpoint;
-    virtualMachines: Endpoint;
-    interfaces: Endpoint;
+    clusterTypes: Endpoint<M.ClusterType, M.WritableClusterType, M.ClusterTypeFilters>;
+    clusters: Endpoint<M.Cluster, M.WritableCluster, M.ClusterFilters>;
+    virtualMachines: Endpoint<
+      M.VirtualMachine,
+      M.WritableVirtualMachine,
+      M.VirtualMachineFilters
+    >;
+    interfaces: Endpoint<M.VMInterface, M.WritableVMInterface, M.VMInterfaceFilters>;
   };
   /** Tenancy endpoints. */
-  readonly tenancy: { tenants: Endpoint };
+  readonly tenancy: { tenants: Endpoint<M.Tenant, M.WritableTenant, M.TenantFilters> };
   /** Extras endpoints. */
-  readonly extras: { tags: Endpoint };
+  readonly extras: { tags: Endpoint<M.Tag, M.WritableTag, M.TagFilters> };
 }

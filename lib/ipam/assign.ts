@@ -12,10 +12,11 @@
 
 import { InputError, NetBoxAuthError, NetBoxError } from "../client/errors.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
+import type { IPAddress, Prefix, WritableIPAddress } from "../client/models.ts";
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
-import { IP_STATUSES } from "./choices.ts";
+import { IP_STATUSES, isIpStatus } from "./choices.ts";
 import { validateDnsName } from "./dns_name.ts";
-import { occupies, type PrefixLike, prefixPool } from "./free_ips.ts";
+import { occupies, prefixPool } from "./free_ips.ts";
 import { formatCidr, formatIp, hostOf, parseCidr } from "./ip.ts";
 import { describeObject, findOne, LookupError, resolveTags, resolveVrf } from "./lookup.ts";
 
@@ -356,19 +357,17 @@ export async function assignIp(
     ? {}
     : { assigned_object_type: objectType, assigned_object_id: ifaceId };
 
-  let ip: NetBoxObject | undefined;
+  let ip: IPAddress | undefined;
   if (request.address !== undefined) {
     ip = await findAddress(run, request.address, vrf);
   } else {
     const pfx = await resolvePrefix(run, String(request.fromPrefix), vrf);
-    const pool = prefixPool(pfx as unknown as PrefixLike);
+    const pool = prefixPool(pfx);
     if (ifaceId !== undefined) {
       const held = await client.ipam.ipAddresses.all(
         target.kind === "device" ? { interface_id: ifaceId } : { vminterface_id: ifaceId },
       );
-      ip = held.find((a) =>
-        occupies(pool, a as unknown as { address: string; vrf: { id: number } | null })
-      );
+      ip = held.find((a) => occupies(pool, a));
     }
     if (!ip) {
       const helper = client.ipam.prefixes.availableIps(pfx.id);
@@ -402,10 +401,10 @@ export async function assignIp(
   }
 
   if (ip === undefined) {
-    const body = {
-      address: request.address,
+    const body: WritableIPAddress = {
+      address: request.address!,
       vrf: vrf?.id ?? null,
-      status: request.status ?? "active",
+      status: isIpStatus(request.status) ? request.status : "active", // checked by assignIpProblem
       ...fieldChanges(undefined, request, tagIds),
       ...assignment,
     };
@@ -664,7 +663,8 @@ async function resolveInterface(
   run: Assignment,
   target: Target,
 ): Promise<NetBoxObject | undefined> {
-  const endpoint = target.kind === "device"
+  // Either table; the untyped view, as the body below is built for either.
+  const endpoint: Endpoint = target.kind === "device"
     ? run.client.dcim.interfaces
     : run.client.virtualization.interfaces;
   const all = await endpoint.all(
@@ -710,12 +710,12 @@ async function resolveInterface(
   );
 }
 
-function ipVrfId(ip: NetBoxObject): number | null {
-  return (ip.vrf as { id: number } | null | undefined)?.id ?? null;
+function ipVrfId(ip: IPAddress): number | null {
+  return ip.vrf?.id ?? null;
 }
 
-function vrfName(ip: NetBoxObject): string {
-  return (ip.vrf as { name?: string } | null | undefined)?.name ?? "global";
+function vrfName(obj: IPAddress | Prefix): string {
+  return obj.vrf?.name ?? "global";
 }
 
 /** Where an IP is assigned, as words. */
@@ -737,7 +737,7 @@ async function findAddress(
   run: Assignment,
   address: string,
   vrf: NetBoxObject | undefined,
-): Promise<NetBoxObject | undefined> {
+): Promise<IPAddress | undefined> {
   const host = formatIp(hostOf(address));
   let hits = await run.client.ipam.ipAddresses.all({ address: host });
   if (vrf) hits = hits.filter((ip) => ipVrfId(ip) === vrf.id);
@@ -758,7 +758,7 @@ async function resolvePrefix(
   run: Assignment,
   ref: string,
   vrf: NetBoxObject | undefined,
-): Promise<NetBoxObject> {
+): Promise<Prefix> {
   const prefixes = run.client.ipam.prefixes;
   if (/^\d+$/.test(ref)) return await prefixes.get(Number(ref));
   const cidr = formatCidr(parseCidr(ref), { network: true });
@@ -777,19 +777,20 @@ async function resolvePrefix(
 
 /** The fields of the IP the request wants changed (only those that differ). */
 function fieldChanges(
-  ip: NetBoxObject | undefined,
+  ip: IPAddress | undefined,
   request: AssignIpRequest,
   tagIds: number[],
-): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  const status = ip ? (ip.status as { value?: string } | undefined)?.value : undefined;
+): Partial<WritableIPAddress> {
+  const patch: Partial<WritableIPAddress> = {};
+  const status = ip?.status?.value;
   const dnsName = request.dnsName?.toLowerCase();
   if (dnsName !== undefined && dnsName !== (ip?.dns_name ?? "")) patch.dns_name = dnsName;
-  if (request.status !== undefined && request.status !== status) patch.status = request.status;
+  // A status other than IP_STATUSES never gets here (assignIpProblem refuses it).
+  if (isIpStatus(request.status) && request.status !== status) patch.status = request.status;
   if (request.description !== undefined && request.description !== (ip?.description ?? "")) {
     patch.description = request.description;
   }
-  const have = ((ip?.tags ?? []) as { id: number }[]).map((t) => t.id);
+  const have = (ip?.tags ?? []).map((t) => t.id);
   if (tagIds.some((id) => !have.includes(id))) {
     patch.tags = [...new Set([...have, ...tagIds])];
   }

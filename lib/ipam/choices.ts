@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { IPAddressStatus } from "../client/models.ts";
+
 /**
  * The status values of an IP address (`IPAddressStatusChoices`).
  *
@@ -16,6 +18,21 @@
  * ```
  */
 export const IP_STATUSES: readonly string[] = ["active", "reserved", "deprecated", "dhcp", "slaac"];
+
+/**
+ * Whether `value` is one of {@linkcode IP_STATUSES}: narrows a checked string to the status type
+ * NetBox's write shape wants.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { isIpStatus } from "./choices.ts";
+ * assert(isIpStatus("dhcp") && !isIpStatus("actve"));
+ * ```
+ */
+export function isIpStatus(value: unknown): value is IPAddressStatus {
+  return IP_STATUSES.some((status) => status === value);
+}
 
 /**
  * The role values of an IP address (`IPAddressRoleChoices`).

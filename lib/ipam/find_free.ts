@@ -26,9 +26,7 @@ import {
   iterateFree,
   occupies,
   populatedSpans,
-  type PrefixLike,
   prefixPool,
-  type RangeLike,
   rangePool,
   skipLeading,
   spanSize,
@@ -869,11 +867,11 @@ async function lookUpPools(
 ): Promise<ResolvedPool[]> {
   if ("prefixId" in ref) {
     const p = await client.ipam.prefixes.get(ref.prefixId);
-    return [resolved(prefixPool(p as unknown as PrefixLike), p)];
+    return [resolved(prefixPool(p), p)];
   }
   if ("rangeId" in ref) {
     const r = await client.ipam.ipRanges.get(ref.rangeId);
-    return [resolved(rangePool(r as unknown as RangeLike), r)];
+    return [resolved(rangePool(r), r)];
   }
   const vrf = ref.vrf === undefined || ref.vrf === null
     ? undefined
@@ -894,7 +892,7 @@ async function lookUpPools(
         hits,
       );
     }
-    return [resolved(prefixPool(hits[0] as unknown as PrefixLike), hits[0])];
+    return [resolved(prefixPool(hits[0]), hits[0])];
   }
   if ("range" in ref) {
     const span = parseSpan(ref.range);
@@ -911,7 +909,7 @@ async function lookUpPools(
         hits,
       );
     }
-    return [resolved(rangePool(hits[0] as unknown as RangeLike), hits[0])];
+    return [resolved(rangePool(hits[0]), hits[0])];
   }
   const filters: Filters = { ...ref.filters };
   if (vrf) filters.vrf_id = vrf.id;
@@ -920,7 +918,7 @@ async function lookUpPools(
   if (hits.length === 0) {
     throw new LookupError(`Cannot find a prefix matching ${describeFilters(ref.filters)}`, []);
   }
-  return hits.map((p) => resolved(prefixPool(p as unknown as PrefixLike), p));
+  return hits.map((p) => resolved(prefixPool(p), p));
 }
 
 /**
@@ -980,8 +978,7 @@ async function existingByName(
   hits.sort((a, b) => a.id - b.id);
   for (const ip of hits) {
     const name = String(ip.dns_name ?? "").toLowerCase();
-    const o = ip as unknown as { address: string; vrf: { id: number } | null };
-    if (names.includes(name) && !found.has(name) && occupies(pool, o)) found.set(name, ip);
+    if (names.includes(name) && !found.has(name) && occupies(pool, ip)) found.set(name, ip);
   }
   return found;
 }
@@ -1016,13 +1013,12 @@ async function computeSpans(client: NetBoxClient, pool: IpPool, skip: number): P
       { fields: ["id", "address", "vrf"] },
     )
   ) {
-    const o = ip as unknown as { address: string; vrf: { id: number } | null };
-    if (occupies(pool, o)) occupied.push(hostOf(o.address).value);
+    if (occupies(pool, ip)) occupied.push(hostOf(ip.address).value);
   }
   const ranges = pool.kind === "prefix"
     ? await client.ipam.ipRanges.all({ parent, vrf_id: pool.vrfId })
     : [];
-  const populated = populatedSpans(pool, ranges as unknown as RangeLike[]);
+  const populated = populatedSpans(pool, ranges);
   return freeSpans(skipLeading(pool.usable, skip), occupied, populated);
 }
 

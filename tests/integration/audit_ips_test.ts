@@ -13,6 +13,7 @@ import type { Scheduler } from "../../lib/audit/schedule.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
 import { createClient } from "../../lib/client/client.ts";
 import { Cron } from "../../lib/deps.ts";
+import type { WritableInterface } from "../../lib/client/models.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 import { type AuditDeps, main } from "../../tasks/audit-ips.ts";
 import { chromiumPath } from "../_browser.ts";
@@ -190,7 +191,7 @@ async function buildFixture(defects: boolean): Promise<Fixture> {
         role: role.id,
       })),
     );
-    const ifaceBodies = [
+    const ifaceBodies: WritableInterface[] = [
       { device: d1.id, name: "eth0", type: "virtual" },
       { device: d1.id, name: "eth1", type: "virtual" },
       { device: d1.id, name: "eth2", type: "virtual" },

@@ -55,6 +55,7 @@ netboxTest("sites and tags: create, get, find, list, count, update, delete", asy
     const updated = await nb.dcim.sites.update(a, { description: "updated" });
     assert.equal(updated.description, "updated");
     await assert.rejects(
+      // @ts-expect-error a typo is a compile error; the guard also catches it at run time
       nb.dcim.sites.all({ tga: tag.slug as string }),
       (err) => err instanceof FilterError && err.suggestions.includes("tag"),
     );

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
+import type { WritableIPAddress } from "../../lib/client/models.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 import { dropVrf } from "./_cleanup.ts";
 import {
@@ -59,7 +60,11 @@ netboxTest("listing 3,000 IPs sequentially and in parallel gives identical resul
   const cursor = versionAtLeast(await serverVersion(testEnv()), 4, 6);
   const vrf = await nb.ipam.vrfs.create({ name: `list-${crypto.randomUUID().slice(0, 8)}` });
   try {
-    const bodies = addresses(COUNT).map((address) => ({ address, vrf: vrf.id, status: "active" }));
+    const bodies = addresses(COUNT).map((address): WritableIPAddress => ({
+      address,
+      vrf: vrf.id,
+      status: "active",
+    }));
     const created = await nb.ipam.ipAddresses.create(bodies, { chunkSize: 250 });
     assert.equal(created.failed.length, 0, created.failed[0]?.error.message);
     // Make the id space uneven: delete a run of 400 in the middle.
