@@ -37,6 +37,7 @@ import {
 } from "../lib/audit/rules.ts";
 import { checkCronPattern, runOnSchedule, type Scheduler } from "../lib/audit/schedule.ts";
 import type { Filters } from "../lib/client/types.ts";
+import { escapeControls } from "../lib/client/safe_text.ts";
 
 const FORMATS = ["table", "json", "yaml", "csv", "markdown", "html"];
 const FAIL_ON = ["error", "warning", "info", "never"] as const;
@@ -117,7 +118,10 @@ const SPEC = {
         `
 Objects tagged audit-ignore are skipped. Exit code: 1 when a finding reaches --fail-on, else 0.
 With --schedule each run writes --output atomically and one summary line to stderr; a failed
-run is logged and the schedule continues.`,
+run is logged and the schedule continues.
+Names and messages come from NetBox, where anyone with edit rights writes them: table and
+markdown show control characters as \\x1b (markdown also escapes < [ ] | \\), html escapes
+markup, csv puts ' before a cell starting with = + - @ tab or CR; json and yaml are exact.`,
       ),
   examples: [
     "audit-ips",
@@ -316,7 +320,7 @@ async function scheduled(
         ctx.io.stderr(`${summaryLine(summary)} (run ${run})\n`);
         last = summary.needs_attention ? EXIT.ATTENTION : EXIT.OK;
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = escapeControls(err instanceof Error ? err.message : String(err));
         ctx.io.stderr(`audit-ips: ${ctx.io.now().toISOString()} run ${run} failed: ${message}\n`);
         last = EXIT.UNREACHABLE;
       }

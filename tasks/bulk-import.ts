@@ -13,6 +13,7 @@
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { runTask, type TaskContext } from "../lib/cli/task.ts";
+import { escapeControls } from "../lib/client/safe_text.ts";
 import { Option } from "../lib/deps.ts";
 import type { ModelWrite } from "../lib/client/permissions.ts";
 import {
@@ -184,7 +185,8 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   bar.done();
   for (const item of report.items) {
     if (item.action === "failed") {
-      ctx.io.stderr(`${item.location}: ${item.model} ${item.name}: ${item.message}\n`);
+      const what = `${item.location}: ${item.model} ${item.name}: ${item.message}`;
+      ctx.io.stderr(`${escapeControls(what)}\n`);
     }
   }
   await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });

@@ -30,6 +30,7 @@ import {
   type ResolvedPool,
 } from "../lib/ipam/find_free.ts";
 import type { Filters, NetBoxObject } from "../lib/client/types.ts";
+import { escapeControls } from "../lib/client/safe_text.ts";
 
 const COLUMNS = ["address", "vrf", "dns_name", "status", "id", "url", "action"];
 /**
@@ -347,7 +348,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     result = await reserveIps(client, pool, options);
   } catch (err) {
     if (!(err instanceof PoolExhaustedError)) throw err;
-    ctx.io.stderr(`error: ${err.message}\n`);
+    ctx.io.stderr(`error: ${escapeControls(err.message)}\n`);
     return EXIT.ATTENTION;
   }
   // Every name exists already: nothing reserved, reported like a listing.

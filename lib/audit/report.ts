@@ -3,10 +3,21 @@
  * CSV, Markdown, and one self-contained HTML page (inline CSS and SVG, nothing loaded from the
  * network).
  *
+ * Names, DNS names and messages come from NetBox, where anyone with edit rights writes them, and
+ * the reports carry them to other people:
+ * - text and Markdown show control characters and bidi overrides visibly (`\x1b`, `\u202e`:
+ *   {@linkcode escapeControls}), so they cannot clear or retitle the reader's terminal; Markdown
+ *   also backslash-escapes `\`, `|`, `<`, `[` and `]`, so a name cannot break the table, open
+ *   an HTML tag or make a link or image (it renders as the same text);
+ * - CSV cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading `'`
+ *   ({@linkcode neutralizeCsvCell}), so a spreadsheet never evaluates them;
+ * - HTML escapes `&`, `<`, `>` and `"` everywhere (attributes are double-quoted).
+ *
  * @module
  */
 
 import { csvStringify } from "../deps.ts";
+import { escapeControls, neutralizeCsvCell } from "../client/safe_text.ts";
 import type { Finding, PrefixUsage } from "./model.ts";
 import { AUDIT_RULES, SEVERITIES } from "./rules.ts";
 
@@ -102,13 +113,15 @@ export function renderAuditTable(doc: AuditDoc): string {
   }
   for (const [rule, list] of groups) {
     out.push("", `== ${rule} (${list.length})`);
-    const rows = list.map((f) => [
-      f.severity,
-      f.address ?? "",
-      f.vrf ?? "",
-      `${f.object_type.split(".")[1]} ${f.object_id}`,
-      f.message,
-    ]);
+    const rows = list.map((f) =>
+      [
+        f.severity,
+        f.address ?? "",
+        f.vrf ?? "",
+        `${f.object_type.split(".")[1]} ${f.object_id}`,
+        f.message,
+      ].map((cell) => escapeControls(cell))
+    );
     const head = ["SEVERITY", "ADDRESS", "VRF", "OBJECT", "MESSAGE"];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) =>
@@ -120,7 +133,8 @@ export function renderAuditTable(doc: AuditDoc): string {
 }
 
 /**
- * Renders the findings as CSV, one row per finding (related objects joined with `; `).
+ * Renders the findings as CSV, one row per finding (related objects joined with `; `). A cell
+ * starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
  *
  * @param doc The result document.
  * @returns The CSV text with a header row.
@@ -140,23 +154,30 @@ export function renderAuditTable(doc: AuditDoc): string {
  */
 export function renderAuditCsv(doc: AuditDoc): string {
   return csvStringify(
-    doc.items.map((f) => [
-      f.rule,
-      f.severity,
-      f.object_type,
-      String(f.object_id),
-      f.address ?? "",
-      f.vrf ?? "",
-      f.message,
-      f.url ?? "",
-      related(f),
-    ]),
+    doc.items.map((f) =>
+      [
+        f.rule,
+        f.severity,
+        f.object_type,
+        String(f.object_id),
+        f.address ?? "",
+        f.vrf ?? "",
+        f.message,
+        f.url ?? "",
+        related(f),
+      ].map(neutralizeCsvCell)
+    ),
     { header: true, columns: FINDING_COLUMNS },
   );
 }
 
+/**
+ * One Markdown table cell: `\`, `|`, `<`, `[` and `]` backslash-escaped (no broken table, HTML
+ * tag, link or image; the rendered text is the same), line feeds as spaces, other control
+ * characters and bidi overrides shown visibly.
+ */
 function mdCell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return escapeControls(text.replace(/[\\|<[\]]/g, "\\$&").replace(/\n/g, " "));
 }
 
 /**
@@ -183,7 +204,9 @@ export function renderAuditMarkdown(doc: AuditDoc): string {
   const out = [
     "# IP address audit",
     "",
-    `NetBox ${doc.netbox.url} (${doc.netbox.version ?? "unknown version"}), ${s.started_at}: ` +
+    `NetBox ${mdCell(doc.netbox.url)} (${
+      mdCell(doc.netbox.version ?? "unknown version")
+    }), ${s.started_at}: ` +
     `**${severityLine(s)}**.`,
   ];
   const groups = grouped(doc.items);

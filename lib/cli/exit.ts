@@ -6,6 +6,7 @@
  */
 
 import { InputError, NetBoxError, NetBoxHttpError } from "../client/errors.ts";
+import { escapeControls } from "../client/safe_text.ts";
 import type { TaskIO } from "./io.ts";
 
 /**
@@ -34,7 +35,9 @@ export const EXIT = { OK: 0, ATTENTION: 1, USAGE: 2, REFUSED: 3, UNREACHABLE: 4 
 export class UsageError extends InputError {}
 
 /**
- * Maps an error to an exit code and prints one line about it.
+ * Maps an error to an exit code and prints one line about it. The message can carry NetBox
+ * text (names, field messages): its control characters, line feeds included, and bidi
+ * overrides are shown visibly (`\x1b`, `\u202e`).
  *
  * @param err what was thrown
  * @param io where to print
@@ -49,10 +52,13 @@ export class UsageError extends InputError {}
  * const io = { stderr: (t: string) => err += t } as unknown as TaskIO;
  * assert(reportError(new UsageError("Cannot parse --count: expected a number"), io) === 2);
  * assert(err === "error: Cannot parse --count: expected a number\n");
+ * err = "";
+ * reportError(new UsageError("Cannot find device \x1b]0;owned\x07"), io);
+ * assert(err === "error: Cannot find device \\x1b]0;owned\\x07\n");
  * ```
  */
 export function reportError(err: unknown, io: TaskIO): number {
-  const say = (msg: string) => io.stderr(`error: ${msg}\n`);
+  const say = (msg: string) => io.stderr(`error: ${escapeControls(msg)}\n`);
   if (err instanceof Deno.errors.NotCapable) {
     say(`${err.message}. ${permissionHint(err.message)}`);
     return EXIT.USAGE;

@@ -1,10 +1,16 @@
 /**
  * Rendering of result documents (table, JSON, YAML, CSV) and atomic `--output` files.
  *
+ * Text from NetBox is made harmless where it is shown to people: table cells show control
+ * characters and bidi overrides visibly ({@linkcode escapeControls}), CSV cells that a
+ * spreadsheet would read as a formula get a leading `'` ({@linkcode neutralizeCsvCell}); JSON
+ * and YAML stay exact.
+ *
  * @module
  */
 
 import { csvStringify, yamlStringify } from "../deps.ts";
+import { escapeControls, neutralizeCsvCell } from "../client/safe_text.ts";
 
 /** A rendered result document, the shape of every task's JSON/YAML output. */
 export interface ResultDoc {
@@ -15,7 +21,10 @@ export interface ResultDoc {
 }
 
 /**
- * Writes a file atomically: a temporary file in the same directory, then a rename.
+ * Writes a file atomically: a temporary file in the same directory, then a rename. A new file is
+ * created with mode 0600 (owner only: results name the network); a file that exists keeps its
+ * mode. The temporary file is never more open than the result: it is created 0600 and given the
+ * existing file's mode before the rename.
  *
  * @param path the destination
  * @param text the content
@@ -27,6 +36,7 @@ export interface ResultDoc {
  * const dir = await Deno.makeTempDir();
  * await writeAtomic(`${dir}/out.json`, "{}\n");
  * assert(await Deno.readTextFile(`${dir}/out.json`) === "{}\n");
+ * assert(Deno.build.os === "windows" || ((await Deno.stat(`${dir}/out.json`)).mode! & 0o777) === 0o600);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -34,9 +44,19 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const mode = await existingMode(path);
+  let file: Deno.FsFile | undefined;
   try {
-    await Deno.writeTextFile(tmp, text);
+    // createNew: never write through something already at the temporary name (a symlink).
+    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      const bytes = new TextEncoder().encode(text);
+      for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+    } finally {
+      file.close();
+    }
   } catch (err) {
+    if (file) await Deno.remove(tmp).catch(() => {});
     // Name the file the user asked for, not our temporary sibling, in the permission hint.
     if (err instanceof Deno.errors.NotCapable) {
       throw new Deno.errors.NotCapable(`Requires write access to "${path}" and its directory`);
@@ -44,6 +64,7 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     throw err;
   }
   try {
+    if (mode !== undefined && mode !== 0o600) await Deno.chmod(tmp, mode);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
@@ -51,10 +72,26 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   }
 }
 
+/** The permission bits of an existing file (undefined when there is none, and on Windows). */
+async function existingMode(path: string): Promise<number | undefined> {
+  if (Deno.build.os === "windows") return undefined;
+  try {
+    const mode = (await Deno.stat(path)).mode;
+    // Permission bits only: setuid/setgid/sticky never carry over to new content.
+    return mode === null ? undefined : mode & 0o777;
+  } catch {
+    // Missing (or not readable to us): a new file's mode, 0600, is the safe choice.
+    return undefined;
+  }
+}
+
 /**
  * Renders a result document in one of the common formats.
  *
  * @param doc the document
+ * Table cells show control characters visibly; CSV cells starting with `=`, `+`, `-`, `@`, a tab
+ * or a carriage return get a leading `'`; JSON and YAML are exact.
+ *
  * @param format `table`, `json`, `yaml`, `csv`, or a key of `renderers`
  * @param columns the item fields shown in table and CSV output
  * @param renderers extra formats
@@ -69,6 +106,11 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
  *   "csv", ["a", "b"],
  * );
  * assert(text === "a,b\n1,x\n");
+ * const formula = renderDoc(
+ *   { netbox: { url: "", version: null }, summary: {}, items: [{ a: "=1+1", b: -2 }] },
+ *   "csv", ["a", "b"],
+ * );
+ * assert(formula === "a,b\n'=1+1,'-2\n");
  * ```
  */
 export function renderDoc(
@@ -85,17 +127,18 @@ export function renderDoc(
     case "yaml":
       return yamlStringify(doc, { noRefs: true, lineWidth: -1 });
     case "csv":
-      return csvStringify(doc.items.map((item) => columns.map((c) => cellText(item[c]))), {
-        header: true,
-        columns,
-      });
+      return csvStringify(
+        doc.items.map((item) => columns.map((c) => neutralizeCsvCell(cellText(item[c])))),
+        { header: true, columns },
+      );
     default:
       return renderTable(doc.items, columns);
   }
 }
 
 /**
- * Renders items as an aligned text table.
+ * Renders items as an aligned text table. Control characters and bidi overrides in cells are
+ * shown visibly (`\x1b`, `\u202e`; see {@linkcode escapeControls}).
  *
  * @param items the rows
  * @param columns the fields to show, in order
@@ -106,11 +149,12 @@ export function renderDoc(
  * import { ok as assert } from "node:assert/strict";
  * import { renderTable } from "./render.ts";
  * assert(renderTable([{ a: "x", b: 10 }], ["a", "b"]) === "A  B\nx  10\n");
+ * assert(renderTable([{ a: "\x1b[2J" }], ["a"]) === "A\n\\x1b[2J\n");
  * ```
  */
 export function renderTable(items: Record<string, unknown>[], columns: string[]): string {
   if (items.length === 0) return "";
-  const rows = items.map((item) => columns.map((c) => cellText(item[c])));
+  const rows = items.map((item) => columns.map((c) => escapeControls(cellText(item[c]))));
   const head = columns.map((c) => c.toUpperCase());
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

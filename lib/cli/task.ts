@@ -3,12 +3,19 @@
  * rendering of results, atomic `--output`, the audit log, and the mapping of errors to exit
  * codes. The library proper (`mod.ts`) never exports this module.
  *
+ * Text from NetBox reaches standard error in warnings and error messages: everything a task
+ * writes there shows control characters and bidi overrides visibly (`\x1b`, `\u202e`), line
+ * feeds aside; a warning, info line or error message is one line, so its line feeds are shown
+ * too. `--output` and `--audit-log` files are created with mode 0600 (an existing file keeps
+ * its mode), and a token file open to group or others gets a warning.
+ *
  * @module
  */
 
 import { Command, CommanderError } from "../deps.ts";
 import { createClient } from "../client/client.ts";
 import { resolveConfig } from "../client/config.ts";
+import { escapeControls } from "../client/safe_text.ts";
 import { NetBoxAuthError } from "../client/errors.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import { TOOLKIT_VERSION } from "../client/version.ts";
@@ -122,7 +129,7 @@ interface CommonOpts {
  *
  * @param spec the task's description and options
  * @param args the command-line arguments (without the script name)
- * @param io the process's IO (injected in tests)
+ * @param rawIo the process's IO (injected in tests)
  * @param handler the task's work; returns the exit code
  * @returns the exit code (see {@linkcode EXIT})
  *
@@ -146,11 +153,13 @@ interface CommonOpts {
 export async function runTask<O>(
   spec: TaskSpec,
   args: string[],
-  io: TaskIO,
+  rawIo: TaskIO,
   handler: (ctx: TaskContext, opts: O) => Promise<number>,
 ): Promise<number> {
   const formats = spec.formats ?? ["table", "json", "yaml", "csv"];
   let parsed: { opts: CommonOpts & O; args: string[] } | undefined;
+  // Everything but the progress bar writes through `io`, whose stderr shows controls visibly.
+  const io = withSafeStderr(rawIo);
   const cmd = buildCommand(spec, formats, io);
   try {
     await cmd.parseAsync(args, { from: "user" });
@@ -172,13 +181,21 @@ export async function runTask<O>(
         `Cannot render: unknown --format "${opts.format}"; expected one of ${formats.join(", ")}`,
       );
     }
-    const ctx = makeContext(spec, opts, io, (c) => client = c);
+    const ctx = makeContext(spec, opts, io, rawIo, (c) => client = c);
     return await handler(ctx, Object.assign(opts, { args: parsed.args }));
   } catch (err) {
     return reportError(err, io);
   } finally {
     client?.close();
   }
+}
+
+/**
+ * The IO a task gets: standard error shows control characters visibly, line feeds aside (they
+ * separate the lines a task writes).
+ */
+function withSafeStderr(io: TaskIO): TaskIO {
+  return { ...io, stderr: (text) => io.stderr(escapeControls(text, { keepNewlines: true })) };
 }
 
 // deno-lint-ignore no-explicit-any
@@ -188,19 +205,39 @@ function buildCommand(spec: TaskSpec, formats: string[], io: TaskIO): Command<an
     .description(spec.description)
     .version(TOOLKIT_VERSION, "--version")
     .option("--url <url>", "NetBox base URL (env NETBOX_URL); /api suffix optional")
-    .option("--token-file <path>", "read the API token from a file (env NETBOX_TOKEN_FILE)")
+    .option(
+      "--token-file <path>",
+      "read the API token from a file (env NETBOX_TOKEN_FILE); warns when the file is open " +
+        "to group or others (chmod 600 it)",
+    )
     .option("--token <token>", "API token (discouraged: visible in ps; prefer NETBOX_TOKEN)")
     .option("--timeout <seconds>", "per-request timeout (env NETBOX_TIMEOUT)", undefined)
     .option("--retries <n>", "retries per request (env NETBOX_RETRIES)")
     .option("--concurrency <n>", "requests in flight", "4")
     .option("--ca-cert <path>", "extra CA certificate(s), PEM (env NETBOX_CA_CERT)")
-    .option("--format <format>", `output format: ${formats.join(", ")}`, "table")
-    .option("--output <path>", "write the result to a file (atomically) instead of stdout")
+    .option(
+      "--format <format>",
+      `output format: ${formats.join(", ")}` +
+        (formats.includes("csv")
+          ? "; csv: a cell starting with = + - @ tab or CR gets a leading ' so spreadsheets " +
+            "show it as text, never as a formula (negative numbers too)"
+          : ""),
+      "table",
+    )
+    .option(
+      "--output <path>",
+      "write the result to a file (atomically) instead of stdout; a new file gets mode 0600, " +
+        "an existing one keeps its mode",
+    )
     .option("--verbose", "log every request (method, path, status, ms) to stderr")
     .option("--quiet", "print errors only on stderr");
   if (spec.writes) {
     base.option("--dry-run", "compute and print the plan; send no write")
-      .option("--audit-log <file>", "append one JSON line per write (method, path, status, ids)");
+      .option(
+        "--audit-log <file>",
+        "append one JSON line per write (method, path, status, ids); a new file gets mode " +
+          "0600, an existing one keeps its mode",
+      );
   }
   const cmd = spec.configure(base);
   if (spec.examples?.length) {
@@ -224,6 +261,7 @@ function makeContext(
   spec: TaskSpec,
   opts: CommonOpts,
   io: TaskIO,
+  rawIo: TaskIO,
   onClient: (c: NetBoxClient) => void,
 ): TaskContext {
   const quiet = !!opts.quiet;
@@ -248,6 +286,8 @@ function makeContext(
         concurrency,
       },
       io.env,
+      // Not silenced by --quiet: like the --token warning, it is about the secret.
+      { onWarning: (message) => log(`warning: ${escapeControls(message)}`) },
     );
     client = createClient({
       ...config,
@@ -263,8 +303,14 @@ function makeContext(
     return client;
   };
   const appendAudit = (path: string, event: WriteEvent) => {
-    const line = JSON.stringify({ task: spec.name, ...event }) + "\n";
-    Deno.writeTextFileSync(path, line, { append: true, create: true });
+    const line = new TextEncoder().encode(JSON.stringify({ task: spec.name, ...event }) + "\n");
+    // `mode` applies only when the file is created: an existing log keeps its mode.
+    const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+    try {
+      for (let done = 0; done < line.length;) done += file.writeSync(line.subarray(done));
+    } finally {
+      file.close();
+    }
   };
   const writeResult = async (text: string) => {
     if (!opts.output || opts.output === "-") return io.stdout(text);
@@ -292,12 +338,13 @@ function makeContext(
       await assertMayWrite(c, writes);
     },
     info: (msg) => {
-      if (!quiet) log(msg);
+      if (!quiet) log(escapeControls(msg));
     },
     warn: (msg) => {
-      if (!quiet) log(`warning: ${msg}`);
+      if (!quiet) log(`warning: ${escapeControls(msg)}`);
     },
-    progress: (label, total) => makeProgress(io, quiet, label, total),
+    // The bar draws with \r and ESC[K itself: it writes to the raw stream.
+    progress: (label, total) => makeProgress(rawIo, quiet, label, total),
     async emit(doc, { columns, renderers }) {
       const c = client;
       const full: ResultDoc = {

@@ -97,6 +97,8 @@ export interface ConfigFlags {
  *
  * @param flags Flag values; each wins over its variable.
  * @param env Reads a variable. @default {Deno.env.get}
+ * @param options `onWarning` is told about configuration that works but is unsafe: a token file
+ *   its group or others may access (see {@linkcode tokenFileModeWarning}); never the token.
  * @returns Options for `createClient`.
  * @throws {ConfigError} Missing URL or token, unreadable file, bad number.
  *
@@ -112,35 +114,43 @@ export interface ConfigFlags {
 export function resolveConfig(
   flags: ConfigFlags = {},
   env: EnvGetter = (name) => Deno.env.get(name),
+  options: { onWarning?: (message: string) => void } = {},
 ): ClientOptions {
   const rawUrl = flags.url ?? nonEmpty(env("NETBOX_URL"));
   if (rawUrl === undefined || rawUrl.trim() === "") {
     throw new ConfigError("Cannot connect to NetBox: no URL; set NETBOX_URL or pass --url");
   }
-  const options: ClientOptions = { url: normalizeUrl(rawUrl), token: resolveToken(flags, env) };
+  const client: ClientOptions = {
+    url: normalizeUrl(rawUrl),
+    token: resolveToken(flags, env, options.onWarning),
+  };
   const timeoutSec = flags.timeoutSec ?? nonEmpty(env("NETBOX_TIMEOUT"));
   if (timeoutSec !== undefined) {
     const name = flags.timeoutSec !== undefined ? "--timeout" : "NETBOX_TIMEOUT";
-    options.timeoutMs = Math.round(toNumber(timeoutSec, name, "a number of seconds > 0") * 1000);
-    if (!(options.timeoutMs > 0)) throw badNumber(name, timeoutSec, "a number of seconds > 0");
+    client.timeoutMs = Math.round(toNumber(timeoutSec, name, "a number of seconds > 0") * 1000);
+    if (!(client.timeoutMs > 0)) throw badNumber(name, timeoutSec, "a number of seconds > 0");
   }
   const retries = flags.retries ?? nonEmpty(env("NETBOX_RETRIES"));
   if (retries !== undefined) {
     const name = flags.retries !== undefined ? "--retries" : "NETBOX_RETRIES";
-    options.retries = toInteger(retries, name, 0);
+    client.retries = toInteger(retries, name, 0);
   }
   if (flags.concurrency !== undefined) {
-    options.concurrency = toInteger(flags.concurrency, "--concurrency", 1);
+    client.concurrency = toInteger(flags.concurrency, "--concurrency", 1);
   }
   const caPath = flags.caCertPath ?? nonEmpty(env("NETBOX_CA_CERT"));
   if (caPath !== undefined) {
     const name = flags.caCertPath !== undefined ? "--ca-cert" : "NETBOX_CA_CERT";
-    options.caCerts = [readFile(caPath, name, "CA certificate")];
+    client.caCerts = [readFile(caPath, name, "CA certificate")];
   }
-  return options;
+  return client;
 }
 
-function resolveToken(flags: ConfigFlags, env: EnvGetter): string {
+function resolveToken(
+  flags: ConfigFlags,
+  env: EnvGetter,
+  onWarning: ((message: string) => void) | undefined,
+): string {
   if (flags.token !== undefined && flags.token.trim() !== "") return flags.token.trim();
   const file = flags.tokenFile ?? nonEmpty(env("NETBOX_TOKEN_FILE"));
   if (file !== undefined) {
@@ -148,6 +158,10 @@ function resolveToken(flags: ConfigFlags, env: EnvGetter): string {
     const token = readFile(file, name, "token file").trim();
     if (token === "") {
       throw new ConfigError(`Cannot read the token file ${file} (${name}): it is empty`);
+    }
+    if (onWarning) {
+      const warning = tokenFileModeWarning(file, name);
+      if (warning) onWarning(warning);
     }
     return token;
   }
@@ -158,6 +172,44 @@ function resolveToken(flags: ConfigFlags, env: EnvGetter): string {
     );
   }
   return token;
+}
+
+/**
+ * The warning for a token file that its group or others may access (any of the mode bits 077,
+ * as ssh checks private keys): names the file and its mode and says how to fix it; never
+ * reads or shows the token. Undefined when the mode is private, on Windows, or when the file
+ * cannot be examined.
+ *
+ * @param path the token file
+ * @param name how the user named it, e.g. `--token-file` or `NETBOX_TOKEN_FILE`
+ * @returns the warning text, or undefined
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { tokenFileModeWarning } from "./config.ts";
+ * const file = await Deno.makeTempFile();
+ * await Deno.chmod(file, 0o644);
+ * assert(tokenFileModeWarning(file, "--token-file")?.includes(`mode 0644`));
+ * await Deno.chmod(file, 0o600);
+ * assert(tokenFileModeWarning(file, "--token-file") === undefined);
+ * await Deno.remove(file);
+ * ```
+ */
+export function tokenFileModeWarning(path: string, name: string): string | undefined {
+  if (Deno.build.os === "windows") return undefined;
+  let mode: number | null;
+  try {
+    mode = Deno.statSync(path).mode;
+  } catch {
+    return undefined;
+  }
+  if (mode === null || (mode & 0o077) === 0) return undefined;
+  const who = [(mode & 0o070) ? "its group" : "", (mode & 0o007) ? "others" : ""]
+    .filter(Boolean).join(" and ");
+  const octal = (mode & 0o7777).toString(8).padStart(4, "0");
+  return `the token file ${path} (${name}) is open to ${who} (mode ${octal}); ` +
+    `restrict it to its owner: chmod 600 ${path}`;
 }
 
 function readFile(path: string, name: string, what: string): string {

@@ -1,11 +1,14 @@
 /**
  * The result document of a bulk import (the plan in `--dry-run`, the outcome otherwise) and its
  * text rendering: a model × created/updated/unchanged/failed table, then one line per changed
- * entry with its field diff.
+ * entry with its field diff. Names, old values and NetBox's messages are shown with control
+ * characters and bidi overrides visible (`\x1b`, `\u202e`), as they are text anyone with edit
+ * rights in NetBox (or the input's author) wrote.
  *
  * @module
  */
 
+import { escapeControls } from "../client/safe_text.ts";
 import type { ImportPlan } from "./plan.ts";
 import type { ApplyResult } from "./apply.ts";
 import { formatProblem } from "./parse.ts";
@@ -129,21 +132,22 @@ export function renderImportText(report: ImportReport): string {
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
   const out = [line(heads), ...rows.map(line)];
   const lines: string[] = [];
+  const t = (value: unknown) => escapeControls(String(value));
   for (const item of report.items) {
     const mark = MARK[item.action as string];
     if (!mark) continue;
-    lines.push(`${mark} ${item.action} ${item.model} ${item.name}  (${item.location})`);
+    lines.push(`${mark} ${item.action} ${item.model} ${t(item.name)}  (${t(item.location)})`);
     for (const c of item.changes as { field: string; old: string; new: string }[]) {
-      lines.push(`    ${c.field}: ${c.old} → ${c.new}`);
+      lines.push(`    ${t(c.field)}: ${t(c.old)} → ${t(c.new)}`);
     }
-    if (item.message) lines.push(`    ${item.message}`);
+    if (item.message) lines.push(`    ${t(item.message)}`);
   }
   if (lines.length) out.push("", ...lines);
   return out.join("\n") + "\n";
 }
 
 /**
- * One line per problem, `file:line:column: message`.
+ * One line per problem, `file:line:column: message` (control characters shown visibly).
  *
  * @example
  * ```ts
@@ -156,5 +160,5 @@ export function renderImportText(report: ImportReport): string {
 export function renderProblems(
   problems: { loc: { file: string; line: number; column: number }; message: string }[],
 ): string {
-  return problems.map((p) => formatProblem(p) + "\n").join("");
+  return problems.map((p) => escapeControls(formatProblem(p)) + "\n").join("");
 }

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { renderDoc, renderTable, type ResultDoc, writeAtomic } from "../../lib/cli/render.ts";
+import { yamlParse } from "../../lib/deps.ts";
+
+const posix = Deno.build.os !== "windows";
+
+/** Names anyone with edit rights in NetBox could give a VRF, a device, a DNS name. */
+const HOSTILE = {
+  formula: '=HYPERLINK("http://evil.example","x")',
+  plus: "+1+cmd|' /C calc'!A0",
+  minus: "-2+3",
+  at: "@SUM(A1:A9)",
+  tab: "\t=1",
+  cr: "\r=1",
+  escapes: "sw1\x1b[2J\x1b]0;pwned\x07",
+  bidi: "abc\u202efdp.exe",
+};
+
+function doc(items: Record<string, unknown>[]): ResultDoc {
+  return { netbox: { url: "http://nb", version: "4.7.3" }, summary: { n: items.length }, items };
+}
+
+Deno.test("renderDoc() csv neutralises every formula-leading cell with a leading '", () => {
+  const items = Object.entries(HOSTILE).map(([kind, name]) => ({ kind, name, n: -1 }));
+  const csv = renderDoc(doc(items), "csv", ["kind", "name", "n"]);
+  assert.equal(
+    csv,
+    [
+      "kind,name,n",
+      `formula,"'=HYPERLINK(""http://evil.example"",""x"")",'-1`,
+      `plus,'+1+cmd|' /C calc'!A0,'-1`,
+      "minus,'-2+3,'-1",
+      "at,'@SUM(A1:A9),'-1",
+      "tab,'\t=1,'-1",
+      `cr,"'\r=1",'-1`,
+      "escapes,sw1\x1b[2J\x1b]0;pwned\x07,'-1",
+      "bidi,abc\u202efdp.exe,'-1",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("renderDoc() csv leaves ordinary values, IPv6 addresses and objects unchanged", () => {
+  const csv = renderDoc(
+    doc([{ address: "2001:db8::1/64", vrf: { name: "blue" }, id: 7, tags: ["a", "b"] }]),
+    "csv",
+    ["address", "vrf", "id", "tags"],
+  );
+  assert.equal(csv, 'address,vrf,id,tags\n2001:db8::1/64,blue,7,"a,b"\n');
+});
+
+Deno.test("renderDoc() csv neutralises a nested object's display name", () => {
+  const csv = renderDoc(doc([{ vrf: { name: "@evil" } }]), "csv", ["vrf"]);
+  assert.equal(csv, "vrf\n'@evil\n");
+});
+
+Deno.test("renderTable() shows control characters and bidi overrides visibly, aligned", () => {
+  const text = renderTable(
+    [
+      { name: HOSTILE.escapes, vrf: HOSTILE.bidi, note: "a\nb" },
+      { name: "sw2", vrf: "blue", note: "ok" },
+    ],
+    ["name", "vrf", "note"],
+  );
+  const name = "sw1\\x1b[2J\\x1b]0;pwned\\x07"; // 26 characters as shown
+  const vrf = "abc\\u202efdp.exe"; // 16
+  assert.equal(
+    text,
+    [
+      `${"NAME".padEnd(name.length)}  ${"VRF".padEnd(vrf.length)}  NOTE`,
+      `${name}  ${vrf}  a\\x0ab`,
+      `${"sw2".padEnd(name.length)}  ${"blue".padEnd(vrf.length)}  ok`,
+      "",
+    ].join("\n"),
+  );
+  assert.ok(!text.includes("\x1b") && !text.includes("\x07") && !text.includes("\u202e"));
+});
+
+Deno.test("renderDoc() table escapes; json and yaml keep NetBox's text exact", () => {
+  const items = [{ name: HOSTILE.escapes, vrf: HOSTILE.bidi }];
+  assert.equal(
+    renderDoc(doc(items), "table", ["name", "vrf"]),
+    `${"NAME".padEnd(26)}  VRF\nsw1\\x1b[2J\\x1b]0;pwned\\x07  abc\\u202efdp.exe\n`,
+  );
+  const json = renderDoc(doc(items), "json", ["name"]);
+  assert.deepEqual(JSON.parse(json).items, items);
+  const yaml = renderDoc(doc(items), "yaml", ["name"]);
+  assert.deepEqual((yamlParse(yaml) as ResultDoc).items, items);
+});
+
+async function modeOf(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o777;
+}
+
+Deno.test({
+  name: "writeAtomic() creates a new file with mode 0600 and leaves no temporary file",
+  ignore: !posix,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await writeAtomic(`${dir}/report.csv`, "a,b\n");
+      assert.equal(await Deno.readTextFile(`${dir}/report.csv`), "a,b\n");
+      assert.equal((await modeOf(`${dir}/report.csv`)).toString(8), "600");
+      const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+      assert.deepEqual(names, ["report.csv"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeAtomic() keeps the mode of an existing file (more open or more closed)",
+  ignore: !posix,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      for (const mode of [0o644, 0o640, 0o600, 0o400, 0o664]) {
+        const path = `${dir}/out-${mode.toString(8)}.html`;
+        await Deno.writeTextFile(path, "old");
+        await Deno.chmod(path, mode);
+        await writeAtomic(path, "new");
+        assert.equal(await Deno.readTextFile(path), "new");
+        assert.equal((await modeOf(path)).toString(8), mode.toString(8));
+      }
+      // Special bits never carry over to the new content.
+      const suid = `${dir}/suid`;
+      await Deno.writeTextFile(suid, "old");
+      await Deno.chmod(suid, 0o4755);
+      await writeAtomic(suid, "new");
+      assert.equal(((await Deno.stat(suid)).mode! & 0o7777).toString(8), "755");
+      assert.equal([...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".tmp")).length, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeAtomic() creates its temporary file 0600 even under a permissive umask",
+  ignore: !posix,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    // Watch the directory: the temporary file must never be readable by others, even for a
+    // moment, whatever the umask (0600 is passed to open, not left to the default 0666).
+    const seen: number[] = [];
+    const watcher = Deno.watchFs(dir);
+    const watching = (async () => {
+      for await (const event of watcher) {
+        for (const path of event.paths) {
+          if (!path.endsWith(".tmp")) continue;
+          try {
+            seen.push((await Deno.stat(path)).mode! & 0o777);
+          } catch {
+            // renamed already
+          }
+        }
+      }
+    })();
+    try {
+      const big = "x".repeat(8 << 20);
+      await writeAtomic(`${dir}/big.json`, big);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(seen.length > 0, "the watcher saw the temporary file");
+      assert.ok(seen.every((mode) => mode === 0o600), `temporary modes: ${seen.map(String)}`);
+      assert.equal((await modeOf(`${dir}/big.json`)).toString(8), "600");
+    } finally {
+      watcher.close();
+      await watching;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
