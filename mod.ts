@@ -63,6 +63,7 @@ export {
   FilterError,
   InputError,
   NetBoxAuthError,
+  NetBoxChangedError,
   NetBoxError,
   NetBoxHttpError,
   NetBoxNetworkError,
@@ -95,11 +96,13 @@ export type {
   PrefixEndpoint,
   RequestOptions,
   Transport,
+  UpdateOptions,
   VlanGroupEndpoint,
   WithLookups,
   WriteEvent,
 } from "./lib/client/types.ts";
 export { TOOLKIT_VERSION } from "./lib/client/version.ts";
+export { etagOf } from "./lib/client/etag.ts";
 export type * from "./lib/client/models.ts";
 export { modelPermissions } from "./lib/client/permissions.ts";
 export type { ModelPermissions, ModelWrite } from "./lib/client/permissions.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AllocationError, NetBoxAuthError, NetBoxHttpError } from "./errors.ts";
+import { AllocationError, NetBoxAuthError, NetBoxChangedError, NetBoxHttpError } from "./errors.ts";
 import type { HttpErrorInit } from "./errors.ts";
 
 /** A response body, parsed. */
@@ -238,6 +238,13 @@ export function httpError(failed: FailedResponse): NetBoxHttpError {
   const message = `Cannot ${action}: ${reason}${suffix}`;
   if (status === 409 && failed.apiPath.includes("/available-")) {
     return new AllocationError(message, init);
+  }
+  if (status === 412) {
+    return new NetBoxChangedError(
+      `Cannot ${action}: changed by someone else since it was read (NetBox answered 412 ` +
+        `Precondition Failed)${suffix}`,
+      init,
+    );
   }
   return new NetBoxHttpError(message, init);
 }

@@ -8,8 +8,9 @@
 import { bulkCreate, bulkDelete, bulkUpdate } from "./bulk.ts";
 import { checkFilters } from "./filter_guard.ts";
 import { serializeFilters } from "./filters.ts";
-import { NetBoxError } from "./errors.ts";
-import { countObjects, omitter, paginate, trimmingQuery } from "./paginate.ts";
+import { InputError, NetBoxChangedError, NetBoxError } from "./errors.ts";
+import { etagOf, rememberEtag } from "./etag.ts";
+import { countObjects, omitter, paginate, trimmingQuery, versionAtLeast } from "./paginate.ts";
 import type {
   BulkOptions,
   BulkResult,
@@ -19,6 +20,7 @@ import type {
   ListOptions,
   NetBoxObject,
   Transport,
+  UpdateOptions,
 } from "./types.ts";
 
 /**
@@ -88,12 +90,16 @@ export function createEndpoint<
   async function get(id: number, options: GetOptions = {}): Promise<T> {
     const url = detail(id);
     const status = await transport.status();
+    let etag: string | null = null;
     const item = await transport.request<T>("GET", url, {
       query: trimmingQuery(options, status),
       signal: options.signal,
       action: `get ${url}`,
+      onHeaders: (headers) => etag = headers.get("ETag"),
     });
-    return omitter<T>(options, status)(item);
+    const result = omitter<T>(options, status)(item);
+    if (etag && typeof result === "object" && result !== null) rememberEtag(result, etag);
+    return result;
   }
 
   async function find(filters: F, options: GetOptions = {}): Promise<T | undefined> {
@@ -133,7 +139,7 @@ export function createEndpoint<
     });
   }
 
-  function update(id: number, patch: Partial<W>, options?: { signal?: AbortSignal }): Promise<T>;
+  function update(id: number, patch: Partial<W>, options?: UpdateOptions): Promise<T>;
   function update(
     items: ({ id: number } & Partial<W>)[],
     options?: BulkOptions,
@@ -141,16 +147,50 @@ export function createEndpoint<
   function update(
     idOrItems: number | ({ id: number } & Partial<W>)[],
     patchOrOptions?: Partial<W> | BulkOptions,
-    maybeOptions: { signal?: AbortSignal } = {},
+    maybeOptions: UpdateOptions = {},
   ): Promise<unknown> {
     if (Array.isArray(idOrItems)) {
       return bulkUpdate<T>(transport, list, idOrItems, (patchOrOptions ?? {}) as BulkOptions);
     }
-    const url = detail(idOrItems);
-    return transport.request<T>("PATCH", url, {
-      body: patchOrOptions ?? {},
-      signal: maybeOptions.signal,
-      action: `update ${url}`,
+    return updateOne(idOrItems, patchOrOptions ?? {}, maybeOptions);
+  }
+
+  async function updateOne(id: number, patch: unknown, options: UpdateOptions): Promise<T> {
+    const url = detail(id);
+    const action = `update ${url}`;
+    const headers: Record<string, string> = {};
+    if (options.ifMatch !== undefined) {
+      const expected = typeof options.ifMatch === "string"
+        ? options.ifMatch
+        : etagOf(options.ifMatch);
+      if (!expected) {
+        throw new InputError(
+          `Cannot ${action}: ifMatch has no ETag (read the object with get() or list() first)`,
+        );
+      }
+      const status = await transport.status();
+      if (versionAtLeast(status, 4, 6)) {
+        headers["If-Match"] = expected;
+      } else {
+        // NetBox before 4.6 knows no If-Match: compare last_updated just before writing.
+        const current = await transport.request<object>("GET", url, {
+          query: { fields: "id,last_updated" },
+          signal: options.signal,
+          action: `get ${url}`,
+        });
+        if (etagOf(current) !== expected) {
+          throw new NetBoxChangedError(
+            `Cannot ${action}: changed by someone else since it was read (last_updated differs)`,
+            { status: 412, method: "PATCH", path: `/api/${url}`, body: {}, messages: {} },
+          );
+        }
+      }
+    }
+    return await transport.request<T>("PATCH", url, {
+      body: patch,
+      signal: options.signal,
+      action,
+      headers,
     });
   }
 

@@ -191,6 +191,23 @@ export class NetBoxAuthError extends NetBoxHttpError {
 }
 
 /**
+ * The object changed since it was read: NetBox refused an `If-Match` write with 412 (4.6 and
+ * newer), or, before 4.6, its `last_updated` no longer matched just before the write. Re-read,
+ * decide again, or stop: nothing was written. Exit code 3.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { NetBoxChangedError } from "./errors.ts";
+ * const err = new NetBoxChangedError("Cannot update dcim/devices/7/: changed by someone else since it was read", {
+ *   status: 412, method: "PATCH", path: "/api/dcim/devices/7/", body: {}, messages: {},
+ * });
+ * assert(err.exitCode === 3);
+ * ```
+ */
+export class NetBoxChangedError extends NetBoxHttpError {}
+
+/**
  * A 409 from an `available-*` endpoint: not enough free addresses/prefixes/VLANs.
  *
  * @example

@@ -215,7 +215,10 @@ export function createTransport(options: ClientOptions): Transport {
           ...writeEvent(method, shownPath, response.status, requestId, text, body),
         };
       }
-      if (response.ok) return parseOk(response, text, method, shownPath, action, requestId);
+      if (response.ok) {
+        requestOptions.onHeaders?.(response.headers);
+        return parseOk(response, text, method, shownPath, action, requestId);
+      }
       const parsed = parseErrorBody(text, response.headers.get("Content-Type"));
       const safe = {
         body: redactValue(parsed.body, secrets),

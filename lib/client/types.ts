@@ -134,6 +134,8 @@ export interface RequestOptions {
   action?: string;
   /** Extra headers. */
   headers?: Record<string, string>;
+  /** Receives the headers of the successful response (e.g. its `ETag`). */
+  onHeaders?: (headers: Headers) => void;
 }
 
 /** The server's `/api/status/` answer plus the parsed version. */
@@ -269,14 +271,29 @@ export interface Endpoint<
   create(body: W, options?: { signal?: AbortSignal }): Promise<T>;
   /** Creates many objects in chunks; never throws for item failures. */
   create(bodies: W[], options?: BulkOptions): Promise<BulkResult<T>>;
-  /** Patches one object. */
-  update(id: number, patch: Partial<W>, options?: { signal?: AbortSignal }): Promise<T>;
+  /**
+   * Patches one object. With `ifMatch` (an object as read, or its ETag) the write happens only
+   * if nobody changed the object since: otherwise `NetBoxChangedError` (412), nothing written.
+   */
+  update(id: number, patch: Partial<W>, options?: UpdateOptions): Promise<T>;
   /** Patches many objects (each with `id`) in chunks. */
   update(items: ({ id: number } & Partial<W>)[], options?: BulkOptions): Promise<BulkResult<T>>;
   /** Deletes one object. */
   delete(id: number, options?: { signal?: AbortSignal }): Promise<void>;
   /** Deletes many objects in chunks. */
   delete(ids: number[], options?: BulkOptions): Promise<BulkResult<{ id: number }>>;
+}
+
+/** Options of a single-object `update()`. */
+export interface UpdateOptions {
+  /** Aborts the request. */
+  signal?: AbortSignal;
+  /**
+   * Write only if the object is unchanged since it was read: the object as `get()`/`list()`
+   * returned it, or its ETag (`etagOf`). NetBox 4.6 and newer check it (`If-Match`); before 4.6
+   * the client compares `last_updated` just before writing.
+   */
+  ifMatch?: string | object;
 }
 
 /** The typed endpoint of a list path of the table, from the generated {@linkcode ModelsByPath}. */
