@@ -177,6 +177,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   const report = await applyImport(client, plan, {
     chunkSize,
     skipInvalid: true,
+    stop: ctx.stop,
     onProgress: (done) => {
       bar.tick(done - last);
       last = done;

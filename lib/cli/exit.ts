@@ -19,7 +19,17 @@ import type { TaskIO } from "./io.ts";
  * assert(EXIT.USAGE === 2);
  * ```
  */
-export const EXIT = { OK: 0, ATTENTION: 1, USAGE: 2, REFUSED: 3, UNREACHABLE: 4 } as const;
+export const EXIT = {
+  OK: 0,
+  ATTENTION: 1,
+  USAGE: 2,
+  REFUSED: 3,
+  UNREACHABLE: 4,
+  /** Stopped by Ctrl-C (SIGINT) after the writes in flight finished. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM after the writes in flight finished. */
+  TERMINATED: 143,
+} as const;
 
 /**
  * Bad input detected before anything was sent: exit 2.

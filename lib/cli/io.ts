@@ -21,6 +21,11 @@ export interface TaskIO {
   readTextFile(path: string): Promise<string>;
   /** The current time. */
   now(): Date;
+  /**
+   * Subscribes to Ctrl-C (SIGINT) and SIGTERM; returns the unsubscribe. Injected IO in tests may
+   * leave it out (no signal handling).
+   */
+  onInterrupt?(handler: (signal: "SIGINT" | "SIGTERM") => void): () => void;
 }
 
 const encoder = new TextEncoder();
@@ -49,6 +54,21 @@ export function defaultIO(): TaskIO {
       return await new Response(Deno.stdin.readable).text();
     },
     now: () => new Date(),
+    onInterrupt: (handler) => {
+      const subscribed: [Deno.Signal, () => void][] = [];
+      for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        const listener = () => handler(signal);
+        try {
+          Deno.addSignalListener(signal, listener);
+          subscribed.push([signal, listener]);
+        } catch {
+          // SIGTERM cannot be listened to on Windows: Ctrl-C still is.
+        }
+      }
+      return () => {
+        for (const [signal, listener] of subscribed) Deno.removeSignalListener(signal, listener);
+      };
+    },
   };
 }
 

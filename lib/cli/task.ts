@@ -105,6 +105,11 @@ export interface TaskContext {
   writeResult(text: string): Promise<void>;
   /** Reads a file given by the user (`-` = stdin); unreadable → UsageError. */
   readInput(path: string): Promise<string>;
+  /**
+   * Fires on the first Ctrl-C or SIGTERM of a writing task: send no new writes, let the ones in
+   * flight finish, report what was done and what was not (the task then exits 130 or 143).
+   */
+  stop: AbortSignal;
 }
 
 interface CommonOpts {
@@ -175,17 +180,34 @@ export async function runTask<O>(
   }
   const opts = parsed.opts;
   let client: NetBoxClient | undefined;
+  // A writing task stops gracefully on the first Ctrl-C / SIGTERM and at once on the second.
+  const stop = new AbortController();
+  let interruptedBy: "SIGINT" | "SIGTERM" | undefined;
+  const unsubscribe = spec.writes && !opts.dryRun
+    ? io.onInterrupt?.((signal) => {
+      if (interruptedBy) Deno.exit(signal === "SIGINT" ? EXIT.INTERRUPTED : EXIT.TERMINATED);
+      interruptedBy = signal;
+      io.stderr(
+        `interrupted (${signal}): finishing the writes in flight, sending no new ones ` +
+          "(interrupt again to stop at once)\n",
+      );
+      stop.abort(new Error(`interrupted (${signal})`));
+    })
+    : undefined;
   try {
     if (!formats.includes(opts.format)) {
       throw new UsageError(
         `Cannot render: unknown --format "${opts.format}"; expected one of ${formats.join(", ")}`,
       );
     }
-    const ctx = makeContext(spec, opts, io, rawIo, (c) => client = c);
-    return await handler(ctx, Object.assign(opts, { args: parsed.args }));
+    const ctx = makeContext(spec, opts, io, rawIo, (c) => client = c, stop.signal);
+    const code = await handler(ctx, Object.assign(opts, { args: parsed.args }));
+    return interruptedBy ? interruptedExit(interruptedBy, io) : code;
   } catch (err) {
-    return reportError(err, io);
+    const code = reportError(err, io);
+    return interruptedBy ? interruptedExit(interruptedBy, io) : code;
   } finally {
+    unsubscribe?.();
     client?.close();
   }
 }
@@ -263,6 +285,7 @@ function makeContext(
   io: TaskIO,
   rawIo: TaskIO,
   onClient: (c: NetBoxClient) => void,
+  stop: AbortSignal,
 ): TaskContext {
   const quiet = !!opts.quiet;
   const verbose = !!opts.verbose && !quiet;
@@ -357,6 +380,7 @@ function makeContext(
       await writeResult(renderDoc(full, opts.format, columns, renderers));
     },
     writeResult,
+    stop,
     async readInput(path) {
       try {
         return await io.readTextFile(path);
@@ -366,6 +390,15 @@ function makeContext(
       }
     },
   };
+}
+
+/** The exit code of an interrupted run, after saying how to finish the work. */
+function interruptedExit(signal: "SIGINT" | "SIGTERM", io: TaskIO): number {
+  io.stderr(
+    `stopped by ${signal}: the writes in flight finished, none was started after it; ` +
+      "run the same command again to finish\n",
+  );
+  return signal === "SIGINT" ? EXIT.INTERRUPTED : EXIT.TERMINATED;
 }
 
 function parsePositiveInt(value: string, flag: string): number {

@@ -28,7 +28,7 @@
 
 import { createLimiter } from "./limit.ts";
 import { normalizeMessages } from "./_http_error.ts";
-import { NetBoxError, NetBoxHttpError } from "./errors.ts";
+import { NetBoxError, NetBoxHttpError, NotSentError } from "./errors.ts";
 import type { BulkItemResult, BulkOptions, BulkResult, Transport } from "./types.ts";
 
 /** Objects per request unless `chunkSize` says otherwise. */
@@ -403,6 +403,8 @@ async function runBulk<I, T>(
           ? signal.reason
           : new Error(String(signal.reason));
         failAll(ctx, chunk, reason);
+      } else if (options.stop?.aborted) {
+        failAll(ctx, chunk, new NotSentError(`Cannot write ${path}: stopped before it was sent`));
       } else {
         await fn(ctx, chunk);
       }

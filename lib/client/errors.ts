@@ -191,6 +191,19 @@ export class NetBoxAuthError extends NetBoxHttpError {
 }
 
 /**
+ * A write that was not sent because the caller stopped the work (`stop` signal: Ctrl-C,
+ * SIGTERM) before its turn. Nothing of it reached NetBox; run again to finish.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { NotSentError } from "./errors.ts";
+ * assert(new NotSentError("Cannot create dcim/sites/: stopped before it was sent") instanceof Error);
+ * ```
+ */
+export class NotSentError extends NetBoxError {}
+
+/**
  * The object changed since it was read: NetBox refused an `If-Match` write with 412 (4.6 and
  * newer), or, before 4.6, its `last_updated` no longer matched just before the write. Re-read,
  * decide again, or stop: nothing was written. Exit code 3.

@@ -196,6 +196,11 @@ export interface BulkOptions {
   concurrency?: number;
   /** Aborts the writes not yet sent. */
   signal?: AbortSignal;
+  /**
+   * Stops gracefully: once it fires no new chunk is sent, the chunks in flight finish, and the
+   * items not sent fail with `NotSentError` (Ctrl-C in a task).
+   */
+  stop?: AbortSignal;
   /** Called after each chunk with (done items, total items). */
   onProgress?: (done: number, total: number) => void;
 }

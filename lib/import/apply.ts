@@ -7,12 +7,13 @@
  * @module
  */
 
+import { NotSentError } from "../client/errors.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
 
 /** What happened to one entry. */
 export interface ItemOutcome {
-  status: "created" | "updated" | "unchanged" | "failed" | "invalid";
+  status: "created" | "updated" | "unchanged" | "failed" | "invalid" | "not-sent";
   /** The object's id, when known. */
   id?: number;
   /** NetBox's messages (failed) or the reason it was not sent. */
@@ -25,7 +26,14 @@ export interface ApplyOptions {
   chunkSize?: number;
   /** Called after each bulk chunk with (items written, items to write). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops gracefully: no new bulk request after it fires, the ones in flight finish; the entries
+   * not sent get the status `not-sent` (a re-run completes them).
+   */
+  stop?: AbortSignal;
 }
+
+const NOT_SENT = "not sent: interrupted";
 
 /** The outcome per plan item uid. */
 export type ApplyResult = Map<number, ItemOutcome>;
@@ -119,10 +127,25 @@ export async function applyPlan(
       }
       break;
     }
-    await writeRound(ready, client, ids, result, options.chunkSize, progress);
+    if (options.stop?.aborted) {
+      for (const item of [...ready, ...later]) {
+        result.set(item.uid, { status: "not-sent", id: item.id, message: NOT_SENT });
+      }
+      break;
+    }
+    await writeRound(ready, client, ids, result, options.chunkSize, progress, options.stop);
     pending = later;
   }
-  await writeDeferred(plan.items, client, ids, result, options.chunkSize, progress, blocked);
+  await writeDeferred(
+    plan.items,
+    client,
+    ids,
+    result,
+    options.chunkSize,
+    progress,
+    blocked,
+    options.stop,
+  );
   return result;
 }
 
@@ -133,6 +156,7 @@ async function writeRound(
   result: ApplyResult,
   chunkSize: number | undefined,
   progress: (n: number) => void,
+  stop: AbortSignal | undefined,
 ): Promise<void> {
   const models = [...new Set(ready.map((i) => i.model.key))];
   for (const key of models) {
@@ -145,7 +169,7 @@ async function writeRound(
         result.set(i.uid, { status: "updated", id: i.id }); // only deferred fields change
       }
     }
-    const opts = { chunkSize, onProgress: undefined };
+    const opts = { chunkSize, onProgress: undefined, stop };
     if (creates.length) {
       const r = await endpoint.create(creates.map((i) => bodyOf(i.body, ids)), opts);
       record(r, creates, "created", ids, result);
@@ -174,6 +198,8 @@ function record(
     if (outcome.ok) {
       ids.set(item.uid, outcome.value.id);
       result.set(item.uid, { status, id: outcome.value.id });
+    } else if (outcome.error instanceof NotSentError) {
+      result.set(item.uid, { status: "not-sent", id: item.id, message: NOT_SENT });
     } else {
       result.set(item.uid, {
         status: "failed",
@@ -198,6 +224,7 @@ async function writeDeferred(
   chunkSize: number | undefined,
   progress: (n: number) => void,
   blocked: (deps: Set<number>) => PlanItem | undefined,
+  stop: AbortSignal | undefined,
 ): Promise<void> {
   const todo = items.filter((i) => {
     if (!Object.keys(i.deferred).length) return false;
@@ -221,12 +248,20 @@ async function writeDeferred(
     if (!group.length) continue;
     const r = await client.endpoint(group[0].model.path).update(
       group.map((i) => ({ id: ids.get(i.uid)!, ...bodyOf(i.deferred, ids) })),
-      { chunkSize },
+      { chunkSize, stop },
     );
     for (const outcome of r.items) {
       const item = group[outcome.index];
       const before = result.get(item.uid)!;
-      if (outcome.ok) {
+      if (!outcome.ok && outcome.error instanceof NotSentError) {
+        result.set(item.uid, {
+          status: "not-sent",
+          id: ids.get(item.uid),
+          message: `${before.status === "created" ? "created, but " : ""}${
+            Object.keys(item.deferred).join(", ")
+          } not set: interrupted`,
+        });
+      } else if (outcome.ok) {
         if (before.status === "unchanged") {
           result.set(item.uid, { status: "updated", id: before.id });
         }

@@ -142,6 +142,11 @@ export interface ApplyImportOptions {
   skipInvalid?: boolean;
   /** Called after each bulk chunk with (items written, items to write). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops gracefully: no new bulk request after it fires, those in flight finish, and the
+   * report lists the entries not sent (`not-sent`); a re-run completes them.
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -176,6 +181,7 @@ export async function applyImport(
   const outcome = await applyPlan(plan, client, {
     chunkSize: options.chunkSize,
     onProgress: options.onProgress,
+    stop: options.stop,
   });
   return importReport(plan, outcome);
 }

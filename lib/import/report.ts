@@ -25,6 +25,8 @@ export interface ModelCounts {
   failed: number;
   /** Entries with problems in the input (not sent). */
   invalid: number;
+  /** Entries not sent because the import was interrupted (only when there are some). */
+  not_sent?: number;
 }
 
 /** The document the task emits (`summary` + `items`). */
@@ -37,6 +39,8 @@ export type ImportReport = {
     unchanged: number;
     failed: number;
     invalid: number;
+    /** Entries not sent because the import was interrupted (only when there are some). */
+    not_sent?: number;
   };
   items: Record<string, unknown>[];
 };
@@ -69,6 +73,7 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
         unchanged: "unchanged",
         failed: "failed",
         invalid: "invalid",
+        "not-sent": "not-sent",
       } as const)[o.status]
       : item.action;
     const counts = models[item.model.key] ??= {
@@ -78,8 +83,13 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
       failed: 0,
       invalid: 0,
     };
-    counts[action]++;
-    totals[action]++;
+    if (action === "not-sent") {
+      counts.not_sent = (counts.not_sent ?? 0) + 1;
+      totals.not_sent = (totals.not_sent ?? 0) + 1;
+    } else {
+      counts[action]++;
+      totals[action]++;
+    }
     const l = item.entry.loc;
     return {
       model: item.model.key,
@@ -95,7 +105,13 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
   return { summary: { dry_run: !outcome, models, ...totals }, items };
 }
 
-const MARK: Record<string, string> = { create: "+", update: "~", failed: "!", invalid: "x" };
+const MARK: Record<string, string> = {
+  create: "+",
+  update: "~",
+  failed: "!",
+  invalid: "x",
+  "not-sent": "-",
+};
 
 /**
  * Renders the report as text: the per-model table, then the entries that change or failed.
@@ -141,6 +157,9 @@ export function renderImportText(report: ImportReport): string {
       lines.push(`    ${t(c.field)}: ${t(c.old)} → ${t(c.new)}`);
     }
     if (item.message) lines.push(`    ${t(item.message)}`);
+  }
+  if (s.not_sent) {
+    out.push("", `not sent (interrupted): ${s.not_sent}; run the import again to finish`);
   }
   if (lines.length) out.push("", ...lines);
   return out.join("\n") + "\n";
