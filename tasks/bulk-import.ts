@@ -185,13 +185,15 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   });
   bar.done();
   for (const item of report.items) {
-    if (item.action === "failed") {
+    if (item.action === "failed" || item.action === "unknown") {
       const what = `${item.location}: ${item.model} ${item.name}: ${item.message}`;
       ctx.io.stderr(`${escapeControls(what)}\n`);
     }
   }
   await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
-  return report.summary.failed || report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
+  return report.summary.failed || report.summary.invalid || report.summary.unknown
+    ? EXIT.ATTENTION
+    : EXIT.OK;
 }
 
 function refuse(ctx: TaskContext, problems: ImportProblem[]): number {

@@ -250,10 +250,22 @@ export class AllocationError extends NetBoxHttpError {}
 export class NetBoxNetworkError extends NetBoxError {
   /** How many attempts were made. */
   readonly attempts: number;
+  /**
+   * Where the last attempt failed: `connect` and `tls` before anything was sent; `reset`, `body`
+   * (and a timeout) after the request may have reached NetBox.
+   */
+  readonly stage?: "connect" | "tls" | "reset" | "body" | "timeout";
   /** Creates the error. */
-  constructor(message: string, options: ErrorOptions & { attempts: number }) {
+  constructor(
+    message: string,
+    options: ErrorOptions & {
+      attempts: number;
+      stage?: "connect" | "tls" | "reset" | "body" | "timeout";
+    },
+  ) {
     super(message, options);
     this.attempts = options.attempts;
+    this.stage = options.stage;
   }
 
   /** Always 4: NetBox could not be reached. */
@@ -274,3 +286,29 @@ export class NetBoxNetworkError extends NetBoxError {
  * ```
  */
 export class NetBoxTimeoutError extends NetBoxNetworkError {}
+
+/**
+ * Whether a failed write may nevertheless have been made: the request may have reached NetBox
+ * and only the answer was lost (a timeout, a reset or broken body after sending, a gateway's
+ * 502/504). Such a write must be read back before it is reported as failed or repeated.
+ *
+ * @param err what the write threw
+ * @returns `true` when NetBox may have acted
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { mayHaveActed, NetBoxHttpError, NetBoxNetworkError, NetBoxTimeoutError } from "./errors.ts";
+ * assert(mayHaveActed(new NetBoxTimeoutError("Cannot create: no answer", { attempts: 1 })));
+ * assert(!mayHaveActed(new NetBoxNetworkError("Cannot create: refused", { attempts: 5, stage: "connect" })));
+ * const init = { method: "POST", path: "/api/dcim/sites/", body: {}, messages: {} };
+ * assert(mayHaveActed(new NetBoxHttpError("Cannot create: bad gateway", { ...init, status: 502 })));
+ * assert(!mayHaveActed(new NetBoxHttpError("Cannot create: invalid", { ...init, status: 400 })));
+ * ```
+ */
+export function mayHaveActed(err: unknown): boolean {
+  if (err instanceof NetBoxTimeoutError) return true;
+  if (err instanceof NetBoxNetworkError) return err.stage !== "connect" && err.stage !== "tls";
+  if (err instanceof NetBoxHttpError) return err.status === 502 || err.status === 504;
+  return false;
+}

@@ -180,7 +180,7 @@ export function createTransport(options: ClientOptions): Transport {
           return new FailedAttempt({ kind: "timeout" }, (suffix) =>
             new NetBoxTimeoutError(
               `Cannot ${action}: no answer within ${formatSeconds(timeoutMs)}${suffix}`,
-              { attempts, cause: err },
+              { attempts, cause: err, stage: "timeout" },
             ));
         }
         const described = describeNetworkError(err, stage, target);
@@ -189,7 +189,7 @@ export function createTransport(options: ClientOptions): Transport {
           (suffix) =>
             new NetBoxNetworkError(
               redactText(`Cannot ${action}: ${described.reason}${suffix}`, secrets),
-              { attempts, cause: err },
+              { attempts, cause: err, stage: described.stage },
             ),
         );
       };

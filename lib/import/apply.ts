@@ -7,17 +7,22 @@
  * @module
  */
 
-import { NotSentError } from "../client/errors.ts";
+import { mayHaveActed, NotSentError } from "../client/errors.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
 
 /** What happened to one entry. */
 export interface ItemOutcome {
-  status: "created" | "updated" | "unchanged" | "failed" | "invalid" | "not-sent";
+  status: "created" | "updated" | "unchanged" | "failed" | "invalid" | "not-sent" | "unknown";
   /** The object's id, when known. */
   id?: number;
   /** NetBox's messages (failed) or the reason it was not sent. */
   message?: string;
+  /**
+   * The write failed in a way that NetBox may nevertheless have made it (its answer was lost):
+   * read back before reporting it (see `applyImport`).
+   */
+  ambiguous?: boolean;
 }
 
 /** Options of {@linkcode applyPlan}. */
@@ -205,6 +210,7 @@ function record(
         status: "failed",
         id: item.id,
         message: formatMessages(outcome.messages, outcome.error),
+        ...(mayHaveActed(outcome.error) ? { ambiguous: true } : {}),
       });
     }
   }
@@ -272,6 +278,7 @@ async function writeDeferred(
           message: `${before.status === "created" ? "created, but " : ""}${
             Object.keys(item.deferred).join(", ")
           } not set: ${formatMessages(outcome.messages, outcome.error)}`,
+          ...(mayHaveActed(outcome.error) ? { ambiguous: true } : {}),
         });
       }
     }

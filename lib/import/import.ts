@@ -8,7 +8,7 @@
 
 import { modelPermissions, permissionRefusal } from "../client/permissions.ts";
 import type { NetBoxClient } from "../client/types.ts";
-import { applyPlan } from "./apply.ts";
+import { applyPlan, type ApplyResult } from "./apply.ts";
 import {
   formatFromPath,
   ImportInputError,
@@ -183,5 +183,56 @@ export async function applyImport(
     onProgress: options.onProgress,
     stop: options.stop,
   });
+  await reconcile(client, plan, outcome);
   return importReport(plan, outcome);
+}
+
+/**
+ * Reads back the entries whose write NetBox may have made although its answer was lost (a
+ * timeout, a reset, a gateway's 502/504): the same plan made again shows each as written
+ * (unchanged now), not written (still to create or update), or, when NetBox cannot be read,
+ * unknown. So no lost answer is reported as a failure that in fact landed, or the reverse.
+ */
+async function reconcile(client: NetBoxClient, plan: ImportPlan, outcome: ApplyResult) {
+  const doubtful = plan.items.filter((item) => outcome.get(item.uid)?.ambiguous);
+  if (!doubtful.length) return;
+  const sections = new Map<string, ImportSection>();
+  for (const item of plan.items) {
+    const section = sections.get(item.model.key) ??
+      sections.set(item.model.key, { key: item.model.key, loc: item.entry.loc, entries: [] })
+        .get(item.model.key)!;
+    section.entries.push(item.entry);
+  }
+  let again: ImportPlan | undefined;
+  try {
+    again = await buildPlan([...sections.values()], clientBackend(client), plan.options);
+  } catch {
+    again = undefined;
+  }
+  const now = new Map(again?.items.map((item) => [item.entry, item]));
+  for (const item of doubtful) {
+    const before = outcome.get(item.uid)!;
+    const found = now.get(item.entry);
+    if (!found || found.action === "invalid") {
+      outcome.set(item.uid, {
+        status: "unknown",
+        id: before.id,
+        message: `NetBox's answer was lost (${before.message}) and it could not be read back: ` +
+          `check ${item.model.key} ${item.label}`,
+      });
+    } else if (found.action === "unchanged") {
+      outcome.set(item.uid, {
+        status: item.action === "create" ? "created" : "updated",
+        id: found.id,
+        message: `written (NetBox's answer was lost: ${before.message}; confirmed by reading back)`,
+      });
+    } else {
+      outcome.set(item.uid, {
+        ...before,
+        ambiguous: false,
+        message: `not written (NetBox's answer was lost: ${before.message}; reading back shows ` +
+          "the change is not there)",
+      });
+    }
+  }
 }

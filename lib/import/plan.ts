@@ -97,6 +97,8 @@ export interface ImportPlan {
   items: PlanItem[];
   /** Every problem (also attached to the items), in input order. */
   problems: ImportProblem[];
+  /** The options the plan was made with (a re-plan uses the same). */
+  options?: PlanOptions;
 }
 
 type Identity = number | `new#${number}`;
@@ -174,7 +176,8 @@ export async function buildPlan(
   backend: ImportBackend,
   options: PlanOptions = {},
 ): Promise<ImportPlan> {
-  return await new Planner(backend, options).run(sections);
+  const plan = await new Planner(backend, options).run(sections);
+  return { ...plan, options };
 }
 
 class Planner {

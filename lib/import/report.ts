@@ -27,6 +27,8 @@ export interface ModelCounts {
   invalid: number;
   /** Entries not sent because the import was interrupted (only when there are some). */
   not_sent?: number;
+  /** Entries NetBox's lost answers leave in doubt: check them (only when there are some). */
+  unknown?: number;
 }
 
 /** The document the task emits (`summary` + `items`). */
@@ -41,6 +43,8 @@ export type ImportReport = {
     invalid: number;
     /** Entries not sent because the import was interrupted (only when there are some). */
     not_sent?: number;
+    /** Entries NetBox's lost answers leave in doubt: check them (only when there are some). */
+    unknown?: number;
   };
   items: Record<string, unknown>[];
 };
@@ -74,6 +78,7 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
         failed: "failed",
         invalid: "invalid",
         "not-sent": "not-sent",
+        unknown: "unknown",
       } as const)[o.status]
       : item.action;
     const counts = models[item.model.key] ??= {
@@ -86,6 +91,9 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
     if (action === "not-sent") {
       counts.not_sent = (counts.not_sent ?? 0) + 1;
       totals.not_sent = (totals.not_sent ?? 0) + 1;
+    } else if (action === "unknown") {
+      counts.unknown = (counts.unknown ?? 0) + 1;
+      totals.unknown = (totals.unknown ?? 0) + 1;
     } else {
       counts[action]++;
       totals[action]++;
@@ -111,6 +119,7 @@ const MARK: Record<string, string> = {
   failed: "!",
   invalid: "x",
   "not-sent": "-",
+  unknown: "?",
 };
 
 /**

@@ -1,0 +1,175 @@
+/**
+ * A fault-injecting HTTP proxy on 127.0.0.1 for tests against the real NetBox: it forwards each
+ * request and, for a seeded random share of them, fails the way networks and gateways do —
+ * before NetBox sees the request (429, 503) or after NetBox has acted and only the answer is lost
+ * (a gateway's 502, a connection broken in the body, an answer slower than the client's timeout).
+ * It counts what it did, so a test can report faults per kind.
+ *
+ * @module
+ */
+
+/** What the proxy can do to one request. */
+export type FaultKind =
+  | "before-429"
+  | "before-503"
+  | "reset-before"
+  | "lost-502"
+  | "lost-reset"
+  | "lost-timeout";
+
+/** Options of {@linkcode startFaultProxy}. */
+export interface FaultProxyOptions {
+  /** The NetBox base URL to forward to. */
+  target: string;
+  /** Share of the requests of `methods` that get a fault, 0–1. */
+  rate: number;
+  /** Seed of the random choices (same seed, same sequence). */
+  seed: number;
+  /** The faults to choose from. @default every kind */
+  kinds?: FaultKind[];
+  /** Methods that may get a fault. @default {["POST", "PATCH", "PUT", "DELETE"]} */
+  methods?: string[];
+  /** How long `lost-timeout` holds the answer (longer than the client's timeout). @default {1500} */
+  holdMs?: number;
+}
+
+/** A running proxy. */
+export interface FaultProxy extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Faults made, per kind, and requests passed through untouched. */
+  readonly counts: Record<FaultKind | "passed", number>;
+  /** Stops the proxy. */
+  close(): Promise<void>;
+}
+
+const ALL: FaultKind[] = [
+  "before-429",
+  "before-503",
+  "reset-before",
+  "lost-502",
+  "lost-reset",
+  "lost-timeout",
+];
+
+/** A body that breaks off: the client sees the connection fail while reading the answer. */
+function broken(start: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(start);
+      controller.error(new Error("connection reset by the fault proxy"));
+    },
+  });
+}
+
+/** mulberry32: a small seeded PRNG. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Starts the proxy.
+ *
+ * @param options target, fault rate, seed, kinds
+ * @returns the running proxy
+ */
+export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
+  const next = random(options.seed);
+  const kinds = options.kinds ?? ALL;
+  const methods = new Set(options.methods ?? ["POST", "PATCH", "PUT", "DELETE"]);
+  const holdMs = options.holdMs ?? 1500;
+  const counts = Object.fromEntries([...ALL, "passed"].map((k) => [k, 0])) as FaultProxy["counts"];
+  const closing = new AbortController();
+  const target = options.target.replace(/\/+$/, "");
+
+  const forward = async (request: Request, body: ArrayBuffer | null) => {
+    const url = new URL(request.url);
+    const headers = new Headers(request.headers);
+    headers.delete("host");
+    const upstream = await fetch(`${target}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers,
+      body,
+    });
+    const bytes = new Uint8Array(await upstream.arrayBuffer());
+    const out = new Headers(upstream.headers);
+    out.delete("content-length");
+    out.delete("content-encoding");
+    return { status: upstream.status, headers: out, bytes };
+  };
+
+  const server = Deno.serve(
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      signal: closing.signal,
+      onListen() {},
+      onError: () => new Response("fault proxy error\n", { status: 500 }),
+    },
+    async (request) => {
+      const body = request.body ? await request.arrayBuffer() : null;
+      const kind = methods.has(request.method) && next() < options.rate
+        ? kinds[Math.floor(next() * kinds.length)]
+        : undefined;
+      if (!kind) {
+        counts.passed++;
+        const r = await forward(request, body);
+        return new Response(r.bytes, { status: r.status, headers: r.headers });
+      }
+      counts[kind]++;
+      const json = { "Content-Type": "application/json" };
+      switch (kind) {
+        case "before-429":
+          return new Response('{"detail": "Request was throttled."}', {
+            status: 429,
+            headers: { ...json, "Retry-After": "0" },
+          });
+        case "before-503":
+          return new Response('{"detail": "Service unavailable"}', { status: 503, headers: json });
+        case "reset-before":
+          // Broken before NetBox saw anything: the client cannot tell it from a lost answer.
+          return new Response(broken(new TextEncoder().encode('{"id": ')), {
+            status: 201,
+            headers: json,
+          });
+        case "lost-502": {
+          await forward(request, body);
+          return new Response("Bad Gateway\n", { status: 502 });
+        }
+        case "lost-reset": {
+          const r = await forward(request, body);
+          const half = r.bytes.subarray(0, Math.floor(r.bytes.length / 2));
+          return new Response(broken(half), { status: r.status, headers: r.headers });
+        }
+        case "lost-timeout": {
+          const r = await forward(request, body);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, holdMs);
+            closing.signal.addEventListener("abort", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+          return new Response(r.bytes, { status: r.status, headers: r.headers });
+        }
+      }
+    },
+  );
+  const close = async () => {
+    closing.abort();
+    await server.finished;
+  };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    counts,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Exactly-once writes under faults: bulk-import through a fault-injecting proxy in front of the
+ * real NetBox (429/503 before NetBox sees a request; a gateway's 502, a broken body or an answer
+ * slower than the timeout after NetBox has acted), at several fault rates and seeds. NetBox is
+ * counted afterwards, not what the tool says: no address exists twice, every entry the report
+ * calls created is there with the reported id and every entry it calls failed is not, re-runs
+ * converge, and the run after that writes nothing.
+ *
+ * The addresses live in a VRF that does not enforce uniqueness, so a blindly repeated POST would
+ * show up as a duplicate.
+ */
+
+import assert from "node:assert/strict";
+import type { TaskIO } from "../../lib/cli/io.ts";
+import { main } from "../../tasks/bulk-import.ts";
+import { type FaultKind, startFaultProxy } from "../_fault_proxy.ts";
+import { fetchOk, netboxTest, type NetBoxTestEnv, uniqueName } from "./_netbox.ts";
+import { runTaskMain, writesOf } from "./_run_task.ts";
+
+const N = 24;
+
+interface Report {
+  summary: Record<string, number>;
+  items: {
+    model: string;
+    name: string;
+    action: string;
+    id: number | null;
+    message: string | null;
+  }[];
+}
+
+async function importVia(url: string, env: NetBoxTestEnv, file: string) {
+  const out = { stdout: "", stderr: "" };
+  const vars: Record<string, string> = { NETBOX_URL: url, NETBOX_TOKEN: env.token };
+  const io: TaskIO = {
+    stdout: (t) => void (out.stdout += t),
+    stderr: (t) => void (out.stderr += t),
+    env: (name) => vars[name],
+    stderrIsTerminal: false,
+    readTextFile: (path) => Deno.readTextFile(path),
+    now: () => new Date(),
+  };
+  const code = await main(
+    [file, "--format", "json", "--chunk-size", "2", "--concurrency", "2", "--timeout", "2"],
+    io,
+  );
+  let report: Report;
+  try {
+    report = JSON.parse(out.stdout);
+  } catch {
+    throw new Error(`no report (exit ${code})\n${out.stderr}`);
+  }
+  return { code, report, stderr: out.stderr };
+}
+
+async function addressesIn(env: NetBoxTestEnv, vrfName: string) {
+  const vrfs = await fetchOk(env, "GET", `/api/ipam/vrfs/?name=${vrfName}`);
+  if (!vrfs.count) return { vrfId: undefined, ips: [] as { id: number; address: string }[] };
+  const vrfId: number = vrfs.results[0].id;
+  const page = await fetchOk(env, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrfId}&limit=1000`);
+  return { vrfId, ips: page.results as { id: number; address: string }[] };
+}
+
+/** The report agrees with NetBox: created entries are there (same id), failed ones are not. */
+async function assertTruthful(env: NetBoxTestEnv, vrfName: string, report: Report, at: string) {
+  const { ips } = await addressesIn(env, vrfName);
+  const counts = new Map<string, number>();
+  for (const ip of ips) counts.set(ip.address, (counts.get(ip.address) ?? 0) + 1);
+  const dupes = [...counts].filter(([, n]) => n > 1);
+  assert.deepEqual(dupes, [], `duplicate addresses in NetBox\n${at}`);
+  const byAddress = new Map(ips.map((ip) => [ip.address, ip.id]));
+  for (const item of report.items.filter((i) => i.model === "ipam.ip-addresses")) {
+    if (item.action === "create" || item.action === "unchanged") {
+      assert.equal(byAddress.get(item.name), item.id ?? undefined, `${item.name}\n${at}`);
+    } else if (item.action === "failed") {
+      assert.ok(!byAddress.has(item.name), `${item.name} reported failed but exists\n${at}`);
+    }
+  }
+}
+
+async function faultRun(env: NetBoxTestEnv, rate: number, seed: number) {
+  const vrf = uniqueName("faults");
+  const dir = await Deno.makeTempDir({ prefix: "nbtk-faults-" });
+  const file = `${dir}/inventory.yaml`;
+  await Deno.writeTextFile(
+    file,
+    `vrfs:\n  - {name: ${vrf}, enforce_unique: false}\nip_addresses:\n` +
+      Array.from(
+        { length: N },
+        (_, i) =>
+          `  - {address: 10.77.${seed}.${i + 1}/24, vrf: ${vrf}, dns_name: h${i}.faults.example}\n`,
+      )
+        .join(""),
+  );
+  const totals: Record<string, number> = {};
+  const outcomes: Record<string, number> = {};
+  try {
+    let done = false;
+    for (let run = 0; run < 6 && !done; run++) {
+      const proxy = startFaultProxy({
+        target: env.url,
+        rate,
+        seed: seed * 100 + run,
+        holdMs: 2500,
+      });
+      let result;
+      try {
+        result = await importVia(proxy.url, env, file);
+      } finally {
+        await proxy.close();
+      }
+      for (const [k, v] of Object.entries(proxy.counts)) totals[k] = (totals[k] ?? 0) + v;
+      for (const item of result.report.items) {
+        outcomes[item.action] = (outcomes[item.action] ?? 0) + 1;
+      }
+      const at = `rate ${rate} seed ${seed} run ${run}: ${JSON.stringify(proxy.counts)}\n` +
+        result.stderr;
+      await assertTruthful(env, vrf, result.report, at);
+      const s = result.report.summary;
+      done = result.code === 0 && !s.failed && !s.unknown;
+    }
+    assert.ok(done, `no convergence within 6 runs at rate ${rate}`);
+    const { ips } = await addressesIn(env, vrf);
+    assert.equal(ips.length, N);
+    // The run after convergence, straight to NetBox, writes nothing.
+    const last = await runTaskMain(main, [file, "--format", "json"]);
+    assert.equal(last.code, 0, last.stderr);
+    assert.deepEqual(writesOf(last.requests), []);
+    const faults = (Object.keys(totals) as (FaultKind | "passed")[])
+      .filter((k) => k !== "passed").reduce((n, k) => n + totals[k], 0);
+    assert.ok(faults > 0, "the proxy injected no fault");
+    console.log(
+      `faults rate=${rate} seed=${seed}: ${JSON.stringify(totals)} outcomes ${
+        JSON.stringify(outcomes)
+      }`,
+    );
+  } finally {
+    const { vrfId, ips } = await addressesIn(env, vrf);
+    if (ips.length) {
+      await fetchOk(env, "DELETE", "/api/ipam/ip-addresses/", ips.map((ip) => ({ id: ip.id })));
+    }
+    if (vrfId) await fetchOk(env, "DELETE", `/api/ipam/vrfs/${vrfId}/`);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const [rate, seed] of [[0.3, 1], [0.3, 2], [0.6, 3], [0.6, 4]]) {
+  netboxTest(
+    `bulk-import through a fault proxy (rate ${rate}, seed ${seed}): no duplicate, a truthful report, convergence`,
+    (env) => faultRun(env, rate, seed),
+  );
+}
