@@ -29,7 +29,8 @@ import {
   type ReserveIpsResult,
   type ResolvedPool,
 } from "../lib/ipam/find_free.ts";
-import type { Filters, NetBoxObject } from "../lib/client/types.ts";
+import type { IPAddress } from "../lib/client/models.ts";
+import type { Filters } from "../lib/client/types.ts";
 import { escapeControls } from "../lib/client/safe_text.ts";
 
 const COLUMNS = ["address", "vrf", "dns_name", "status", "id", "url", "action"];
@@ -264,14 +265,17 @@ interface Row {
   pool: string;
 }
 
-function rowFromIp(ip: NetBoxObject, pool: ResolvedPool, action: string): Row {
-  const status = ip.status as { value?: string } | string | undefined;
-  const vrf = ip.vrf as { name?: string } | null | undefined;
+/** A choice field's value (`{ value, label }` as NetBox reads it; plain text as it is). */
+function choiceValue(choice: { value: string } | string | null | undefined): string | null {
+  return typeof choice === "string" ? choice : choice?.value ?? null;
+}
+
+function rowFromIp(ip: IPAddress, pool: ResolvedPool, action: string): Row {
   return {
     address: String(ip.address),
-    vrf: vrf?.name ?? pool.vrfName,
-    dns_name: (ip.dns_name as string | undefined) || null,
-    status: typeof status === "string" ? status : status?.value ?? null,
+    vrf: ip.vrf?.name ?? pool.vrfName,
+    dns_name: ip.dns_name || null,
+    status: choiceValue(ip.status),
     id: ip.id,
     url: ip.url,
     action,

@@ -12,7 +12,19 @@
 
 import { InputError, NetBoxAuthError, NetBoxError } from "../client/errors.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
-import type { IPAddress, Prefix, WritableIPAddress } from "../client/models.ts";
+import type {
+  BriefDevice,
+  BriefIPAddress,
+  BriefVirtualMachine,
+  Device,
+  Interface,
+  IPAddress,
+  Prefix,
+  VirtualMachine,
+  VMInterface,
+  VRF,
+  WritableIPAddress,
+} from "../client/models.ts";
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { IP_STATUSES, isIpStatus } from "./choices.ts";
 import { validateDnsName } from "./dns_name.ts";
@@ -153,10 +165,37 @@ export interface AssignIpOptions {
 
 type Kind = "device" | "vm";
 
+/** A device or a virtual machine, as NetBox reads it. */
+type Host = Device | VirtualMachine;
+
+/** The IP designations of a host (a VM has no `oob_ip`). */
+interface HostIps {
+  primary_ip4?: BriefIPAddress | null;
+  primary_ip6?: BriefIPAddress | null;
+  oob_ip?: BriefIPAddress | null;
+}
+
+/** The host fields that designate an IP. */
+type HostIpField = keyof HostIps;
+
+const HOST_IP_FIELDS: readonly HostIpField[] = ["primary_ip4", "primary_ip6", "oob_ip"];
+
 interface Target {
   kind: Kind;
-  obj: NetBoxObject;
+  obj: Host;
   label: string;
+}
+
+/**
+ * The interface an IP is assigned to, as NetBox nests it in `assigned_object`: a device
+ * interface (with `device`) or a VM interface (with `virtual_machine`). The schema types
+ * `assigned_object` as `unknown` (it is polymorphic); {@linkcode assignedInterface} narrows it.
+ */
+interface AssignedInterface {
+  id?: number;
+  name?: string;
+  device?: BriefDevice;
+  virtual_machine?: BriefVirtualMachine;
 }
 
 /** The target's fields, read loosely (callers from JavaScript may send anything). */
@@ -594,6 +633,13 @@ function hostEndpoint(client: NetBoxClient, kind: Kind): Endpoint {
   return kind === "device" ? client.dcim.devices : client.virtualization.virtualMachines;
 }
 
+/** One device or VM by id (a 404 throws). */
+function getHost(client: NetBoxClient, kind: Kind, id: number): Promise<Host> {
+  return kind === "device"
+    ? client.dcim.devices.get(id)
+    : client.virtualization.virtualMachines.get(id);
+}
+
 /** An IP write that ends in setting the target's primary/OOB IP: both permissions up front. */
 function ipThenPrimary(action: "add" | "change", target: Target): ModelWrite[] {
   return [{ path: IPS, action }, { path: hostPath(target.kind), action: "change" }];
@@ -604,7 +650,7 @@ async function resolveTarget(run: Assignment): Promise<Target> {
   const t = run.request.target as LooseTarget;
   if (typeof t.device === "number" || typeof t.virtualMachine === "number") {
     const kind: Kind = t.device !== undefined ? "device" : "vm";
-    const obj = await hostEndpoint(client, kind).get(Number(t.device ?? t.virtualMachine));
+    const obj = await getHost(client, kind, Number(t.device ?? t.virtualMachine));
     return { kind, obj, label: String(obj.name ?? `#${obj.id}`) };
   }
   if (t.device !== undefined) {
@@ -633,22 +679,20 @@ async function resolveTarget(run: Assignment): Promise<Target> {
   };
 }
 
-function siteOf(o: NetBoxObject): string {
-  const site = o.site as { name?: string } | null | undefined;
-  return `${describeObject(o)} at site ${site?.name ?? "-"}`;
+function siteOf(o: Device): string {
+  return `${describeObject(o)} at site ${o.site?.name ?? "-"}`;
 }
 
-function clusterOf(o: NetBoxObject): string {
-  const cluster = o.cluster as { name?: string } | null | undefined;
-  return `${describeObject(o)} in cluster ${cluster?.name ?? "-"}`;
+function clusterOf(o: VirtualMachine): string {
+  return `${describeObject(o)} in cluster ${o.cluster?.name ?? "-"}`;
 }
 
-function one(
-  hits: NetBoxObject[],
+function one<T extends NetBoxObject>(
+  hits: T[],
   what: string,
   hint: string,
-  describe: (o: NetBoxObject) => string,
-): NetBoxObject {
+  describe: (o: T) => string,
+): T {
   if (hits.length === 1) return hits[0];
   if (hits.length === 0) throw new LookupError(`Cannot find ${what}`, []);
   throw new LookupError(
@@ -662,9 +706,9 @@ function one(
 async function resolveInterface(
   run: Assignment,
   target: Target,
-): Promise<NetBoxObject | undefined> {
-  // Either table; the untyped view, as the body below is built for either.
-  const endpoint: Endpoint = target.kind === "device"
+): Promise<Interface | VMInterface | undefined> {
+  // Either table: reads either model; the filters and the body below are built for either.
+  const endpoint: Endpoint<Interface | VMInterface> = target.kind === "device"
     ? run.client.dcim.interfaces
     : run.client.virtualization.interfaces;
   const all = await endpoint.all(
@@ -718,13 +762,20 @@ function vrfName(obj: IPAddress | Prefix): string {
   return obj.vrf?.name ?? "global";
 }
 
+/** Whether an `assigned_object` is an object (NetBox sends the nested interface, or `null`). */
+function isAssignedInterface(value: unknown): value is AssignedInterface {
+  return typeof value === "object" && value !== null;
+}
+
+/** The interface the IP is assigned to, when NetBox nests one. */
+function assignedInterface(ip: IPAddress): AssignedInterface | undefined {
+  return isAssignedInterface(ip.assigned_object) ? ip.assigned_object : undefined;
+}
+
 /** Where an IP is assigned, as words. */
-function assignedWhere(ip: NetBoxObject): string {
-  const obj = ip.assigned_object as
-    | { name?: string; device?: { name?: string }; virtual_machine?: { name?: string } }
-    | null
-    | undefined;
-  if (!obj) return "nothing";
+function assignedWhere(ip: IPAddress): string {
+  if (!ip.assigned_object) return "nothing";
+  const obj = assignedInterface(ip) ?? {};
   if (obj.device) return `device ${obj.device.name} interface ${obj.name}`;
   if (obj.virtual_machine) {
     return `virtual machine ${obj.virtual_machine.name} interface ${obj.name}`;
@@ -736,7 +787,7 @@ function assignedWhere(ip: NetBoxObject): string {
 async function findAddress(
   run: Assignment,
   address: string,
-  vrf: NetBoxObject | undefined,
+  vrf: VRF | undefined,
 ): Promise<IPAddress | undefined> {
   const host = formatIp(hostOf(address));
   let hits = await run.client.ipam.ipAddresses.all({ address: host });
@@ -757,7 +808,7 @@ async function findAddress(
 async function resolvePrefix(
   run: Assignment,
   ref: string,
-  vrf: NetBoxObject | undefined,
+  vrf: VRF | undefined,
 ): Promise<Prefix> {
   const prefixes = run.client.ipam.prefixes;
   if (/^\d+$/.test(ref)) return await prefixes.get(Number(ref));
@@ -800,13 +851,10 @@ function fieldChanges(
 /** Clears primary_ip4/6 / oob_ip on the IP's current parent when moving it elsewhere. */
 async function clearBlockingDesignation(
   run: Assignment,
-  ip: NetBoxObject,
+  ip: IPAddress,
   target: Target,
 ): Promise<void> {
-  const obj = ip.assigned_object as
-    | { device?: { id: number }; virtual_machine?: { id: number } }
-    | null
-    | undefined;
+  const obj = assignedInterface(ip);
   const parentKind: Kind | undefined = obj?.device
     ? "device"
     : obj?.virtual_machine
@@ -816,10 +864,9 @@ async function clearBlockingDesignation(
   if (!parentKind || parentId === undefined) return;
   if (parentKind === target.kind && parentId === target.obj.id) return; // same parent: allowed
   const endpoint = hostEndpoint(run.client, parentKind);
-  const parent = await endpoint.get(parentId);
-  const fields = ["primary_ip4", "primary_ip6", "oob_ip"].filter((f) =>
-    (parent[f] as { id?: number } | null | undefined)?.id === ip.id
-  );
+  const parent = await getHost(run.client, parentKind, parentId);
+  const designations: HostIps = parent;
+  const fields = HOST_IP_FIELDS.filter((f) => designations[f]?.id === ip.id);
   if (!fields.length) return;
   const patch = Object.fromEntries(fields.map((f) => [f, null]));
   await run.write(
@@ -835,12 +882,17 @@ async function clearBlockingDesignation(
 async function setPrimary(
   run: Assignment,
   target: Target,
-  ip: NetBoxObject | undefined,
+  ip: IPAddress | undefined,
   address: string,
 ): Promise<void> {
   const oob = !!run.request.oob;
-  const field = oob ? "oob_ip" : hostOf(address).family === 4 ? "primary_ip4" : "primary_ip6";
-  const current = (target.obj[field] as { id?: number } | null | undefined)?.id;
+  const field: HostIpField = oob
+    ? "oob_ip"
+    : hostOf(address).family === 4
+    ? "primary_ip4"
+    : "primary_ip6";
+  const ips: HostIps = target.obj;
+  const current = ips[field]?.id;
   if (ip && current === ip.id) {
     if (run.actions.length === 0) run.actions.push("unchanged");
     return;

@@ -17,7 +17,8 @@
  */
 
 import { AllocationError, InputError, NetBoxError, NetBoxHttpError } from "../client/errors.ts";
-import type { Filters, FilterValue, NetBoxClient, NetBoxObject } from "../client/types.ts";
+import type { IPAddress, IPRange, Prefix } from "../client/models.ts";
+import type { Filters, FilterValue, NetBoxClient } from "../client/types.ts";
 import { IP_ROLES, IP_STATUSES } from "./choices.ts";
 import { expandNameTemplate, isNameTemplate, validateDnsName } from "./dns_name.ts";
 import {
@@ -220,9 +221,14 @@ export interface ReserveIpsOptions extends FindFreeIpsOptions {
  * @example
  * ```ts
  * import { ok as assert } from "node:assert/strict";
+ * import type { Prefix } from "../client/models.ts";
  * import type { ResolvedPool } from "./find_free.ts";
  * import { prefixPool } from "./free_ips.ts";
- * const object = { id: 7, url: "", prefix: "10.0.0.0/24", vrf: { id: 3, name: "blue" } };
+ * const object: Prefix = {
+ *   id: 7, url: "", display_url: "", display: "10.0.0.0/24", family: { value: 4, label: "IPv4" },
+ *   prefix: "10.0.0.0/24", vrf: { id: 3, url: "", display: "blue", name: "blue" }, scope: null,
+ *   created: null, last_updated: null, children: 0, _depth: 0,
+ * };
  * const resolved: ResolvedPool = { pool: prefixPool(object), vrfName: "blue", object };
  * assert(resolved.pool.vrfId === 3);
  * ```
@@ -233,7 +239,7 @@ export interface ResolvedPool {
   /** The VRF's name, or `null` for the global table. */
   vrfName: string | null;
   /** The NetBox prefix or IP range. */
-  object: NetBoxObject;
+  object: Prefix | IPRange;
 }
 
 /**
@@ -255,7 +261,7 @@ export interface FindFreeIpsResult {
   /** The `count` asked for. */
   requested: number;
   /** Addresses of the pool that already hold the requested DNS names (oldest first). */
-  existing: NetBoxObject[];
+  existing: IPAddress[];
   /** Free addresses (`192.0.2.5/24`), ascending, at most `requested - existing.length`. */
   free: string[];
   /** How many are free after `skip`, when NetBox's list fell short and they were counted. */
@@ -348,9 +354,9 @@ export interface ReserveIpsResult {
   /** The `count` asked for. */
   requested: number;
   /** Addresses that already hold the requested DNS names: returned, not created. */
-  existing: NetBoxObject[];
+  existing: IPAddress[];
   /** The addresses created (empty with `dryRun`). */
-  reserved: NetBoxObject[];
+  reserved: IPAddress[];
   /** With `dryRun`: what would be created. */
   planned: PlannedIp[];
   /** Whether this was a dry run. */
@@ -844,12 +850,8 @@ function compilePattern(pattern: RegExp | string | undefined, label: Label): Reg
 
 // --- pools ------------------------------------------------------------------------------------
 
-function vrfOf(o: NetBoxObject): { id: number; name?: string } | null {
-  return (o.vrf as { id: number; name?: string } | null | undefined) ?? null;
-}
-
-function resolved(pool: IpPool, object: NetBoxObject): ResolvedPool {
-  return { pool, vrfName: vrfOf(object)?.name ?? null, object };
+function resolved(pool: IpPool, object: Prefix | IPRange): ResolvedPool {
+  return { pool, vrfName: object.vrf?.name ?? null, object };
 }
 
 /** `site=matrix role=servers`: filters as a person typed them. */
@@ -935,12 +937,12 @@ async function choosePool(
   onWarning: ((message: string) => void) | undefined,
 ): Promise<FindFreeIpsResult> {
   let chosen: ResolvedPool | undefined;
-  let existing = new Map<string, NetBoxObject>();
+  let existing = new Map<string, IPAddress>();
   let free: FreeResult = { addresses: [] };
   for (const candidate of pools) {
     const found = names
       ? await existingByName(client, candidate.pool, names)
-      : new Map<string, NetBoxObject>();
+      : new Map<string, IPAddress>();
     const need = count - found.size;
     const result = await findFree(client, candidate.pool, need, skip, onWarning);
     const fits = result.addresses.length >= need;
@@ -972,8 +974,8 @@ async function existingByName(
   client: NetBoxClient,
   pool: IpPool,
   names: string[],
-): Promise<Map<string, NetBoxObject>> {
-  const found = new Map<string, NetBoxObject>();
+): Promise<Map<string, IPAddress>> {
+  const found = new Map<string, IPAddress>();
   const hits = await client.ipam.ipAddresses.all({ dns_name: names });
   hits.sort((a, b) => a.id - b.id);
   for (const ip of hits) {
@@ -1079,7 +1081,7 @@ async function allocate(
   skip: number,
   bodies: NewIpFields[],
   options: ReserveIpsOptions,
-): Promise<NetBoxObject[]> {
+): Promise<IPAddress[]> {
   const skipBelow = pool.usable.start + BigInt(skip);
   const helper = availableIps(client, pool);
   const first = skip === 0 ? undefined : await firstFree(client, pool);
@@ -1100,7 +1102,7 @@ async function allocate(
     }
     const explicit = bodies.map((b, i) => ({ ...b, address: free.addresses[i], vrf: pool.vrfId }));
     try {
-      return await client.request<NetBoxObject[]>("POST", "ipam/ip-addresses/", {
+      return await client.request<IPAddress[]>("POST", "ipam/ip-addresses/", {
         body: explicit,
         action: `reserve ${bodies.length} addresses in ${pool.label}`,
       });

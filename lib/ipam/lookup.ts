@@ -6,6 +6,7 @@
  */
 
 import { NetBoxError } from "../client/errors.ts";
+import type { Tag, Tenant, VRF } from "../client/models.ts";
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
 
 /**
@@ -30,7 +31,8 @@ export class LookupError extends NetBoxError {
 
 /** A short description of an object for messages: `name (id 7)`. */
 export function describeObject(o: NetBoxObject): string {
-  const label = (o.display ?? o.name ?? o.address ?? o.prefix ?? `#${o.id}`) as string;
+  // Any model: the first of its naming fields it has, as NetBox sent it.
+  const label = o.display ?? o.name ?? o.address ?? o.prefix ?? `#${o.id}`;
   return `${label} (id ${o.id})`;
 }
 
@@ -44,12 +46,12 @@ export function describeObject(o: NetBoxObject): string {
  * @returns The object.
  * @throws {LookupError} When nothing or several objects match.
  */
-export async function findOne(
-  endpoint: Endpoint,
+export async function findOne<T extends NetBoxObject>(
+  endpoint: Endpoint<T>,
   ref: string,
   fields: string[],
   what: string,
-): Promise<NetBoxObject> {
+): Promise<T> {
   if (/^\d+$/.test(ref)) {
     const hits = await endpoint.all({ id: Number(ref) });
     if (hits.length === 1) return hits[0];
@@ -79,7 +81,7 @@ export async function findOne(
  * @param ref Id, name or route distinguisher.
  * @returns The VRF.
  */
-export function resolveVrf(client: NetBoxClient, ref: string): Promise<NetBoxObject> {
+export function resolveVrf(client: NetBoxClient, ref: string): Promise<VRF> {
   return findOne(client.ipam.vrfs, ref, ["name", "rd"], "VRF");
 }
 
@@ -90,7 +92,7 @@ export function resolveVrf(client: NetBoxClient, ref: string): Promise<NetBoxObj
  * @param ref Id, slug or name.
  * @returns The tenant.
  */
-export function resolveTenant(client: NetBoxClient, ref: string): Promise<NetBoxObject> {
+export function resolveTenant(client: NetBoxClient, ref: string): Promise<Tenant> {
   return findOne(client.tenancy.tenants, ref, ["slug", "name"], "tenant");
 }
 
@@ -111,7 +113,7 @@ export function slugify(name: string): string {
 /** The outcome of {@linkcode resolveTags}. */
 export interface ResolvedTags {
   /** The tags, in the order asked (created ones included unless `dryRun`). */
-  tags: NetBoxObject[];
+  tags: Tag[];
   /** Names of tags that do not exist (and were created unless `dryRun`). */
   missing: string[];
 }
@@ -134,7 +136,7 @@ export async function resolveTags(
     ...await client.extras.tags.all({ name: refs }),
     ...await client.extras.tags.all({ slug: refs }),
   ];
-  const tags: NetBoxObject[] = [];
+  const tags: Tag[] = [];
   const missing: string[] = [];
   for (const ref of refs) {
     const tag = found.find((t) => t.name === ref || t.slug === ref);
