@@ -10,7 +10,8 @@
  * @module
  */
 
-import { InputError, NetBoxAuthError, NetBoxError } from "../client/errors.ts";
+import { InputError, NetBoxAuthError, NetBoxChangedError, NetBoxError } from "../client/errors.ts";
+import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import type {
   BriefDevice,
@@ -371,7 +372,19 @@ export async function assignIp(
 ): Promise<AssignIpResult> {
   const problem = assignIpProblem(request, options.fieldNames);
   if (problem) throw new InputError(`Cannot assign: ${problem}`);
-  const run = new Assignment(client, request, options);
+  const first = new Assignment(client, request, options);
+  try {
+    return await assignOnce(first);
+  } catch (err) {
+    // Someone changed the device/VM between our read and our write (412, or last_updated before
+    // NetBox 4.6): read everything again and decide once more; a second change stops us (exit 3).
+    if (!(err instanceof NetBoxChangedError)) throw err;
+    return await assignOnce(new Assignment(client, request, options, first));
+  }
+}
+
+async function assignOnce(run: Assignment): Promise<AssignIpResult> {
+  const { client, request } = run;
   const target = await resolveTarget(run);
   const vrf = request.vrf === undefined ? undefined : await resolveVrf(client, String(request.vrf));
   const { tags, missing } = await resolveTags(client, [...(request.tags ?? [])]);
@@ -589,8 +602,14 @@ class Assignment {
     readonly client: NetBoxClient,
     readonly request: AssignIpRequest,
     readonly options: AssignIpOptions,
+    /** An earlier attempt whose writes were made (kept in the result). */
+    earlier?: Assignment,
   ) {
     this.name = namer(options.fieldNames);
+    if (earlier) {
+      this.actions.push(...earlier.actions);
+      this.steps.push(...earlier.steps);
+    }
   }
 
   async write<T>(step: AssignStep, fn: () => Promise<T>): Promise<T | undefined> {
@@ -875,8 +894,13 @@ async function clearBlockingDesignation(
       text: `clear ${fields.join(", ")} of ${parentKind} ${parent.name} (it blocks the move)`,
       needs: [{ path: hostPath(parentKind), action: "change" }, ...ipThenPrimary("change", target)],
     },
-    () => endpoint.update(parentId, patch),
+    () => endpoint.update(parentId, patch, ifUnchanged(parent)),
   );
+}
+
+/** `update()` options that write only if the object is as it was read (when it can tell). */
+function ifUnchanged(object: object): { ifMatch?: object } {
+  return etagOf(object) ? { ifMatch: object } : {};
 }
 
 async function setPrimary(
@@ -903,6 +927,11 @@ async function setPrimary(
       text: `set ${field} of ${target.label} to ${address}`,
       needs: [{ path: hostPath(target.kind), action: "change" }],
     },
-    () => hostEndpoint(run.client, target.kind).update(target.obj.id, { [field]: ip!.id }),
+    () =>
+      hostEndpoint(run.client, target.kind).update(
+        target.obj.id,
+        { [field]: ip!.id },
+        ifUnchanged(target.obj),
+      ),
   );
 }

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
-import { InputError } from "../../lib/client/errors.ts";
+import { InputError, NetBoxChangedError } from "../../lib/client/errors.ts";
 import type { NetBoxClient } from "../../lib/client/types.ts";
 import { assignIp, assignIps } from "../../lib/ipam/assign.ts";
 import { LookupError } from "../../lib/ipam/lookup.ts";
@@ -17,7 +17,9 @@ import {
   type NetBoxTestEnv,
   type RecordedRequest,
   recordingFetch,
+  serverVersion,
   uniqueName,
+  versionAtLeast,
 } from "./_netbox.ts";
 
 const octet = () => 1 + (crypto.getRandomValues(new Uint8Array(1))[0] % 250);
@@ -268,4 +270,89 @@ netboxTest(
       }
     });
   },
+);
+
+/**
+ * A client whose requests to one VM first let "someone else" edit that VM, just before the
+ * client's write-side request (the PATCH on NetBox 4.6+, the last_updated check before): `times`
+ * such edits at most.
+ */
+function racingClient(env: NetBoxTestEnv, vmId: number, times: number) {
+  const requests: string[] = [];
+  let edits = 0;
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    const vmPath = url.pathname === `/api/virtualization/virtual-machines/${vmId}/`;
+    const writeSide = req.method === "PATCH" ||
+      url.searchParams.get("fields") === "id,last_updated";
+    if (vmPath && writeSide && edits < times) {
+      edits++;
+      await new Promise((r) => setTimeout(r, 5));
+      await fetchOk(env, "PATCH", `/api/virtualization/virtual-machines/${vmId}/`, {
+        description: `changed by someone else ${edits}`,
+      });
+    }
+    const res = await globalThis.fetch(req);
+    requests.push(`${req.method} ${url.pathname} ${res.status}`);
+    return res;
+  };
+  return {
+    client: createClient({ url: env.url, token: env.token, fetch, timeoutMs: 120_000 }),
+    requests,
+  };
+}
+
+netboxTest(
+  "assignIp reads again and decides once more when the VM changed between its read and its write",
+  (env) =>
+    withLab(env, async (lab) => {
+      const vm = lab.vms[0];
+      const { client, requests } = racingClient(env, vm.id, 1);
+      try {
+        const base = lab.prefix.prefix.replace(/\.0\/28$/, "");
+        const result = await assignIp(client, {
+          target: { virtualMachine: vm.id },
+          interface: "eth0",
+          address: `${base}.5/28`,
+          vrf: lab.vrf.name,
+        });
+        assert.ok(result.actions.includes("created-ip"), result.actions.join());
+        assert.ok(result.actions.includes("set-primary"), result.actions.join());
+        const after = await fetchOk(env, "GET", `/api/virtualization/virtual-machines/${vm.id}/`);
+        assert.equal(after.primary_ip4?.id, result.ip_id);
+        assert.equal(after.description, "changed by someone else 1");
+        const ips = await held(env, lab.vrf.id);
+        assert.equal(ips.length, 1, "the second attempt found the address of the first");
+        // NetBox 4.6+ refused the stale PATCH itself; before 4.6 the client saw last_updated move.
+        const refused = requests.filter((r) => /^PATCH \S+ 412$/.test(r)).length;
+        assert.equal(refused, versionAtLeast(await serverVersion(env), 4, 6) ? 1 : 0);
+      } finally {
+        client.close();
+      }
+    }),
+);
+
+netboxTest(
+  "assignIp stops with NetBoxChangedError (exit 3) when the VM changes again before the second write",
+  (env) =>
+    withLab(env, async (lab) => {
+      const vm = lab.vms[0];
+      const { client } = racingClient(env, vm.id, 2);
+      try {
+        const base = lab.prefix.prefix.replace(/\.0\/28$/, "");
+        const err = await assignIp(client, {
+          target: { virtualMachine: vm.id },
+          interface: "eth0",
+          address: `${base}.6/28`,
+          vrf: lab.vrf.name,
+        }).then(() => undefined, (e) => e);
+        assert.ok(err instanceof NetBoxChangedError, String(err));
+        assert.equal(err.exitCode, 3);
+        assert.match(err.message, /changed by someone else since it was read/);
+        assert.deepEqual(await primaries(env, vm.id), { primary_ip4: null, primary_ip6: null });
+      } finally {
+        client.close();
+      }
+    }),
 );
