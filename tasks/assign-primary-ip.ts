@@ -362,6 +362,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     const client = ctx.client();
     outcomes = await assignIps(client, requests, {
       ...options,
+      stop: ctx.stop,
       concurrency: ctx.concurrency,
       onStep: (step, i) => say(valid[i], step),
     });

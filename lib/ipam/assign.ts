@@ -10,7 +10,14 @@
  * @module
  */
 
-import { InputError, NetBoxAuthError, NetBoxChangedError, NetBoxError } from "../client/errors.ts";
+import {
+  InputError,
+  mayHaveActed,
+  NetBoxAuthError,
+  NetBoxChangedError,
+  NetBoxError,
+  NotSentError,
+} from "../client/errors.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import type {
@@ -372,15 +379,57 @@ export async function assignIp(
 ): Promise<AssignIpResult> {
   const problem = assignIpProblem(request, options.fieldNames);
   if (problem) throw new InputError(`Cannot assign: ${problem}`);
-  const first = new Assignment(client, request, options);
-  try {
-    return await assignOnce(first);
-  } catch (err) {
-    // Someone changed the device/VM between our read and our write (412, or last_updated before
-    // NetBox 4.6): read everything again and decide once more; a second change stops us (exit 3).
-    if (!(err instanceof NetBoxChangedError)) throw err;
-    return await assignOnce(new Assignment(client, request, options, first));
+  // Someone changed the device/VM between our read and our write (412, or last_updated before
+  // NetBox 4.6), or NetBox's answer to a write was lost (it may have made it): read everything
+  // again and decide once more — what was written is then found, not written twice.
+  let run = new Assignment(client, request, options);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await assignOnce(run);
+    } catch (err) {
+      const lost = mayHaveActed(err);
+      if (!lost && !(err instanceof NetBoxChangedError)) throw err;
+      if (attempt < 3 && !(err instanceof NetBoxChangedError && attempt >= 2)) {
+        run = new Assignment(client, request, options, run);
+        continue;
+      }
+      if (!lost) throw err;
+      return await settle(client, request, options, run, err as NetBoxError);
+    }
   }
+}
+
+/**
+ * After the last lost answer: read back (a dry run) whether the assignment holds. Done when
+ * nothing is left to do; otherwise the error says it is not done, or unknown when NetBox cannot
+ * be read.
+ */
+async function settle(
+  client: NetBoxClient,
+  request: AssignIpRequest,
+  options: AssignIpOptions,
+  run: Assignment,
+  lost: NetBoxError,
+): Promise<AssignIpResult> {
+  let check: AssignIpResult;
+  try {
+    check = await assignOnce(new Assignment(client, { ...request, dryRun: true }, {}));
+  } catch (err) {
+    throw new NetBoxError(
+      `Cannot assign: unknown whether it was done — NetBox's answer was lost (${lost.message}) ` +
+        `and reading back failed (${(err as Error).message})`,
+      { cause: lost },
+    );
+  }
+  if (check.steps.length) {
+    throw new NetBoxError(
+      `Cannot assign: not done — NetBox's answer was lost (${lost.message}) and reading back ` +
+        `shows ${check.steps.length} step${check.steps.length === 1 ? "" : "s"} still to do`,
+      { cause: lost },
+    );
+  }
+  options.onStep?.({ action: "unchanged", text: "confirmed by reading back", needs: [] });
+  return { ...check, actions: run.actions.length ? run.actions : ["unchanged"], steps: run.steps };
 }
 
 async function assignOnce(run: Assignment): Promise<AssignIpResult> {
@@ -533,6 +582,11 @@ export interface AssignIpsOptions extends Omit<AssignIpOptions, "onStep"> {
   concurrency?: number;
   /** Called for every step, with the index of its request. */
   onStep?: (step: AssignStep, index: number) => void;
+  /**
+   * Stops gracefully: no new assignment starts after it fires, those in flight finish; the
+   * requests not started fail with `NotSentError` (a re-run completes them).
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -563,12 +617,19 @@ export async function assignIps(
   options: AssignIpsOptions = {},
 ): Promise<AssignOutcome[]> {
   const outcomes: AssignOutcome[] = new Array(requests.length);
-  const { concurrency = client.concurrency, onStep, ...rest } = options;
+  const { concurrency = client.concurrency, onStep, stop: stopSignal, ...rest } = options;
   let next = 0;
   let stop: { error: unknown } | undefined;
   const worker = async () => {
     while (!stop && next < requests.length) {
       const index = next++;
+      if (stopSignal?.aborted) {
+        outcomes[index] = {
+          ok: false,
+          error: new NotSentError("Cannot assign: stopped before it was started"),
+        };
+        continue;
+      }
       try {
         const result = await assignIp(client, requests[index], {
           ...rest,
@@ -613,15 +674,18 @@ class Assignment {
   }
 
   async write<T>(step: AssignStep, fn: () => Promise<T>): Promise<T | undefined> {
-    this.actions.push(step.action);
-    this.steps.push(step);
     if (this.request.dryRun) {
+      this.actions.push(step.action);
+      this.steps.push(step);
       this.options.onStep?.(step);
       return undefined;
     }
     const check = this.options.assertCanWrite ?? ((w) => assertTokenMayWrite(this.client, w));
     await check(step.needs);
     const value = await fn();
+    // Recorded once made: a write whose answer was lost is found (or made) by the next attempt.
+    this.actions.push(step.action);
+    this.steps.push(step);
     this.options.onStep?.(step);
     return value;
   }

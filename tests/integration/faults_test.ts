@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import type { TaskIO } from "../../lib/cli/io.ts";
 import { main } from "../../tasks/bulk-import.ts";
+import { main as assignMain } from "../../tasks/assign-primary-ip.ts";
 import { type FaultKind, startFaultProxy } from "../_fault_proxy.ts";
 import { fetchOk, netboxTest, type NetBoxTestEnv, uniqueName } from "./_netbox.ts";
 import { runTaskMain, writesOf } from "./_run_task.ts";
@@ -149,5 +150,133 @@ for (const [rate, seed] of [[0.3, 1], [0.3, 2], [0.6, 3], [0.6, 4]]) {
   netboxTest(
     `bulk-import through a fault proxy (rate ${rate}, seed ${seed}): no duplicate, a truthful report, convergence`,
     (env) => faultRun(env, rate, seed),
+  );
+}
+
+/**
+ * assign-primary-ip --file through the fault proxy: a row reported done has its address (once)
+ * on its VM's eth0 and as the VM's primary_ip4; a row reported failed does not have it as primary;
+ * re-runs converge and the run after that writes nothing.
+ */
+async function assignFaultRun(env: NetBoxTestEnv, rate: number, seed: number) {
+  const name = uniqueName("faults-as");
+  const made: [string, number][] = [];
+  const make = async (path: string, body: Record<string, unknown>) => {
+    const obj = await fetchOk(env, "POST", `/api/${path}/`, body);
+    made.push([path, obj.id]);
+    return obj;
+  };
+  const dir = await Deno.makeTempDir({ prefix: "nbtk-faults-as-" });
+  const file = `${dir}/rows.yaml`;
+  const rows = 6;
+  try {
+    const vrf = await make("ipam/vrfs", { name, enforce_unique: false });
+    const type = await make("virtualization/cluster-types", { name, slug: name });
+    const cluster = await make("virtualization/clusters", { name, type: type.id });
+    const vms: { id: number; name: string; eth0: number }[] = [];
+    for (let i = 0; i < rows; i++) {
+      const vm = await make("virtualization/virtual-machines", {
+        name: `${name}-vm${i}`,
+        cluster: cluster.id,
+      });
+      const eth0 = await fetchOk(env, "POST", "/api/virtualization/interfaces/", {
+        virtual_machine: vm.id,
+        name: "eth0",
+      });
+      vms.push({ id: vm.id, name: vm.name, eth0: eth0.id });
+    }
+    const address = (i: number) => `10.78.${seed}.${i + 1}/24`;
+    await Deno.writeTextFile(
+      file,
+      "rows:\n" +
+        vms.map((vm, i) =>
+          `  - {vm: ${vm.name}, interface: eth0, address: ${address(i)}, vrf: ${name}}\n`
+        ).join(""),
+    );
+    const totals: Record<string, number> = {};
+    let done = false;
+    for (let run = 0; run < 6 && !done; run++) {
+      const proxy = startFaultProxy({
+        target: env.url,
+        rate,
+        seed: seed * 100 + run,
+        holdMs: 2500,
+      });
+      const out = { stdout: "", stderr: "" };
+      const vars: Record<string, string> = { NETBOX_URL: proxy.url, NETBOX_TOKEN: env.token };
+      let code: number;
+      try {
+        code = await assignMain(
+          ["--file", file, "--format", "json", "--concurrency", "2", "--timeout", "2"],
+          {
+            stdout: (t) => void (out.stdout += t),
+            stderr: (t) => void (out.stderr += t),
+            env: (n) => vars[n],
+            stderrIsTerminal: false,
+            readTextFile: (p) => Deno.readTextFile(p),
+            now: () => new Date(),
+          },
+        );
+      } finally {
+        await proxy.close();
+      }
+      for (const [k, v] of Object.entries(proxy.counts)) totals[k] = (totals[k] ?? 0) + v;
+      const at = `assign rate ${rate} seed ${seed} run ${run}: ${JSON.stringify(proxy.counts)}\n` +
+        out.stderr;
+      const report = JSON.parse(out.stdout) as {
+        items: { line: number; error: string | null; ip_id: number | null }[];
+      };
+      const ips = (await fetchOk(env, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrf.id}&limit=100`))
+        .results as { id: number; address: string; assigned_object_id: number | null }[];
+      const seen = new Map<string, number>();
+      for (const ip of ips) seen.set(ip.address, (seen.get(ip.address) ?? 0) + 1);
+      assert.deepEqual([...seen].filter(([, n]) => n > 1), [], `duplicates\n${at}`);
+      for (const [i, item] of report.items.entries()) {
+        const vm = await fetchOk(env, "GET", `/api/virtualization/virtual-machines/${vms[i].id}/`);
+        const ip = ips.find((x) => x.address === address(i));
+        if (item.error === null) {
+          assert.equal(ip?.assigned_object_id, vms[i].eth0, `row ${i}\n${at}`);
+          assert.equal(vm.primary_ip4?.id, ip?.id, `row ${i}\n${at}`);
+          assert.equal(item.ip_id, ip?.id, `row ${i}\n${at}`);
+        } else {
+          assert.ok(!ip || vm.primary_ip4?.id !== ip.id, `row ${i} failed but is done\n${at}`);
+        }
+      }
+      done = code === 0;
+    }
+    assert.ok(done, `no convergence within 6 runs at rate ${rate}`);
+    const last = await runTaskMain(assignMain, ["--file", file, "--format", "json"]);
+    assert.equal(last.code, 0, last.stderr);
+    assert.deepEqual(writesOf(last.requests), []);
+    console.log(`assign faults rate=${rate} seed=${seed}: ${JSON.stringify(totals)}`);
+  } finally {
+    const vrfId = made.find(([path]) => path === "ipam/vrfs")?.[1];
+    for (const [path, id] of [...made].reverse()) {
+      if (path === "virtualization/virtual-machines") {
+        await fetchOk(env, "PATCH", `/api/${path}/${id}/`, { primary_ip4: null }).catch(() => {});
+      }
+    }
+    if (vrfId !== undefined) {
+      const ips = await fetchOk(env, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrfId}&limit=100`);
+      if (ips.results.length) {
+        await fetchOk(
+          env,
+          "DELETE",
+          "/api/ipam/ip-addresses/",
+          ips.results.map((r: { id: number }) => ({ id: r.id })),
+        );
+      }
+    }
+    for (const [path, id] of made.reverse()) {
+      await fetchOk(env, "DELETE", `/api/${path}/${id}/`).catch(() => {});
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const [rate, seed] of [[0.3, 5], [0.6, 6]]) {
+  netboxTest(
+    `assign-primary-ip --file through a fault proxy (rate ${rate}, seed ${seed}): no duplicate, a truthful report, convergence`,
+    (env) => assignFaultRun(env, rate, seed),
   );
 }
