@@ -173,9 +173,66 @@ export type { ModelDef } from "./lib/import/models.ts";
 export { auditIps } from "./lib/audit/audit.ts";
 export type { AuditIpsOptions, AuditIpsResult } from "./lib/audit/audit.ts";
 export type { AuditScope } from "./lib/audit/data.ts";
-export { AUDIT_RULES, defaultAuditConfig } from "./lib/audit/rules.ts";
+export { AUDIT_RULES, defaultAuditConfig, ORPHAN_TAG } from "./lib/audit/rules.ts";
 export type { AuditConfig, AuditRule, Exemptions, Severity } from "./lib/audit/rules.ts";
 export { parseRulesFile } from "./lib/audit/config.ts";
 export type { Finding, PrefixUsage, RelatedObject } from "./lib/audit/model.ts";
+export {
+  AuditStateError,
+  compareWithState,
+  findingKey,
+  nextState,
+  parseState,
+  scopeKey,
+  serializeState,
+  STATE_FORMAT,
+  STATE_VERSION,
+} from "./lib/audit/state.ts";
+export type {
+  AuditState,
+  BaselinedFinding,
+  BaselineStatus,
+  ComparableResult,
+  FixedFinding,
+  NextStateOptions,
+  ParseStateOptions,
+  StateComparison,
+  StateEntry,
+} from "./lib/audit/state.ts";
+export {
+  promLabelValue,
+  renderAuditJunit,
+  renderAuditPrometheus,
+  renderAuditSarif,
+  xmlEscape,
+} from "./lib/audit/formats.ts";
+export type { MachineDoc, MachineOptions, ReportedFinding } from "./lib/audit/formats.ts";
+export type { AuditDoc, DocFinding } from "./lib/audit/report.ts";
+export { applyFixes, FIXABLE_RULES, fixReport, planFixes, renderFixPlan } from "./lib/audit/fix.ts";
+export type {
+  FixChange,
+  FixClient,
+  FixItem,
+  FixOutcome,
+  FixPlan,
+  FixReport,
+  FixResult,
+  PlanFixesOptions,
+  SkippedFix,
+} from "./lib/audit/fix.ts";
+export { journalFindings, journalMarker } from "./lib/audit/journal.ts";
+export type { JournalOptions, JournalOutcome } from "./lib/audit/journal.ts";
+export {
+  allocationEvents,
+  fitAllocationRate,
+  forecastExhaustion,
+  forecastPrefixes,
+} from "./lib/audit/forecast.ts";
+export type {
+  AllocationEvent,
+  ForecastOptions,
+  PrefixForecast,
+  RateFit,
+} from "./lib/audit/forecast.ts";
 export type { DnsResolver } from "./lib/audit/resolve.ts";
 export type { AuditSummary } from "./lib/audit/report.ts";

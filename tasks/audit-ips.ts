@@ -15,11 +15,11 @@
 import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
+import { InputError } from "../lib/client/errors.ts";
 import { auditIps } from "../lib/audit/audit.ts";
 import { compilePattern, parseRulesFile } from "../lib/audit/config.ts";
 import type { AuditScope } from "../lib/audit/data.ts";
 import {
-  type AuditDoc,
   type AuditSummary,
   FINDING_COLUMNS,
   renderAuditCsv,
@@ -29,6 +29,7 @@ import {
 } from "../lib/audit/report.ts";
 import type { DnsResolver } from "../lib/audit/resolve.ts";
 import {
+  atLeast,
   AUDIT_RULES,
   type AuditConfig,
   defaultAuditConfig,
@@ -36,10 +37,39 @@ import {
   SEVERITIES,
 } from "../lib/audit/rules.ts";
 import { checkCronPattern, runOnSchedule, type Scheduler } from "../lib/audit/schedule.ts";
+import {
+  type AuditState,
+  compareWithState,
+  nextState,
+  parseState,
+  scopeKey,
+  serializeState,
+  type StateComparison,
+} from "../lib/audit/state.ts";
+import {
+  type MachineDoc,
+  renderAuditJunit,
+  renderAuditPrometheus,
+  renderAuditSarif,
+} from "../lib/audit/formats.ts";
+import { applyFixes, fixReport, planFixes, renderFixPlan } from "../lib/audit/fix.ts";
+import { journalFindings } from "../lib/audit/journal.ts";
+import { writeAtomic } from "../lib/cli/render.ts";
 import type { Filters } from "../lib/client/types.ts";
 import { escapeControls } from "../lib/client/safe_text.ts";
+import { TOOLKIT_VERSION } from "../lib/client/version.ts";
 
-const FORMATS = ["table", "json", "yaml", "csv", "markdown", "html"];
+const FORMATS = [
+  "table",
+  "json",
+  "yaml",
+  "csv",
+  "markdown",
+  "html",
+  "sarif",
+  "junit",
+  "prometheus",
+];
 const FAIL_ON = ["error", "warning", "info", "never"] as const;
 type FailOn = typeof FAIL_ON[number];
 
@@ -56,10 +86,20 @@ interface Opts {
   enable: string[];
   disable: string[];
   resolve?: boolean;
-  failOn: string;
+  failOn?: string;
   listRules?: boolean;
   schedule?: string;
   maxRuns?: string;
+  state?: string;
+  failOnNew?: string;
+  fix?: boolean;
+  apply?: boolean;
+  orphanTag: string;
+  journal?: boolean;
+  forecast?: boolean;
+  forecastThreshold: string;
+  forecastDays: string;
+  dryRun?: boolean;
 }
 
 /** What tests inject into {@linkcode main}. */
@@ -77,6 +117,7 @@ const SPEC = {
   description: "Audit the IP data in NetBox: duplicates, orphans, mask/VRF mismatches, DNS " +
     "names, primary IPs, prefix utilization (see --list-rules)",
   formats: FORMATS,
+  writes: true,
   // deno-lint-ignore no-explicit-any
   configure: (cmd: any) =>
     cmd
@@ -103,9 +144,42 @@ const SPEC = {
       )
       .option(
         "--fail-on <severity>",
-        `exit 1 when a finding is at least: ${FAIL_ON.join(", ")}`,
-        "error",
+        `exit 1 when a finding is at least: ${FAIL_ON.join(", ")} (default: error; with ` +
+          "--fail-on-new only when given)",
       )
+      .option(
+        "--state <file>",
+        "baseline file: compare with what the last run found (each finding new, persisting " +
+          "with its first-seen date, or fixed) and rewrite it atomically; a missing file starts " +
+          "one, a corrupt or foreign one (other NetBox, scope or format) is an error (exit 2)",
+      )
+      .option(
+        "--fail-on-new <severity>",
+        "with --state: exit 1 only when a NEW finding is at least this severity",
+      )
+      .option(
+        "--fix",
+        "plan safe fixes (primary IPv4 with exactly one candidate, mask of the one enclosing " +
+          "prefix, tag orphans) and print the plan: object, field, old -> new; writes nothing",
+      )
+      .option("--apply", "with --fix: write the plan (respects --audit-log and --dry-run)")
+      .option(
+        "--orphan-tag <slug>",
+        "the tag --fix gives orphan addresses (tagged orphans are acknowledged: not reported)",
+        "audit-orphan",
+      )
+      .option(
+        "--journal",
+        "write a journal entry (kind danger) on the object of each NEW error finding, once " +
+          "(an entry with the same marker is never written twice)",
+      )
+      .option(
+        "--forecast",
+        "forecast prefix exhaustion from NetBox's change log (least squares on address " +
+          "creates): rule prefix-exhaustion, 'forecast' in json/yaml, a Prometheus gauge",
+      )
+      .option("--forecast-threshold <percent>", "forecast prefixes at least this utilized", "50")
+      .option("--forecast-days <days>", "change-log window the fit reads", "90")
       .option("--list-rules", "print the rules (id, severity, default, description) and exit")
       .option(
         "--schedule <cron>",
@@ -116,7 +190,12 @@ const SPEC = {
       .addHelpText(
         "after",
         `
-Objects tagged audit-ignore are skipped. Exit code: 1 when a finding reaches --fail-on, else 0.
+Objects tagged audit-ignore are skipped. Exit code: 1 when a finding reaches --fail-on (or a new
+one reaches --fail-on-new), or a --fix/--journal write failed, else 0.
+Formats for machines: sarif (SARIF 2.1.0; baselineState with --state), junit (one testcase per
+rule, a failure per finding), prometheus (node_exporter textfile: netbox_audit_findings{rule,
+severity}, prefix utilization, forecast, last success timestamp; use --output).
+Nothing is written to NetBox without --fix --apply or --journal (and never with --dry-run).
 With --schedule each run writes --output atomically and one summary line to stderr; a failed
 run is logged and the schedule continues.
 Names and messages come from NetBox, where anyone with edit rights writes them: table and
@@ -128,6 +207,10 @@ markup, csv puts ' before a cell starting with = + - @ tab or CR; json and yaml 
     "audit-ips --vrf blue --fail-on warning --format json --output /var/lib/netbox-audit.json",
     "audit-ips --parent 10.0.0.0/8 --rules audit-rules.yaml --format markdown",
     "audit-ips --format html --output /var/www/audit.html --schedule '0 6 * * *'",
+    "audit-ips --vrf blue --state /var/lib/audit-blue.json --fail-on-new error --journal",
+    "audit-ips --format sarif --output audit.sarif --state audit-state.json",
+    "audit-ips --format prometheus --output /var/lib/node_exporter/netbox_audit.prom --forecast",
+    "audit-ips --parent 10.0.0.0/8 --fix            # then: --fix --apply --audit-log fixes.log",
   ],
 };
 
@@ -158,22 +241,49 @@ export function main(
   return runTask<Opts>(SPEC, args, io, (ctx, opts) => handle(ctx, opts, deps));
 }
 
+/** Everything one run needs, checked before anything is sent. */
+interface RunPlan {
+  scope: AuditScope;
+  config: AuditConfig;
+  failOn: FailOn;
+  /** `--fail-on-new`, when given. */
+  failOnNew?: FailOn;
+  forecast: { threshold: number; windowDays: number };
+  opts: Opts;
+  deps: AuditDeps;
+}
+
 async function handle(ctx: TaskContext, opts: Opts, deps: AuditDeps): Promise<number> {
   if (opts.listRules) {
     ctx.io.stdout(listRules());
     return EXIT.OK;
   }
-  const failOn = parseFailOn(opts.failOn);
+  const failOnNew = opts.failOnNew === undefined
+    ? undefined
+    : parseFailOn(opts.failOnNew, "--fail-on-new");
+  // With --fail-on-new, only an explicit --fail-on also counts.
+  const failOn = parseFailOn(opts.failOn ?? (failOnNew ? "never" : "error"), "--fail-on");
+  if (failOnNew && opts.state === undefined) {
+    throw new UsageError("Cannot use --fail-on-new without --state: new since when?");
+  }
+  if (opts.apply && !opts.fix) throw new UsageError("Cannot use --apply without --fix");
   const scope = parseScope(opts);
   const config = await buildConfig(ctx, opts);
+  if (opts.forecast) config.enabled.add("prefix-exhaustion");
+  const orphans = config.ruleExempt["orphan-address"] ??= { tags: [], roles: [], prefixes: [] };
+  if (!orphans.tags.includes(opts.orphanTag)) orphans.tags.push(opts.orphanTag);
+  const forecast = {
+    threshold: parseNumber(opts.forecastThreshold, "--forecast-threshold", 100),
+    windowDays: parseNumber(opts.forecastDays, "--forecast-days"),
+  };
+  const run: RunPlan = { scope, config, failOn, failOnNew, forecast, opts, deps };
   if (opts.schedule === undefined) {
     if (opts.maxRuns !== undefined) {
       throw new UsageError("Cannot use --max-runs without --schedule");
     }
-    const { summary } = await auditOnce(ctx, scope, config, failOn, opts, deps);
-    return summary.needs_attention ? EXIT.ATTENTION : EXIT.OK;
+    return (await auditOnce(ctx, run)).code;
   }
-  return await scheduled(ctx, scope, config, failOn, opts, deps);
+  return await scheduled(ctx, run);
 }
 
 function listRules(): string {
@@ -184,13 +294,21 @@ function listRules(): string {
   return `${"RULE".padEnd(width)}  SEVERITY DEFAULT  DESCRIPTION\n${lines.join("\n")}\n`;
 }
 
-function parseFailOn(value: string): FailOn {
+function parseFailOn(value: string, flag: string): FailOn {
   if (!(FAIL_ON as readonly string[]).includes(value)) {
     throw new UsageError(
-      `Cannot parse --fail-on: expected one of ${FAIL_ON.join(", ")}, got "${value}"`,
+      `Cannot parse ${flag}: expected one of ${FAIL_ON.join(", ")}, got "${value}"`,
     );
   }
   return value as FailOn;
+}
+
+function parseNumber(value: string, flag: string, max = Infinity): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max) {
+    throw new UsageError(`Cannot parse ${flag}: expected a number in (0, ${max}], got "${value}"`);
+  }
+  return n;
 }
 
 function parseScope(opts: Opts): AuditScope {
@@ -240,61 +358,135 @@ async function buildConfig(ctx: TaskContext, opts: Opts): Promise<AuditConfig> {
   return config;
 }
 
-/** One audit: fetch, analyse, emit. Returns the summary. */
+/** Reads and checks the state file; `undefined` when it does not exist yet (first run). */
+async function loadState(ctx: TaskContext, path: string, scope: string) {
+  let text: string;
+  try {
+    text = await ctx.io.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      ctx.info(`audit-ips: state file ${path} does not exist yet: every finding is new`);
+      return undefined;
+    }
+    if (err instanceof Deno.errors.NotCapable) throw err;
+    throw new UsageError(`Cannot read state file ${path}: ${(err as Error).message}`);
+  }
+  return parseState(text, { file: path, netboxUrl: ctx.client().baseUrl, scope });
+}
+
+/** One audit: state, fetch, analyse, fix, journal, emit, state. Returns the exit code. */
 async function auditOnce(
   ctx: TaskContext,
-  scope: AuditScope,
-  config: AuditConfig,
-  failOn: FailOn,
-  opts: Opts,
-  deps: AuditDeps,
-): Promise<{ summary: AuditSummary }> {
-  const { summary, findings, utilization, warnings } = await auditIps(ctx.client(), {
+  run: RunPlan,
+): Promise<{ summary: AuditSummary; code: number }> {
+  const { scope, config, failOn, failOnNew, forecast, opts, deps } = run;
+  const scopeText = scopeKey(scope);
+  const previous: AuditState | undefined = opts.state === undefined
+    ? undefined
+    : await loadState(ctx, opts.state, scopeText);
+  const writes = (opts.fix && opts.apply) || opts.journal;
+  if (writes && !opts.dryRun) {
+    await ctx.assertCanWrite([
+      ...(opts.fix ? [{ path: "ipam/ip-addresses/", action: "change" as const }] : []),
+      ...(opts.journal ? [{ path: "extras/journal-entries/", action: "add" as const }] : []),
+    ]);
+  }
+  const client = ctx.client();
+  const result = await auditIps(client, {
     scope,
     config,
     failOn,
     resolver: deps.resolver,
     dnsConcurrency: ctx.concurrency * 2,
     now: ctx.io.now(),
+    forecast,
     onListed: (what, n) => ctx.verbose && ctx.info(`listed ${n} ${what}`),
   });
+  const { summary, findings, utilization, warnings } = result;
   for (const w of warnings) ctx.warn(w);
+  // Without --state, --journal treats every finding as new (its marker keeps it idempotent).
+  const cmp: StateComparison | undefined = opts.state !== undefined || opts.journal
+    ? compareWithState(result, previous)
+    : undefined;
+  let failed = 0;
+  const extra: Record<string, unknown> = {};
+  let fixText = "";
+  if (opts.fix) {
+    const plan = await planFixes(client, findings, {
+      orphanTag: opts.orphanTag,
+      ignoreTag: config.ignoreTag,
+    });
+    const applied = opts.apply && !opts.dryRun ? await applyFixes(client, plan) : undefined;
+    failed += applied?.outcomes.filter((o) => o.status === "failed").length ?? 0;
+    fixText = renderFixPlan(plan, applied);
+    extra.fixes = fixReport(plan, applied);
+  }
+  if (opts.journal && cmp) {
+    const fresh = cmp.findings.filter((f) => f.baseline === "new");
+    const outcomes = await journalFindings(client, fresh, { dryRun: opts.dryRun });
+    failed += outcomes.filter((o) => o.status === "failed").length;
+    extra.journal = outcomes;
+    const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+    ctx.info(
+      `audit-ips: journal: ${count("created")} written, ${count("planned")} to write (dry run), ` +
+        `${count("exists")} already there, ${count("failed")} failed`,
+    );
+  }
+  if (cmp && opts.state !== undefined) {
+    const newAttention = failOnNew !== undefined &&
+      cmp.findings.some((f) => f.baseline === "new" && atLeast(f.severity, failOnNew));
+    Object.assign(summary, {
+      baseline: { ...cmp.counts, previous_run: cmp.previous_run, state: opts.state ?? null },
+      ...(failOnNew ? { fail_on_new: failOnNew } : {}),
+      needs_attention: summary.needs_attention || newAttention,
+    });
+    extra.fixed = cmp.fixed;
+  }
+  if (config.enabled.has("prefix-exhaustion")) extra.forecast = result.forecast;
   const thresholds = { warning: config.utilizationWarning, error: config.utilizationError };
+  const machine = { toolVersion: TOOLKIT_VERSION, utilization, severities: config.severity };
+  const tracked = opts.state !== undefined && cmp ? cmp.findings : findings;
+  const items = tracked as unknown as Record<string, unknown>[];
+  const asDoc = (doc: unknown) => doc as MachineDoc;
   await ctx.emit(
-    {
-      summary: summary as unknown as Record<string, unknown>,
-      items: findings as unknown as Record<string, unknown>[],
-    },
+    { summary: summary as unknown as Record<string, unknown>, items, ...extra },
     {
       columns: FINDING_COLUMNS,
       renderers: {
-        table: (doc) => renderAuditTable(doc as unknown as AuditDoc),
-        csv: (doc) => renderAuditCsv(doc as unknown as AuditDoc),
-        markdown: (doc) => renderAuditMarkdown(doc as unknown as AuditDoc),
-        html: (doc) => renderAuditHtml(doc as unknown as AuditDoc, utilization, thresholds),
+        table: (doc) => renderAuditTable(asDoc(doc)) + (fixText ? `\n${fixText}` : ""),
+        csv: (doc) => renderAuditCsv(asDoc(doc)),
+        markdown: (doc) => renderAuditMarkdown(asDoc(doc)),
+        html: (doc) => renderAuditHtml(asDoc(doc), utilization, thresholds),
+        sarif: (doc) => renderAuditSarif(asDoc(doc), machine),
+        junit: (doc) => renderAuditJunit(asDoc(doc)),
+        prometheus: (doc) => renderAuditPrometheus(asDoc(doc), machine),
       },
     },
   );
+  if (fixText && !["table", "json", "yaml"].includes(ctx.format)) {
+    for (const line of fixText.trimEnd().split("\n")) ctx.info(line);
+  }
+  if (opts.state !== undefined && cmp) {
+    const state = nextState(result, cmp, { netboxUrl: client.baseUrl, scope: scopeText, previous });
+    await writeAtomic(opts.state, serializeState(state));
+  }
   if (opts.schedule === undefined) ctx.info(summaryLine(summary));
-  return { summary };
+  const code = summary.needs_attention || failed > 0 ? EXIT.ATTENTION : EXIT.OK;
+  return { summary, code };
 }
 
 function summaryLine(s: AuditSummary): string {
   const parts = SEVERITIES.map((sev) => `${s.by_severity[sev]} ${sev}`).join(", ");
+  const b = (s as { baseline?: { new: number; persisting: number; fixed: number } }).baseline;
+  const since = b ? `; ${b.new} new, ${b.persisting} persisting, ${b.fixed} fixed` : "";
   return `audit-ips: ${s.started_at} ${s.findings} finding${s.findings === 1 ? "" : "s"} ` +
-    `(${parts}) in ${s.duration_ms} ms${
+    `(${parts})${since} in ${s.duration_ms} ms${
       s.needs_attention ? `; needs attention (fail-on ${s.fail_on})` : ""
     }`;
 }
 
-async function scheduled(
-  ctx: TaskContext,
-  scope: AuditScope,
-  config: AuditConfig,
-  failOn: FailOn,
-  opts: Opts,
-  deps: AuditDeps,
-): Promise<number> {
+async function scheduled(ctx: TaskContext, run: RunPlan): Promise<number> {
+  const { opts, deps } = run;
   let maxRuns: number | undefined;
   if (opts.maxRuns !== undefined) {
     maxRuns = Number(opts.maxRuns);
@@ -314,15 +506,15 @@ async function scheduled(
     `audit-ips: running on schedule "${opts.schedule}"${maxRuns ? ` for ${maxRuns} runs` : ""}`,
   );
   try {
-    await runOnSchedule(opts.schedule!, async (run) => {
+    await runOnSchedule(opts.schedule!, async (n) => {
       try {
-        const { summary } = await auditOnce(ctx, scope, config, failOn, opts, deps);
-        ctx.io.stderr(`${summaryLine(summary)} (run ${run})\n`);
-        last = summary.needs_attention ? EXIT.ATTENTION : EXIT.OK;
+        const { summary, code } = await auditOnce(ctx, run);
+        ctx.io.stderr(`${summaryLine(summary)} (run ${n})\n`);
+        last = code;
       } catch (err) {
         const message = escapeControls(err instanceof Error ? err.message : String(err));
-        ctx.io.stderr(`audit-ips: ${ctx.io.now().toISOString()} run ${run} failed: ${message}\n`);
-        last = EXIT.UNREACHABLE;
+        ctx.io.stderr(`audit-ips: ${ctx.io.now().toISOString()} run ${n} failed: ${message}\n`);
+        last = err instanceof InputError ? EXIT.USAGE : EXIT.UNREACHABLE;
       }
     }, { signal: stop.signal, maxRuns, scheduler: deps.scheduler });
   } finally {

@@ -654,6 +654,9 @@ function prefixUtilization(ctx: Ctx): PrefixUsage[] {
         vrf,
         utilization: u.percent,
         url: uiUrl(p.prefix.url),
+        vrf_id: p.vrfId === 0 ? null : p.vrfId,
+        used: Number(u.used),
+        size: Number(u.size),
       });
       if (u.percent < warn) return;
       const severity: Severity = u.percent >= error

@@ -9,6 +9,7 @@ import type { NetBoxClient } from "../client/types.ts";
 import { analyzeAudit, type AuditResult } from "./analyze.ts";
 import { type AuditScope, fetchAuditData } from "./data.ts";
 import type { Finding, PrefixUsage } from "./model.ts";
+import { forecastExhaustion, type ForecastOptions, type PrefixForecast } from "./forecast.ts";
 import type { AuditSummary } from "./report.ts";
 import { checkDnsForward, type DnsResolver, systemResolver } from "./resolve.ts";
 import {
@@ -38,6 +39,11 @@ export interface AuditIpsOptions {
   signal?: AbortSignal;
   /** Called as each listing completes (progress, verbose logs). */
   onListed?: (what: string, count: number) => void;
+  /**
+   * Threshold and window of the exhaustion forecast, which runs when the configuration enables
+   * `prefix-exhaustion` (it reads NetBox's change log). @default {{ threshold: 50, windowDays: 90 }}
+   */
+  forecast?: Omit<ForecastOptions, "now">;
 }
 
 /** What {@linkcode auditIps} returns. */
@@ -50,6 +56,8 @@ export interface AuditIpsResult {
   utilization: PrefixUsage[];
   /** Problems with the data itself (for example unparseable addresses). */
   warnings: string[];
+  /** The exhaustion forecast of the busy prefixes (empty unless `prefix-exhaustion` ran). */
+  forecast: PrefixForecast[];
 }
 
 /**
@@ -109,6 +117,16 @@ export async function auditIps(
     });
     findings = [...findings, ...dns];
   }
+  let forecast: PrefixForecast[] = [];
+  if (config.enabled.has("prefix-exhaustion")) {
+    forecast = await forecastExhaustion(client, result.utilization, {
+      ...options.forecast,
+      now: started,
+      signal: options.signal,
+    });
+    options.onListed?.("prefix forecasts", forecast.length);
+    findings = [...findings, ...forecastFindings(forecast, config)];
+  }
   const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
   const byRule: Record<string, number> = {};
   for (const f of findings) {
@@ -126,5 +144,31 @@ export async function auditIps(
     analysed: result.counts,
     rules: AUDIT_RULES.filter((r) => config.enabled.has(r.id)).map((r) => r.id),
   };
-  return { summary, findings, utilization: result.utilization, warnings: result.warnings };
+  return {
+    summary,
+    findings,
+    utilization: result.utilization,
+    warnings: result.warnings,
+    forecast,
+  };
+}
+
+function forecastFindings(forecast: PrefixForecast[], config: AuditConfig): Finding[] {
+  return forecast.filter((f) => f.full_in_days !== null).map((f) => ({
+    rule: "prefix-exhaustion",
+    severity: config.severity["prefix-exhaustion"] ?? "info",
+    object_type: "ipam.prefix",
+    object_id: f.id,
+    address: f.prefix,
+    vrf: f.vrf,
+    url: f.url,
+    message:
+      `${f.prefix} in ${
+        f.vrf === null ? "the global table" : `VRF ${f.vrf}`
+      } is ${f.utilization}% utilized and full in about ${
+        Math.ceil(f.full_in_days!)
+      } days at ${f.rate_per_day} ` +
+      `addresses/day (fit on ${f.samples} creates in the last ${f.window_days} days)`,
+    related: [],
+  }));
 }

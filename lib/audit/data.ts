@@ -5,7 +5,7 @@
  * @module
  */
 
-import { InputError } from "../client/errors.ts";
+import { InputError, NetBoxHttpError } from "../client/errors.ts";
 import { parseCidr } from "../ipam/ip.ts";
 import type { Filters, ListOptions, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import type {
@@ -273,7 +273,36 @@ async function byVrf<T>(ids: number[], list: (ids: number[]) => Promise<T[]>): P
   if (ids.length === 0) return [];
   const chunks: number[][] = [];
   for (let i = 0; i < ids.length; i += VRF_CHUNK) chunks.push(ids.slice(i, i + VRF_CHUNK));
-  return (await Promise.all(chunks.map(list))).flat();
+  return (await Promise.all(chunks.map((chunk) => withoutDeletedVrfs(chunk, list)))).flat();
+}
+
+/**
+ * Lists by VRF ids; a VRF deleted since the VRFs were listed makes NetBox refuse the whole
+ * filter ("Select a valid choice. 229 is not one of the available choices."): drop the ids
+ * NetBox names and list again (a deleted VRF has no interfaces left to report).
+ */
+async function withoutDeletedVrfs<T>(
+  ids: number[],
+  list: (ids: number[]) => Promise<T[]>,
+): Promise<T[]> {
+  let left = ids;
+  for (let attempt = 0;; attempt++) {
+    if (left.length === 0) return [];
+    try {
+      return await list(left);
+    } catch (err) {
+      const gone = deletedVrfIds(err);
+      if (!gone.length || attempt >= 5) throw err;
+      left = left.filter((id) => !gone.includes(id));
+    }
+  }
+}
+
+function deletedVrfIds(err: unknown): number[] {
+  if (!(err instanceof NetBoxHttpError) || err.status !== 400) return [];
+  const messages = err.messages["vrf_id"] ?? [];
+  return messages.flatMap((m) => [...m.matchAll(/(\d+) is not one of the available choices/g)])
+    .map((m) => Number(m[1]));
 }
 
 function dedupeById<T extends { id: number }>(rows: T[]): T[] {

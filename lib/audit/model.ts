@@ -177,6 +177,12 @@ export interface PrefixUsage {
   utilization: number;
   /** The prefix's page in the NetBox web UI. */
   url: string | null;
+  /** The VRF's id, or `null` for the global table (set by the analysis). */
+  vrf_id?: number | null;
+  /** Addresses (or child prefix space) in use (set by the analysis). */
+  used?: number;
+  /** The usable size the percentage is of (set by the analysis). */
+  size?: number;
 }
 
 /**

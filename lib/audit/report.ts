@@ -20,12 +20,31 @@ import { csvStringify } from "../deps.ts";
 import { escapeControls, neutralizeCsvCell } from "../client/safe_text.ts";
 import type { Finding, PrefixUsage } from "./model.ts";
 import { AUDIT_RULES, SEVERITIES } from "./rules.ts";
+import type { FixedFinding } from "./state.ts";
+import type { PrefixForecast } from "./forecast.ts";
+
+/** A finding in the result document: with its baseline fields when a state was compared. */
+export type DocFinding = Finding & {
+  /** `new` or `persisting` (with a state). */
+  baseline?: "new" | "persisting";
+  /** When it was first seen (with a state). */
+  first_seen?: string;
+  /** Its stable key (with a state). */
+  key?: string;
+};
 
 /** The audit's result document (what `--format json` prints). */
 export interface AuditDoc {
+  /** The NetBox audited: its URL and version. */
   netbox: { url: string; version: string | null };
+  /** Counts, threshold, timing, rules (and the baseline counts with a state). */
   summary: AuditSummary;
-  items: Finding[];
+  /** The findings, in rule order. */
+  items: DocFinding[];
+  /** Findings of the previous run that are gone (only with a state). */
+  fixed?: FixedFinding[];
+  /** The exhaustion forecast (only with a forecast). */
+  forecast?: PrefixForecast[];
 }
 
 /** The `summary` of the result document. */
@@ -63,8 +82,8 @@ export const FINDING_COLUMNS = [
   "related",
 ];
 
-function grouped(items: Finding[]): [string, Finding[]][] {
-  const groups = new Map<string, Finding[]>();
+function grouped(items: DocFinding[]): [string, DocFinding[]][] {
+  const groups = new Map<string, DocFinding[]>();
   for (const rule of AUDIT_RULES) groups.set(rule.id, []);
   for (const f of items) {
     if (!groups.has(f.rule)) groups.set(f.rule, []);
@@ -102,9 +121,9 @@ function related(f: Finding): string {
  * ```
  */
 export function renderAuditTable(doc: AuditDoc): string {
-  const out: string[] = [severityLine(doc.summary)];
+  const out: string[] = [severityLine(doc.summary) + baselineLine(doc)];
   const groups = grouped(doc.items);
-  if (groups.length === 0) return out.join("\n") + "\n";
+  if (groups.length === 0) return out.join("\n") + "\n" + fixedAndForecastText(doc);
   const width = Math.max(4, ...groups.map(([rule]) => rule.length));
   out.push("", `${"RULE".padEnd(width)}  SEVERITY  COUNT`);
   for (const [rule, list] of groups) {
@@ -113,23 +132,74 @@ export function renderAuditTable(doc: AuditDoc): string {
   }
   for (const [rule, list] of groups) {
     out.push("", `== ${rule} (${list.length})`);
+    const tracked = list.some((f) => f.baseline !== undefined);
     const rows = list.map((f) =>
       [
         f.severity,
+        ...(tracked ? [since(f)] : []),
         f.address ?? "",
         f.vrf ?? "",
         `${f.object_type.split(".")[1]} ${f.object_id}`,
         f.message,
       ].map((cell) => escapeControls(cell))
     );
-    const head = ["SEVERITY", "ADDRESS", "VRF", "OBJECT", "MESSAGE"];
+    const head = [
+      "SEVERITY",
+      ...(tracked ? ["SINCE"] : []),
+      "ADDRESS",
+      "VRF",
+      "OBJECT",
+      "MESSAGE",
+    ];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) =>
       cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ")
         .trimEnd();
     out.push(line(head), ...rows.map(line));
   }
-  return out.join("\n") + "\n";
+  return out.join("\n") + "\n" + fixedAndForecastText(doc);
+}
+
+/** `new` or the first-seen date of a tracked finding. */
+function since(f: DocFinding): string {
+  if (f.baseline === undefined) return "";
+  return f.baseline === "new" ? "new" : (f.first_seen ?? "").slice(0, 10);
+}
+
+function baselineLine(doc: AuditDoc): string {
+  const tracked = doc.fixed !== undefined || doc.items.some((f) => f.baseline !== undefined);
+  if (!tracked) return "";
+  const fresh = doc.items.filter((f) => f.baseline === "new").length;
+  return `; since the last run: ${fresh} new, ${doc.items.length - fresh} persisting, ${
+    doc.fixed?.length ?? 0
+  } fixed`;
+}
+
+function forecastLine(f: PrefixForecast): string {
+  return `${f.prefix}${f.vrf ? ` (VRF ${f.vrf})` : ""} ${f.utilization}% used: ${
+    f.full_in_days === null
+      ? "not filling up"
+      : `full in about ${Math.ceil(f.full_in_days)} days (${f.rate_per_day}/day)`
+  }`;
+}
+
+function fixedAndForecastText(doc: AuditDoc): string {
+  const out: string[] = [];
+  if (doc.fixed?.length) {
+    out.push("", `== fixed since the last run (${doc.fixed.length})`);
+    for (const f of doc.fixed) {
+      out.push(escapeControls(
+        `${f.rule}  ${f.object_type.split(".")[1]} ${f.object_id}  ${f.address ?? ""}  first seen ${
+          f.first_seen.slice(0, 10)
+        }: ${f.message}`,
+      ));
+    }
+  }
+  if (doc.forecast?.length) {
+    out.push("", `== exhaustion forecast (${doc.forecast.length})`);
+    for (const f of doc.forecast) out.push(escapeControls(forecastLine(f)));
+  }
+  return out.length ? out.join("\n") + "\n" : "";
 }
 
 /**
@@ -207,7 +277,7 @@ export function renderAuditMarkdown(doc: AuditDoc): string {
     `NetBox ${mdCell(doc.netbox.url)} (${
       mdCell(doc.netbox.version ?? "unknown version")
     }), ${s.started_at}: ` +
-    `**${severityLine(s)}**.`,
+    `**${severityLine(s)}**${mdCell(baselineLine(doc))}.`,
   ];
   const groups = grouped(doc.items);
   if (groups.length) {
@@ -221,17 +291,31 @@ export function renderAuditMarkdown(doc: AuditDoc): string {
   for (const [rule, list] of groups) {
     const description = AUDIT_RULES.find((r) => r.id === rule)?.description ?? "";
     out.push("", `## ${rule} (${list.length})`, "", mdCell(description), "");
-    out.push("| Severity | Address | VRF | Object | Message |", "|---|---|---|---|---|");
+    const tracked = list.some((f) => f.baseline !== undefined);
+    out.push(
+      `| Severity |${tracked ? " Since |" : ""} Address | VRF | Object | Message |`,
+      `|---|${tracked ? "---|" : ""}---|---|---|---|`,
+    );
     for (const f of list) {
       const object = f.url
         ? `[${f.object_type} ${f.object_id}](${f.url})`
         : `${f.object_type} ${f.object_id}`;
       out.push(
-        `| ${f.severity} | ${mdCell(f.address ?? "")} | ${mdCell(f.vrf ?? "")} | ${object} | ${
-          mdCell(f.message)
-        } |`,
+        `| ${f.severity} |${tracked ? ` ${since(f)} |` : ""} ${mdCell(f.address ?? "")} | ${
+          mdCell(f.vrf ?? "")
+        } | ${object} | ${mdCell(f.message)} |`,
       );
     }
+  }
+  if (doc.fixed?.length) {
+    out.push("", `## Fixed since the last run (${doc.fixed.length})`, "");
+    for (const f of doc.fixed) {
+      out.push(`- ${f.rule}: ${f.object_type} ${f.object_id} — ${mdCell(f.message)}`);
+    }
+  }
+  if (doc.forecast?.length) {
+    out.push("", `## Exhaustion forecast (${doc.forecast.length})`, "");
+    for (const f of doc.forecast) out.push(`- ${mdCell(forecastLine(f))}`);
   }
   return out.join("\n") + "\n";
 }
@@ -291,6 +375,12 @@ export function renderAuditHtml(
   const s = doc.summary;
   const cards = [
     `<div class="card ${s.findings ? "" : "ok"}"><b>${s.findings}</b>findings</div>`,
+    ...(doc.fixed !== undefined
+      ? [
+        `<div class="card"><b>${doc.items.filter((f) => f.baseline === "new").length}</b>new</div>`,
+        `<div class="card ok"><b>${doc.fixed.length}</b>fixed</div>`,
+      ]
+      : []),
     ...SEVERITIES.map((sev) =>
       `<div class="card ${sev}"><b>${s.by_severity[sev] ?? 0}</b>${sev}</div>`
     ),
@@ -326,6 +416,22 @@ ${
       : "<p>No findings.</p>"
   }
 ${sections}
+${
+    doc.fixed?.length
+      ? `<h2>Fixed since the last run (${doc.fixed.length})</h2><ul>${
+        doc.fixed.map((f) =>
+          `<li>${esc(f.rule)}: ${esc(f.object_type)} ${esc(f.object_id)} — ${esc(f.message)}</li>`
+        ).join("")
+      }</ul>`
+      : ""
+  }
+${
+    doc.forecast?.length
+      ? `<h2>Exhaustion forecast</h2><ul>${
+        doc.forecast.map((f) => `<li>${esc(forecastLine(f))}</li>`).join("")
+      }</ul>`
+      : ""
+  }
 </body></html>
 `;
 }

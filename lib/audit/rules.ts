@@ -31,7 +31,7 @@ export interface AuditRule {
  * import { ok as assert } from "node:assert/strict";
  * import { AUDIT_RULES } from "./rules.ts";
  * assert(AUDIT_RULES[0].id === "duplicate-address");
- * assert(AUDIT_RULES.length === 18);
+ * assert(AUDIT_RULES.length === 19);
  * ```
  */
 export const AUDIT_RULES: readonly AuditRule[] = [
@@ -49,7 +49,8 @@ export const AUDIT_RULES: readonly AuditRule[] = [
   rule(
     "orphan-address",
     "warning",
-    "No prefix in the address's VRF encloses it (a global container prefix counts)",
+    "No prefix in the address's VRF encloses it (a global container prefix counts; addresses " +
+      "tagged audit-orphan, as --fix tags them, are acknowledged and exempt)",
   ),
   rule(
     "mask-mismatch",
@@ -111,6 +112,14 @@ export const AUDIT_RULES: readonly AuditRule[] = [
     "A prefix is utilized above the threshold (warning 80 %, error 95 %), computed as NetBox does",
   ),
   rule(
+    "prefix-exhaustion",
+    "info",
+    "A prefix at or above the forecast threshold (default 50 %) fills up within a finite time " +
+      "at its allocation rate, fitted by least squares on NetBox's change log (only with " +
+      "--forecast)",
+    false,
+  ),
+  rule(
     "stale-reserved",
     "info",
     "An address has been reserved for more than N days (default 90; off by default)",
@@ -130,6 +139,9 @@ function rule(id: string, severity: Severity, description: string, enabled = tru
 
 /** The rule ids. */
 export type RuleId = string;
+
+/** The tag that marks an orphan address as acknowledged (`orphan-address` skips it). */
+export const ORPHAN_TAG = "audit-orphan";
 
 /** Exemptions: findings on objects matching any of these are dropped. */
 export interface Exemptions {
@@ -165,7 +177,8 @@ export interface AuditConfig {
 
 /**
  * The default configuration: the rules' own severities and enablement, thresholds 80/95 %,
- * stale after 90 days, no house pattern, no exemptions.
+ * stale after 90 days, no house pattern; the only exemption: orphans tagged
+ * {@linkcode ORPHAN_TAG} (acknowledged, as a fix plan tags them).
  *
  * @returns A fresh configuration.
  *
@@ -185,7 +198,7 @@ export function defaultAuditConfig(): AuditConfig {
     utilizationError: 95,
     staleReservedDays: 90,
     exempt: { tags: [], roles: [], prefixes: [] },
-    ruleExempt: {},
+    ruleExempt: { "orphan-address": { tags: [ORPHAN_TAG], roles: [], prefixes: [] } },
     ignoreTag: "audit-ignore",
   };
 }

@@ -121,3 +121,32 @@ Deno.test("fetchAuditData() refuses a --parent that is not a CIDR", async () => 
   const { source } = fakeSource({ "ipam/vrfs/": vrfs });
   await assert.rejects(fetchAuditData(source, { parent: "10.0.0.0/33" }), /not a CIDR/);
 });
+
+Deno.test("fetchAuditData() survives a VRF deleted between its listing and the interface listing", async () => {
+  const { NetBoxHttpError } = await import("../../lib/client/errors.ts");
+  const { source, calls } = fakeSource({ "ipam/vrfs/": vrfs });
+  const iface = { id: 9, url: "u", display: "eth0", vrf: { id: 3 } } as unknown as NetBoxObject;
+  const interfaces = source.dcim.interfaces as unknown as { all: unknown };
+  interfaces.all = (filters: Filters = {}, options: ListOptions = {}) => {
+    calls.push({ path: "dcim/interfaces/", filters, options });
+    const ids = filters.vrf_id as number[];
+    if (ids.includes(4)) {
+      return Promise.reject(
+        new NetBoxHttpError("Cannot list dcim/interfaces/: vrf_id: …", {
+          status: 400,
+          method: "GET",
+          path: "/api/dcim/interfaces/",
+          body: {},
+          messages: { vrf_id: ["Select a valid choice. 4 is not one of the available choices."] },
+        }),
+      );
+    }
+    return Promise.resolve([iface]);
+  };
+  const data = await fetchAuditData(source);
+  assert.deepEqual(data.interfaces, [iface]);
+  assert.deepEqual(
+    calls.filter((c) => c.path === "dcim/interfaces/").map((c) => c.filters.vrf_id),
+    [[3, 4], [3]],
+  );
+});

@@ -315,3 +315,202 @@ Deno.test("audit-ips --schedule stops when its signal aborts", async () => {
   assert.equal(await running, 0);
   assert.match(t.err(), /\(run 1\)/);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Runs over time (--state), machine formats, fix plans, journal
+
+import { checkJunit, checkPrometheus, sarifErrors } from "../audit/_validate.ts";
+
+Deno.test("audit-ips --help lists every flag of audits over time", async () => {
+  const t = fakeIO(fakeNetBox(inventory()).fetch);
+  assert.equal(await main(["--help"], t.io), 0);
+  for (
+    const flag of [
+      "--state <file>",
+      "--fail-on-new <severity>",
+      "--fix",
+      "--apply",
+      "--orphan-tag <slug>",
+      "--journal",
+      "--forecast",
+      "--forecast-threshold <percent>",
+      "--forecast-days <days>",
+      "--audit-log <file>",
+      "sarif",
+      "junit",
+      "prometheus",
+    ]
+  ) assert.ok(t.out().includes(flag), flag);
+});
+
+Deno.test("audit-ips --state: the second run marks new, persisting and fixed findings", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const state = `${dir}/state.json`;
+    const tables = inventory();
+    const run = async (now: string, extra: string[] = []) => {
+      const t = fakeIO(fakeNetBox(tables).fetch);
+      t.io.readTextFile = (p) => Deno.readTextFile(p);
+      t.io.now = () => new Date(now);
+      const code = await main(["--format", "json", "--state", state, ...extra], t.io);
+      return { code, doc: t.out() ? JSON.parse(t.out()) : undefined, err: t.err() };
+    };
+    const first = await run("2026-01-01T00:00:00Z", ["--fail-on-new", "warning"]);
+    assert.equal(first.code, 1, "the first run: everything is new");
+    assert.deepEqual(first.doc.items.map((i: Row) => [i.rule, i.baseline]), [
+      ["orphan-address", "new"],
+    ]);
+    assert.deepEqual(first.doc.summary.baseline, {
+      new: 1,
+      persisting: 0,
+      fixed: 0,
+      previous_run: null,
+      state,
+    });
+    assert.match(first.err, /does not exist yet/);
+    // Between the runs: the orphan gets a prefix, a new orphan appears.
+    tables["ipam/prefixes"].push({ id: 2, prefix: "10.9.0.0/24", vrf: { id: 1, name: "blue" } });
+    tables["ipam/ip-addresses"].push({
+      id: 3,
+      url: `${BASE}/api/ipam/ip-addresses/3/`,
+      address: "10.7.0.1/24",
+      status: "reserved",
+      tags: tag,
+    });
+    const second = await run("2026-01-02T00:00:00Z", ["--fail-on-new", "warning"]);
+    assert.equal(second.code, 1);
+    assert.deepEqual(
+      second.doc.items.map((i: Row) => [i.rule, i.object_id, i.baseline, i.first_seen]),
+      [["orphan-address", 3, "new", "2026-01-02T00:00:00.000Z"]],
+    );
+    assert.deepEqual(second.doc.fixed.map((i: Row) => [i.rule, i.object_id, i.first_seen]), [
+      ["orphan-address", 2, "2026-01-01T00:00:00.000Z"],
+    ]);
+    const third = await run("2026-01-03T00:00:00Z", ["--fail-on-new", "warning"]);
+    assert.equal(third.code, 0, "nothing new: --fail-on-new passes");
+    assert.deepEqual(third.doc.items.map((i: Row) => [i.baseline, i.first_seen]), [
+      ["persisting", "2026-01-02T00:00:00.000Z"],
+    ]);
+    assert.equal(third.doc.fixed.length, 0);
+    // An explicit --fail-on still counts next to --fail-on-new.
+    assert.equal((await run("2026-01-04T00:00:00Z", ["--fail-on", "warning"])).code, 1);
+    const saved = JSON.parse(await Deno.readTextFile(state));
+    assert.equal(saved.format, "netbox-toolkit/audit-state");
+    assert.equal(saved.netbox_url, BASE);
+    assert.deepEqual(Object.keys(saved.findings), ["orphan-address:ipam.ipaddress:3"]);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["state.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("audit-ips --state: a corrupt or foreign state file is exit 2, before any request", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string, RegExp][] = [
+      ["{ half", /state file .*bad\.json: not JSON/],
+      [JSON.stringify({ format: "other" }), /its format is "other"/],
+      [
+        JSON.stringify({
+          format: "netbox-toolkit/audit-state",
+          version: 1,
+          netbox_url: "https://other.example",
+          scope: "everything",
+          updated_at: "2026-01-01T00:00:00Z",
+          rules: [],
+          findings: {},
+        }),
+        /holds the findings of https:\/\/other\.example, but this run audits http:\/\/127\.0\.0\.1:9/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const path = `${dir}/bad.json`;
+      await Deno.writeTextFile(path, text);
+      const nb = fakeNetBox(inventory());
+      const t = fakeIO(nb.fetch);
+      t.io.readTextFile = (p) => Deno.readTextFile(p);
+      assert.equal(await main(["--state", path], t.io), 2, text);
+      assert.match(t.err(), message);
+      assert.equal(nb.requests.length, 0);
+      assert.equal(await Deno.readTextFile(path), text, "never silently reset");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("audit-ips rejects flag combinations that make no sense (exit 2)", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--fail-on-new", "error"], /without --state/],
+    [["--apply"], /--apply without --fix/],
+    [["--state", "s.json", "--fail-on-new", "fatal"], /Cannot parse --fail-on-new/],
+    [["--forecast", "--forecast-threshold", "120"], /Cannot parse --forecast-threshold/],
+  ];
+  for (const [args, message] of cases) {
+    const nb = fakeNetBox(inventory());
+    const t = fakeIO(nb.fetch);
+    assert.equal(await main(args, t.io), 2, args.join(" "));
+    assert.match(t.err(), message);
+  }
+});
+
+Deno.test("audit-ips --format sarif, junit and prometheus pass their validators", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const state = `${dir}/s.json`;
+    const render = async (format: string) => {
+      const t = fakeIO(fakeNetBox(inventory()).fetch);
+      t.io.readTextFile = (p) => Deno.readTextFile(p);
+      assert.equal(await main(["--format", format, "--state", state], t.io), 0);
+      return t.out();
+    };
+    const sarif = await render("sarif");
+    assert.deepEqual(sarifErrors(sarif), []);
+    assert.equal(JSON.parse(sarif).runs[0].results[0].baselineState, "new");
+    const junit = checkJunit(await render("junit"));
+    const cases = junit.testsuites.testsuite[0].testcase;
+    assert.ok(cases.length >= 15);
+    assert.equal(cases.filter((c: Row) => c.failure).length, 1);
+    const prom = checkPrometheus(await render("prometheus"));
+    assert.equal(
+      prom.get("netbox_audit_findings")!.find((m) => m.labels.rule === "orphan-address")!.value,
+      "1",
+    );
+    assert.equal(
+      prom.get("netbox_audit_last_success_timestamp_seconds")![0].value,
+      String(Date.parse("2026-01-01T00:00:00Z") / 1000),
+    );
+    assert.ok(prom.get("netbox_audit_prefix_utilization_ratio")!.length >= 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("audit-ips --fix prints the plan and sends no write; --dry-run --apply neither", async () => {
+  for (const extra of [[], ["--apply", "--dry-run"]]) {
+    const tables = { ...inventory(), "extras/tags": [] };
+    const nb = fakeNetBox(tables);
+    const methods: string[] = [];
+    const t = fakeIO((input, init) => {
+      methods.push(new Request(input, init).method);
+      return nb.fetch(input, init);
+    });
+    assert.equal(await main(["--fix", ...extra], t.io), 0, extra.join(" "));
+    assert.ok(
+      t.out().includes(
+        "Fix plan (dry run; --apply writes it): 1 write, 0 findings left alone\n" +
+          "  create tag audit-orphan\n" +
+          "  orphan-address: ipam.ipaddress 2 (10.9.0.1/24): tags mine → mine, audit-orphan\n",
+      ),
+      t.out(),
+    );
+    assert.ok(methods.length > 5 && methods.every((m) => m === "GET"), methods.join());
+    const t2 = fakeIO(fakeNetBox(tables).fetch);
+    assert.equal(await main(["--fix", "--format", "json", ...extra], t2.io), 0);
+    const fixes = JSON.parse(t2.out()).fixes;
+    assert.equal(fixes.applied, false);
+    assert.deepEqual(fixes.items.map((i: Row) => [i.rule, i.object_id, i.status]), [
+      ["orphan-address", 2, "planned"],
+    ]);
+  }
+});
