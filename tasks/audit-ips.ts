@@ -12,15 +12,16 @@
  * @module
  */
 
-import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { collect, parseFilterPairs, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { runScheduled } from "../lib/cli/scheduled.ts";
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
-import { InputError } from "../lib/client/errors.ts";
-import { auditIps } from "../lib/audit/audit.ts";
+import { runAudit, type RunAuditOptions, runWrites } from "../lib/audit/run.ts";
 import { compilePattern, parseRulesFile } from "../lib/audit/config.ts";
 import type { AuditScope } from "../lib/audit/data.ts";
 import {
   type AuditSummary,
+  auditSummaryLine,
   FINDING_COLUMNS,
   renderAuditCsv,
   renderAuditHtml,
@@ -29,34 +30,20 @@ import {
 } from "../lib/audit/report.ts";
 import type { DnsResolver } from "../lib/audit/resolve.ts";
 import {
-  atLeast,
-  AUDIT_RULES,
   type AuditConfig,
   defaultAuditConfig,
   isRuleId,
-  SEVERITIES,
+  renderRuleList,
 } from "../lib/audit/rules.ts";
-import { checkCronPattern, runOnSchedule, type Scheduler } from "../lib/audit/schedule.ts";
-import {
-  type AuditState,
-  compareWithState,
-  nextState,
-  parseState,
-  scopeKey,
-  serializeState,
-  type StateComparison,
-} from "../lib/audit/state.ts";
+import { checkCronPattern, type Scheduler } from "../lib/audit/schedule.ts";
+import { parseState, scopeKey, serializeState } from "../lib/audit/state.ts";
 import {
   type MachineDoc,
   renderAuditJunit,
   renderAuditPrometheus,
   renderAuditSarif,
 } from "../lib/audit/formats.ts";
-import { applyFixes, fixReport, planFixes, renderFixPlan } from "../lib/audit/fix.ts";
-import { journalFindings } from "../lib/audit/journal.ts";
 import { writeAtomic } from "../lib/cli/render.ts";
-import type { Filters } from "../lib/client/types.ts";
-import { escapeControls } from "../lib/client/safe_text.ts";
 import { TOOLKIT_VERSION } from "../lib/client/version.ts";
 
 const FORMATS = [
@@ -255,7 +242,7 @@ interface RunPlan {
 
 async function handle(ctx: TaskContext, opts: Opts, deps: AuditDeps): Promise<number> {
   if (opts.listRules) {
-    ctx.io.stdout(listRules());
+    ctx.io.stdout(renderRuleList());
     return EXIT.OK;
   }
   const failOnNew = opts.failOnNew === undefined
@@ -286,14 +273,6 @@ async function handle(ctx: TaskContext, opts: Opts, deps: AuditDeps): Promise<nu
   return await scheduled(ctx, run);
 }
 
-function listRules(): string {
-  const width = Math.max(...AUDIT_RULES.map((r) => r.id.length));
-  const lines = AUDIT_RULES.map((r) =>
-    `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.enabled ? "on " : "off"}  ${r.description}`
-  );
-  return `${"RULE".padEnd(width)}  SEVERITY DEFAULT  DESCRIPTION\n${lines.join("\n")}\n`;
-}
-
 function parseFailOn(value: string, flag: string): FailOn {
   if (!(FAIL_ON as readonly string[]).includes(value)) {
     throw new UsageError(
@@ -312,17 +291,7 @@ function parseNumber(value: string, flag: string, max = Infinity): number {
 }
 
 function parseScope(opts: Opts): AuditScope {
-  const filters: Filters = {};
-  for (const pair of opts.filter) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`Cannot parse --filter "${pair}": expected key=value`);
-    const key = pair.slice(0, eq);
-    const value = pair.slice(eq + 1);
-    const prev = filters[key];
-    filters[key] = prev === undefined
-      ? value
-      : [...(Array.isArray(prev) ? prev : [prev]), value] as string[];
-  }
+  const filters = parseFilterPairs(opts.filter);
   return {
     vrf: opts.vrf,
     parent: opts.parent,
@@ -381,72 +350,43 @@ async function auditOnce(
 ): Promise<{ summary: AuditSummary; code: number }> {
   const { scope, config, failOn, failOnNew, forecast, opts, deps } = run;
   const scopeText = scopeKey(scope);
-  const previous: AuditState | undefined = opts.state === undefined
+  const previous = opts.state === undefined
     ? undefined
-    : await loadState(ctx, opts.state, scopeText);
-  const writes = (opts.fix && opts.apply) || opts.journal;
-  if (writes && !opts.dryRun) {
-    await ctx.assertCanWrite([
-      ...(opts.fix ? [{ path: "ipam/ip-addresses/", action: "change" as const }] : []),
-      ...(opts.journal ? [{ path: "extras/journal-entries/", action: "add" as const }] : []),
-    ]);
-  }
-  const client = ctx.client();
-  const result = await auditIps(client, {
+    : (await loadState(ctx, opts.state, scopeText)) ?? null;
+  const options: RunAuditOptions = {
     scope,
     config,
     failOn,
+    failOnNew,
+    forecast,
+    previous,
     resolver: deps.resolver,
     dnsConcurrency: ctx.concurrency * 2,
     now: ctx.io.now(),
-    forecast,
+    fix: opts.fix ? { apply: !!opts.apply && !opts.dryRun, orphanTag: opts.orphanTag } : undefined,
+    journal: opts.journal ? { dryRun: ctx.dryRun } : undefined,
     onListed: (what, n) => ctx.verbose && ctx.info(`listed ${n} ${what}`),
-  });
-  const { summary, findings, utilization, warnings } = result;
-  for (const w of warnings) ctx.warn(w);
-  // Without --state, --journal treats every finding as new (its marker keeps it idempotent).
-  const cmp: StateComparison | undefined = opts.state !== undefined || opts.journal
-    ? compareWithState(result, previous)
-    : undefined;
-  let failed = 0;
-  const extra: Record<string, unknown> = {};
-  let fixText = "";
-  if (opts.fix) {
-    const plan = await planFixes(client, findings, {
-      orphanTag: opts.orphanTag,
-      ignoreTag: config.ignoreTag,
-    });
-    const applied = opts.apply && !opts.dryRun ? await applyFixes(client, plan) : undefined;
-    failed += applied?.outcomes.filter((o) => o.status === "failed").length ?? 0;
-    fixText = renderFixPlan(plan, applied);
-    extra.fixes = fixReport(plan, applied);
-  }
-  if (opts.journal && cmp) {
-    const fresh = cmp.findings.filter((f) => f.baseline === "new");
-    const outcomes = await journalFindings(client, fresh, { dryRun: opts.dryRun });
-    failed += outcomes.filter((o) => o.status === "failed").length;
-    extra.journal = outcomes;
-    const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+  };
+  const writes = runWrites(options);
+  if (writes.length) await ctx.assertCanWrite(writes);
+  const client = ctx.client();
+  const { result, summary, items, extra, fixText, failed, journal, next } = await runAudit(
+    client,
+    options,
+  );
+  for (const w of result.warnings) ctx.warn(w);
+  if (opts.journal) {
+    const count = (s: string) => journal.filter((o) => o.status === s).length;
     ctx.info(
       `audit-ips: journal: ${count("created")} written, ${count("planned")} to write (dry run), ` +
         `${count("exists")} already there, ${count("failed")} failed`,
     );
   }
-  if (cmp && opts.state !== undefined) {
-    const newAttention = failOnNew !== undefined &&
-      cmp.findings.some((f) => f.baseline === "new" && atLeast(f.severity, failOnNew));
-    Object.assign(summary, {
-      baseline: { ...cmp.counts, previous_run: cmp.previous_run, state: opts.state ?? null },
-      ...(failOnNew ? { fail_on_new: failOnNew } : {}),
-      needs_attention: summary.needs_attention || newAttention,
-    });
-    extra.fixed = cmp.fixed;
-  }
-  if (config.enabled.has("prefix-exhaustion")) extra.forecast = result.forecast;
+  const baseline = (summary as { baseline?: Record<string, unknown> }).baseline;
+  if (baseline) baseline.state = opts.state ?? null;
   const thresholds = { warning: config.utilizationWarning, error: config.utilizationError };
+  const { utilization } = result;
   const machine = { toolVersion: TOOLKIT_VERSION, utilization, severities: config.severity };
-  const tracked = opts.state !== undefined && cmp ? cmp.findings : findings;
-  const items = tracked as unknown as Record<string, unknown>[];
   const asDoc = (doc: unknown) => doc as MachineDoc;
   await ctx.emit(
     { summary: summary as unknown as Record<string, unknown>, items, ...extra },
@@ -466,62 +406,25 @@ async function auditOnce(
   if (fixText && !["table", "json", "yaml"].includes(ctx.format)) {
     for (const line of fixText.trimEnd().split("\n")) ctx.info(line);
   }
-  if (opts.state !== undefined && cmp) {
-    const state = nextState(result, cmp, { netboxUrl: client.baseUrl, scope: scopeText, previous });
-    await writeAtomic(opts.state, serializeState(state));
-  }
-  if (opts.schedule === undefined) ctx.info(summaryLine(summary));
+  if (opts.state !== undefined && next) await writeAtomic(opts.state, serializeState(next));
+  if (opts.schedule === undefined) ctx.info(auditSummaryLine(summary));
   const code = summary.needs_attention || failed > 0 ? EXIT.ATTENTION : EXIT.OK;
   return { summary, code };
 }
 
-function summaryLine(s: AuditSummary): string {
-  const parts = SEVERITIES.map((sev) => `${s.by_severity[sev]} ${sev}`).join(", ");
-  const b = (s as { baseline?: { new: number; persisting: number; fixed: number } }).baseline;
-  const since = b ? `; ${b.new} new, ${b.persisting} persisting, ${b.fixed} fixed` : "";
-  return `audit-ips: ${s.started_at} ${s.findings} finding${s.findings === 1 ? "" : "s"} ` +
-    `(${parts})${since} in ${s.duration_ms} ms${
-      s.needs_attention ? `; needs attention (fail-on ${s.fail_on})` : ""
-    }`;
-}
-
-async function scheduled(ctx: TaskContext, run: RunPlan): Promise<number> {
-  const { opts, deps } = run;
-  let maxRuns: number | undefined;
-  if (opts.maxRuns !== undefined) {
-    maxRuns = Number(opts.maxRuns);
-    if (!Number.isInteger(maxRuns) || maxRuns < 1) {
-      throw new UsageError(
-        `Cannot parse --max-runs: expected a positive integer, got "${opts.maxRuns}"`,
-      );
-    }
-  }
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = deps.signal ? [] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  deps.signal?.addEventListener("abort", onSignal);
-  let last: number = EXIT.OK;
-  ctx.info(
-    `audit-ips: running on schedule "${opts.schedule}"${maxRuns ? ` for ${maxRuns} runs` : ""}`,
-  );
-  try {
-    await runOnSchedule(opts.schedule!, async (n) => {
-      try {
-        const { summary, code } = await auditOnce(ctx, run);
-        ctx.io.stderr(`${summaryLine(summary)} (run ${n})\n`);
-        last = code;
-      } catch (err) {
-        const message = escapeControls(err instanceof Error ? err.message : String(err));
-        ctx.io.stderr(`audit-ips: ${ctx.io.now().toISOString()} run ${n} failed: ${message}\n`);
-        last = err instanceof InputError ? EXIT.USAGE : EXIT.UNREACHABLE;
-      }
-    }, { signal: stop.signal, maxRuns, scheduler: deps.scheduler });
-  } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    deps.signal?.removeEventListener("abort", onSignal);
-  }
-  return last;
+function scheduled(ctx: TaskContext, run: RunPlan): Promise<number> {
+  return runScheduled(ctx, {
+    name: "audit-ips",
+    pattern: run.opts.schedule!,
+    maxRuns: run.opts.maxRuns,
+    signal: run.deps.signal,
+    scheduler: run.deps.scheduler,
+    once: async (n) => {
+      const { summary, code } = await auditOnce(ctx, run);
+      ctx.io.stderr(`${auditSummaryLine(summary)} (run ${n})\n`);
+      return code;
+    },
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

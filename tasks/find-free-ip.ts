@@ -11,7 +11,7 @@
  * @module
  */
 
-import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { collect, parseFilterPairs, runTask, type TaskContext } from "../lib/cli/task.ts";
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { IP_ROLES, IP_STATUSES } from "../lib/ipam/choices.ts";
@@ -30,7 +30,6 @@ import {
   type ResolvedPool,
 } from "../lib/ipam/find_free.ts";
 import type { IPAddress } from "../lib/client/models.ts";
-import type { Filters } from "../lib/client/types.ts";
 import { escapeControls } from "../lib/client/safe_text.ts";
 
 const COLUMNS = ["address", "vrf", "dns_name", "status", "id", "url", "action"];
@@ -229,7 +228,7 @@ function validate(opts: Opts): TypedRequest {
     ? { prefix: opts.prefix, ...vrf }
     : opts.range !== undefined
     ? { range: opts.range, ...vrf }
-    : { filters: parseFilters(opts.filter), ...vrf };
+    : { filters: parseFilterPairs(opts.filter), ...vrf };
   const find = {
     count,
     skip,
@@ -239,17 +238,6 @@ function validate(opts: Opts): TypedRequest {
     labels: LABELS,
   };
   return { pool, find };
-}
-
-function parseFilters(pairs: string[]): Filters {
-  const filters: Record<string, string[]> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    (filters[pair.slice(0, eq)] ??= []).push(pair.slice(eq + 1));
-  }
-  return Object.fromEntries(
-    Object.entries(filters).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
-  );
 }
 
 /** One output row. */

@@ -490,3 +490,30 @@ ${line(t.error, "error")}
 </svg>
 <p class="desc">The ${top.length} most utilized of ${usage.length} prefixes in scope.</p>`;
 }
+
+/**
+ * The one-line summary of a run (what audit-ips prints to stderr, and per scheduled run).
+ *
+ * @param s the summary
+ * @returns e.g. `audit-ips: 2026-12-02T06:00:00.000Z 3 findings (1 error, 2 warning, 0 info) in 812 ms`
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { auditSummaryLine } from "./report.ts";
+ * const line = auditSummaryLine({
+ *   findings: 1, by_severity: { error: 1, warning: 0, info: 0 }, by_rule: {}, fail_on: "error",
+ *   needs_attention: true, started_at: "2026-12-02T06:00:00.000Z", duration_ms: 812, analysed: {}, rules: [],
+ * });
+ * assert(line === "audit-ips: 2026-12-02T06:00:00.000Z 1 finding (1 error, 0 warning, 0 info) in 812 ms; needs attention (fail-on error)");
+ * ```
+ */
+export function auditSummaryLine(s: AuditSummary): string {
+  const parts = SEVERITIES.map((sev) => `${s.by_severity[sev]} ${sev}`).join(", ");
+  const b = (s as { baseline?: { new: number; persisting: number; fixed: number } }).baseline;
+  const since = b ? `; ${b.new} new, ${b.persisting} persisting, ${b.fixed} fixed` : "";
+  return `audit-ips: ${s.started_at} ${s.findings} finding${s.findings === 1 ? "" : "s"} ` +
+    `(${parts})${since} in ${s.duration_ms} ms${
+      s.needs_attention ? `; needs attention (fail-on ${s.fail_on})` : ""
+    }`;
+}

@@ -239,3 +239,24 @@ export function atLeast(severity: Severity, threshold: Severity | "never"): bool
   if (threshold === "never") return false;
   return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
 }
+
+/**
+ * The rules as a text table: id, severity, on by default, description (`--list-rules`).
+ *
+ * @returns the table, ending with a newline
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { renderRuleList } from "./rules.ts";
+ * assert(renderRuleList().startsWith("RULE"));
+ * assert(renderRuleList().includes("duplicate-address"));
+ * ```
+ */
+export function renderRuleList(): string {
+  const width = Math.max(...AUDIT_RULES.map((r) => r.id.length));
+  const lines = AUDIT_RULES.map((r) =>
+    `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.enabled ? "on " : "off"}  ${r.description}`
+  );
+  return `${"RULE".padEnd(width)}  SEVERITY DEFAULT  DESCRIPTION\n${lines.join("\n")}\n`;
+}

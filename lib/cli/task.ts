@@ -22,7 +22,7 @@ import { TOOLKIT_VERSION } from "../client/version.ts";
 import { EXIT, reportError, UsageError } from "./exit.ts";
 import type { TaskIO } from "./io.ts";
 import { renderDoc, type ResultDoc, writeAtomic } from "./render.ts";
-import type { NetBoxClient, WriteEvent } from "../client/types.ts";
+import type { Filters, NetBoxClient, WriteEvent } from "../client/types.ts";
 
 /** The environment variables the common flags read. */
 export const COMMON_ENV = [
@@ -49,6 +49,35 @@ export const COMMON_ENV = [
  * ```
  */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * Parses repeatable `--filter key=value` flags into filters; a key given twice becomes a list
+ * (NetBox ORs repeated keys).
+ *
+ * @param pairs the flag values in order
+ * @param flag the flag's name, for the message
+ * @returns the filters
+ * @throws {UsageError} for a value without `key=`
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { parseFilterPairs } from "./task.ts";
+ * const f = parseFilterPairs(["role=a", "site=x", "role=b"]);
+ * assert(JSON.stringify(f) === '{"role":["a","b"],"site":"x"}');
+ * ```
+ */
+export function parseFilterPairs(pairs: readonly string[], flag = "--filter"): Filters {
+  const filters: Record<string, string[]> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`Cannot parse ${flag} "${pair}": expected key=value`);
+    (filters[pair.slice(0, eq)] ??= []).push(pair.slice(eq + 1));
+  }
+  return Object.fromEntries(
+    Object.entries(filters).map(([k, v]) => [k, v.length === 1 ? v[0] : v]),
+  );
+}
 
 /** Describes a task for {@linkcode runTask}. */
 export interface TaskSpec {
