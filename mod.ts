@@ -17,6 +17,7 @@
  *   the server's cap, idempotent reservations by DNS name), {@linkcode assignIp} (address,
  *   interface and primary IP in one idempotent call), {@linkcode auditIps} (the
  *   `audit-ips` rules as data),
+ *   {@linkcode runAudit} (the same over time: state, fixes, journal, forecast),
  *   {@linkcode planImport} / {@linkcode applyImport} (idempotent YAML/JSON/CSV imports),
  *   and the IP math of `lib/ipam` ({@linkcode parseCidr}, {@linkcode formatIp}, …).
  *
@@ -171,9 +172,11 @@ export type { ImportReport, ModelCounts } from "./lib/import/report.ts";
 export type { ModelDef } from "./lib/import/models.ts";
 
 export { auditIps } from "./lib/audit/audit.ts";
+export { runAudit, runWrites } from "./lib/audit/run.ts";
+export type { AuditRun, RunAuditOptions } from "./lib/audit/run.ts";
 export type { AuditIpsOptions, AuditIpsResult } from "./lib/audit/audit.ts";
 export type { AuditScope } from "./lib/audit/data.ts";
-export { AUDIT_RULES, defaultAuditConfig, ORPHAN_TAG } from "./lib/audit/rules.ts";
+export { AUDIT_RULES, defaultAuditConfig, ORPHAN_TAG, renderRuleList } from "./lib/audit/rules.ts";
 export type { AuditConfig, AuditRule, Exemptions, Severity } from "./lib/audit/rules.ts";
 export { parseRulesFile } from "./lib/audit/config.ts";
 export type { Finding, PrefixUsage, RelatedObject } from "./lib/audit/model.ts";
