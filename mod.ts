@@ -69,6 +69,8 @@ export {
   NetBoxHttpError,
   NetBoxNetworkError,
   NetBoxTimeoutError,
+  NotSentError,
+  OutcomeUnknownError,
 } from "./lib/client/errors.ts";
 export type { HttpErrorInit } from "./lib/client/errors.ts";
 export type {
@@ -102,6 +104,7 @@ export type {
   WithLookups,
   WriteEvent,
 } from "./lib/client/types.ts";
+export { mayHaveActed } from "./lib/client/errors.ts";
 export { TOOLKIT_VERSION } from "./lib/client/version.ts";
 export { etagOf } from "./lib/client/etag.ts";
 export type * from "./lib/client/models.ts";

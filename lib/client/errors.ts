@@ -204,6 +204,24 @@ export class NetBoxAuthError extends NetBoxHttpError {
 export class NotSentError extends NetBoxError {}
 
 /**
+ * Whether a write happened cannot be told: NetBox's answer was lost and reading back failed too.
+ * The message names what to check. Exit code 1 (done, but needs attention).
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { OutcomeUnknownError } from "./errors.ts";
+ * assert(new OutcomeUnknownError("Cannot tell whether 3 addresses were reserved").exitCode === 1);
+ * ```
+ */
+export class OutcomeUnknownError extends NetBoxError {
+  /** Always 1: the run is over, but someone must check. */
+  override get exitCode(): number {
+    return 1;
+  }
+}
+
+/**
  * The object changed since it was read: NetBox refused an `If-Match` write with 412 (4.6 and
  * newer), or, before 4.6, its `last_updated` no longer matched just before the write. Re-read,
  * decide again, or stop: nothing was written. Exit code 3.

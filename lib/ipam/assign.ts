@@ -17,6 +17,7 @@ import {
   NetBoxChangedError,
   NetBoxError,
   NotSentError,
+  OutcomeUnknownError,
 } from "../client/errors.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
@@ -415,8 +416,8 @@ async function settle(
   try {
     check = await assignOnce(new Assignment(client, { ...request, dryRun: true }, {}));
   } catch (err) {
-    throw new NetBoxError(
-      `Cannot assign: unknown whether it was done — NetBox's answer was lost (${lost.message}) ` +
+    throw new OutcomeUnknownError(
+      `Cannot tell whether the assignment was done: NetBox's answer was lost (${lost.message}) ` +
         `and reading back failed (${(err as Error).message})`,
       { cause: lost },
     );

@@ -16,7 +16,14 @@
  * @module
  */
 
-import { AllocationError, InputError, NetBoxError, NetBoxHttpError } from "../client/errors.ts";
+import {
+  AllocationError,
+  InputError,
+  mayHaveActed,
+  NetBoxError,
+  NetBoxHttpError,
+  OutcomeUnknownError,
+} from "../client/errors.ts";
 import type { IPAddress, IPRange, Prefix } from "../client/models.ts";
 import type { Filters, FilterValue, NetBoxClient } from "../client/types.ts";
 import { IP_ROLES, IP_STATUSES } from "./choices.ts";
@@ -33,6 +40,7 @@ import {
   spanSize,
 } from "./free_ips.ts";
 import {
+  contains,
   coveringNetwork,
   formatCidr,
   formatIp,
@@ -316,6 +324,11 @@ export interface NewIpFields {
   tenant?: number;
   /** Tag ids. */
   tags?: number[];
+  /**
+   * Provenance set on every reserved address (`netbox-toolkit reservation <uuid>`): how a
+   * reservation whose answer was lost is found again.
+   */
+  comments?: string;
 }
 
 /**
@@ -1075,6 +1088,69 @@ const MAX_ATTEMPTS = 3;
  * Creates the addresses: through the locked available-ips POST when nothing free is skipped,
  * else explicitly in one bulk request, retried when a concurrent run took an address.
  */
+/**
+ * Sends one reservation so that it happens exactly once: when NetBox's answer is lost (it may have
+ * created the addresses), the addresses carrying `marker` are looked up — all there: they are the
+ * answer; none: the request is sent again (once); NetBox unreadable: `OutcomeUnknownError`.
+ */
+async function exactlyOnce(
+  client: NetBoxClient,
+  pool: IpPool,
+  marker: string,
+  count: number,
+  send: () => Promise<IPAddress[]>,
+): Promise<IPAddress[]> {
+  const since = new Date();
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!mayHaveActed(err)) throw err;
+      let found: IPAddress[];
+      try {
+        found = await marked(client, pool, marker, since);
+      } catch (readErr) {
+        throw new OutcomeUnknownError(
+          `Cannot tell whether ${count} addresses were reserved in ${pool.label}: NetBox's ` +
+            `answer was lost (${(err as Error).message}) and reading back failed ` +
+            `(${(readErr as Error).message}); look for addresses whose comments say "${marker}"`,
+          { cause: err },
+        );
+      }
+      if (found.length === count) return found;
+      // Not there: nothing was reserved; send again, or give up with the error (not done).
+      if (found.length === 0 && attempt >= 3) throw err;
+      if (found.length > 0) {
+        throw new OutcomeUnknownError(
+          `Cannot tell whether the reservation in ${pool.label} is complete: NetBox's answer was ` +
+            `lost and ${found.length} of ${count} addresses carry its marker (ids ${
+              found.map((ip) => ip.id).join(", ") || "none"
+            })`,
+          { cause: err },
+        );
+      }
+    }
+  }
+}
+
+/** The addresses of the pool that carry a reservation's marker. */
+async function marked(
+  client: NetBoxClient,
+  pool: IpPool,
+  marker: string,
+  since: Date,
+): Promise<IPAddress[]> {
+  const inPool = await client.ipam.ipAddresses.all({
+    parent: formatCidr(coveringNetwork(pool.usable), { network: true }),
+    vrf_id: pool.vrfId,
+    // Generous against clock skew: the marker, not the time, decides.
+    created__gte: new Date(since.getTime() - 3_600_000).toISOString(),
+  });
+  return inPool.filter((ip) =>
+    ip.comments === marker && contains(pool.usable, hostOf(String(ip.address)))
+  ).sort((a, b) => a.id - b.id);
+}
+
 async function allocate(
   client: NetBoxClient,
   pool: IpPool,
@@ -1084,9 +1160,14 @@ async function allocate(
 ): Promise<IPAddress[]> {
   const skipBelow = pool.usable.start + BigInt(skip);
   const helper = availableIps(client, pool);
+  // A marker on what this reservation creates: if NetBox's answer is lost, it finds them again.
+  const marker = `netbox-toolkit reservation ${crypto.randomUUID()}`;
+  bodies = bodies.map((b) => ({ ...b, comments: marker }));
+  const once = (send: () => Promise<IPAddress[]>) =>
+    exactlyOnce(client, pool, marker, bodies.length, send);
   const first = skip === 0 ? undefined : await firstFree(client, pool);
   if (first === undefined || first >= skipBelow) {
-    const created = await helper.create(bodies as unknown as Record<string, unknown>[]);
+    const created = await once(() => helper.create(bodies as unknown as Record<string, unknown>[]));
     const inSkipped = created.filter((ip) => hostOf(String(ip.address)).value < skipBelow);
     if (inSkipped.length === 0) return created;
     // An address among the skipped ones was freed meanwhile: give these back, go explicit.
@@ -1102,10 +1183,12 @@ async function allocate(
     }
     const explicit = bodies.map((b, i) => ({ ...b, address: free.addresses[i], vrf: pool.vrfId }));
     try {
-      return await client.request<IPAddress[]>("POST", "ipam/ip-addresses/", {
-        body: explicit,
-        action: `reserve ${bodies.length} addresses in ${pool.label}`,
-      });
+      return await once(() =>
+        client.request<IPAddress[]>("POST", "ipam/ip-addresses/", {
+          body: explicit,
+          action: `reserve ${bodies.length} addresses in ${pool.label}`,
+        })
+      );
     } catch (err) {
       const duplicate = err instanceof NetBoxHttpError && err.status === 400 &&
         /duplicate/i.test(JSON.stringify(err.body));

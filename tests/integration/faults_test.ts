@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import type { TaskIO } from "../../lib/cli/io.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { main as assignMain } from "../../tasks/assign-primary-ip.ts";
+import { main as findFreeMain } from "../../tasks/find-free-ip.ts";
 import { type FaultKind, startFaultProxy } from "../_fault_proxy.ts";
 import { fetchOk, netboxTest, type NetBoxTestEnv, uniqueName } from "./_netbox.ts";
 import { runTaskMain, writesOf } from "./_run_task.ts";
@@ -280,3 +281,98 @@ for (const [rate, seed] of [[0.3, 5], [0.6, 6]]) {
     (env) => assignFaultRun(env, rate, seed),
   );
 }
+
+/**
+ * find-free-ip --reserve through the fault proxy: a reservation is made exactly once. When the
+ * task says it reserved addresses, NetBox holds exactly those (once each); when it fails, NetBox
+ * holds none; "unknown" (exit 1) only when it cannot tell.
+ */
+async function reserveFaultRun(env: NetBoxTestEnv, rate: number, seeds: number[]) {
+  const name = uniqueName("faults-rs");
+  const vrf = await fetchOk(env, "POST", "/api/ipam/vrfs/", { name, enforce_unique: false });
+  const outcomes: Record<string, number> = {};
+  const totals: Record<string, number> = {};
+  try {
+    for (const seed of seeds) {
+      const prefix = await fetchOk(env, "POST", "/api/ipam/prefixes/", {
+        prefix: `10.79.${seed}.0/28`,
+        vrf: vrf.id,
+        status: "active",
+      });
+      const proxy = startFaultProxy({ target: env.url, rate, seed, holdMs: 2500 });
+      const out = { stdout: "", stderr: "" };
+      const vars: Record<string, string> = { NETBOX_URL: proxy.url, NETBOX_TOKEN: env.token };
+      let code: number;
+      try {
+        code = await findFreeMain(
+          [
+            "--prefix",
+            prefix.prefix,
+            "--vrf",
+            name,
+            "--reserve",
+            "--count",
+            "3",
+            "--format",
+            "json",
+            "--timeout",
+            "2",
+          ],
+          {
+            stdout: (t) => void (out.stdout += t),
+            stderr: (t) => void (out.stderr += t),
+            env: (n) => vars[n],
+            stderrIsTerminal: false,
+            readTextFile: (p) => Deno.readTextFile(p),
+            now: () => new Date(),
+          },
+        );
+      } finally {
+        await proxy.close();
+      }
+      for (const [k, v] of Object.entries(proxy.counts)) totals[k] = (totals[k] ?? 0) + v;
+      const at =
+        `reserve rate ${rate} seed ${seed}: exit ${code} ${JSON.stringify(proxy.counts)}\n` +
+        out.stderr;
+      const held = (await fetchOk(
+        env,
+        "GET",
+        `/api/ipam/ip-addresses/?parent=${prefix.prefix}&vrf_id=${vrf.id}&limit=100`,
+      )).results as { id: number; address: string }[];
+      assert.equal(new Set(held.map((ip) => ip.address)).size, held.length, `duplicates\n${at}`);
+      if (code === 0) {
+        const doc = JSON.parse(out.stdout) as { items: { address: string; id: number }[] };
+        outcomes.reserved = (outcomes.reserved ?? 0) + 1;
+        assert.deepEqual(
+          doc.items.map((i) => i.id).sort((a, b) => a - b),
+          held.map((ip) => ip.id).sort((a, b) => a - b),
+          at,
+        );
+        assert.equal(held.length, 3, at);
+      } else if (code === 1) {
+        outcomes.unknown = (outcomes.unknown ?? 0) + 1;
+        assert.match(out.stderr, /Cannot tell whether/, at);
+      } else {
+        outcomes.failed = (outcomes.failed ?? 0) + 1;
+        assert.deepEqual(held, [], `reported failed, but NetBox holds addresses\n${at}`);
+      }
+      if (held.length) {
+        await fetchOk(env, "DELETE", "/api/ipam/ip-addresses/", held.map((ip) => ({ id: ip.id })));
+      }
+      await fetchOk(env, "DELETE", `/api/ipam/prefixes/${prefix.id}/`);
+    }
+    const faults = Object.entries(totals).filter(([k]) => k !== "passed")
+      .reduce((n, [, v]) => n + v, 0);
+    assert.ok(faults > 0, "the proxy injected no fault");
+    console.log(
+      `reserve faults rate=${rate}: ${JSON.stringify(totals)} outcomes ${JSON.stringify(outcomes)}`,
+    );
+  } finally {
+    await fetchOk(env, "DELETE", `/api/ipam/vrfs/${vrf.id}/`).catch(() => {});
+  }
+}
+
+netboxTest(
+  "find-free-ip --reserve through a fault proxy (rate 0.7, 8 seeds): exactly once, a truthful exit code",
+  (env) => reserveFaultRun(env, 0.7, [11, 12, 13, 14, 15, 16, 17, 18]),
+);
