@@ -161,3 +161,138 @@ netboxTest(
 netboxTest("bulk-import stopped by SIGTERM exits 143 with the same guarantees", async (env) => {
   await interruptedImport(env, "SIGTERM", 143);
 });
+
+netboxTest(
+  "assign-primary-ip --file stopped by Ctrl-C finishes the row in flight, exits 130, and a re-run converges",
+  async (env) => {
+    const name = uniqueName("intr-as").toLowerCase();
+    const rows = 20;
+    const dir = await Deno.makeTempDir({ prefix: "nbtk-intr-as-" });
+    const file = `${dir}/rows.yaml`;
+    const vrf = await fetchOk(env, "POST", "/api/ipam/vrfs/", { name, enforce_unique: false });
+    const type = await fetchOk(env, "POST", "/api/virtualization/cluster-types/", {
+      name,
+      slug: name,
+    });
+    const cluster = await fetchOk(env, "POST", "/api/virtualization/clusters/", {
+      name,
+      type: type.id,
+    });
+    const vms: { id: number; name: string }[] = await fetchOk(
+      env,
+      "POST",
+      "/api/virtualization/virtual-machines/",
+      Array.from({ length: rows }, (_, i) => ({ name: `${name}-${i}`, cluster: cluster.id })),
+    );
+    await fetchOk(
+      env,
+      "POST",
+      "/api/virtualization/interfaces/",
+      vms.map((vm) => ({ virtual_machine: vm.id, name: "eth0" })),
+    );
+    const address = (i: number) => `10.80.0.${i + 1}/24`;
+    await Deno.writeTextFile(
+      file,
+      "rows:\n" +
+        vms.map((vm, i) =>
+          `  - {vm: ${vm.name}, interface: eth0, address: ${address(i)}, vrf: ${name}}\n`
+        )
+          .join(""),
+    );
+    const held = async () =>
+      (await fetchOk(env, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrf.id}&limit=100`)).results as {
+        id: number;
+        address: string;
+      }[];
+    const entryAs = taskEntry(await readTaskEntries(), "assign-primary-ip");
+    const run = async (signal?: Deno.Signal) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...entryAs.denoFlags,
+          entryAs.script,
+          "--file",
+          file,
+          "--format",
+          "json",
+          "--concurrency",
+          "1",
+        ],
+        cwd: ROOT,
+        env: childEnv({ NETBOX_URL: env.url, NETBOX_TOKEN: env.token }),
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const output = child.output();
+      if (signal) {
+        for (let i = 0; i < 600 && (await held()).length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        child.kill(signal);
+      }
+      const out = await output;
+      const dec = new TextDecoder();
+      return {
+        code: out.code,
+        stderr: dec.decode(out.stderr),
+        doc: JSON.parse(dec.decode(out.stdout)) as {
+          items: {
+            target: string;
+            error: string | null;
+            ip_id: number | null;
+            actions: string[];
+          }[];
+        },
+      };
+    };
+    try {
+      const first = await run("SIGINT");
+      assert.equal(first.code, 130, first.stderr);
+      const done = first.doc.items.filter((i) => i.error === null);
+      const notSent = first.doc.items.filter((i) =>
+        /stopped before it was started/.test(i.error ?? "")
+      );
+      assert.ok(done.length > 0 && notSent.length > 0, first.stderr);
+      assert.equal(done.length + notSent.length, rows, first.stderr);
+      // NetBox holds exactly the done rows' addresses, each its VM's primary.
+      const ips = await held();
+      assert.deepEqual(
+        ips.map((ip) => ip.id).sort((a, b) => a - b),
+        done.map((i) => i.ip_id!).sort((a, b) => a - b),
+      );
+      for (const [i, vm] of vms.entries()) {
+        const v = await fetchOk(env, "GET", `/api/virtualization/virtual-machines/${vm.id}/`);
+        const ip = ips.find((x) => x.address === address(i));
+        assert.equal(v.primary_ip4?.id ?? null, ip?.id ?? null, vm.name);
+      }
+      const second = await run();
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal((await held()).length, rows);
+      const third = await run();
+      assert.equal(third.code, 0, third.stderr);
+      assert.ok(third.doc.items.every((i) => i.actions.join() === "unchanged"));
+    } finally {
+      for (const vm of vms) {
+        await fetchOk(env, "PATCH", `/api/virtualization/virtual-machines/${vm.id}/`, {
+          primary_ip4: null,
+        })
+          .catch(() => {});
+      }
+      const ips = await held();
+      if (ips.length) {
+        await fetchOk(env, "DELETE", "/api/ipam/ip-addresses/", ips.map((ip) => ({ id: ip.id })));
+      }
+      await fetchOk(
+        env,
+        "DELETE",
+        "/api/virtualization/virtual-machines/",
+        vms.map((vm) => ({ id: vm.id })),
+      );
+      await fetchOk(env, "DELETE", `/api/virtualization/clusters/${cluster.id}/`);
+      await fetchOk(env, "DELETE", `/api/virtualization/cluster-types/${type.id}/`);
+      await fetchOk(env, "DELETE", `/api/ipam/vrfs/${vrf.id}/`);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
