@@ -331,6 +331,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     description: opts.description,
     tenant: opts.tenant,
     dryRun: ctx.dryRun,
+    stop: ctx.stop,
     beforeWrite: () => ctx.assertCanWrite([{ path: "ipam/ip-addresses/", action: "add" }]),
     onRetry: (attempt, max) =>
       ctx.info(`an address was taken concurrently; retrying (${attempt}/${max})`),

@@ -22,6 +22,7 @@ import {
   mayHaveActed,
   NetBoxError,
   NetBoxHttpError,
+  NotSentError,
   OutcomeUnknownError,
 } from "../client/errors.ts";
 import type { IPAddress, IPRange, Prefix } from "../client/models.ts";
@@ -221,6 +222,11 @@ export interface ReserveIpsOptions extends FindFreeIpsOptions {
   beforeWrite?: () => Promise<void> | void;
   /** Called when a concurrent run took an address and the reservation is retried. */
   onRetry?: (attempt: number, maxAttempts: number) => void;
+  /**
+   * Stops gracefully: once it fires, the reservation is not sent (`NotSentError`); a request
+   * already in flight finishes.
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -782,6 +788,11 @@ export async function reserveIps(
   if (options.dryRun) {
     result.planned = found.free.map((address, i) => ({ ...bodies[i], address }));
     return result;
+  }
+  if (options.stop?.aborted) {
+    throw new NotSentError(
+      `Cannot reserve ${need} addresses in ${pool.label}: stopped before it was sent`,
+    );
   }
   try {
     result.reserved = await allocate(client, pool, skip, bodies, options);

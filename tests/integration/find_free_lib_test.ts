@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
-import { InputError } from "../../lib/client/errors.ts";
+import { InputError, NotSentError } from "../../lib/client/errors.ts";
 import type { NetBoxClient } from "../../lib/client/types.ts";
 import {
   findFreeIps,
@@ -263,3 +263,33 @@ netboxTest("findFreeIps with filters uses the first matching prefix with room", 
     }
   });
 });
+
+netboxTest(
+  "reserveIps stopped (Ctrl-C) before its write sends nothing and throws NotSentError",
+  async (env) => {
+    await withVrf(env, async (vrf) => {
+      const prefix = await fetchOk(env, "POST", "/api/ipam/prefixes/", {
+        prefix: `10.${octet()}.${octet()}.0/29`,
+        vrf: vrf.id,
+        status: "active",
+      });
+      const { client, requests } = recordedClient(env);
+      const stop = new AbortController();
+      try {
+        const err = await reserveIps(client, { prefixId: prefix.id }, {
+          count: 2,
+          // The interrupt arrives while the reservation is being prepared.
+          beforeWrite: () => stop.abort(),
+          stop: stop.signal,
+        }).then(() => undefined, (e) => e);
+        assert.ok(err instanceof NotSentError, String(err));
+        assert.deepEqual(writes(requests), []);
+        assert.deepEqual(await held(env, vrf.id), []);
+        const done = await reserveIps(client, { prefixId: prefix.id }, { count: 2 });
+        assert.equal(done.reserved.length, 2);
+      } finally {
+        client.close();
+      }
+    });
+  },
+);
