@@ -191,6 +191,13 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     }
   }
   await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
+  if (report.summary.changed) {
+    ctx.io.stderr(
+      `error: Cannot import: ${report.summary.changed} objects were changed by someone else ` +
+        "while this import ran (twice); read the report, then run the import again\n",
+    );
+    return EXIT.REFUSED;
+  }
   return report.summary.failed || report.summary.invalid || report.summary.unknown
     ? EXIT.ATTENTION
     : EXIT.OK;

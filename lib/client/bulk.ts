@@ -28,7 +28,9 @@
 
 import { createLimiter } from "./limit.ts";
 import { normalizeMessages } from "./_http_error.ts";
-import { NetBoxError, NetBoxHttpError, NotSentError } from "./errors.ts";
+import { NetBoxChangedError, NetBoxError, NetBoxHttpError, NotSentError } from "./errors.ts";
+import { etagOf } from "./etag.ts";
+import { versionAtLeast } from "./paginate.ts";
 import type { BulkItemResult, BulkOptions, BulkResult, Transport } from "./types.ts";
 
 /** Objects per request unless `chunkSize` says otherwise. */
@@ -45,6 +47,8 @@ interface Ctx<T> {
   signal?: AbortSignal;
   out: BulkItemResult<T>[];
   skipped: number[];
+  /** Updates: the ETag each input was read with. */
+  ifMatch?: readonly (string | undefined)[];
 }
 
 type ChunkFn<I, T> = (ctx: Ctx<T>, entries: Entry<I>[]) => Promise<void>;
@@ -113,6 +117,29 @@ function isNetBoxException(err: NetBoxHttpError): boolean {
   const body = err.body as { exception?: unknown; netbox_version?: unknown } | null;
   return err.status === 500 && typeof body?.exception === "string" &&
     typeof body?.netbox_version === "string";
+}
+
+/** The entries whose object's last_updated no longer matches the ETag it was read with. */
+async function changedSince<T>(ctx: Ctx<T>, entries: Entry<Patch>[]): Promise<Entry<Patch>[]> {
+  const query = new URLSearchParams({ fields: "id,last_updated", limit: String(entries.length) });
+  for (const e of entries) query.append("id", String(e.input.id));
+  const page = await ctx.transport.request<{ results?: { id: number; last_updated?: string }[] }>(
+    "GET",
+    ctx.path,
+    { query, signal: ctx.signal, action: `read ${entries.length} objects of ${ctx.path}` },
+  );
+  const now = new Map((page?.results ?? []).map((o) => [o.id, etagOf(o)]));
+  return entries.filter((e) => {
+    const want = ctx.ifMatch?.[e.index];
+    return want !== undefined && now.has(e.input.id) && now.get(e.input.id) !== want;
+  });
+}
+
+function changedError(path: string, id: number): NetBoxChangedError {
+  return new NetBoxChangedError(
+    `Cannot update ${path}${id}/: changed by someone else since it was read (last_updated differs)`,
+    { status: 412, method: "PATCH", path: `/api/${path}`, body: {}, messages: {} },
+  );
 }
 
 async function bisect<I, T>(ctx: Ctx<T>, entries: Entry<I>[], fn: ChunkFn<I, T>): Promise<void> {
@@ -206,13 +233,27 @@ const createChunk: ChunkFn<Record<string, unknown>, unknown> = async (ctx, entri
 
 type Patch = { id: number } & Record<string, unknown>;
 
-const updateChunk: ChunkFn<Patch, unknown> = async (ctx, entries) => {
+const updateChunk: ChunkFn<Patch, unknown> = async (ctx, entries): Promise<void> => {
   if (entries.length === 0) return;
+  const headers: Record<string, string> = {};
+  const expected = ctx.ifMatch && entries.flatMap((e) => ctx.ifMatch![e.index] ?? []);
+  if (expected?.length) {
+    if (versionAtLeast(await ctx.transport.status(), 4, 6)) {
+      headers["If-Match"] = expected.join(", ");
+    } else {
+      // NetBox before 4.6 knows no If-Match: compare last_updated just before writing.
+      const changed = await changedSince(ctx, entries);
+      for (const e of changed) fail(ctx, e.index, changedError(ctx.path, e.input.id));
+      entries = entries.filter((e) => !changed.includes(e));
+      if (entries.length === 0) return;
+    }
+  }
   try {
     const updated = await ctx.transport.request<unknown[]>("PATCH", ctx.path, {
       body: entries.map((e) => e.input),
       signal: ctx.signal,
       action: `update ${entries.length} objects in ${ctx.path}`,
+      headers,
     });
     if (!Array.isArray(updated)) {
       throw new NetBoxError(`Cannot update objects in ${ctx.path}: NetBox's answer is not a list`);
@@ -247,7 +288,8 @@ const updateChunk: ChunkFn<Patch, unknown> = async (ctx, entries) => {
       }
       return updateChunk(ctx, entries.filter((e) => !byId.has(e.input.id)));
     }
-    const splittable = err.status === 400 || isNetBoxException(err);
+    // 412: one of them changed since it was read; halving finds it, the others still land.
+    const splittable = err.status === 400 || err.status === 412 || isNetBoxException(err);
     if (splittable && entries.length > 1) return bisect(ctx, entries, updateChunk);
     if (err.status === 400) {
       const e = entries[0];
@@ -389,7 +431,14 @@ async function runBulk<I, T>(
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(`Cannot write in bulk: chunkSize ${chunkSize} is not a positive integer`);
   }
-  const ctx: Ctx<T> = { transport, path, signal, out: new Array(inputs.length), skipped: [] };
+  const ctx: Ctx<T> = {
+    transport,
+    path,
+    signal,
+    out: new Array(inputs.length),
+    skipped: [],
+    ifMatch: options.ifMatch,
+  };
   const chunks: Entry<I>[][] = [];
   for (let i = 0; i < inputs.length; i += chunkSize) {
     chunks.push(inputs.slice(i, i + chunkSize).map((input, j) => ({ index: i + j, input })));

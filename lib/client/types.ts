@@ -203,6 +203,12 @@ export interface BulkOptions {
   stop?: AbortSignal;
   /** Called after each chunk with (done items, total items). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Updates: the ETag each item was read with (`etagOf`), aligned with the items. An item whose
+   * object changed since fails with `NetBoxChangedError` and nothing of it is written (NetBox's
+   * If-Match on 4.6+, a `last_updated` check before); the others still land.
+   */
+  ifMatch?: readonly (string | undefined)[];
 }
 
 /** One item's outcome in a bulk write, in input order. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { mayHaveActed, NotSentError } from "../client/errors.ts";
+import { mayHaveActed, NetBoxChangedError, NotSentError } from "../client/errors.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
 
@@ -18,6 +18,8 @@ export interface ItemOutcome {
   id?: number;
   /** NetBox's messages (failed) or the reason it was not sent. */
   message?: string;
+  /** The update was refused because someone changed the object since it was planned. */
+  changed?: boolean;
   /**
    * The write failed in a way that NetBox may nevertheless have made it (its answer was lost):
    * read back before reporting it (see `applyImport`).
@@ -183,7 +185,7 @@ async function writeRound(
     if (updates.length) {
       const r = await endpoint.update(
         updates.map((i) => ({ id: i.id!, ...bodyOf(i.body, ids) })),
-        opts,
+        { ...opts, ifMatch: updates.map((i) => i.etag) },
       );
       record(r, updates, "updated", ids, result);
       progress(updates.length);
@@ -205,6 +207,13 @@ function record(
       result.set(item.uid, { status, id: outcome.value.id });
     } else if (outcome.error instanceof NotSentError) {
       result.set(item.uid, { status: "not-sent", id: item.id, message: NOT_SENT });
+    } else if (outcome.error instanceof NetBoxChangedError) {
+      result.set(item.uid, {
+        status: "failed",
+        id: item.id,
+        message: "changed by someone else since it was read",
+        changed: true,
+      });
     } else {
       result.set(item.uid, {
         status: "failed",

@@ -17,7 +17,13 @@ import {
   type InputFormat,
   parseImport,
 } from "./parse.ts";
-import { buildPlan, type FieldMeta, type ImportBackend, type ImportPlan } from "./plan.ts";
+import {
+  buildPlan,
+  type FieldMeta,
+  type ImportBackend,
+  type ImportPlan,
+  type PlanItem,
+} from "./plan.ts";
 import type { PlanOptions } from "./plan.ts";
 import { type ImportReport, importReport } from "./report.ts";
 
@@ -184,7 +190,64 @@ export async function applyImport(
     stop: options.stop,
   });
   await reconcile(client, plan, outcome);
+  await replanChanged(client, plan, outcome, options);
   return importReport(plan, outcome);
+}
+
+/** The plan's entries as sections again (one per model), for a re-plan. */
+function sectionsOf(plan: ImportPlan): ImportSection[] {
+  const sections = new Map<string, ImportSection>();
+  for (const item of plan.items) {
+    const section = sections.get(item.model.key) ??
+      sections.set(item.model.key, { key: item.model.key, loc: item.entry.loc, entries: [] })
+        .get(item.model.key)!;
+    section.entries.push(item.entry);
+  }
+  return [...sections.values()];
+}
+
+/**
+ * Updates NetBox refused because someone changed the object after it was planned: plan those
+ * entries again against what NetBox holds now and write them once more; a second change leaves
+ * them failed ("changed by someone else", the task exits 3).
+ */
+async function replanChanged(
+  client: NetBoxClient,
+  plan: ImportPlan,
+  outcome: ApplyResult,
+  options: ApplyImportOptions,
+): Promise<void> {
+  const changed = plan.items.filter((item) => outcome.get(item.uid)?.changed);
+  if (!changed.length || options.stop?.aborted) return;
+  const again = await buildPlan(sectionsOf(plan), clientBackend(client), plan.options);
+  const now = new Map(again.items.map((item) => [item.entry, item]));
+  const redo: PlanItem[] = [];
+  for (const item of changed) {
+    const fresh = now.get(item.entry);
+    if (fresh?.action === "unchanged") {
+      outcome.set(item.uid, {
+        status: "unchanged",
+        id: fresh.id,
+        message: "changed by someone else to what the input says",
+      });
+    } else if (fresh?.action === "update") redo.push(fresh);
+  }
+  if (!redo.length) return;
+  const second = await applyPlan({ items: redo, problems: [] }, client, {
+    chunkSize: options.chunkSize,
+    stop: options.stop,
+  });
+  const original = new Map(changed.map((item) => [item.entry, item.uid]));
+  for (const item of redo) {
+    const o = second.get(item.uid);
+    if (!o) continue;
+    outcome.set(original.get(item.entry)!, {
+      ...o,
+      message: o.changed
+        ? "changed by someone else since it was read, twice: not written"
+        : o.message ?? "written after reading the object again (someone changed it meanwhile)",
+    });
+  }
 }
 
 /**
@@ -196,16 +259,9 @@ export async function applyImport(
 async function reconcile(client: NetBoxClient, plan: ImportPlan, outcome: ApplyResult) {
   const doubtful = plan.items.filter((item) => outcome.get(item.uid)?.ambiguous);
   if (!doubtful.length) return;
-  const sections = new Map<string, ImportSection>();
-  for (const item of plan.items) {
-    const section = sections.get(item.model.key) ??
-      sections.set(item.model.key, { key: item.model.key, loc: item.entry.loc, entries: [] })
-        .get(item.model.key)!;
-    section.entries.push(item.entry);
-  }
   let again: ImportPlan | undefined;
   try {
-    again = await buildPlan([...sections.values()], clientBackend(client), plan.options);
+    again = await buildPlan(sectionsOf(plan), clientBackend(client), plan.options);
   } catch {
     again = undefined;
   }

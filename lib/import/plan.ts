@@ -8,6 +8,7 @@
  * @module
  */
 
+import { etagOf } from "../client/etag.ts";
 import type { Filters, NetBoxObject } from "../client/types.ts";
 import type { ImportEntry, ImportProblem, ImportSection, SourceLoc } from "./parse.ts";
 import { lookupModel, modelByKey, type ModelDef, SCOPE_FIELDS, suggestModels } from "./models.ts";
@@ -75,6 +76,8 @@ export interface PlanItem {
   label: string;
   /** `create`, `update` (see `changes`), `unchanged`, or `invalid` (see `problems`). */
   action: "create" | "update" | "unchanged" | "invalid";
+  /** The existing object's ETag as read (update): the write happens only if it still holds. */
+  etag?: string;
   /** The existing object's id (update/unchanged). */
   id?: number;
   /** Create: every field; update: the changed fields. May hold {@linkcode NewRef}s. */
@@ -482,7 +485,8 @@ class Planner {
           values: new Set(),
           ids: new Set(),
           all: !LARGE.has(model.key),
-          fields: new Set(["id", "display", ...model.naturalKey, ...model.refKey]),
+          // last_updated: the object's ETag, so an update writes only what was planned against.
+          fields: new Set(["id", "display", "last_updated", ...model.naturalKey, ...model.refKey]),
         };
         wanted.set(model.key, w);
       }
@@ -1089,5 +1093,6 @@ function dedupe(problems: ImportProblem[]): ImportProblem[] {
 
 function publicItem(w: Work): PlanItem {
   const { specs: _s, match: _m, identity: _i, existing: _e, resolved: _r, ...item } = w;
-  return item;
+  const etag = w.action === "update" && w.existing ? etagOf(w.existing) : undefined;
+  return etag ? { ...item, etag } : item;
 }

@@ -45,6 +45,8 @@ export type ImportReport = {
     not_sent?: number;
     /** Entries NetBox's lost answers leave in doubt: check them (only when there are some). */
     unknown?: number;
+    /** Failed entries whose object someone else changed meanwhile, twice (only when some). */
+    changed?: number;
   };
   items: Record<string, unknown>[];
 };
@@ -67,6 +69,7 @@ export type ImportReport = {
 export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportReport {
   const models: Record<string, ModelCounts> = {};
   const totals: ModelCounts = { create: 0, update: 0, unchanged: 0, failed: 0, invalid: 0 };
+  let changed = 0;
   const ordered = [...plan.items].sort((a, b) => a.model.order - b.model.order || a.uid - b.uid);
   const items = ordered.map((item) => {
     const o = outcome?.get(item.uid);
@@ -98,6 +101,7 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
       counts[action]++;
       totals[action]++;
     }
+    if (o?.changed) changed++;
     const l = item.entry.loc;
     return {
       model: item.model.key,
@@ -110,7 +114,10 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
         (item.problems.length ? item.problems.map((p) => p.message).join("; ") : null),
     };
   });
-  return { summary: { dry_run: !outcome, models, ...totals }, items };
+  return {
+    summary: { dry_run: !outcome, models, ...totals, ...(changed ? { changed } : {}) },
+    items,
+  };
 }
 
 const MARK: Record<string, string> = {
