@@ -31,6 +31,8 @@ export interface FaultProxyOptions {
   methods?: string[];
   /** How long `lost-timeout` holds the answer (longer than the client's timeout). @default {1500} */
   holdMs?: number;
+  /** Called when a request gets a fault, before the fault is played (e.g. to interrupt a task). */
+  onFault?: (kind: FaultKind, method: string, path: string) => void;
 }
 
 /** A running proxy. */
@@ -124,6 +126,7 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
         return new Response(r.bytes, { status: r.status, headers: r.headers });
       }
       counts[kind]++;
+      options.onFault?.(kind, request.method, new URL(request.url).pathname);
       const json = { "Content-Type": "application/json" };
       switch (kind) {
         case "before-429":

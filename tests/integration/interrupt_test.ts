@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { childEnv, readTaskEntries, ROOT, taskEntry } from "../_deno_tasks.ts";
+import { startFaultProxy } from "../_fault_proxy.ts";
 import { fetchOk, netboxTest, type NetBoxTestEnv, uniqueName } from "./_netbox.ts";
 
 const entry = taskEntry(await readTaskEntries(), "bulk-import");
@@ -293,6 +294,95 @@ netboxTest(
       await fetchOk(env, "DELETE", `/api/virtualization/cluster-types/${type.id}/`);
       await fetchOk(env, "DELETE", `/api/ipam/vrfs/${vrf.id}/`);
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+netboxTest(
+  "find-free-ip --reserve interrupted while its reservation is in flight reports it, exits 130, and a re-run finds it",
+  async (env) => {
+    const name = uniqueName("intr-rs").toLowerCase();
+    const vrf = await fetchOk(env, "POST", "/api/ipam/vrfs/", { name, enforce_unique: true });
+    const prefix = await fetchOk(env, "POST", "/api/ipam/prefixes/", {
+      prefix: "10.81.0.0/28",
+      vrf: vrf.id,
+      status: "active",
+    });
+    const entryFf = taskEntry(await readTaskEntries(), "find-free-ip");
+    const held = async () =>
+      (await fetchOk(env, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrf.id}&limit=100`)).results as {
+        id: number;
+        address: string;
+      }[];
+    let child: Deno.ChildProcess | undefined;
+    // The proxy holds the reservation's answer for a while: the interrupt arrives while it is in
+    // flight (NetBox has it), as a Ctrl-C during a slow request would.
+    const proxy = startFaultProxy({
+      target: env.url,
+      rate: 1,
+      seed: 1,
+      kinds: ["lost-timeout"],
+      methods: ["POST"],
+      holdMs: 1500,
+      onFault: () => setTimeout(() => child?.kill("SIGINT"), 200),
+    });
+    const run = async (url: string) => {
+      child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...entryFf.denoFlags,
+          entryFf.script,
+          "--prefix",
+          prefix.prefix,
+          "--vrf",
+          name,
+          "--reserve",
+          "--count",
+          "3",
+          "--dns-name",
+          `${name}-{n}.example`,
+          "--timeout",
+          "20",
+          "--format",
+          "json",
+        ],
+        cwd: ROOT,
+        env: childEnv({ NETBOX_URL: url, NETBOX_TOKEN: env.token }),
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const out = await child.output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    try {
+      const first = await run(proxy.url);
+      assert.equal(first.code, 130, first.stderr);
+      assert.match(first.stderr, /interrupted \(SIGINT\)/);
+      const doc = JSON.parse(first.stdout) as { items: { id: number }[] };
+      const ips = await held();
+      assert.equal(ips.length, 3);
+      assert.deepEqual(
+        doc.items.map((i) => i.id).sort((a, b) => a - b),
+        ips.map((ip) => ip.id).sort((a, b) => a - b),
+      );
+      const second = await run(env.url);
+      assert.equal(second.code, 0, second.stderr);
+      const again = JSON.parse(second.stdout) as { items: { id: number }[] };
+      assert.deepEqual(
+        again.items.map((i) => i.id).sort((a, b) => a - b),
+        ips.map((ip) => ip.id).sort((a, b) => a - b),
+      );
+      assert.equal((await held()).length, 3);
+    } finally {
+      await proxy.close();
+      const ips = await held();
+      if (ips.length) {
+        await fetchOk(env, "DELETE", "/api/ipam/ip-addresses/", ips.map((ip) => ({ id: ip.id })));
+      }
+      await fetchOk(env, "DELETE", `/api/ipam/prefixes/${prefix.id}/`);
+      await fetchOk(env, "DELETE", `/api/ipam/vrfs/${vrf.id}/`);
     }
   },
 );
