@@ -14,6 +14,7 @@ import {
   type AuditHost,
   type AuditInterface,
   type AuditIp,
+  type AuditRef,
   choiceValue,
   type Finding,
   type PrefixUsage,
@@ -498,14 +499,19 @@ function ownerOf(ctx: Ctx, ip: AuditIp): HostRef | undefined {
   const obj = ip.assigned_object;
   if (!ip.assigned_object_type || !obj) return undefined;
   if (ip.assigned_object_type === "dcim.interface" && obj.device) {
-    const host = ctx.devices.get(obj.device.id) ?? (obj.device as AuditHost);
+    const host = ctx.devices.get(obj.device.id) ?? briefHost(obj.device);
     return { kind: "device", host };
   }
   if (ip.assigned_object_type === "virtualization.vminterface" && obj.virtual_machine) {
-    const host = ctx.vms.get(obj.virtual_machine.id) ?? (obj.virtual_machine as AuditHost);
+    const host = ctx.vms.get(obj.virtual_machine.id) ?? briefHost(obj.virtual_machine);
     return { kind: "vm", host };
   }
   return undefined;
+}
+
+/** A host known only by the brief reference on its interface (not among the fetched hosts). */
+function briefHost(ref: AuditRef): AuditHost {
+  return { id: ref.id, url: ref.url, display: ref.display, name: ref.name };
 }
 
 const PRIMARY_FIELDS = [
