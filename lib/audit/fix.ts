@@ -20,9 +20,10 @@
  * @module
  */
 
-import type { NetBoxClient, NetBoxObject } from "../client/types.ts";
+import type { Device, IPAddress, Prefix, VirtualMachine } from "../client/models.ts";
+import type { NetBoxClient } from "../client/types.ts";
 import { formatIp, parseCidr } from "../ipam/ip.ts";
-import { type AuditTag, choiceValue, type Finding } from "./model.ts";
+import { choiceValue, type Finding } from "./model.ts";
 
 /** The rules {@linkcode planFixes} can fix. */
 export const FIXABLE_RULES: readonly string[] = [
@@ -111,14 +112,14 @@ const IP_PATH = "ipam/ip-addresses/";
 
 /** What NetBox holds now about the objects of the fixable findings. */
 interface Current {
-  ips: Map<number, NetBoxObject>;
+  ips: Map<number, IPAddress>;
   /** Address id → the prefixes of its VRF that contain it. */
-  enclosing: Map<number, NetBoxObject[]>;
+  enclosing: Map<number, Prefix[]>;
   /** Address id → every address with the same host (any mask, any VRF). */
-  sameHost: Map<number, NetBoxObject[]>;
-  hosts: Map<string, NetBoxObject>;
+  sameHost: Map<number, IPAddress[]>;
+  hosts: Map<string, Device | VirtualMachine>;
   /** Host key → its IPv4 addresses. */
-  hostIps: Map<string, NetBoxObject[]>;
+  hostIps: Map<string, IPAddress[]>;
 }
 
 /**
@@ -207,12 +208,12 @@ function findingKey(f: { rule: string; object_type: string; object_id: number })
   return `${f.rule}:${f.object_type}:${f.object_id}`;
 }
 
-function tagSlugs(tags: unknown): string[] {
-  return ((tags ?? []) as AuditTag[]).map((t) => String(t.slug ?? t.name ?? "")).filter(Boolean);
+function tagSlugs(tags: readonly { slug?: string; name?: string }[] | undefined): string[] {
+  return (tags ?? []).map((t) => String(t.slug ?? t.name ?? "")).filter(Boolean);
 }
 
-function vrfOf(obj: NetBoxObject): number | null {
-  return (obj["vrf"] as { id?: number } | null | undefined)?.id ?? null;
+function vrfOf(obj: { vrf?: { id: number } | null }): number | null {
+  return obj.vrf?.id ?? null;
 }
 
 function orphanFix(
@@ -224,7 +225,7 @@ function orphanFix(
 ): FixItem | string {
   const ip = now.ips.get(f.object_id);
   if (!ip) return "the address no longer exists";
-  const before = tagSlugs(ip["tags"]);
+  const before = tagSlugs(ip.tags);
   if (before.includes(ignoreTag)) return `the address is tagged ${ignoreTag}`;
   if (before.includes(tag)) return `the address is already tagged ${tag}`;
   const after = [...before, tag];
@@ -234,7 +235,7 @@ function orphanFix(
     object_type: "ipam.ipaddress",
     object_id: ip.id,
     path: IP_PATH,
-    label: String(ip["address"]),
+    label: String(ip.address),
     changes: [{ field: "tags", old: before.join(", "), new: after.join(", ") }],
     body: { tags: after.map((slug) => ({ slug })) },
   };
@@ -243,8 +244,8 @@ function orphanFix(
 function maskFix(f: Finding, key: string, now: Current, ignoreTag: string): FixItem | string {
   const ip = now.ips.get(f.object_id);
   if (!ip) return "the address no longer exists";
-  if (tagSlugs(ip["tags"]).includes(ignoreTag)) return `the address is tagged ${ignoreTag}`;
-  const address = String(ip["address"]);
+  if (tagSlugs(ip.tags).includes(ignoreTag)) return `the address is tagged ${ignoreTag}`;
+  const address = String(ip.address);
   let net;
   try {
     net = parseCidr(address);
@@ -256,7 +257,7 @@ function maskFix(f: Finding, key: string, now: Current, ignoreTag: string): FixI
   const vrfId = vrfOf(ip);
   const enclosing = (now.enclosing.get(ip.id) ?? []).flatMap((p) => {
     try {
-      const pn = parseCidr(String(p["prefix"]));
+      const pn = parseCidr(String(p.prefix));
       return vrfOf(p) === vrfId && pn.family === net.family && pn.first <= net.address &&
           net.address <= pn.last
         ? [{ p, pn }]
@@ -268,19 +269,19 @@ function maskFix(f: Finding, key: string, now: Current, ignoreTag: string): FixI
   if (!enclosing.length) return "no enclosing prefix in its VRF";
   const longest = Math.max(...enclosing.map((e) => e.pn.prefixLength));
   const closest = enclosing.filter((e) => e.pn.prefixLength === longest);
-  const name = String(closest[0].p["prefix"]);
+  const name = String(closest[0].p.prefix);
   if (closest.length > 1) {
     return `${closest.length} prefixes ${name} enclose it: no single prefix decides`;
   }
   const { p, pn } = closest[0];
-  if (choiceValue(p["status"] as never) === "container") {
+  if (choiceValue(p.status) === "container") {
     return `its closest prefix ${name} is a container: the subnet is not known`;
   }
   if (pn.prefixLength === net.prefixLength) return "the mask already matches";
   if (pn.prefixLength === bits) return `its closest prefix ${name} is a host prefix`;
   const host = formatIp({ family: net.family, value: net.address });
   const small = net.family === 4 ? pn.prefixLength >= 31 : pn.prefixLength >= 127;
-  if (!small && !p["is_pool"]) {
+  if (!small && !p.is_pool) {
     if (net.address === pn.first) return `${host} is the network ID of ${name}`;
     if (net.family === 4 && net.address === pn.last) {
       return `${host} is the broadcast address of ${name}`;
@@ -314,11 +315,11 @@ function primaryFix(f: Finding, key: string, now: Current, ignoreTag: string): F
   const hk = `${f.object_type}:${f.object_id}`;
   const host = now.hosts.get(hk);
   if (!host) return `the ${type.label} no longer exists`;
-  if (tagSlugs(host["tags"]).includes(ignoreTag)) return `the ${type.label} is tagged ${ignoreTag}`;
-  if (host["primary_ip4"]) return "it has a primary IPv4 now";
+  if (tagSlugs(host.tags).includes(ignoreTag)) return `the ${type.label} is tagged ${ignoreTag}`;
+  if (host.primary_ip4) return "it has a primary IPv4 now";
   const candidates = (now.hostIps.get(hk) ?? []).filter((ip) =>
-    !String(ip["address"]).includes(":") && IN_USE.has(choiceValue(ip["status"] as never)) &&
-    !tagSlugs(ip["tags"]).includes(ignoreTag)
+    !String(ip.address).includes(":") && IN_USE.has(choiceValue(ip.status)) &&
+    !tagSlugs(ip.tags).includes(ignoreTag)
   );
   if (candidates.length !== 1) {
     return `${candidates.length} IPv4 candidates on its interfaces: exactly one is needed`;
@@ -330,8 +331,8 @@ function primaryFix(f: Finding, key: string, now: Current, ignoreTag: string): F
     object_type: f.object_type,
     object_id: f.object_id,
     path: type.path,
-    label: String(host["name"] ?? host.display ?? `#${host.id}`),
-    changes: [{ field: "primary_ip4", old: "", new: String(chosen["address"]) }],
+    label: String(host.name ?? host.display ?? `#${host.id}`),
+    changes: [{ field: "primary_ip4", old: "", new: String(chosen.address) }],
     body: { primary_ip4: chosen.id },
   };
 }
@@ -363,7 +364,7 @@ async function readCurrent(
   for (const f of findings.filter((f) => f.rule === "mask-mismatch")) {
     const ip = now.ips.get(f.object_id);
     if (!ip) continue;
-    const host = String(ip["address"]).split("/")[0];
+    const host = String(ip.address).split("/")[0];
     const [enclosing, sameHost] = await Promise.all([
       client.ipam.prefixes.all(
         { vrf_id: vrfOf(ip), contains: host },

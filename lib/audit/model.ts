@@ -18,7 +18,7 @@ export interface AuditRef {
 }
 
 /** A choice field: `{value, label}` when read from NetBox, a plain string in hand-made data. */
-export type AuditChoice = { value: string | null; label?: string } | string | null | undefined;
+export type AuditChoice = { value?: string | null; label?: string } | string | null | undefined;
 
 /** A tag as nested in objects (`{id, name, slug, …}`). */
 export interface AuditTag {
