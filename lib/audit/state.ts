@@ -24,24 +24,11 @@ export const STATE_FORMAT = "netbox-toolkit/audit-state";
 /** The `version` of the state file format this module reads and writes. */
 export const STATE_VERSION = 1;
 
-/** One finding as the state remembers it. */
-export interface StateEntry {
-  /** The rule's id. */
-  rule: string;
-  /** Its severity when last seen. */
-  severity: Severity;
-  /** `ipam.ipaddress`, `ipam.prefix`, `dcim.device`, … */
-  object_type: string;
-  /** The object's id in NetBox. */
-  object_id: number;
-  /** The address or prefix, when there is one. */
-  address: string | null;
-  /** The VRF's name, or `null` for the global table. */
-  vrf: string | null;
-  /** The object's page in the NetBox web UI. */
-  url: string | null;
-  /** The message when last seen. */
-  message: string;
+/**
+ * One finding as the state remembers it: the finding without its related objects (severity and
+ * message as last seen), and when it was first and last seen.
+ */
+export interface StateEntry extends Omit<Finding, "related"> {
   /** When a run first found it (ISO 8601). */
   first_seen: string;
   /** When a run last found it (ISO 8601). */
