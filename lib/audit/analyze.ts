@@ -22,11 +22,10 @@ import {
   uiUrl,
 } from "./model.ts";
 import { AUDIT_RULES, type AuditConfig, type Severity } from "./rules.ts";
-import { SHARED_ROLES } from "../ipam/choices.ts";
+import { IP_IN_USE_STATUSES, SHARED_ROLES } from "../ipam/choices.ts";
 
 const MASK_EXEMPT_ROLES = new Set(["loopback", ...SHARED_ROLES]);
 const INTERFACE_TYPES = new Set(["dcim.interface", "virtualization.vminterface"]);
-const IN_USE_STATUSES = new Set(["active", "dhcp", "slaac"]);
 
 /** What {@linkcode analyzeAudit} returns. */
 export interface AuditResult {
@@ -538,7 +537,7 @@ function hostRules(ctx: Ctx): void {
   // Keyed by id, negative for VMs: no string per address.
   const families = new Map<number, { ref: HostRef; families: Set<number> }>();
   for (const e of ctx.entries) {
-    if (ignoredIp(ctx, e) || !IN_USE_STATUSES.has(choiceValue(e.ip.status))) continue;
+    if (ignoredIp(ctx, e) || !IP_IN_USE_STATUSES.has(choiceValue(e.ip.status))) continue;
     const owner = ownerOf(ctx, e.ip);
     if (!owner) continue;
     const key = owner.kind === "device" ? owner.host.id : -owner.host.id;

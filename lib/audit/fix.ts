@@ -23,6 +23,7 @@
 import type { Device, IPAddress, Prefix, VirtualMachine } from "../client/models.ts";
 import type { NetBoxClient } from "../client/types.ts";
 import { formatIp, parseCidr } from "../ipam/ip.ts";
+import { IP_IN_USE_STATUSES } from "../ipam/choices.ts";
 import { choiceValue, type Finding } from "./model.ts";
 
 /** The rules {@linkcode planFixes} can fix. */
@@ -99,7 +100,6 @@ export interface PlanFixesOptions {
 /** The part of the client planning and applying use. */
 export type FixClient = Pick<NetBoxClient, "ipam" | "dcim" | "virtualization" | "extras">;
 
-const IN_USE = new Set(["active", "dhcp", "slaac"]);
 const HOST_TYPES: Record<string, { path: string; filter: string; label: string }> = {
   "dcim.device": { path: "dcim/devices/", filter: "device_id", label: "device" },
   "virtualization.virtualmachine": {
@@ -318,7 +318,7 @@ function primaryFix(f: Finding, key: string, now: Current, ignoreTag: string): F
   if (tagSlugs(host.tags).includes(ignoreTag)) return `the ${type.label} is tagged ${ignoreTag}`;
   if (host.primary_ip4) return "it has a primary IPv4 now";
   const candidates = (now.hostIps.get(hk) ?? []).filter((ip) =>
-    !String(ip.address).includes(":") && IN_USE.has(choiceValue(ip.status)) &&
+    !String(ip.address).includes(":") && IP_IN_USE_STATUSES.has(choiceValue(ip.status)) &&
     !tagSlugs(ip.tags).includes(ignoreTag)
   );
   if (candidates.length !== 1) {

@@ -19,6 +19,7 @@ import {
   NotSentError,
   OutcomeUnknownError,
 } from "../client/errors.ts";
+import { mapLimit } from "../client/limit.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import type {
@@ -619,35 +620,30 @@ export async function assignIps(
 ): Promise<AssignOutcome[]> {
   const outcomes: AssignOutcome[] = new Array(requests.length);
   const { concurrency = client.concurrency, onStep, stop: stopSignal, ...rest } = options;
-  let next = 0;
   let stop: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!stop && next < requests.length) {
-      const index = next++;
-      if (stopSignal?.aborted) {
-        outcomes[index] = {
-          ok: false,
-          error: new NotSentError("Cannot assign: stopped before it was started"),
-        };
-        continue;
-      }
-      try {
-        const result = await assignIp(client, requests[index], {
-          ...rest,
-          onStep: onStep && ((step) => onStep(step, index)),
-        });
-        outcomes[index] = { ok: true, result };
-      } catch (err) {
-        // NetBox's answers fail the item; a refused token fails every item alike: stop.
-        if (!(err instanceof NetBoxError) || err instanceof NetBoxAuthError) {
-          stop ??= { error: err };
-        } else outcomes[index] = { ok: false, error: err };
-      }
-    }
-  };
-  const limit = Math.max(1, Math.min(concurrency, requests.length));
   // After a stop, the assignments in flight finish (no write goes unreported); no new one starts.
-  await Promise.all(Array.from({ length: limit }, worker));
+  await mapLimit(requests, Math.max(1, concurrency), async (request, index) => {
+    if (stop) return;
+    if (stopSignal?.aborted) {
+      outcomes[index] = {
+        ok: false,
+        error: new NotSentError("Cannot assign: stopped before it was started"),
+      };
+      return;
+    }
+    try {
+      const result = await assignIp(client, request, {
+        ...rest,
+        onStep: onStep && ((step) => onStep(step, index)),
+      });
+      outcomes[index] = { ok: true, result };
+    } catch (err) {
+      // NetBox's answers fail the item; a refused token fails every item alike: stop.
+      if (!(err instanceof NetBoxError) || err instanceof NetBoxAuthError) {
+        stop ??= { error: err };
+      } else outcomes[index] = { ok: false, error: err };
+    }
+  });
   if (stop) throw stop.error;
   return outcomes;
 }

@@ -35,6 +35,19 @@ export function isIpStatus(value: unknown): value is IPAddressStatus {
 }
 
 /**
+ * The statuses of an address that is in use (not reserved or deprecated): what the audit's
+ * in-use rules and its primary-IP fixes look at.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { IP_IN_USE_STATUSES } from "./choices.ts";
+ * assert(IP_IN_USE_STATUSES.has("dhcp") && !IP_IN_USE_STATUSES.has("reserved"));
+ * ```
+ */
+export const IP_IN_USE_STATUSES: ReadonlySet<string> = new Set(["active", "dhcp", "slaac"]);
+
+/**
  * The role values of an IP address (`IPAddressRoleChoices`).
  *
  * @example
