@@ -17,7 +17,6 @@
 
 import { InputError } from "../client/errors.ts";
 import type { Finding } from "./model.ts";
-import type { Severity } from "./rules.ts";
 
 /** The `format` field of every state file. */
 export const STATE_FORMAT = "netbox-toolkit/audit-state";
