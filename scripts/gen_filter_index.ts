@@ -14,27 +14,13 @@
  */
 
 import { encodeNames, extractListFilters } from "../lib/client/filter_names.ts";
+import { fetchSchema } from "./gen_models.ts";
 
 const INDEX = new URL("../lib/client/filter_index.json", import.meta.url);
 
 /** Fetches the schema and status of the server at `url`; returns names, version and timing. */
 export async function readServer(url: string, token?: string) {
-  const api = url.replace(/\/+$/, "").replace(/\/api$/, "") + "/api/";
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (token) headers.Authorization = `${token.startsWith("nbt_") ? "Bearer" : "Token"} ${token}`;
-  const get = async (path: string) => {
-    const res = await fetch(api + path, { headers });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`Cannot read ${path}: HTTP ${res.status}`);
-    }
-    return await res.json();
-  };
-  const status = await get("status/");
-  const version = String(status["netbox-version"]);
-  const started = performance.now();
-  const schema = await get("schema/?format=json");
-  const schemaMs = performance.now() - started;
+  const { version, schema, schemaMs } = await fetchSchema(url, token);
   const [major, minor] = version.split(".");
   return { version, minor: `${major}.${minor}`, names: extractListFilters(schema), schemaMs };
 }
