@@ -9,6 +9,9 @@
  * @module
  */
 
+import { createClient } from "../../lib/client/client.ts";
+import type { NetBoxClient } from "../../lib/client/types.ts";
+
 /** Connection details of the NetBox the integration tests run against. */
 export interface NetBoxTestEnv {
   /** Base URL, e.g. `http://127.0.0.1:18080` (no `/api`, no trailing slash). */
@@ -246,6 +249,23 @@ export interface RecordedRequest {
   results?: number;
   /** `next` of a list page, else undefined. */
   next?: string | null;
+}
+
+/**
+ * A client on the test NetBox whose requests are recorded (a generous timeout: the shared test
+ * server is often busy with other suites).
+ */
+export function recordedClient(
+  env: NetBoxTestEnv,
+): { client: NetBoxClient; requests: RecordedRequest[] } {
+  const rec = recordingFetch();
+  const client = createClient({
+    url: env.url,
+    token: env.token,
+    fetch: rec.fetch,
+    timeoutMs: 120_000,
+  });
+  return { client, requests: rec.requests };
 }
 
 /**

@@ -13,12 +13,13 @@ export interface TaskRun {
 }
 
 /**
- * Calls `main(args, io)` with NETBOX_URL/NETBOX_TOKEN of the test NetBox and a fetch that records
- * each request.
+ * Calls `main(args, io)` with NETBOX_URL/NETBOX_TOKEN of the test NetBox (or `options.url`, e.g.
+ * a fault proxy in front of it) and a fetch that records each request.
  */
 export async function runTaskMain(
   main: (args: string[], io: TaskIO) => Promise<number>,
   args: string[],
+  options: { url?: string } = {},
 ): Promise<TaskRun> {
   const env = testEnv();
   const out = { stdout: "", stderr: "" };
@@ -28,7 +29,10 @@ export async function runTaskMain(
     requests.push(`${req.method} ${new URL(req.url).pathname}`);
     return fetch(req);
   };
-  const vars: Record<string, string> = { NETBOX_URL: env.url, NETBOX_TOKEN: env.token };
+  const vars: Record<string, string> = {
+    NETBOX_URL: options.url ?? env.url,
+    NETBOX_TOKEN: env.token,
+  };
   const io: TaskIO = {
     stdout: (t) => void (out.stdout += t),
     stderr: (t) => void (out.stderr += t),

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
 import { InputError, NetBoxChangedError } from "../../lib/client/errors.ts";
-import type { NetBoxClient } from "../../lib/client/types.ts";
 import { assignIp, assignIps } from "../../lib/ipam/assign.ts";
 import { LookupError } from "../../lib/ipam/lookup.ts";
 import {
@@ -15,8 +14,8 @@ import {
   fetchOk,
   netboxTest,
   type NetBoxTestEnv,
+  recordedClient,
   type RecordedRequest,
-  recordingFetch,
   serverVersion,
   uniqueName,
   versionAtLeast,
@@ -29,19 +28,6 @@ interface Lab {
   vrf: { id: number; name: string };
   prefix: { id: number; prefix: string };
   vms: { id: number; name: string; eth0: number }[];
-}
-
-/** A client on the test NetBox whose requests are recorded. */
-function recordedClient(env: NetBoxTestEnv): { client: NetBoxClient; requests: RecordedRequest[] } {
-  const rec = recordingFetch();
-  // A generous timeout: the shared test server is often busy with other suites.
-  const client = createClient({
-    url: env.url,
-    token: env.token,
-    fetch: rec.fetch,
-    timeoutMs: 120_000,
-  });
-  return { client, requests: rec.requests };
 }
 
 const writes = (requests: RecordedRequest[]) =>

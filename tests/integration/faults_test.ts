@@ -11,7 +11,6 @@
  */
 
 import assert from "node:assert/strict";
-import type { TaskIO } from "../../lib/cli/io.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { main as assignMain } from "../../tasks/assign-primary-ip.ts";
 import { main as findFreeMain } from "../../tasks/find-free-ip.ts";
@@ -32,28 +31,19 @@ interface Report {
   }[];
 }
 
-async function importVia(url: string, env: NetBoxTestEnv, file: string) {
-  const out = { stdout: "", stderr: "" };
-  const vars: Record<string, string> = { NETBOX_URL: url, NETBOX_TOKEN: env.token };
-  const io: TaskIO = {
-    stdout: (t) => void (out.stdout += t),
-    stderr: (t) => void (out.stderr += t),
-    env: (name) => vars[name],
-    stderrIsTerminal: false,
-    readTextFile: (path) => Deno.readTextFile(path),
-    now: () => new Date(),
-  };
-  const code = await main(
+async function importVia(url: string, file: string) {
+  const run = await runTaskMain(
+    main,
     [file, "--format", "json", "--chunk-size", "2", "--concurrency", "2", "--timeout", "2"],
-    io,
+    { url },
   );
   let report: Report;
   try {
-    report = JSON.parse(out.stdout);
+    report = JSON.parse(run.stdout);
   } catch {
-    throw new Error(`no report (exit ${code})\n${out.stderr}`);
+    throw new Error(`no report (exit ${run.code})\n${run.stderr}`);
   }
-  return { code, report, stderr: out.stderr };
+  return { code: run.code, report, stderr: run.stderr };
 }
 
 async function addressesIn(env: NetBoxTestEnv, vrfName: string) {
@@ -108,7 +98,7 @@ async function faultRun(env: NetBoxTestEnv, rate: number, seed: number) {
       });
       let result;
       try {
-        result = await importVia(proxy.url, env, file);
+        result = await importVia(proxy.url, file);
       } finally {
         await proxy.close();
       }
@@ -203,24 +193,17 @@ async function assignFaultRun(env: NetBoxTestEnv, rate: number, seed: number) {
         seed: seed * 100 + run,
         holdMs: 2500,
       });
-      const out = { stdout: "", stderr: "" };
-      const vars: Record<string, string> = { NETBOX_URL: proxy.url, NETBOX_TOKEN: env.token };
-      let code: number;
+      let out: { code: number; stdout: string; stderr: string };
       try {
-        code = await assignMain(
+        out = await runTaskMain(
+          assignMain,
           ["--file", file, "--format", "json", "--concurrency", "2", "--timeout", "2"],
-          {
-            stdout: (t) => void (out.stdout += t),
-            stderr: (t) => void (out.stderr += t),
-            env: (n) => vars[n],
-            stderrIsTerminal: false,
-            readTextFile: (p) => Deno.readTextFile(p),
-            now: () => new Date(),
-          },
+          { url: proxy.url },
         );
       } finally {
         await proxy.close();
       }
+      const code = out.code;
       for (const [k, v] of Object.entries(proxy.counts)) totals[k] = (totals[k] ?? 0) + v;
       const at = `assign rate ${rate} seed ${seed} run ${run}: ${JSON.stringify(proxy.counts)}\n` +
         out.stderr;
@@ -300,11 +283,10 @@ async function reserveFaultRun(env: NetBoxTestEnv, rate: number, seeds: number[]
         status: "active",
       });
       const proxy = startFaultProxy({ target: env.url, rate, seed, holdMs: 2500 });
-      const out = { stdout: "", stderr: "" };
-      const vars: Record<string, string> = { NETBOX_URL: proxy.url, NETBOX_TOKEN: env.token };
-      let code: number;
+      let out: { code: number; stdout: string; stderr: string };
       try {
-        code = await findFreeMain(
+        out = await runTaskMain(
+          findFreeMain,
           [
             "--prefix",
             prefix.prefix,
@@ -318,18 +300,12 @@ async function reserveFaultRun(env: NetBoxTestEnv, rate: number, seeds: number[]
             "--timeout",
             "2",
           ],
-          {
-            stdout: (t) => void (out.stdout += t),
-            stderr: (t) => void (out.stderr += t),
-            env: (n) => vars[n],
-            stderrIsTerminal: false,
-            readTextFile: (p) => Deno.readTextFile(p),
-            now: () => new Date(),
-          },
+          { url: proxy.url },
         );
       } finally {
         await proxy.close();
       }
+      const code = out.code;
       for (const [k, v] of Object.entries(proxy.counts)) totals[k] = (totals[k] ?? 0) + v;
       const at =
         `reserve rate ${rate} seed ${seed}: exit ${code} ${JSON.stringify(proxy.counts)}\n` +

@@ -5,9 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createClient } from "../../lib/client/client.ts";
 import { InputError, NotSentError } from "../../lib/client/errors.ts";
-import type { NetBoxClient } from "../../lib/client/types.ts";
 import {
   findFreeIps,
   PoolExhaustedError,
@@ -20,25 +18,12 @@ import {
   fetchOk,
   netboxTest,
   type NetBoxTestEnv,
+  recordedClient,
   type RecordedRequest,
-  recordingFetch,
   uniqueName,
 } from "./_netbox.ts";
 
 const octet = () => 1 + (crypto.getRandomValues(new Uint8Array(1))[0] % 250);
-
-/** A client on the test NetBox whose requests are recorded. */
-function recordedClient(env: NetBoxTestEnv): { client: NetBoxClient; requests: RecordedRequest[] } {
-  const rec = recordingFetch();
-  // A generous timeout: the shared test server is often busy with other suites.
-  const client = createClient({
-    url: env.url,
-    token: env.token,
-    fetch: rec.fetch,
-    timeoutMs: 120_000,
-  });
-  return { client, requests: rec.requests };
-}
 
 /** Runs `fn` with a VRF of its own; deletes the VRF and everything in it afterwards. */
 async function withVrf(
