@@ -189,8 +189,11 @@ export async function applyImport(
     onProgress: options.onProgress,
     stop: options.stop,
   });
-  await reconcile(client, plan, outcome);
-  await replanChanged(client, plan, outcome, options);
+  // Lost answers and refused updates are both judged on one fresh plan of the same input.
+  let fresh: Promise<ImportPlan> | undefined;
+  const replan = () => fresh ??= buildPlan(sectionsOf(plan), clientBackend(client), plan.options);
+  await reconcile(plan, outcome, replan);
+  await replanChanged(client, plan, outcome, options, replan);
   return importReport(plan, outcome);
 }
 
@@ -216,10 +219,11 @@ async function replanChanged(
   plan: ImportPlan,
   outcome: ApplyResult,
   options: ApplyImportOptions,
+  replan: () => Promise<ImportPlan>,
 ): Promise<void> {
   const changed = plan.items.filter((item) => outcome.get(item.uid)?.changed);
   if (!changed.length || options.stop?.aborted) return;
-  const again = await buildPlan(sectionsOf(plan), clientBackend(client), plan.options);
+  const again = await replan();
   const now = new Map(again.items.map((item) => [item.entry, item]));
   const redo: PlanItem[] = [];
   for (const item of changed) {
@@ -256,12 +260,16 @@ async function replanChanged(
  * (unchanged now), not written (still to create or update), or, when NetBox cannot be read,
  * unknown. So no lost answer is reported as a failure that in fact landed, or the reverse.
  */
-async function reconcile(client: NetBoxClient, plan: ImportPlan, outcome: ApplyResult) {
+async function reconcile(
+  plan: ImportPlan,
+  outcome: ApplyResult,
+  replan: () => Promise<ImportPlan>,
+) {
   const doubtful = plan.items.filter((item) => outcome.get(item.uid)?.ambiguous);
   if (!doubtful.length) return;
   let again: ImportPlan | undefined;
   try {
-    again = await buildPlan(sectionsOf(plan), clientBackend(client), plan.options);
+    again = await replan();
   } catch {
     again = undefined;
   }
