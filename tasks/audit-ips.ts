@@ -382,8 +382,7 @@ async function auditOnce(
         `${count("exists")} already there, ${count("failed")} failed`,
     );
   }
-  const baseline = (summary as { baseline?: Record<string, unknown> }).baseline;
-  if (baseline) baseline.state = opts.state ?? null;
+  if (summary.baseline) summary.baseline.state = opts.state ?? null;
   const thresholds = { warning: config.utilizationWarning, error: config.utilizationError };
   const { utilization } = result;
   const machine = { toolVersion: TOOLKIT_VERSION, utilization, severities: config.severity };

@@ -67,6 +67,16 @@ export interface AuditSummary {
   analysed: Record<string, number>;
   /** The rules that ran. */
   rules: string[];
+  /** With a state: new, persisting and fixed counts, the previous run, the state file. */
+  baseline?: {
+    new: number;
+    persisting: number;
+    fixed: number;
+    previous_run: string | null;
+    state?: string | null;
+  };
+  /** With a state: the `--fail-on-new` threshold. */
+  fail_on_new?: string;
 }
 
 /** The CSV / default column order of findings. */
@@ -510,7 +520,7 @@ ${line(t.error, "error")}
  */
 export function auditSummaryLine(s: AuditSummary): string {
   const parts = SEVERITIES.map((sev) => `${s.by_severity[sev]} ${sev}`).join(", ");
-  const b = (s as { baseline?: { new: number; persisting: number; fixed: number } }).baseline;
+  const b = s.baseline;
   const since = b ? `; ${b.new} new, ${b.persisting} persisting, ${b.fixed} fixed` : "";
   return `audit-ips: ${s.started_at} ${s.findings} finding${s.findings === 1 ? "" : "s"} ` +
     `(${parts})${since} in ${s.duration_ms} ms${
