@@ -107,6 +107,20 @@ export type {
 export { mayHaveActed } from "./lib/client/errors.ts";
 export { TOOLKIT_VERSION } from "./lib/client/version.ts";
 export { etagOf } from "./lib/client/etag.ts";
+export {
+  BRANCH_HEADER,
+  branchInfo,
+  checkBranchName,
+  ensureBranch,
+  findBranch,
+  mergeBranch,
+} from "./lib/client/branching.ts";
+export type {
+  BranchInfo,
+  BranchingClient,
+  BranchWaitOptions,
+  RawBranch,
+} from "./lib/client/branching.ts";
 export type * from "./lib/client/models.ts";
 export { modelPermissions } from "./lib/client/permissions.ts";
 export type { ModelPermissions, ModelWrite } from "./lib/client/permissions.ts";

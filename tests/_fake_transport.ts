@@ -62,6 +62,8 @@ export function fakeTransport(handler: FakeHandler, options: FakeOptions = {}): 
     requests: [],
     warnings: [],
     maxInFlight: 0,
+    branchName: undefined,
+    branch: () => Promise.resolve(undefined),
     async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
       const query = opts.query instanceof URLSearchParams
         ? new URLSearchParams(opts.query)

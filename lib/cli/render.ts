@@ -14,7 +14,7 @@ import { escapeControls, neutralizeCsvCell } from "../client/safe_text.ts";
 
 /** A rendered result document, the shape of every task's JSON/YAML output. */
 export interface ResultDoc {
-  netbox: { url: string; version: string | null };
+  netbox: { url: string; version: string | null; branch?: { name: string; url: string } };
   summary: Record<string, unknown>;
   items: Record<string, unknown>[];
   [extra: string]: unknown;

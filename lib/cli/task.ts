@@ -17,6 +17,7 @@ import { createClient } from "../client/client.ts";
 import { resolveConfig } from "../client/config.ts";
 import { escapeControls } from "../client/safe_text.ts";
 import { NetBoxAuthError } from "../client/errors.ts";
+import { checkBranchName } from "../client/branching.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import { TOOLKIT_VERSION } from "../client/version.ts";
 import { EXIT, reportError, UsageError } from "./exit.ts";
@@ -155,6 +156,7 @@ interface CommonOpts {
   quiet?: boolean;
   dryRun?: boolean;
   auditLog?: string;
+  branch?: string;
 }
 
 /**
@@ -231,9 +233,11 @@ export async function runTask<O>(
     }
     const ctx = makeContext(spec, opts, io, rawIo, (c) => client = c, stop.signal);
     const code = await handler(ctx, Object.assign(opts, { args: parsed.args }));
+    await reportBranch(client, opts, io);
     return interruptedBy ? interruptedExit(interruptedBy, io) : code;
   } catch (err) {
     const code = reportError(err, io);
+    await reportBranch(client, opts, io);
     return interruptedBy ? interruptedExit(interruptedBy, io) : code;
   } finally {
     unsubscribe?.();
@@ -288,6 +292,13 @@ function buildCommand(spec: TaskSpec, formats: string[], io: TaskIO): Command<an
         "--audit-log <file>",
         "append one JSON line per write (method, path, status, ids); a new file gets mode " +
           "0600, an existing one keeps its mode",
+      )
+      .option(
+        "--branch <name>",
+        "NetBox Branching: write into this branch (created when missing, used once ready) " +
+          "and read from it, so main stays untouched until the branch is merged; prints the " +
+          "branch's URL for review. With --dry-run a missing branch is not created: the plan " +
+          "is against main",
       );
   }
   const cmd = spec.configure(base);
@@ -319,6 +330,7 @@ function makeContext(
   const quiet = !!opts.quiet;
   const verbose = !!opts.verbose && !quiet;
   const concurrency = parsePositiveInt(opts.concurrency, "--concurrency");
+  if (opts.branch !== undefined) checkBranchName(opts.branch);
   let client: NetBoxClient | undefined;
   const log = (line: string) => io.stderr(line + "\n");
   const auditPath = opts.auditLog;
@@ -350,6 +362,11 @@ function makeContext(
         if (!quiet || line.startsWith("error")) log(line);
       },
       onWrite: auditPath ? (event: WriteEvent) => appendAudit(auditPath, event) : undefined,
+      // A task plans against where it writes: reads come from the branch too, so a re-run
+      // into the same branch changes nothing. A dry run never creates the branch.
+      ...(opts.branch === undefined
+        ? {}
+        : { branch: opts.branch, branchReads: true, branchCreate: !opts.dryRun }),
     });
     onClient(client);
     return client;
@@ -399,12 +416,17 @@ function makeContext(
     progress: (label, total) => makeProgress(rawIo, quiet, label, total),
     async emit(doc, { columns, renderers }) {
       const c = client;
+      const branch = await branchOf(c);
       const full: ResultDoc = {
         netbox: {
           url: c?.baseUrl ?? (opts.url ?? io.env("NETBOX_URL") ?? ""),
           version: c ? (await c.status().catch(() => undefined))?.version ?? null : null,
+          ...(branch ? { branch: { name: branch.name, url: branch.webUrl } } : {}),
         },
         ...doc,
+        ...(branch
+          ? { summary: { ...doc.summary, branch: branch.name, branch_url: branch.webUrl } }
+          : {}),
       };
       await writeResult(renderDoc(full, opts.format, columns, renderers));
     },
@@ -421,6 +443,27 @@ function makeContext(
   };
 }
 
+/** Names the branch the changes went into and where to review them. */
+async function reportBranch(
+  client: NetBoxClient | undefined,
+  opts: CommonOpts,
+  io: TaskIO,
+): Promise<void> {
+  if (opts.quiet || opts.branch === undefined || !client) return;
+  const branch = await branchOf(client);
+  if (branch) {
+    io.stderr(
+      `branch ${branch.name}: ${opts.dryRun ? "planned against it" : "changes written there"}; ` +
+        `review and merge at ${branch.webUrl}\n`,
+    );
+  } else if (opts.dryRun) {
+    io.stderr(
+      `branch ${opts.branch} does not exist yet: planned against main; a run without ` +
+        "--dry-run creates it\n",
+    );
+  }
+}
+
 /** The exit code of an interrupted run, after saying how to finish the work. */
 function interruptedExit(signal: "SIGINT" | "SIGTERM", io: TaskIO): number {
   io.stderr(
@@ -428,6 +471,12 @@ function interruptedExit(signal: "SIGINT" | "SIGTERM", io: TaskIO): number {
       "run the same command again to finish\n",
   );
   return signal === "SIGINT" ? EXIT.INTERRUPTED : EXIT.TERMINATED;
+}
+
+/** The branch a client writes into, once it exists (never creates it). */
+async function branchOf(client: NetBoxClient | undefined) {
+  if (!client?.branchName) return undefined;
+  return await client.branch().catch(() => undefined);
 }
 
 function parsePositiveInt(value: string, flag: string): number {

@@ -20,6 +20,13 @@ import {
   NetBoxTimeoutError,
 } from "./errors.ts";
 import { TOOLKIT_VERSION } from "./version.ts";
+import {
+  BRANCH_HEADER,
+  type BranchInfo,
+  checkBranchName,
+  ensureBranch,
+  findBranch,
+} from "./branching.ts";
 import type {
   ClientOptions,
   NetBoxStatus,
@@ -293,7 +300,8 @@ export function createTransport(options: ClientOptions): Transport {
     return statusPromise;
   };
 
-  const request = async <T = unknown>(
+  /** A request on main: no branch header. */
+  const requestMain = async <T = unknown>(
     method: string,
     path: string,
     requestOptions: RequestOptions = {},
@@ -303,6 +311,43 @@ export function createTransport(options: ClientOptions): Transport {
     const action = requestOptions.action ?? defaultAction(verb, apiPath);
     if (apiPath !== "status/") await loadStatus(action);
     return await send(verb, apiPath, url, action, requestOptions) as T;
+  };
+
+  // NetBox Branching: writes (and reads with branchReads) carry the branch's header. The branch
+  // is found or created, and waited for, on first use.
+  const branchName = options.branch === undefined ? undefined : checkBranchName(options.branch);
+  let branchPromise: Promise<BranchInfo | undefined> | undefined;
+  const branch = (): Promise<BranchInfo | undefined> => {
+    if (branchName === undefined) return Promise.resolve(undefined);
+    branchPromise ??= (async () => {
+      const onMain = { request: requestMain, baseUrl };
+      if (options.branchCreate === false && !(await findBranch(onMain, branchName))) {
+        return undefined;
+      }
+      return await ensureBranch(onMain, branchName, { signal: clientSignal });
+    })().catch((err) => {
+      branchPromise = undefined;
+      throw err;
+    });
+    return branchPromise;
+  };
+
+  const request = async <T = unknown>(
+    method: string,
+    path: string,
+    requestOptions: RequestOptions = {},
+  ): Promise<T> => {
+    const verb = method.toUpperCase();
+    const inBranch = branchName !== undefined &&
+      (options.branchReads || (verb !== "GET" && verb !== "HEAD")) &&
+      !/^\/?(api\/)?(status\/|plugins\/branching\/)/.test(path);
+    if (!inBranch) return await requestMain<T>(method, path, requestOptions);
+    const active = await branch();
+    if (!active) return await requestMain<T>(method, path, requestOptions);
+    return await requestMain<T>(method, path, {
+      ...requestOptions,
+      headers: { ...requestOptions.headers, [BRANCH_HEADER]: active.schemaId },
+    });
   };
 
   const canWrite = (): Promise<boolean | undefined> => {
@@ -318,6 +363,8 @@ export function createTransport(options: ClientOptions): Transport {
     pageSize,
     strictFilters,
     request,
+    branchName,
+    branch,
     status: () => loadStatus("read the NetBox status"),
     canWrite,
     warn,

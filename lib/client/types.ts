@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { BranchInfo } from "./branching.ts";
 import type * as M from "./models.ts";
 import type { ModelsByPath } from "./models.ts";
 
@@ -104,6 +105,19 @@ export interface ClientOptions {
   retryBudgetMs?: number;
   /** Called after every write request that got a response (for audit logs). */
   onWrite?: (event: WriteEvent) => void;
+  /**
+   * NetBox Branching: send every write into this branch (the plugin's `X-NetBox-Branch`
+   * header). The branch is found by name, or created, and waited for until ready on the first
+   * write. Main stays untouched until the branch is merged.
+   */
+  branch?: string;
+  /** With `branch`: reads come from the branch too (they stay on main otherwise). @default {false} */
+  branchReads?: boolean;
+  /**
+   * With `branch`: create the branch when it is missing. With `false` a missing branch leaves
+   * every request on main (a dry run creates nothing). @default {true}
+   */
+  branchCreate?: boolean;
 }
 
 /** One write request, as reported to {@linkcode ClientOptions.onWrite}. */
@@ -383,6 +397,13 @@ export interface Transport {
   request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T>;
   /** `/api/status/`, fetched once per client and cached. */
   status(): Promise<NetBoxStatus>;
+  /** The NetBox Branching branch this client writes into (`ClientOptions.branch`), if any. */
+  readonly branchName: string | undefined;
+  /**
+   * That branch, found or created and ready (cached); `undefined` without `branch`, or when it
+   * is missing and `branchCreate` is false.
+   */
+  branch(): Promise<BranchInfo | undefined>;
   /**
    * Whether the token may write: `false` for a token with `write_enabled: false`, `true` when
    * it may, `undefined` when NetBox does not say (cached).

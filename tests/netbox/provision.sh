@@ -29,6 +29,9 @@ set -euo pipefail
 readonly NETBOX_VERSION="${NETBOX_TEST_VERSION:-4.7.3}"
 readonly PYNETBOX_VERSION="7.9.0"
 readonly GUNICORN_VERSION="26.2.0"
+# The NetBox Branching plugin, on 4.7 only (its 1.2 line requires NetBox 4.7): installed, enabled
+# and served by an RQ worker (branches are provisioned and merged by background jobs).
+readonly BRANCHING_VERSION="1.2.2"
 # Per version: where it comes from, default port and Redis database (tasks; caching = +1).
 case "$NETBOX_VERSION" in
 4.7.3) SOURCE=pypi DEFAULT_PORT=18080 DEFAULT_REDIS=13 DEFAULT_DB=netbox_toolkit_test ;;
@@ -52,6 +55,7 @@ else
   readonly TEMPLATE_DB="netbox_toolkit_template_${VERSION_TAG}_$(printf '%s' "$CACHE" | sha256sum | cut -c1-8)"
 fi
 readonly MINOR="${NETBOX_VERSION%.*}"
+if [[ "$MINOR" == "4.7" ]]; then BRANCHING=true; else BRANCHING=false; fi
 # NetBox 4.3 has v1 tokens only: the v1 token is then also the main one.
 if [[ "$MINOR" == "4.3" ]]; then V2_TOKENS=false; else V2_TOKENS=true; fi
 readonly ADMIN_USER="admin"
@@ -168,6 +172,7 @@ ensure_venv() {
   VENV="$VERSION_DIR/venv-py$minor"
   if [[ "$SOURCE" == pypi ]]; then
     want="netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION python=$("$python" -V 2>&1)"
+    ! $BRANCHING || want="$want netboxlabs-netbox-branching==$BRANCHING_VERSION"
   else
     ensure_source
     want="netbox-$NETBOX_VERSION.tar.xz sha256=$(cat "$VERSION_DIR/src/.verified") requirements.txt python=$("$python" -V 2>&1)"
@@ -182,9 +187,11 @@ ensure_venv() {
   fi
   local started=$SECONDS
   if [[ "$SOURCE" == pypi ]]; then
-    log "installing netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION"
+    local plugins=()
+    ! $BRANCHING || plugins+=("netboxlabs-netbox-branching==$BRANCHING_VERSION")
+    log "installing netbox==$NETBOX_VERSION pynetbox==$PYNETBOX_VERSION gunicorn==$GUNICORN_VERSION ${plugins[*]}"
     "$VENV/bin/pip" install -q --disable-pip-version-check \
-      "netbox==$NETBOX_VERSION" "pynetbox==$PYNETBOX_VERSION" "gunicorn==$GUNICORN_VERSION" >&2
+      "netbox==$NETBOX_VERSION" "pynetbox==$PYNETBOX_VERSION" "gunicorn==$GUNICORN_VERSION" "${plugins[@]}" >&2
   else
     log "installing NetBox $NETBOX_VERSION's requirements.txt (pins from the release)"
     "$VENV/bin/pip" install -q --disable-pip-version-check \
@@ -286,6 +293,17 @@ AUTH_PASSWORD_VALIDATORS = []
 CENSUS_REPORTING_ENABLED = False
 RELEASE_CHECK_URL = None
 EOF
+  if $BRANCHING; then
+    cat >>"$conf.tmp" <<'EOF'
+
+# NetBox Branching: each branch is a PostgreSQL schema of this database.
+from netbox_branching.utilities import DynamicSchemaDict
+
+DATABASES = DynamicSchemaDict(DATABASES)
+DATABASE_ROUTERS = ['netbox_branching.database.BranchAwareRouter']
+PLUGINS = ['netbox_branching']
+EOF
+  fi
   if ! cmp -s "$conf.tmp" "$conf"; then mv "$conf.tmp" "$conf"; else rm -f "$conf.tmp"; fi
 }
 
@@ -305,7 +323,13 @@ db_exists() { [[ "$(psql_q "SELECT 1 FROM pg_database WHERE datname = '$1'")" ==
 
 db_comment() { psql_q "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$1'"; }
 
-template_stamp() { echo "netbox-toolkit template netbox=$NETBOX_VERSION"; }
+template_stamp() {
+  if $BRANCHING; then
+    echo "netbox-toolkit template netbox=$NETBOX_VERSION branching=$BRANCHING_VERSION"
+  else
+    echo "netbox-toolkit template netbox=$NETBOX_VERSION"
+  fi
+}
 
 template_ready() { db_exists "$TEMPLATE_DB" && [[ "$(db_comment "$TEMPLATE_DB")" == "$(template_stamp)" ]]; }
 
@@ -537,6 +561,51 @@ EOF
   die "NetBox did not answer on $URL/api/status/ within 120 s, see $LOG_FILE"
 }
 
+# The RQ worker runs NetBox's background jobs (here: the branching plugin's provision and merge).
+WORKER_PID_FILE="$RUN_DIR/rqworker.pid"
+WORKER_LOG_FILE="$RUN_DIR/rqworker.log"
+
+worker_pid() {
+  local pid
+  [[ -f "$WORKER_PID_FILE" ]] || return 1
+  pid="$(cat "$WORKER_PID_FILE" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "rqworker" || return 1
+  echo "$pid"
+}
+
+start_worker() {
+  $BRANCHING || return 0
+  worker_pid >/dev/null && return 0
+  log "starting NetBox's RQ worker (log $WORKER_LOG_FILE)"
+  local workdir="$ROOT" cmd
+  [[ "$SOURCE" == pypi ]] || workdir="$NETBOX_DIR"
+  if [[ "$SOURCE" == pypi ]]; then cmd=("$VENV/bin/netbox"); else cmd=("$VENV/bin/python3" "$NETBOX_DIR/manage.py"); fi
+  (
+    cd "$workdir"
+    NETBOX_ROOT="$ROOT" NETBOX_TOOLKIT_DB="$DB" NETBOX_TOOLKIT_REDIS_TASKS="$REDIS_TASKS_DB" \
+      NETBOX_TOOLKIT_REDIS_CACHE="$REDIS_CACHE_DB" \
+      setsid "${cmd[@]}" rqworker high default low >"$WORKER_LOG_FILE" 2>&1 </dev/null 6>&- 7>&- 8>&- 9>&- &
+    echo $! >"$WORKER_PID_FILE"
+  )
+}
+
+stop_worker() {
+  local pid waited=0
+  pid="$(worker_pid)" || {
+    rm -f "$WORKER_PID_FILE"
+    return 0
+  }
+  log "stopping the RQ worker ($pid)"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$WORKER_PID_FILE"
+}
+
 stop_gunicorn() {
   local pid children waited=0
   pid="$(running_pid)" || {
@@ -593,6 +662,7 @@ cmd_up() {
   local fresh="${1:-}"
   prepare
   if [[ "$fresh" != "--fresh" ]] && running_pid >/dev/null && healthy; then
+    start_worker
     write_env
     log "already running on $URL"
     cat "$ENV_FILE"
@@ -605,7 +675,9 @@ cmd_up() {
   else
     insert_tokens
   fi
+  stop_worker
   start_gunicorn
+  start_worker
   write_env
   cat "$ENV_FILE"
 }
@@ -616,7 +688,10 @@ cmd_reset() {
   ensure_template
   # DROP ... WITH (FORCE) ends the workers' connections; with CONN_MAX_AGE 0 each request opens
   # a new one, so a running gunicorn simply continues on the fresh clone (no restart needed).
+  # The worker's database connection died with the old clone: a new worker for the new one.
+  stop_worker
   clone_database
+  start_worker
   if running_pid >/dev/null && healthy; then
     log "gunicorn kept running on $URL"
   else
@@ -629,6 +704,7 @@ cmd_reset() {
 
 cmd_down() {
   check_names
+  stop_worker
   stop_gunicorn
   log "stopped"
 }
