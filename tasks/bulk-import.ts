@@ -1,10 +1,13 @@
 /**
  * `bulk-import` — idempotent import of NetBox objects from YAML, JSON and CSV files, in
- * dependency order, with a `--dry-run` plan of field diffs. Bad input writes nothing.
+ * dependency order, with a `--dry-run` plan of field diffs. Bad input writes nothing. Entries
+ * with `_state: absent` are deleted; `--prune --scope-tag TAG` deletes what carries TAG and is in
+ * no file.
  *
  * ```sh
  * deno task bulk-import inventory.yaml --dry-run
  * deno task bulk-import sites.csv devices.csv --model-from-name
+ * deno task bulk-import inventory/*.yaml --scope-tag netbox-as-code --prune --dry-run
  * ```
  *
  * @module
@@ -24,14 +27,20 @@ import {
   type InputFormat,
 } from "../lib/import/parse.ts";
 import { lookupModel } from "../lib/import/models.ts";
-import type { PlanOptions } from "../lib/import/plan.ts";
+import type { Change, PlanOptions } from "../lib/import/plan.ts";
+import { renderDoc } from "../lib/cli/render.ts";
 import {
   applyImport,
   type ImportDocument,
   planImport,
   readImportDocuments,
 } from "../lib/import/import.ts";
-import { importReport, renderImportText, renderProblems } from "../lib/import/report.ts";
+import {
+  type ImportReport,
+  importReport,
+  renderImportText,
+  renderProblems,
+} from "../lib/import/report.ts";
 
 interface Opts {
   args: string[];
@@ -42,14 +51,16 @@ interface Opts {
   createMissingTags?: boolean;
   continueOnError?: boolean;
   chunkSize: string;
+  scopeTag?: string;
+  prune?: boolean;
 }
 
 const SPEC = {
   name: "bulk-import",
   description:
-    "Import NetBox objects from YAML/JSON/CSV files: dependency order, idempotent upsert by natural keys, --dry-run plan with field diffs",
+    "Import NetBox objects from YAML/JSON/CSV files: dependency order, idempotent upsert by natural keys, --dry-run plan with field diffs; entries with `_state: absent` are deleted, and --prune --scope-tag TAG deletes what carries TAG but is in no file",
   writes: true,
-  formats: ["table", "json", "yaml"],
+  formats: ["table", "json", "yaml", "csv"],
   // deno-lint-ignore no-explicit-any
   configure: (cmd: any) =>
     cmd
@@ -71,9 +82,20 @@ const SPEC = {
       )
       .option("--create-missing-tags", "create tags that do not exist yet")
       .option("--continue-on-error", "skip invalid entries instead of refusing the whole input")
-      .option("--chunk-size <n>", "objects per bulk request", "200"),
+      .option("--chunk-size <n>", "objects per bulk request", "200")
+      .option(
+        "--scope-tag <tag>",
+        "tag every created/updated object with TAG (created if missing); deletes touch only " +
+          "objects carrying it",
+      )
+      .option(
+        "--prune",
+        "also delete the objects carrying --scope-tag that are in no input file (reverse " +
+          "dependency order; give every file)",
+      ),
   examples: [
     "bulk-import inventory.yaml --dry-run",
+    "bulk-import inventory/*.yaml --scope-tag netbox-as-code --prune --dry-run",
     "bulk-import inventory.yaml --format json > report.json",
     "bulk-import --model dcim.devices devices.csv",
     "cat ips.json | bulk-import --input-format json -",
@@ -130,10 +152,26 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       `Cannot parse --chunk-size: expected a positive integer, got "${opts.chunkSize}"`,
     );
   }
+  if (opts.prune && !opts.scopeTag) {
+    throw new UsageError(
+      "Cannot prune without --scope-tag: prune deletes only objects carrying the tag this " +
+        "import sets on what it manages (e.g. --scope-tag netbox-as-code --prune)",
+    );
+  }
+  if (opts.scopeTag !== undefined && opts.scopeTag.trim() === "") {
+    throw new UsageError("Cannot parse --scope-tag: expected a tag slug or name, got nothing");
+  }
+  if (opts.prune && opts.mode === "create-only") {
+    throw new UsageError(
+      "Cannot prune with --mode create-only, which leaves existing objects alone",
+    );
+  }
   const planOptions: PlanOptions = {
     mode: opts.mode,
     matchOn: parseMatchOn(opts.matchOn),
     createMissingTags: !!opts.createMissingTags,
+    ...(opts.scopeTag ? { scopeTag: opts.scopeTag.trim() } : {}),
+    ...(opts.prune ? { prune: true } : {}),
   };
   let sections: ImportSection[];
   try {
@@ -152,13 +190,15 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     ctx.io.stderr(renderProblems(plan.problems));
     ctx.warn(`skipping ${plan.items.filter((i) => i.action === "invalid").length} invalid entries`);
   }
+  if (plan.pruneSkipped) ctx.warn(`not pruning: ${plan.pruneSkipped}`);
   const writes = plan.items.some((i) =>
-    i.action === "create" || i.action === "update" || Object.keys(i.deferred).length
+    i.action === "create" || i.action === "update" || i.action === "delete" ||
+    Object.keys(i.deferred).length
   );
   if (ctx.dryRun || !writes) {
     const report = importReport(plan);
     if (!ctx.dryRun) report.summary.dry_run = false;
-    await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
+    await ctx.emit(report, outputOf(report));
     return report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
   }
   const writesNeeded = new Map<string, ModelWrite>();
@@ -171,7 +211,10 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     }
   }
   await ctx.assertCanWrite([...writesNeeded.values()]);
-  const total = plan.items.filter((i) => i.action === "create" || i.action === "update").length;
+  const total =
+    plan.items.filter((i) =>
+      i.action === "create" || i.action === "update" || i.action === "delete"
+    ).length;
   const bar = ctx.progress("importing", total);
   let last = 0;
   const report = await applyImport(client, plan, {
@@ -185,12 +228,13 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   });
   bar.done();
   for (const item of report.items) {
-    if (item.action === "failed" || item.action === "unknown") {
-      const what = `${item.location}: ${item.model} ${item.name}: ${item.message}`;
+    if (["failed", "unknown", "blocked", "skipped"].includes(item.action as string)) {
+      const where = item.location ?? `${item.reason} (${item.key}, id ${item.id})`;
+      const what = `${where}: ${item.model} ${item.name}: ${item.message}`;
       ctx.io.stderr(`${escapeControls(what)}\n`);
     }
   }
-  await ctx.emit(report, { columns: [], renderers: { table: () => renderImportText(report) } });
+  await ctx.emit(report, outputOf(report));
   if (report.summary.changed) {
     ctx.io.stderr(
       `error: Cannot import: ${report.summary.changed} objects were changed by someone else ` +
@@ -198,9 +242,54 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     );
     return EXIT.REFUSED;
   }
-  return report.summary.failed || report.summary.invalid || report.summary.unknown
+  if (report.summary.blocked) {
+    ctx.io.stderr(
+      `error: Cannot delete ${report.summary.blocked} object${
+        report.summary.blocked === 1 ? "" : "s"
+      }: NetBox refused (other objects depend on them; see the report); the rest was done\n`,
+    );
+    return EXIT.REFUSED;
+  }
+  return report.summary.failed || report.summary.invalid || report.summary.unknown ||
+      report.summary.skipped
     ? EXIT.ATTENTION
     : EXIT.OK;
+}
+
+const CSV_COLUMNS = [
+  "model",
+  "name",
+  "action",
+  "id",
+  "key",
+  "reason",
+  "location",
+  "changes",
+  "message",
+];
+
+/** How the report renders: text table, JSON/YAML as is, CSV one row per entry. */
+function outputOf(report: ImportReport) {
+  return {
+    columns: [],
+    renderers: {
+      table: () => renderImportText(report),
+      csv: () =>
+        renderDoc(
+          {
+            netbox: { url: "", version: null },
+            summary: report.summary,
+            items: report.items.map((i) => ({
+              ...i,
+              changes: (i.changes as Change[]).map((c) => `${c.field}: ${c.old} → ${c.new}`)
+                .join("; "),
+            })),
+          },
+          "csv",
+          CSV_COLUMNS,
+        ),
+    },
+  };
 }
 
 function refuse(ctx: TaskContext, problems: ImportProblem[]): number {

@@ -1,25 +1,60 @@
 /**
  * Carries out a bulk-import plan through the client's bulk helpers: creates and updates in
  * dependency rounds (one bulk call per model and round), substituting the ids of objects created
- * earlier, then the second pass for primary IPs. Failures keep NetBox's messages and the entry's
- * source position; items that depend on a failed one are not sent.
+ * earlier, then the second pass for primary IPs, then the deletes in reverse dependency order (one
+ * bulk DELETE per model; an object NetBox refuses to delete because others depend on it is
+ * reported `blocked` with those objects, and the rest still goes). Failures keep NetBox's
+ * messages and the entry's source position; items that depend on a failed one are not sent.
  *
  * @module
  */
 
-import { mayHaveActed, NetBoxChangedError, NotSentError } from "../client/errors.ts";
+import {
+  mayHaveActed,
+  NetBoxChangedError,
+  NetBoxHttpError,
+  NotSentError,
+} from "../client/errors.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
+import { CASCADES, MODELS } from "./models.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
+
+/** An object that keeps NetBox from deleting another (NetBox's 409 names it). */
+export interface Blocker {
+  /** The blocker's model (`dcim.devices`), when it could be told from the import's model table. */
+  model?: string;
+  /** Its name as NetBox printed it. */
+  name: string;
+  /** Its id. */
+  id: number;
+}
 
 /** What happened to one entry. */
 export interface ItemOutcome {
-  status: "created" | "updated" | "unchanged" | "failed" | "invalid" | "not-sent" | "unknown";
+  /**
+   * `deleted`: gone (deleted by this import, or found gone when it came to delete it);
+   * `blocked`: NetBox refused the delete because other objects depend on it (see `blockers`);
+   * `skipped`: a delete not made because the object no longer carries the scope tag.
+   */
+  status:
+    | "created"
+    | "updated"
+    | "unchanged"
+    | "deleted"
+    | "blocked"
+    | "skipped"
+    | "failed"
+    | "invalid"
+    | "not-sent"
+    | "unknown";
   /** The object's id, when known. */
   id?: number;
   /** NetBox's messages (failed) or the reason it was not sent. */
   message?: string;
   /** The update was refused because someone changed the object since it was planned. */
   changed?: boolean;
+  /** Blocked delete: the objects NetBox named as depending on it. */
+  blockers?: Blocker[];
   /**
    * The write failed in a way that NetBox may nevertheless have made it (its answer was lost):
    * read back before reporting it (see `applyImport`).
@@ -92,8 +127,10 @@ export async function applyPlan(
   const result: ApplyResult = new Map();
   const ids = new Map<number, number>();
   const byUid = new Map(plan.items.map((i) => [i.uid, i]));
-  const total = plan.items.filter((i) => i.action === "create" || i.action === "update").length +
-    plan.items.filter((i) => Object.keys(i.deferred).length).length;
+  const total =
+    plan.items.filter((i) =>
+      i.action === "create" || i.action === "update" || i.action === "delete"
+    ).length + plan.items.filter((i) => Object.keys(i.deferred).length).length;
   let done = 0;
   const progress = (n: number) => {
     done += n;
@@ -153,6 +190,7 @@ export async function applyPlan(
     blocked,
     options.stop,
   );
+  await deleteAll(plan.items, client, result, options.chunkSize, progress, options.stop);
   return result;
 }
 
@@ -292,5 +330,267 @@ async function writeDeferred(
       }
     }
     progress(group.length);
+  }
+}
+
+/** Deletes, models in reverse dependency order (IPs before interfaces before devices …). */
+async function deleteAll(
+  items: PlanItem[],
+  client: Pick<NetBoxClient, "endpoint">,
+  result: ApplyResult,
+  chunkSize: number | undefined,
+  progress: (n: number) => void,
+  stop: AbortSignal | undefined,
+): Promise<void> {
+  const deletes = items.filter((i) => i.action === "delete" && i.id !== undefined)
+    .sort((a, b) => b.model.order - a.model.order || a.uid - b.uid);
+  for (const key of [...new Set(deletes.map((i) => i.model.key))]) {
+    const group = deletes.filter((i) => i.model.key === key);
+    if (stop?.aborted) {
+      for (const i of group) result.set(i.uid, { status: "not-sent", id: i.id, message: NOT_SENT });
+      continue;
+    }
+    const endpoint = client.endpoint(group[0].model.path);
+    let todo = await stillTagged(endpoint, group, result);
+    todo = await withoutCascades(client, todo, result);
+    const doubtful: PlanItem[] = [];
+    // A blocked object may only wait for another of the same model (a parent interface, a
+    // parent region): delete again what is blocked as long as each pass deletes something.
+    for (let pass = 0; todo.length && pass < 5; pass++) {
+      const r = await endpoint.delete(todo.map((i) => i.id!), { chunkSize, stop });
+      const again: PlanItem[] = [];
+      let deleted = 0;
+      for (const outcome of r.items) {
+        const item = todo[outcome.index];
+        if (outcome.ok) {
+          deleted++;
+          result.set(item.uid, { status: "deleted", id: item.id });
+        } else if (r.skippedIds.includes(item.id!)) {
+          result.set(item.uid, {
+            status: "deleted",
+            id: item.id,
+            message: "already gone when it came to delete it (deleted with an object it belonged " +
+              "to, or by someone else)",
+          });
+        } else if (outcome.error instanceof NotSentError) {
+          result.set(item.uid, { status: "not-sent", id: item.id, message: NOT_SENT });
+        } else if (outcome.error instanceof NetBoxHttpError && outcome.error.status === 409) {
+          const message = formatMessages(outcome.messages, outcome.error);
+          result.set(item.uid, {
+            status: "blocked",
+            id: item.id,
+            message,
+            blockers: parseBlockers(message),
+          });
+          again.push(item);
+        } else {
+          result.set(item.uid, {
+            status: "failed",
+            id: item.id,
+            message: formatMessages(outcome.messages, outcome.error),
+            ...(mayHaveActed(outcome.error) ? { ambiguous: true } : {}),
+          });
+          if (mayHaveActed(outcome.error)) doubtful.push(item);
+        }
+      }
+      progress(deleted);
+      todo = deleted && !stop?.aborted ? again : [];
+    }
+    const blocked = group.filter((i) => result.get(i.uid)?.status === "blocked");
+    await nameBlockers(client, group[0].model.key, blocked, result);
+    await readBack(endpoint, doubtful, result);
+  }
+}
+
+/**
+ * Of the deletes that must still carry the scope tag, those that do; the others are reported
+ * (`skipped`: the tag was removed since the plan; `deleted`: already gone).
+ */
+async function stillTagged(
+  endpoint: ReturnType<NetBoxClient["endpoint"]>,
+  group: PlanItem[],
+  result: ApplyResult,
+): Promise<PlanItem[]> {
+  const checked = group.filter((i) => i.requireTag !== undefined);
+  if (!checked.length) return group;
+  const now = new Map<number, NetBoxObject>();
+  for (let n = 0; n < checked.length; n += 100) {
+    const ids = checked.slice(n, n + 100).map((i) => i.id!);
+    for (const o of await endpoint.all({ id: ids }, { fields: ["id", "tags"] })) now.set(o.id, o);
+  }
+  return group.filter((item) => {
+    if (item.requireTag === undefined) return true;
+    const obj = now.get(item.id!);
+    if (!obj) {
+      result.set(item.uid, {
+        status: "deleted",
+        id: item.id,
+        message: "already gone when it came to delete it",
+      });
+      return false;
+    }
+    const tags = Array.isArray(obj.tags) ? obj.tags as { slug?: unknown }[] : [];
+    if (tags.some((t) => t?.slug === item.requireTag)) return true;
+    result.set(item.uid, {
+      status: "skipped",
+      id: item.id,
+      message: `not deleted: it no longer carries the scope tag "${item.requireTag}" ` +
+        "(removed since the plan was made)",
+    });
+    return false;
+  });
+}
+
+/**
+ * Of the deletes, those that would not take an object along that this import does not delete
+ * (nothing without the scope tag is deleted, not even by a cascade); the others are `blocked`,
+ * naming those objects.
+ */
+async function withoutCascades(
+  client: Pick<NetBoxClient, "endpoint">,
+  todo: PlanItem[],
+  result: ApplyResult,
+): Promise<PlanItem[]> {
+  const c = todo.length ? CASCADES[todo[0].model.key] : undefined;
+  if (!c) return todo;
+  const deleting = new Set(todo.map((i) => i.id!));
+  const held = new Map<number, Blocker[]>();
+  for (let n = 0; n < todo.length; n += 100) {
+    const ids = todo.slice(n, n + 100).map((i) => i.id!);
+    const found = await client.endpoint(c.path).all({ [c.filter]: ids }, { fields: c.fields });
+    for (const o of found) {
+      const owner = c.owner(o);
+      if (typeof owner !== "number") continue;
+      if (c.model === todo[0].model.key && deleting.has(o.id)) continue; // a child deleted too
+      const list = held.get(owner) ?? [];
+      list.push({ model: c.model, name: String(o.address ?? o.name ?? o.display), id: o.id });
+      held.set(owner, list);
+    }
+  }
+  return todo.filter((item) => {
+    const blockers = held.get(item.id!);
+    if (!blockers) return true;
+    result.set(item.uid, {
+      status: "blocked",
+      id: item.id,
+      blockers,
+      message: `not deleted: NetBox would delete ${
+        blockers.map((b) => `${b.model} ${b.name} (id ${b.id})`).join(", ")
+      } with it, and this import does not delete ${blockers.length === 1 ? "that" : "those"}`,
+    });
+    return false;
+  });
+}
+
+/**
+ * The objects NetBox's 409 names: `Unable to delete object. 2 dependent objects were found:
+ * foxtrot (12), golf (13)`.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseBlockers } from "./apply.ts";
+ * deepEqual(
+ *   parseBlockers("Unable to delete object. 2 dependent objects were found: a, b (12), c (13)"),
+ *   [{ name: "a, b", id: 12 }, { name: "c", id: 13 }],
+ * );
+ * ```
+ */
+export function parseBlockers(message: string): Blocker[] {
+  const m = /dependent objects? (?:were|was) found:\s*(.*)$/is.exec(message);
+  if (!m) return [];
+  const out: Blocker[] = [];
+  for (const hit of m[1].matchAll(/\s*(.+?) \((\d+)\)(?:,|\.?\s*$)/gs)) {
+    out.push({ name: hit[1].trim(), id: Number(hit[2]) });
+  }
+  return out;
+}
+
+/**
+ * Tells the model of each blocker where the import's model table can: among the models that
+ * refer to the blocked one, the one holding an object with that id that refers to it.
+ */
+async function nameBlockers(
+  client: Pick<NetBoxClient, "endpoint">,
+  target: string,
+  blocked: PlanItem[],
+  result: ApplyResult,
+): Promise<void> {
+  const scopes: Record<string, string> = {
+    "dcim.sites": "site",
+    "dcim.regions": "region",
+    "dcim.locations": "location",
+    "dcim.site-groups": "site_group",
+  };
+  const referrers: [string, string, string][] = []; // model key, path, filter
+  for (const m of MODELS) {
+    for (const [field, to] of Object.entries(m.refs)) {
+      if (to === target && field !== "tags") referrers.push([m.key, m.path, `${field}_id`]);
+    }
+    if (m.scoped && scopes[target]) referrers.push([m.key, m.path, `${scopes[target]}_id`]);
+  }
+  if (!referrers.length) return;
+  for (const item of blocked.slice(0, 20)) {
+    const o = result.get(item.uid);
+    const blockers = o?.blockers ?? [];
+    if (o?.status !== "blocked" || !blockers.length) continue;
+    const ids = blockers.map((b) => b.id);
+    const found = await Promise.all(referrers.map(async ([key, path, filter]) => {
+      try {
+        const hits = await client.endpoint(path).all({ [filter]: item.id!, id: ids }, {
+          fields: ["id"],
+        });
+        return hits.map((h) => [key, h.id] as const);
+      } catch {
+        return []; // a filter this NetBox does not know: leave the model untold
+      }
+    }));
+    for (const [key, id] of found.flat()) {
+      const b = blockers.find((x) => x.id === id && x.model === undefined);
+      if (b) b.model = key;
+    }
+    o.message = `blocked by ${
+      blockers.map((b) => `${b.model ?? "object"} ${b.name} (id ${b.id})`).join(", ")
+    }: ${o.message}`;
+  }
+}
+
+/** Deletes whose answer was lost: gone now (deleted), still there (failed), or unknown. */
+async function readBack(
+  endpoint: ReturnType<NetBoxClient["endpoint"]>,
+  doubtful: PlanItem[],
+  result: ApplyResult,
+): Promise<void> {
+  if (!doubtful.length) return;
+  let present: Set<number> | undefined;
+  try {
+    const objs = await endpoint.all({ id: doubtful.map((i) => i.id!) }, { fields: ["id"] });
+    present = new Set(objs.map((o) => o.id));
+  } catch {
+    present = undefined;
+  }
+  for (const item of doubtful) {
+    const before = result.get(item.uid)!;
+    if (!present) {
+      result.set(item.uid, {
+        status: "unknown",
+        id: item.id,
+        message: `NetBox's answer was lost (${before.message}) and it could not be read back: ` +
+          `check ${item.model.key} ${item.label}`,
+      });
+    } else if (present.has(item.id!)) {
+      result.set(item.uid, {
+        status: "failed",
+        id: item.id,
+        message: `not deleted (NetBox's answer was lost: ${before.message}; reading back shows ` +
+          "the object is still there)",
+      });
+    } else {
+      result.set(item.uid, {
+        status: "deleted",
+        id: item.id,
+        message: `deleted (NetBox's answer was lost: ${before.message}; confirmed by reading back)`,
+      });
+    }
   }
 }

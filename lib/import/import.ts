@@ -111,13 +111,20 @@ export function clientBackend(client: NetBoxClient): ImportBackend {
 
 /**
  * Plans an import: resolves every reference, matches every entry with NetBox by its natural key
- * and decides create / update (with field diffs) / unchanged / invalid. Reads only.
+ * and decides create / update (with field diffs) / unchanged / delete / invalid. Reads only.
+ *
+ * An entry with `_state: absent` deletes the object it matches (nothing when none does: it is
+ * absent already); its other fields are ignored. With `scopeTag`, every object created or updated
+ * gets that tag, and only objects carrying it are deleted; with `prune` too, the objects carrying
+ * it that no entry matches are deleted as well (`reason: "prune"`).
  *
  * @param client the client
  * @param documents the documents, or sections already read by {@linkcode readImportDocuments}
- * @param options mode (`upsert`, `create-only`, `update-only`), natural key overrides, tags
+ * @param options mode (`upsert`, `create-only`, `update-only`), natural key overrides, tags,
+ *   `scopeTag` and `prune`
  * @returns the plan; `plan.problems` lists invalid entries (file:line positions)
  * @throws {ImportInputError} when a document cannot be parsed (exit code 2)
+ * @throws {InputError} when `prune` is set without `scopeTag` (exit code 2)
  *
  * @example Plan, look, then apply
  * ```ts ignore
@@ -158,7 +165,10 @@ export interface ApplyImportOptions {
 /**
  * Writes a plan from {@linkcode planImport}: creates and updates in dependency order with bulk
  * requests (a chunk NetBox rejects is split so the good entries still land), then the deferred
- * fields (primary IPs). Unchanged entries cost nothing.
+ * fields (primary IPs), then the deletes in reverse dependency order (bulk DELETE per model; an
+ * object that must carry the scope tag is read again just before and skipped if it no longer
+ * does; a delete NetBox refuses because other objects depend on it is reported `blocked` with
+ * them, and the others still go). Unchanged entries cost nothing.
  *
  * @param client the client
  * @param plan the plan
@@ -191,7 +201,11 @@ export async function applyImport(
   });
   // Lost answers and refused updates are both judged on one fresh plan of the same input.
   let fresh: Promise<ImportPlan> | undefined;
-  const replan = () => fresh ??= buildPlan(sectionsOf(plan), clientBackend(client), plan.options);
+  const replan = () =>
+    fresh ??= buildPlan(sectionsOf(plan), clientBackend(client), {
+      ...plan.options,
+      prune: false,
+    });
   await reconcile(plan, outcome, replan);
   await replanChanged(client, plan, outcome, options, replan);
   return importReport(plan, outcome);
@@ -201,6 +215,7 @@ export async function applyImport(
 function sectionsOf(plan: ImportPlan): ImportSection[] {
   const sections = new Map<string, ImportSection>();
   for (const item of plan.items) {
+    if (item.reason === "prune") continue; // not an entry of the input
     const section = sections.get(item.model.key) ??
       sections.set(item.model.key, { key: item.model.key, loc: item.entry.loc, entries: [] })
         .get(item.model.key)!;

@@ -338,3 +338,73 @@ export const SCOPE_FIELDS: Record<string, string> = {
   location: "dcim.locations",
   site_group: "dcim.site-groups",
 };
+
+/** Objects NetBox deletes along with one of a model (see {@linkcode CASCADES}). */
+export interface Cascade {
+  /** The model of the objects that go along (`ipam.ip-addresses`). */
+  model: string;
+  /** Its list path. */
+  path: string;
+  /** The filter that lists them by the deleted objects' ids (`device_id`). */
+  filter: string;
+  /** The fields to read of them. */
+  fields: string[];
+  /** The id of the deleted object one of them goes along with. */
+  owner: (o: Record<string, unknown> & { id: number }) => unknown;
+}
+
+/** An object as NetBox lists it. */
+type Obj = Record<string, unknown> & { id: number };
+const idOf = (v: unknown): number | undefined =>
+  typeof v === "object" && v !== null && typeof (v as Obj).id === "number"
+    ? (v as Obj).id
+    : undefined;
+
+/**
+ * What NetBox deletes along with an object although it has a life of its own: the IP addresses
+ * of a device's, VM's or interface's interfaces (the addresses go with the interface), and the
+ * children of a tree model (regions, site groups, locations, tenant groups, roles, platforms).
+ * The components of a device or VM (its interfaces, ports) go with it, as in NetBox. By the
+ * deleted model's key.
+ */
+export const CASCADES: Record<string, Cascade> = {
+  "dcim.devices": {
+    model: "ipam.ip-addresses",
+    path: "ipam/ip-addresses/",
+    filter: "device_id",
+    fields: ["id", "display", "address", "assigned_object"],
+    owner: (o) => idOf((o.assigned_object as Obj | null)?.device),
+  },
+  "virtualization.virtual-machines": {
+    model: "ipam.ip-addresses",
+    path: "ipam/ip-addresses/",
+    filter: "virtual_machine_id",
+    fields: ["id", "display", "address", "assigned_object"],
+    owner: (o) => idOf((o.assigned_object as Obj | null)?.virtual_machine),
+  },
+  "dcim.interfaces": {
+    model: "ipam.ip-addresses",
+    path: "ipam/ip-addresses/",
+    filter: "interface_id",
+    fields: ["id", "display", "address", "assigned_object_id"],
+    owner: (o) => o.assigned_object_id,
+  },
+  "virtualization.interfaces": {
+    model: "ipam.ip-addresses",
+    path: "ipam/ip-addresses/",
+    filter: "vminterface_id",
+    fields: ["id", "display", "address", "assigned_object_id"],
+    owner: (o) => o.assigned_object_id,
+  },
+};
+for (const m of MODELS) {
+  if (m.refs.parent === m.key && m.key !== "dcim.interfaces" && !CASCADES[m.key]) {
+    CASCADES[m.key] = {
+      model: m.key,
+      path: m.path,
+      filter: "parent_id",
+      fields: ["id", "display", "name", "parent"],
+      owner: (o) => idOf(o.parent),
+    };
+  }
+}

@@ -10,8 +10,17 @@
 
 import { etagOf } from "../client/etag.ts";
 import type { Filters, NetBoxObject } from "../client/types.ts";
+import { InputError } from "../client/errors.ts";
 import type { ImportEntry, ImportProblem, ImportSection, SourceLoc } from "./parse.ts";
-import { lookupModel, modelByKey, type ModelDef, SCOPE_FIELDS, suggestModels } from "./models.ts";
+import {
+  CASCADES,
+  lookupModel,
+  modelByKey,
+  type ModelDef,
+  MODELS,
+  SCOPE_FIELDS,
+  suggestModels,
+} from "./models.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";
 import { slugify } from "../ipam/lookup.ts";
 import {
@@ -42,6 +51,19 @@ export interface PlanOptions {
   matchOn?: Record<string, string[]>;
   /** Create tags that do not exist instead of reporting them. @default {false} */
   createMissingTags?: boolean;
+  /**
+   * The tag (slug or name) that marks what this import manages: every object it creates or
+   * updates (of models with tags) gets it added to its tags, and the tag is created if missing.
+   * With it, deletes (`_state: absent`, `prune`) only ever touch objects that carry it.
+   */
+  scopeTag?: string;
+  /**
+   * Also delete the objects that carry `scopeTag` but that no entry of the input matches, across
+   * every model of the model table (and the other endpoints of the input), in reverse dependency
+   * order. Needs `scopeTag` and the whole input set; skipped (see `pruneSkipped`) when any entry
+   * is invalid. @default {false}
+   */
+  prune?: boolean;
 }
 
 /** A reference to an object created earlier in the same import. */
@@ -74,8 +96,27 @@ export interface PlanItem {
   entry: ImportEntry;
   /** A readable name (`foxtrot`, `192.168.3.5/24`). */
   label: string;
-  /** `create`, `update` (see `changes`), `unchanged`, or `invalid` (see `problems`). */
-  action: "create" | "update" | "unchanged" | "invalid";
+  /**
+   * `create`, `update` (see `changes`), `unchanged`, `delete` (see `reason`), or `invalid` (see
+   * `problems`).
+   */
+  action: "create" | "update" | "unchanged" | "delete" | "invalid";
+  /**
+   * Delete: why. `absent`: the entry says `_state: absent`; `prune`: the object carries the
+   * scope tag and no entry of the input matches it (such an item has no input position:
+   * `entry.loc.line` is 0).
+   */
+  reason?: "absent" | "prune";
+  /** Delete: the object's natural key as text, e.g. `name=foxtrot, site=matrix`. */
+  key?: string;
+  /** Delete: the tag (slug) the object must still carry when it is deleted (`scopeTag`). */
+  requireTag?: string;
+  /**
+   * Delete: objects NetBox would delete along with it (the addresses on a device's interfaces,
+   * the children of a region…) that this import does not delete: as planned, the delete will be
+   * refused (`blocked`) unless they are gone by then.
+   */
+  blockers?: { model?: string; name: string; id: number }[];
   /** The existing object's ETag as read (update): the write happens only if it still holds. */
   etag?: string;
   /** The existing object's id (update/unchanged). */
@@ -102,6 +143,8 @@ export interface ImportPlan {
   problems: ImportProblem[];
   /** The options the plan was made with (a re-plan uses the same). */
   options?: PlanOptions;
+  /** Why `prune` was asked for but nothing is pruned (the input has invalid entries). */
+  pruneSkipped?: string;
 }
 
 type Identity = number | `new#${number}`;
@@ -109,7 +152,13 @@ type Identity = number | `new#${number}`;
 type FieldSpec =
   | { kind: "value"; value: unknown; meta?: FieldMeta }
   | { kind: "ref"; target: ModelDef; spec: unknown; loc: SourceLoc }
-  | { kind: "refs"; target: ModelDef; specs: { spec: unknown; loc: SourceLoc }[] }
+  | {
+    kind: "refs";
+    target: ModelDef;
+    specs: { spec: unknown; loc: SourceLoc }[];
+    /** Keep the existing object's items and add these (the scope tag on an entry without tags). */
+    add?: boolean;
+  }
   | {
     kind: "generic";
     typeField: string;
@@ -120,6 +169,7 @@ type FieldSpec =
   };
 
 interface Work extends PlanItem {
+  state: "present" | "absent";
   specs: Map<string, FieldSpec>;
   match: string[];
   identity?: Identity;
@@ -179,6 +229,12 @@ export async function buildPlan(
   backend: ImportBackend,
   options: PlanOptions = {},
 ): Promise<ImportPlan> {
+  if (options.prune && !options.scopeTag) {
+    throw new InputError(
+      "Cannot plan the import: prune needs a scope tag (the tag this import sets on what it " +
+        "manages); without one it cannot tell which objects are its own",
+    );
+  }
   const plan = await new Planner(backend, options).run(sections);
   return { ...plan, options };
 }
@@ -194,6 +250,7 @@ class Planner {
   readonly #newTags = new Map<string, Work>();
   readonly #existingIndex = new Map<string, Map<string, NetBoxObject[]>>();
   #uid = 0;
+  #pruneSkipped?: string;
 
   constructor(readonly backend: ImportBackend, readonly options: PlanOptions) {}
 
@@ -209,8 +266,13 @@ class Planner {
       this.#resolveModel(model);
     }
     for (const item of this.#items) this.#resolveDeferred(item);
+    const scopeSlug = this.#scopeSlug();
+    if (scopeSlug) this.#checkAbsentScope(scopeSlug);
+    this.#checkDeletedRefs(this.#items.filter((i) => i.action === "delete"), "absent");
     this.#checkCycles();
     this.#propagateInvalid();
+    if (this.options.prune && scopeSlug) await this.#prune(scopeSlug);
+    await this.#previewCascades();
     const items = this.#writeOrder();
     for (const item of items) {
       if (item.problems.length) item.action = "invalid";
@@ -223,7 +285,9 @@ class Planner {
         ? -1
         : 1
     );
-    return { items: items.map(publicItem), problems: dedupe(problems) };
+    const plan: ImportPlan = { items: items.map(publicItem), problems: dedupe(problems) };
+    if (this.#pruneSkipped) plan.pruneSkipped = this.#pruneSkipped;
+    return plan;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -253,6 +317,7 @@ class Planner {
 
   #add(model: ModelDef, entry: ImportEntry): Work {
     const item: Work = {
+      state: "present",
       uid: this.#uid++,
       model,
       entry,
@@ -308,7 +373,28 @@ class Planner {
     const meta = this.#meta.get(item.model.key) ?? {};
     const model = item.model;
     const known = !model.key.includes("/") && model.order < 1000;
+    const state = item.entry.data._state;
+    if (state === "absent" || state === "present") item.state = state;
+    else if (state !== undefined) {
+      this.#problem(
+        item,
+        "_state",
+        `invalid _state ${JSON.stringify(state)} (expected "present" or "absent")`,
+      );
+    }
+    // An absent entry's fields only identify the object: only its key fields are read.
+    const keyFields = item.state === "absent" ? new Set(this.#keyFieldsOf(item)) : undefined;
     for (const [field, raw] of Object.entries(item.entry.data)) {
+      if (field === "_state") continue;
+      if (keyFields && field !== "_match" && !keyFields.has(field)) {
+        const special = (model.key === "ipam.ip-addresses" &&
+          (field === "interface" || field === "vminterface")) ||
+          (model.scoped && (field === "scope" || field in SCOPE_FIELDS));
+        if (!special && !(field in meta) && !(field in model.refs) && field !== "tags") {
+          this.#problem(item, field, `unknown field "${field}" for ${model.key}`, "key");
+        }
+        continue;
+      }
       if (field === "_match") {
         const list = Array.isArray(raw) ? raw : [raw];
         const bad = list.filter((f) => typeof f !== "string" || !(f in meta || f in model.refs));
@@ -350,12 +436,28 @@ class Planner {
       }
       this.#valueSpec(item, field, raw, m, known);
     }
-    if (!item.match.length) {
-      item.match = this.options.matchOn?.[model.key] ?? model.naturalKey;
-      if (!item.match.length) {
-        item.match = ["slug", "name"].filter((f) => f in item.entry.data).slice(0, 1);
+    if (!item.match.length) item.match = this.#keyFieldsOf(item);
+    const scope = this.options.scopeTag;
+    if (scope && item.state === "present" && meta.tags && !item.problems.length) {
+      const spec = item.specs.get("tags");
+      const loc = item.entry.locs.tags?.key ?? item.entry.loc;
+      if (spec?.kind === "refs") spec.specs.push({ spec: scope, loc });
+      else {
+        const target = modelByKey("extras.tags");
+        item.specs.set("tags", { kind: "refs", target, specs: [{ spec: scope, loc }], add: true });
       }
     }
+  }
+
+  /** The fields an entry is matched by: `_match`, else `--match-on`, else the natural key. */
+  #keyFieldsOf(item: Work): string[] {
+    const given = item.entry.data._match;
+    if (given !== undefined) {
+      return (Array.isArray(given) ? given : [given]).filter((f) => typeof f === "string");
+    }
+    const key = this.options.matchOn?.[item.model.key] ?? item.model.naturalKey;
+    if (key.length) return key;
+    return ["slug", "name"].filter((f) => f in item.entry.data).slice(0, 1);
   }
 
   #valueSpec(item: Work, field: string, raw: unknown, m: FieldMeta, known: boolean): void {
@@ -528,7 +630,9 @@ class Planner {
         }
       }
       for (const f of item.match) w.fields.add(f);
+      if (this.options.scopeTag && this.#meta.get(item.model.key)?.tags) w.fields.add("tags");
     }
+    if (this.options.scopeTag) want(modelByKey("extras.tags")).values.add(this.options.scopeTag);
     if (wanted.has("ipam.ip-addresses")) {
       want(modelByKey("ipam.ip-addresses")).fields.add("assigned_object");
     }
@@ -585,11 +689,13 @@ class Planner {
       const prev = seen.get(key);
       if (prev) {
         const l = prev.entry.loc;
+        const at = `${l.file}:${l.line}:${l.column}`;
         item.problems.push({
           loc: item.entry.loc,
-          message: `duplicate ${model.key} entry: ${
-            describeKey(item)
-          } is already given at ${l.file}:${l.line}:${l.column}`,
+          message: prev.state === item.state
+            ? `duplicate ${model.key} entry: ${describeKey(item)} is already given at ${at}`
+            : `${model.key} ${describeKey(item)} is both present and absent (_state: absent) ` +
+              `in the input: here and at ${at}`,
         });
         item.identity = `new#${item.uid}`;
         continue;
@@ -610,7 +716,7 @@ class Planner {
       item.identity = item.existing ? item.existing.id : `new#${item.uid}`;
       if (item.existing) item.id = item.existing.id;
       const mode = this.options.mode ?? "upsert";
-      if (!item.existing && mode === "update-only") {
+      if (!item.existing && mode === "update-only" && item.state === "present") {
         item.problems.push({
           loc: item.entry.loc,
           message: `no existing ${model.key} matches ${describeKey(item)} (--mode update-only)`,
@@ -645,7 +751,17 @@ class Planner {
     const parts: string[] = [];
     for (const f of item.match) {
       const spec = item.specs.get(f);
-      if (spec?.kind === "ref") {
+      if (spec?.kind === "ref" && item.state === "absent" && spec.spec !== null) {
+        // An absent entry whose key refers to an object that does not exist (or is only created
+        // by this import) cannot match anything: it is absent already.
+        const r = this.#resolve(spec.target, spec.spec, item);
+        if (typeof r === "string") {
+          if (r.startsWith("ambiguous")) item.problems.push({ loc: spec.loc, message: r });
+          return undefined;
+        }
+        item.resolved.set(f, r);
+        parts.push(String(r));
+      } else if (spec?.kind === "ref") {
         const id = this.#resolveOne(item, f, spec);
         if (id === undefined) return undefined;
         parts.push(String(id ?? "∅"));
@@ -686,6 +802,10 @@ class Planner {
   #resolveModel(model: ModelDef): void {
     for (const item of this.#byModel.get(model.key) ?? []) {
       if (item.action === "invalid") continue;
+      if (item.state === "absent") {
+        this.#finishAbsent(item);
+        continue;
+      }
       for (const [field, spec] of item.specs) {
         if (item.model.deferred?.includes(field)) continue;
         if (spec.kind === "ref" || spec.kind === "generic") {
@@ -702,7 +822,11 @@ class Planner {
               ok = false;
             } else ids.push(r as Identity);
           }
-          if (ok) this.#apply(item, field, spec, ids);
+          if (spec.add && item.existing) {
+            ids.unshift(...(readShape(item.existing[field]) as Identity[] ?? []));
+          }
+          if (ok) item.resolved.set(field, unique(ids));
+          if (ok) this.#apply(item, field, spec, unique(ids));
         } else this.#apply(item, field, spec, spec.value);
       }
       this.#finish(item);
@@ -710,7 +834,7 @@ class Planner {
   }
 
   #resolveDeferred(item: Work): void {
-    if (item.action === "invalid" || !item.model.deferred) return;
+    if (item.action === "invalid" || item.state === "absent" || !item.model.deferred) return;
     for (const field of item.model.deferred) {
       const spec = item.specs.get(field);
       if (spec?.kind !== "ref") continue;
@@ -721,6 +845,7 @@ class Planner {
         continue;
       }
       const id = r as Identity | null;
+      item.resolved.set(field, id);
       const value = toBody(id, this.#labelOf(id));
       if (item.existing && sameValue(id, readShape(item.existing[field]))) continue;
       item.deferred[field] = value;
@@ -860,7 +985,9 @@ class Planner {
       : JSON.stringify(spec);
     if (ids.length > 1) return `ambiguous reference: ${ids.length} ${what} objects match ${shown}`;
     if (what === "extras.tags" && typeof spec === "string") {
-      if (this.options.createMissingTags) return this.#newTag(spec, from);
+      if (this.options.createMissingTags || spec === this.options.scopeTag) {
+        return this.#newTag(spec, from);
+      }
       return `unknown tag "${spec}" (create it first, or pass --create-missing-tags)`;
     }
     return `unknown reference: no ${what} with ${shown}`;
@@ -912,7 +1039,7 @@ class Planner {
 
   #all(target: ModelDef): (Work | NetBoxObject)[] {
     const items = (this.#byModel.get(target.key) ?? []).filter((i) =>
-      !i.existing && i.action !== "invalid"
+      !i.existing && i.action !== "invalid" && i.state === "present"
     );
     return [...items, ...(this.#existing.get(target.key) ?? [])];
   }
@@ -960,6 +1087,171 @@ class Planner {
       }
     }
     return true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // deletes
+
+  /** An absent entry: delete what it matches, or nothing when nothing matches. */
+  #finishAbsent(item: Work): void {
+    item.body = {};
+    item.changes = [];
+    item.deps.clear();
+    // create-only leaves every existing object alone, the absent ones too.
+    if (!item.existing || (this.options.mode ?? "upsert") === "create-only") {
+      item.action = "unchanged";
+      return;
+    }
+    item.action = "delete";
+    item.reason = "absent";
+    item.key = describeKey(item);
+  }
+
+  /** The slug of the scope tag: as NetBox has it, as the input gives it, or as it will be. */
+  #scopeSlug(): string | undefined {
+    const scope = this.options.scopeTag;
+    if (!scope) return undefined;
+    const tags = this.#existing.get("extras.tags") ?? [];
+    const hit = tags.find((t) => t.slug === scope) ?? tags.find((t) => t.name === scope);
+    if (hit && typeof hit.slug === "string") return hit.slug;
+    const given = (this.#byModel.get("extras.tags") ?? []).find((i) =>
+      i.entry.data.slug === scope || i.entry.data.name === scope
+    );
+    if (typeof given?.entry.data.slug === "string") return given.entry.data.slug;
+    return slugify(scope);
+  }
+
+  /** With a scope tag, `_state: absent` deletes only objects that carry it. */
+  #checkAbsentScope(slug: string): void {
+    for (const item of this.#items) {
+      if (item.action !== "delete" || item.problems.length) continue;
+      item.requireTag = slug;
+      if (!hasTag(item.existing!, slug)) {
+        item.problems.push({
+          loc: item.entry.loc,
+          message: `${item.model.key} ${item.label} (id ${item.id}) does not carry the scope ` +
+            `tag "${slug}": not deleted (this import manages only objects tagged "${slug}")`,
+        });
+      }
+    }
+  }
+
+  /**
+   * Entries that stay must not refer to objects this import deletes: NetBox would refuse the
+   * delete, or clear the reference, and the next run would not find the object.
+   */
+  #checkDeletedRefs(deletes: Work[], why: "absent" | "prune"): void {
+    const gone = new Map<string, Work>();
+    for (const d of deletes) if (d.id !== undefined) gone.set(`${d.model.key} ${d.id}`, d);
+    if (!gone.size) return;
+    for (const item of this.#items) {
+      if (item.state !== "present" || item.action === "invalid") continue;
+      const refs: [ModelDef, unknown, SourceLoc][] = [];
+      for (const [field, spec] of item.specs) {
+        const r = item.resolved.get(field);
+        if (spec.kind === "ref" || spec.kind === "generic") refs.push([spec.target, r, spec.loc]);
+        else if (spec.kind === "refs" && Array.isArray(r)) {
+          r.forEach((id, n) => refs.push([spec.target, id, spec.specs[n]?.loc ?? item.entry.loc]));
+        }
+      }
+      for (const [target, id, loc] of refs) {
+        const d = typeof id === "number" ? gone.get(`${target.key} ${id}`) : undefined;
+        if (!d) continue;
+        const l = d.entry.loc;
+        item.problems.push({
+          loc,
+          message: why === "absent"
+            ? `refers to ${target.key} ${d.label}, which the input deletes (_state: absent at ` +
+              `${l.file}:${l.line}:${l.column})`
+            : `refers to ${target.key} ${d.label}, which carries the scope tag ` +
+              `"${d.requireTag}" but is in no file, so --prune would delete it: add it to the files`,
+        });
+      }
+    }
+  }
+
+  /** The objects carrying the scope tag that no entry matches: deletes, "pruned". */
+  async #prune(slug: string): Promise<void> {
+    const bad = () =>
+      this.#items.filter((i) => i.problems.length || i.action === "invalid").length +
+      this.#problems.length;
+    if (bad()) {
+      this.#pruneSkipped = "the input has invalid entries: prune needs the whole input, valid, " +
+        "so nothing is pruned";
+      return;
+    }
+    // A tag NetBox does not have yet is carried by nothing (and NetBox refuses to filter by it).
+    if (!(this.#existing.get("extras.tags") ?? []).some((t) => t.slug === slug)) return;
+    const models = new Map<string, ModelDef>();
+    for (const m of MODELS) if (m.key !== "extras.tags") models.set(m.key, m);
+    for (const i of this.#items) {
+      if (!models.has(i.model.key) && this.#meta.get(i.model.key)?.tags) {
+        models.set(i.model.key, i.model);
+      }
+    }
+    const matched = new Set(
+      this.#items.filter((i) => i.existing).map((i) => `${i.model.key} ${i.existing!.id}`),
+    );
+    const found = await Promise.all([...models.values()].map(async (m) => {
+      const generic = m.order >= 1000;
+      const fields = generic ? undefined : unique([
+        "id",
+        "display",
+        "last_updated",
+        "tags",
+        ...m.naturalKey,
+        ...m.refKey,
+        ...["device", "virtual_machine"].filter((f) => f in m.refs),
+      ]);
+      return [m, await this.backend.list(m.path, { tag: slug }, fields)] as const;
+    }));
+    const before = this.#items.length;
+    const pruned: Work[] = [];
+    for (const [m, objects] of found) {
+      for (const o of objects) {
+        if (matched.has(`${m.key} ${o.id}`) || !hasTag(o, slug)) continue;
+        const item = this.#add(m, { loc: { file: "", line: 0, column: 0 }, data: {}, locs: {} });
+        item.action = "delete";
+        item.reason = "prune";
+        item.id = o.id;
+        item.existing = o;
+        item.label = objectLabel(m, o);
+        item.key = objectKey(m, o);
+        item.requireTag = slug;
+        pruned.push(item);
+      }
+    }
+    this.#checkDeletedRefs(pruned, "prune");
+    if (bad()) {
+      this.#propagateInvalid();
+      this.#items.length = before;
+      this.#pruneSkipped = "entries of the input refer to objects prune would delete: nothing " +
+        "is pruned";
+    }
+  }
+
+  /** Deletes that would take objects along that the import keeps (see `PlanItem.blockers`). */
+  async #previewCascades(): Promise<void> {
+    const deletes = this.#items.filter((i) => i.action === "delete" && !i.problems.length);
+    const deleting = new Set(deletes.map((i) => `${i.model.key} ${i.id}`));
+    const models = [...new Set(deletes.map((i) => i.model.key))].filter((k) => CASCADES[k]);
+    await Promise.all(models.map(async (key) => {
+      const c = CASCADES[key];
+      const group = deletes.filter((i) => i.model.key === key);
+      const byId = new Map(group.map((i) => [i.id!, i]));
+      for (let n = 0; n < group.length; n += CHUNK) {
+        const ids = group.slice(n, n + CHUNK).map((i) => i.id!);
+        for (const o of await this.backend.list(c.path, { [c.filter]: ids }, c.fields)) {
+          const item = byId.get(c.owner(o) as number);
+          if (!item || deleting.has(`${c.model} ${o.id}`)) continue;
+          (item.blockers ??= []).push({
+            model: c.model,
+            name: String(o.address ?? o.name ?? o.display),
+            id: o.id,
+          });
+        }
+      }
+    }));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1074,6 +1366,40 @@ function labelOf(model: ModelDef, data: Record<string, unknown>): string {
   return "(unnamed)";
 }
 
+/** Whether an object as read (with `tags`) carries the tag with this slug. */
+function hasTag(obj: NetBoxObject, slug: string): boolean {
+  const tags = Array.isArray(obj.tags) ? obj.tags : [];
+  return tags.some((t) => isObj(t) && t.slug === slug);
+}
+
+/** A key field's value of an object as read, as text: nested objects by slug, else name. */
+function keyText(v: unknown): string {
+  if (v === null || v === undefined || v === "") return "∅";
+  if (isObj(v)) {
+    for (const k of ["slug", "name", "address", "prefix", "display"]) {
+      if (typeof v[k] === "string" || typeof v[k] === "number") return String(v[k]);
+    }
+    return typeof v.id === "number" ? `#${v.id}` : JSON.stringify(v);
+  }
+  return String(v);
+}
+
+/** The natural key of an object as read: `name=foxtrot, site=matrix`. */
+function objectKey(model: ModelDef, obj: NetBoxObject): string {
+  const fields = model.naturalKey.length
+    ? model.naturalKey
+    : ["slug", "name"].filter((f) => f in obj).slice(0, 1);
+  return fields.map((f) => `${f}=${keyText(obj[f])}`).join(", ") || `id=${obj.id}`;
+}
+
+/** A readable name of an object as read, like the labels of entries (`foxtrot eth0`). */
+function objectLabel(model: ModelDef, obj: NetBoxObject): string {
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) data[k] = isObj(v) ? v.name ?? v.display ?? v : v;
+  const label = labelOf(model, data);
+  return label === "(unnamed)" ? String(obj.display ?? `#${obj.id}`) : label;
+}
+
 function describeKey(item: Work): string {
   return item.match.map((f) => {
     const v = item.entry.data[f];
@@ -1092,7 +1418,7 @@ function dedupe(problems: ImportProblem[]): ImportProblem[] {
 }
 
 function publicItem(w: Work): PlanItem {
-  const { specs: _s, match: _m, identity: _i, existing: _e, resolved: _r, ...item } = w;
+  const { specs: _s, match: _m, identity: _i, existing: _e, resolved: _r, state: _t, ...item } = w;
   const etag = w.action === "update" && w.existing ? etagOf(w.existing) : undefined;
   return etag ? { ...item, etag } : item;
 }

@@ -1,7 +1,7 @@
 /**
  * The result document of a bulk import (the plan in `--dry-run`, the outcome otherwise) and its
- * text rendering: a model × created/updated/unchanged/failed table, then one line per changed
- * entry with its field diff. Names, old values and NetBox's messages are shown with control
+ * text rendering: a model × created/updated/(deleted/)unchanged/failed table, then the deletes
+ * (each with its natural key, id and why), then one line per changed entry with its field diff. Names, old values and NetBox's messages are shown with control
  * characters and bidi overrides visible (`\x1b`, `\u202e`), as they are text anyone with edit
  * rights in NetBox (or the input's author) wrote.
  *
@@ -9,7 +9,7 @@
  */
 
 import { escapeControls } from "../client/safe_text.ts";
-import type { ImportPlan } from "./plan.ts";
+import type { ImportPlan, PlanItem } from "./plan.ts";
 import type { ApplyResult } from "./apply.ts";
 import { formatProblem } from "./parse.ts";
 
@@ -29,6 +29,12 @@ export interface ModelCounts {
   not_sent?: number;
   /** Entries NetBox's lost answers leave in doubt: check them (only when there are some). */
   unknown?: number;
+  /** Objects to delete (dry run) or deleted (only when there are some). */
+  delete?: number;
+  /** Deletes NetBox refused because other objects depend on them (only when there are some). */
+  blocked?: number;
+  /** Deletes not made: the object lost the scope tag meanwhile (only when there are some). */
+  skipped?: number;
 }
 
 /** The document the task emits (`summary` + `items`). */
@@ -41,6 +47,14 @@ export type ImportReport = {
     unchanged: number;
     failed: number;
     invalid: number;
+    /** Objects to delete (dry run) or deleted: `_state: absent` entries and pruned objects. */
+    delete: number;
+    /** Deletes NetBox refused because other objects depend on them (only when there are some). */
+    blocked?: number;
+    /** Deletes not made: the object lost the scope tag meanwhile (only when there are some). */
+    skipped?: number;
+    /** Why `prune` pruned nothing (only when it was asked for and skipped). */
+    prune_skipped?: string;
     /** Entries not sent because the import was interrupted (only when there are some). */
     not_sent?: number;
     /** Entries NetBox's lost answers leave in doubt: check them (only when there are some). */
@@ -70,7 +84,13 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
   const models: Record<string, ModelCounts> = {};
   const totals: ModelCounts = { create: 0, update: 0, unchanged: 0, failed: 0, invalid: 0 };
   let changed = 0;
-  const ordered = [...plan.items].sort((a, b) => a.model.order - b.model.order || a.uid - b.uid);
+  // Deletes first, in the order they are made (reverse dependency order), then the rest.
+  const deleting = (a: PlanItem) => a.action === "delete" ? 0 : 1;
+  const ordered = [...plan.items].sort((a, b) =>
+    deleting(a) - deleting(b) ||
+    (a.action === "delete" ? b.model.order - a.model.order : a.model.order - b.model.order) ||
+    a.uid - b.uid
+  );
   const items = ordered.map((item) => {
     const o = outcome?.get(item.uid);
     const action = o
@@ -78,6 +98,9 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
         created: "create",
         updated: "update",
         unchanged: "unchanged",
+        deleted: "delete",
+        blocked: "blocked",
+        skipped: "skipped",
         failed: "failed",
         invalid: "invalid",
         "not-sent": "not-sent",
@@ -97,25 +120,50 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
     } else if (action === "unknown") {
       counts.unknown = (counts.unknown ?? 0) + 1;
       totals.unknown = (totals.unknown ?? 0) + 1;
+    } else if (action === "delete" || action === "blocked" || action === "skipped") {
+      counts[action] = (counts[action] ?? 0) + 1;
+      totals[action] = (totals[action] ?? 0) + 1;
     } else {
       counts[action]++;
       totals[action]++;
     }
     if (o?.changed) changed++;
     const l = item.entry.loc;
-    return {
+    const row: Record<string, unknown> = {
       model: item.model.key,
       name: item.label,
       action,
       id: o?.id ?? item.id ?? null,
-      location: `${l.file}:${l.line}:${l.column}`,
+      location: item.reason === "prune" ? null : `${l.file}:${l.line}:${l.column}`,
       changes: item.changes,
       message: o?.message ??
         (item.problems.length ? item.problems.map((p) => p.message).join("; ") : null),
     };
+    if (item.action === "delete") {
+      row.key = item.key ?? null;
+      row.reason = item.reason === "prune" ? "pruned: not in files" : "_state: absent";
+      if (o?.blockers) row.blockers = o.blockers;
+      else if (!outcome && item.blockers) {
+        row.blockers = item.blockers;
+        row.message ??= `will be refused: NetBox would delete ${
+          item.blockers.map((b) => `${b.model} ${b.name} (id ${b.id})`).join(", ")
+        } with it, and this import does not delete ${
+          item.blockers.length === 1 ? "that" : "those"
+        }`;
+      }
+    }
+    return row;
   });
+  const { delete: deletes = 0, ...rest } = totals;
   return {
-    summary: { dry_run: !outcome, models, ...totals, ...(changed ? { changed } : {}) },
+    summary: {
+      dry_run: !outcome,
+      models,
+      ...rest,
+      delete: deletes,
+      ...(plan.pruneSkipped ? { prune_skipped: plan.pruneSkipped } : {}),
+      ...(changed ? { changed } : {}),
+    },
     items,
   };
 }
@@ -123,6 +171,9 @@ export function importReport(plan: ImportPlan, outcome?: ApplyResult): ImportRep
 const MARK: Record<string, string> = {
   create: "+",
   update: "~",
+  delete: "-",
+  blocked: "!",
+  skipped: "=",
   failed: "!",
   invalid: "x",
   "not-sent": "-",
@@ -142,24 +193,22 @@ const MARK: Record<string, string> = {
  */
 export function renderImportText(report: ImportReport): string {
   const dry = report.summary.dry_run;
+  const s = report.summary;
+  // The DELETE column only when something is deleted (or refused), so plain imports look as before.
+  const del = !!(s.delete || s.blocked || s.skipped);
   const heads = dry
-    ? ["MODEL", "CREATE", "UPDATE", "UNCHANGED", "INVALID"]
-    : ["MODEL", "CREATED", "UPDATED", "UNCHANGED", "FAILED"];
-  const rows = Object.entries(report.summary.models).map(([m, c]) => [
-    m,
+    ? ["MODEL", "CREATE", "UPDATE", ...(del ? ["DELETE"] : []), "UNCHANGED", "INVALID"]
+    : ["MODEL", "CREATED", "UPDATED", ...(del ? ["DELETED"] : []), "UNCHANGED", "FAILED"];
+  const row = (name: string, c: Omit<ModelCounts, "delete"> & { delete?: number }) => [
+    name,
     String(c.create),
     String(c.update),
+    ...(del ? [String(c.delete ?? 0)] : []),
     String(c.unchanged),
-    String(dry ? c.invalid : c.failed + c.invalid),
-  ]);
-  const s = report.summary;
-  rows.push([
-    "total",
-    String(s.create),
-    String(s.update),
-    String(s.unchanged),
-    String(dry ? s.invalid : s.failed + s.invalid),
-  ]);
+    String(dry ? c.invalid : c.failed + c.invalid + (c.blocked ?? 0)),
+  ];
+  const rows = Object.entries(report.summary.models).map(([m, c]) => row(m, c));
+  rows.push(row("total", s));
   const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
   const out = [line(heads), ...rows.map(line)];
@@ -168,7 +217,16 @@ export function renderImportText(report: ImportReport): string {
   for (const item of report.items) {
     const mark = MARK[item.action as string];
     if (!mark) continue;
-    lines.push(`${mark} ${item.action} ${item.model} ${t(item.name)}  (${t(item.location)})`);
+    if (item.reason) {
+      const id = item.id === null ? "" : ` id ${item.id}`;
+      const where = item.location ? `, ${t(item.location)}` : "";
+      lines.push(
+        `${mark} ${item.action} ${item.model} ${t(item.name)}  (${t(item.key)}${id}; ` +
+          `${item.reason}${where})`,
+      );
+    } else {
+      lines.push(`${mark} ${item.action} ${item.model} ${t(item.name)}  (${t(item.location)})`);
+    }
     for (const c of item.changes as { field: string; old: string; new: string }[]) {
       lines.push(`    ${t(c.field)}: ${t(c.old)} → ${t(c.new)}`);
     }
@@ -177,6 +235,7 @@ export function renderImportText(report: ImportReport): string {
   if (s.not_sent) {
     out.push("", `not sent (interrupted): ${s.not_sent}; run the import again to finish`);
   }
+  if (s.prune_skipped) out.push("", `not pruned: ${t(s.prune_skipped)}`);
   if (lines.length) out.push("", ...lines);
   return out.join("\n") + "\n";
 }

@@ -12,6 +12,7 @@ Deno.test("renderImportText() shows control characters in names, old values and 
       unchanged: 0,
       failed: 0,
       invalid: 0,
+      delete: 0,
     },
     items: [{
       model: "dcim.devices",
