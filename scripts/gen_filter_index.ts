@@ -18,11 +18,18 @@ import { fetchSchema } from "./gen_models.ts";
 
 const INDEX = new URL("../lib/client/filter_index.json", import.meta.url);
 
-/** Fetches the schema and status of the server at `url`; returns names, version and timing. */
+/**
+ * Fetches the schema and status of the server at `url`; returns names, version and timing. Only
+ * NetBox's own list paths: a plugin's (`plugins/…`) differ between installations, so the guard
+ * reads them from the live schema instead.
+ */
 export async function readServer(url: string, token?: string) {
   const { version, schema, schemaMs } = await fetchSchema(url, token);
   const [major, minor] = version.split(".");
-  return { version, minor: `${major}.${minor}`, names: extractListFilters(schema), schemaMs };
+  const names = Object.fromEntries(
+    Object.entries(extractListFilters(schema)).filter(([path]) => !path.startsWith("plugins/")),
+  );
+  return { version, minor: `${major}.${minor}`, names, schemaMs };
 }
 
 async function main(args: string[]): Promise<number> {
