@@ -19,6 +19,7 @@
  *   `audit-ips` rules as data),
  *   {@linkcode runAudit} (the same over time: state, fixes, journal, forecast),
  *   {@linkcode planImport} / {@linkcode applyImport} (idempotent YAML/JSON/CSV imports),
+ *   {@linkcode exportDocuments} / {@linkcode renderExport} (NetBox back to those documents),
  *   and the IP math of `lib/ipam` ({@linkcode parseCidr}, {@linkcode formatIp}, …).
  *
  * @example Free addresses of a prefix, with a scripted server standing in for NetBox
@@ -187,6 +188,23 @@ export type {
 export type { Change, ImportPlan, PlanItem, PlanOptions } from "./lib/import/plan.ts";
 export type { ImportReport, ModelCounts } from "./lib/import/report.ts";
 export type { ModelDef } from "./lib/import/models.ts";
+export {
+  EXPORT_FIELDS,
+  exportDocuments,
+  ExportFilterError,
+  ExportScopeError,
+  renderExport,
+  resolveExportModels,
+  sectionName,
+} from "./lib/import/export.ts";
+export type {
+  ExportFormat,
+  ExportOptions,
+  ExportResult,
+  ExportScope,
+  ExportSection,
+  ExportWarning,
+} from "./lib/import/export.ts";
 
 export { auditIps } from "./lib/audit/audit.ts";
 export { runAudit, runWrites } from "./lib/audit/run.ts";

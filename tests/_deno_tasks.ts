@@ -464,6 +464,22 @@ export async function cheapInvocation(
         },
       };
     }
+    case "export":
+      return {
+        args: ["--model", "prefixes", "--filter", `prefix=${EXAMPLE.prefix}`, ...common],
+        async check(result) {
+          if (result.code !== 0) fail("expected exit 0", result);
+          let doc: { prefixes?: { prefix?: string }[] };
+          try {
+            doc = JSON.parse(await resultText(result, ctx));
+          } catch {
+            fail("Cannot parse the export's JSON document", result);
+          }
+          if (!doc.prefixes?.some((p) => p.prefix === EXAMPLE.prefix)) {
+            fail(`the export does not hold prefix ${EXAMPLE.prefix}`, result);
+          }
+        },
+      };
     default:
       throw new Error(
         `No cheap invocation for ${script}: add one to tests/_deno_tasks.ts (cheapInvocation)`,

@@ -1,0 +1,1241 @@
+/**
+ * Exporting NetBox objects as the documents `bulk-import` reads: {@linkcode exportDocuments}
+ * reads the chosen models (or a whole site, tenant, VRF or tag with what it references) and
+ * turns every object into an import entry — references by natural key, never by id; no ids,
+ * URLs, display texts or computed fields; fields at NetBox's defaults left out — and
+ * {@linkcode renderExport} writes them as YAML, JSON or CSV with a stable order (sections in
+ * dependency order, entries by natural key, fields in a fixed order), so that `git diff` of two
+ * exports shows only real changes. Reads only: a read-only token is enough.
+ *
+ * References are written the way the import resolves them: a slug for models keyed by slug
+ * (`site: matrix`, `tags: [proxmox]`), a name for VRFs and clusters, and a mapping of every
+ * natural-key field (null included) for models with composite keys:
+ * `device: {name: foxtrot, site: matrix}`, `interface: {device: {…}, name: vmbr0}`,
+ * `primary_ip4: {address: 192.168.3.5/24, vrf: management}`, `untagged_vlan: {vid: 10, group: null, site: matrix}`.
+ *
+ * @module
+ */
+
+import { csvStringify, yamlStringify } from "../deps.ts";
+import { FilterError, InputError, NetBoxHttpError } from "../client/errors.ts";
+import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
+import { parseCidr } from "../ipam/ip.ts";
+import { lookupModel, modelByKey, type ModelDef, MODELS, suggestModels } from "./models.ts";
+import type { ImportDocument } from "./import.ts";
+
+/** Which objects to export: the union of everything each field names. */
+export interface ExportScope {
+  /** Sites by slug: the site, its locations, racks, devices (with interfaces and their IPs),
+   * clusters (with their VMs), VMs, VLANs, VLAN groups, prefixes and the IPs inside them. */
+  sites?: readonly string[];
+  /** Tenants by slug: the tenant and every object assigned to it; devices and VMs with their
+   * interfaces and the IPs on them. */
+  tenants?: readonly string[];
+  /** Tags by slug: every object carrying the tag. */
+  tags?: readonly string[];
+  /** VRFs by name: the VRF, its prefixes, IP ranges and IP addresses. */
+  vrfs?: readonly string[];
+}
+
+/** Options of {@linkcode exportDocuments}. */
+export interface ExportOptions {
+  /**
+   * The models to export, by any name the import accepts (`dcim.devices`, `devices`,
+   * `ip_addresses`). @default every model the import knows
+   */
+  models?: readonly string[];
+  /** Filters sent with the listing of every chosen model (`{ site: "matrix" }`). */
+  filters?: Filters;
+  /** A whole site, tenant, VRF or tag instead of (or within) the chosen models. */
+  scope?: ExportScope;
+  /**
+   * Also export the objects the exported ones reference (site → region, tenant, tags; device →
+   * role, type, manufacturer, platform; IP → VRF, interface; …), recursively, so the documents
+   * import into an empty NetBox. @default {true with a scope, false without}
+   */
+  dependencies?: boolean;
+  /** Objects per page. @default {1000} */
+  pageSize?: number;
+}
+
+/** The entries of one model, ready to render. */
+export interface ExportSection {
+  /** The model. */
+  model: ModelDef;
+  /** The section key written (`sites`, `ip_addresses`, `vm_interfaces`). */
+  name: string;
+  /** The entries, sorted by natural key. */
+  entries: Record<string, unknown>[];
+}
+
+/** Data that could not be exported (the import has no way to refer to it). */
+export interface ExportWarning {
+  /** The model key. */
+  model: string;
+  /** The field. */
+  field: string;
+  /** How many objects have it set. */
+  count: number;
+  /** One of them. */
+  example: string;
+  /** Why it is left out. */
+  reason: string;
+}
+
+/** What {@linkcode exportDocuments} returns. */
+export interface ExportResult {
+  /** Non-empty sections in dependency order. */
+  sections: ExportSection[];
+  /** Every field left out because the import cannot express it, counted per model and field. */
+  warnings: ExportWarning[];
+}
+
+/** A filter NetBox (or the client's filter guard) refused for one model; exit code 2. */
+export class ExportFilterError extends InputError {
+  /** The model whose listing refused it. */
+  readonly model: string;
+  /** What was wrong, from the guard or NetBox. */
+  readonly reason: string;
+  /** Creates the error. */
+  constructor(model: string, reason: string) {
+    super(`Cannot export ${model}: ${reason}`);
+    this.model = model;
+    this.reason = reason;
+  }
+}
+
+/** A scope object (site, tenant, tag, VRF) that does not exist; exit code 2. */
+export class ExportScopeError extends InputError {
+  /** Which scope list named it. */
+  readonly scope: keyof ExportScope;
+  /** The slug or name given. */
+  readonly value: string;
+  /** Creates the error. */
+  constructor(scope: keyof ExportScope, value: string, what: string) {
+    super(`Cannot export: no ${what} exists in NetBox`);
+    this.scope = scope;
+    this.value = value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the field table
+
+const TAIL = ["description", "comments", "tags", "custom_fields"];
+const ORG = ["name", "slug", ...TAIL];
+const NESTED_ORG = ["name", "slug", "parent", ...TAIL];
+
+/** The fields written per model, in the order they are written. */
+export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  "extras.tags": ["name", "slug", "color", "weight", "object_types", "description"],
+  "tenancy.tenant-groups": NESTED_ORG,
+  "tenancy.tenants": ["name", "slug", "group", ...TAIL],
+  "dcim.regions": NESTED_ORG,
+  "dcim.site-groups": NESTED_ORG,
+  "dcim.sites": [
+    "name",
+    "slug",
+    "status",
+    "region",
+    "group",
+    "tenant",
+    "facility",
+    "time_zone",
+    "physical_address",
+    "shipping_address",
+    "latitude",
+    "longitude",
+    ...TAIL,
+  ],
+  "dcim.locations": ["name", "slug", "site", "parent", "status", "tenant", "facility", ...TAIL],
+  "dcim.manufacturers": ORG,
+  "dcim.device-roles": ["name", "slug", "parent", "color", "vm_role", ...TAIL],
+  "dcim.platforms": ["name", "slug", "parent", "manufacturer", ...TAIL],
+  "dcim.device-types": [
+    "model",
+    "slug",
+    "manufacturer",
+    "default_platform",
+    "part_number",
+    "u_height",
+    "exclude_from_utilization",
+    "is_full_depth",
+    "subdevice_role",
+    "airflow",
+    "weight",
+    "weight_unit",
+    ...TAIL,
+  ],
+  "dcim.rack-roles": ["name", "slug", "color", ...TAIL],
+  "dcim.racks": [
+    "name",
+    "site",
+    "location",
+    "status",
+    "role",
+    "tenant",
+    "facility_id",
+    "serial",
+    "asset_tag",
+    "form_factor",
+    "width",
+    "u_height",
+    "starting_unit",
+    "desc_units",
+    "outer_width",
+    "outer_height",
+    "outer_depth",
+    "outer_unit",
+    "mounting_depth",
+    "weight",
+    "max_weight",
+    "weight_unit",
+    "airflow",
+    ...TAIL,
+  ],
+  "ipam.vrfs": ["name", "rd", "tenant", "enforce_unique", ...TAIL],
+  "ipam.route-targets": ["name", "tenant", ...TAIL],
+  "ipam.roles": ["name", "slug", "weight", ...TAIL],
+  "ipam.vlan-groups": ["name", "slug", "scope", "vid_ranges", "tenant", ...TAIL],
+  "ipam.vlans": [
+    "vid",
+    "name",
+    "group",
+    "site",
+    "status",
+    "role",
+    "tenant",
+    "qinq_role",
+    ...TAIL,
+  ],
+  "virtualization.cluster-types": ORG,
+  "virtualization.cluster-groups": ORG,
+  "virtualization.clusters": ["name", "type", "group", "status", "scope", "tenant", ...TAIL],
+  "dcim.devices": [
+    "name",
+    "site",
+    "location",
+    "rack",
+    "position",
+    "face",
+    "device_type",
+    "role",
+    "platform",
+    "status",
+    "tenant",
+    "cluster",
+    "serial",
+    "asset_tag",
+    "airflow",
+    "latitude",
+    "longitude",
+    "primary_ip4",
+    "primary_ip6",
+    "oob_ip",
+    "local_context_data",
+    ...TAIL,
+  ],
+  "dcim.interfaces": [
+    "name",
+    "device",
+    "label",
+    "type",
+    "enabled",
+    "parent",
+    "lag",
+    "mtu",
+    "speed",
+    "duplex",
+    "wwn",
+    "mgmt_only",
+    "mode",
+    "untagged_vlan",
+    "tagged_vlans",
+    "vrf",
+    "mark_connected",
+    "rf_role",
+    "rf_channel",
+    "rf_channel_frequency",
+    "rf_channel_width",
+    "tx_power",
+    "poe_mode",
+    "poe_type",
+    "description",
+    "tags",
+    "custom_fields",
+  ],
+  "virtualization.virtual-machines": [
+    "name",
+    "cluster",
+    "site",
+    "device",
+    "role",
+    "platform",
+    "status",
+    "tenant",
+    "serial",
+    "vcpus",
+    "memory",
+    "disk",
+    "primary_ip4",
+    "primary_ip6",
+    "local_context_data",
+    ...TAIL,
+  ],
+  "virtualization.interfaces": [
+    "name",
+    "virtual_machine",
+    "enabled",
+    "parent",
+    "mtu",
+    "mode",
+    "untagged_vlan",
+    "tagged_vlans",
+    "vrf",
+    "description",
+    "tags",
+    "custom_fields",
+  ],
+  "ipam.prefixes": [
+    "prefix",
+    "vrf",
+    "scope",
+    "vlan",
+    "status",
+    "role",
+    "tenant",
+    "is_pool",
+    "mark_utilized",
+    ...TAIL,
+  ],
+  "ipam.ip-ranges": [
+    "start_address",
+    "end_address",
+    "vrf",
+    "status",
+    "role",
+    "tenant",
+    "mark_populated",
+    "mark_utilized",
+    ...TAIL,
+  ],
+  "ipam.ip-addresses": [
+    "address",
+    "vrf",
+    "status",
+    "role",
+    "tenant",
+    "assigned_object",
+    "nat_inside",
+    "dns_name",
+    ...TAIL,
+  ],
+};
+
+/** Fields that are read but not written, with why; a warning names them when they are set. */
+const NOT_EXPORTED: Record<string, Record<string, string>> = {
+  "dcim.sites": { asns: "ipam.asns" },
+  "dcim.racks": { rack_type: "dcim.rack-types" },
+  "dcim.device-roles": { config_template: "extras.config-templates" },
+  "dcim.platforms": { config_template: "extras.config-templates" },
+  "dcim.devices": {
+    virtual_chassis: "dcim.virtual-chassis",
+    config_template: "extras.config-templates",
+  },
+  "dcim.interfaces": {
+    module: "dcim.modules",
+    bridge: "bridge interfaces",
+    primary_mac_address: "dcim.mac-addresses",
+    wireless_lans: "wireless.wireless-lans",
+    vdcs: "dcim.virtual-device-contexts",
+    qinq_svlan: "Q-in-Q service VLANs",
+    vlan_translation_policy: "ipam.vlan-translation-policies",
+  },
+  "virtualization.virtual-machines": { config_template: "extras.config-templates" },
+  "virtualization.interfaces": {
+    bridge: "bridge interfaces",
+    primary_mac_address: "dcim.mac-addresses",
+    qinq_svlan: "Q-in-Q service VLANs",
+    vlan_translation_policy: "ipam.vlan-translation-policies",
+  },
+  "ipam.vrfs": { import_targets: "route-target lists", export_targets: "route-target lists" },
+  "ipam.vlans": { qinq_svlan: "Q-in-Q service VLANs" },
+};
+
+/** NetBox's defaults: a field at its default is left out (the import leaves it alone). */
+const DEFAULTS: Record<string, unknown> = {
+  status: "active",
+  enabled: true,
+  mgmt_only: false,
+  mark_connected: false,
+  is_pool: false,
+  mark_utilized: false,
+  mark_populated: false,
+  enforce_unique: true,
+  vm_role: true,
+  exclude_from_utilization: false,
+  is_full_depth: true,
+  desc_units: false,
+};
+const MODEL_DEFAULTS: Record<string, Record<string, unknown>> = {
+  "extras.tags": { color: "9e9e9e", weight: 1000 },
+  "dcim.device-roles": { color: "9e9e9e" },
+  "dcim.rack-roles": { color: "9e9e9e" },
+  "ipam.roles": { weight: 1000 },
+  "dcim.device-types": { u_height: 1 },
+  "dcim.racks": { width: 19, u_height: 42, starting_unit: 1 },
+  "ipam.vlan-groups": { vid_ranges: [[1, 4094]] },
+};
+
+/** How a composite-key object is referred to: its natural-key fields, in this order. */
+const REF_FIELDS: Record<string, string[]> = {
+  "dcim.locations": ["slug", "site"],
+  "dcim.racks": ["name", "site"],
+  "dcim.devices": ["name", "site"],
+  "dcim.interfaces": ["device", "name"],
+  "virtualization.virtual-machines": ["name", "cluster"],
+  "virtualization.interfaces": ["virtual_machine", "name"],
+  "ipam.vlans": ["vid", "group", "site"],
+  "ipam.ip-addresses": ["address", "vrf"],
+};
+
+/** Content types of generic relations → model key and the import's field for it. */
+const SCOPE_TYPES: Record<string, { model: string; kind: string }> = {
+  "dcim.site": { model: "dcim.sites", kind: "site" },
+  "dcim.region": { model: "dcim.regions", kind: "region" },
+  "dcim.location": { model: "dcim.locations", kind: "location" },
+  "dcim.sitegroup": { model: "dcim.site-groups", kind: "site_group" },
+};
+const ASSIGNED_TYPES: Record<string, { model: string; kind: string }> = {
+  "dcim.interface": { model: "dcim.interfaces", kind: "interface" },
+  "virtualization.vminterface": { model: "virtualization.interfaces", kind: "vminterface" },
+};
+
+const SECTION_NAMES: Record<string, string> = {
+  "virtualization.interfaces": "vm_interfaces",
+  "ipam.roles": "ipam.roles",
+  "dcim.interfaces": "interfaces",
+};
+
+/**
+ * The section key written for a model: its short name (`sites`, `ip_addresses`,
+ * `vm_interfaces`) where the import reads that name as the same model, else its key.
+ *
+ * @param model the model
+ * @returns the key
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { sectionName } from "./export.ts";
+ * import { modelByKey } from "./models.ts";
+ * assert(sectionName(modelByKey("ipam.ip-addresses")) === "ip_addresses");
+ * assert(sectionName(modelByKey("virtualization.interfaces")) === "vm_interfaces");
+ * ```
+ */
+export function sectionName(model: ModelDef): string {
+  const special = SECTION_NAMES[model.key];
+  if (special) return special;
+  const short = model.key.split(".")[1].replaceAll("-", "_");
+  return lookupModel(short)?.key === model.key ? short : model.key;
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading NetBox
+
+type Obj = NetBoxObject;
+type Ref = { model: string; id: number; nested?: Record<string, unknown> };
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The API fields to request for a model. */
+function apiFields(model: ModelDef): string[] {
+  const out = new Set(["id"]);
+  for (const f of EXPORT_FIELDS[model.key] ?? []) {
+    if (f === "scope") out.add("scope_type").add("scope_id").add("scope");
+    else if (f === "assigned_object") {
+      out.add("assigned_object_type").add("assigned_object_id").add("assigned_object");
+    } else out.add(f);
+  }
+  for (const f of Object.keys(NOT_EXPORTED[model.key] ?? {})) out.add(f);
+  out.add("owner");
+  return [...out];
+}
+
+/** The references of one object's exported fields. */
+function refsOf(model: ModelDef, obj: Obj): Ref[] {
+  const out: Ref[] = [];
+  const add = (target: string, v: unknown) => {
+    if (isObj(v) && typeof v.id === "number") out.push({ model: target, id: v.id, nested: v });
+  };
+  for (const field of EXPORT_FIELDS[model.key] ?? []) {
+    const v = obj[field];
+    if (field === "scope") {
+      const t = SCOPE_TYPES[String(obj.scope_type)];
+      if (t && typeof obj.scope_id === "number") {
+        out.push({ model: t.model, id: obj.scope_id, nested: isObj(v) ? v : undefined });
+      }
+      continue;
+    }
+    if (field === "assigned_object") {
+      const t = ASSIGNED_TYPES[String(obj.assigned_object_type)];
+      if (t && typeof obj.assigned_object_id === "number") {
+        out.push({ model: t.model, id: obj.assigned_object_id });
+      }
+      continue;
+    }
+    const target = field === "tags" ? "extras.tags" : model.refs[field];
+    if (!target) continue;
+    if (Array.isArray(v)) { for (const x of v) add(target, x); }
+    else add(target, v);
+  }
+  return out;
+}
+
+/** The objects a reference to `obj` needs to be written (an interface needs its device). */
+function keyRefsOf(model: ModelDef, obj: Obj): Ref[] {
+  const parent = model.key === "dcim.interfaces"
+    ? { model: "dcim.devices", v: obj.device }
+    : model.key === "virtualization.interfaces"
+    ? { model: "virtualization.virtual-machines", v: obj.virtual_machine }
+    : undefined;
+  if (parent && isObj(parent.v) && typeof parent.v.id === "number") {
+    return [{ model: parent.model, id: parent.v.id }];
+  }
+  return [];
+}
+
+/** What a reference to an object of `model` can be written from: the nested object alone? */
+function nestedIsEnough(model: string): boolean {
+  return !(model in REF_FIELDS);
+}
+
+class Store {
+  readonly objects = new Map<string, Map<number, Obj>>();
+  readonly included = new Map<string, Set<number>>();
+  get(model: string, id: number): Obj | undefined {
+    return this.objects.get(model)?.get(id);
+  }
+  put(model: string, obj: Obj, include: boolean): void {
+    let m = this.objects.get(model);
+    if (!m) this.objects.set(model, m = new Map());
+    m.set(obj.id, obj);
+    if (include) this.include(model, obj.id);
+  }
+  include(model: string, id: number): void {
+    let s = this.included.get(model);
+    if (!s) this.included.set(model, s = new Set());
+    s.add(id);
+  }
+  isIncluded(model: string, id: number): boolean {
+    return this.included.get(model)?.has(id) ?? false;
+  }
+}
+
+const ID_CHUNK = 100;
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/** Resolves model names to the known models; throws InputError naming the unknown one. */
+export function resolveExportModels(names: readonly string[]): ModelDef[] {
+  const out = new Map<string, ModelDef>();
+  for (const name of names) {
+    const m = lookupModel(name);
+    if (!m || !(m.key in EXPORT_FIELDS)) {
+      const hint = suggestModels(name);
+      throw new InputError(
+        `Cannot export: unknown model "${name}"${
+          hint.length ? ` (did you mean ${hint[0]}?)` : ""
+        }; expected one of ${MODELS.map(sectionName).join(", ")}`,
+      );
+    }
+    out.set(m.key, m);
+  }
+  return [...out.values()].sort((a, b) => a.order - b.order);
+}
+
+/**
+ * Reads the chosen objects from NetBox and turns them into import entries.
+ *
+ * @param client the client (a read-only token is enough)
+ * @param options models, filters, scope, dependencies
+ * @returns the sections (non-empty, in dependency order) and warnings about data the import
+ *   cannot express
+ * @throws {InputError} for an unknown model (exit code 2)
+ * @throws {ExportScopeError} for a scope object that does not exist (exit code 2)
+ * @throws {ExportFilterError} when NetBox or the filter guard refuses a filter (exit code 2)
+ *
+ * @example Export one site with everything it needs, as YAML
+ * ```ts ignore
+ * import { clientFromEnv, exportDocuments, renderExport } from "../../mod.ts";
+ * const client = clientFromEnv();
+ * const result = await exportDocuments(client, { scope: { sites: ["matrix"] } });
+ * const [doc] = renderExport(result, "yaml");
+ * await Deno.writeTextFile("matrix.yaml", doc.text);
+ * ```
+ */
+export async function exportDocuments(
+  client: NetBoxClient,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
+  const scope = options.scope ?? {};
+  const scoped = ["sites", "tenants", "tags", "vrfs"].some((k) =>
+    (scope[k as keyof ExportScope]?.length ?? 0) > 0
+  );
+  const models = options.models?.length
+    ? resolveExportModels(options.models)
+    : MODELS.filter((m) => m.key in EXPORT_FIELDS);
+  const wanted = new Set(models.map((m) => m.key));
+  const deps = options.dependencies ?? scoped;
+  const pageSize = options.pageSize ?? 1000;
+  const userFilters = options.filters ?? {};
+  const store = new Store();
+
+  const list = async (model: ModelDef, filters: Filters, user: boolean): Promise<Obj[]> => {
+    const all = { ...filters, ...(user ? userFilters : {}) };
+    try {
+      return await client.endpoint(model.path).all(all, { fields: apiFields(model), pageSize });
+    } catch (err) {
+      if (user && err instanceof FilterError) throw new ExportFilterError(model.key, err.message);
+      if (user && err instanceof NetBoxHttpError && err.status === 400) {
+        const said = Object.entries(err.messages ?? {}).map(([k, v]) =>
+          `${k}: ${Array.isArray(v) ? v.join(" ") : String(v)}`
+        ).join("; ");
+        throw new ExportFilterError(
+          model.key,
+          `NetBox refused the filters (${said || err.message})`,
+        );
+      }
+      throw err;
+    }
+  };
+  const byIds = async (model: ModelDef, key: "id" | string, ids: number[]) => {
+    const pages = await Promise.all(
+      chunks(ids, ID_CHUNK).map((c) => list(model, { [key]: c }, false)),
+    );
+    return pages.flat();
+  };
+
+  // 1. The objects asked for.
+  if (!scoped) {
+    await Promise.all(models.map(async (m) => {
+      for (const o of await list(m, {}, true)) store.put(m.key, o, true);
+    }));
+  } else {
+    await collectScope(client, scope, models, wanted, store, list, byIds);
+  }
+
+  // 2. What they reference: exported too (dependencies), or only read to write the reference.
+  for (;;) {
+    const missing = new Map<string, Set<number>>();
+    const need = (r: Ref, include: boolean) => {
+      if (store.get(r.model, r.id)) {
+        if (include && !store.isIncluded(r.model, r.id)) {
+          store.include(r.model, r.id);
+          changed = true;
+        }
+        return;
+      }
+      if (!include && nestedIsEnough(r.model) && r.nested) return;
+      let s = missing.get(r.model);
+      if (!s) missing.set(r.model, s = new Set());
+      s.add(r.id);
+    };
+    let changed = false;
+    for (const [key, ids] of [...store.objects]) {
+      const model = modelByKey(key);
+      for (const [id, obj] of ids) {
+        const inc = store.isIncluded(key, id);
+        if (inc) { for (const r of refsOf(model, obj)) need(r, deps); }
+        for (const r of keyRefsOf(model, obj)) need(r, deps && inc);
+      }
+    }
+    if (!missing.size && !changed) break;
+    await Promise.all([...missing].map(async ([key, ids]) => {
+      const model = modelByKey(key);
+      for (const o of await byIds(model, "id", [...ids])) store.put(key, o, deps);
+    }));
+  }
+
+  // 3. Entries.
+  const warnings = new Warnings();
+  const sections: ExportSection[] = [];
+  for (const model of MODELS) {
+    const ids = store.included.get(model.key);
+    if (!ids?.size) continue;
+    if (!deps && !wanted.has(model.key)) continue;
+    const entries: Record<string, unknown>[] = [];
+    for (const id of ids) {
+      const obj = store.get(model.key, id)!;
+      const entry = toEntry(model, obj, store, warnings);
+      if (entry) entries.push(entry);
+    }
+    sortEntries(model, entries);
+    sections.push({ model, name: sectionName(model), entries });
+  }
+  return { sections, warnings: warnings.list() };
+}
+
+type Lister = (model: ModelDef, filters: Filters, user: boolean) => Promise<Obj[]>;
+type IdLister = (model: ModelDef, key: string, ids: number[]) => Promise<Obj[]>;
+
+/** Lists the objects of a scope (and their children) into the store. */
+async function collectScope(
+  client: NetBoxClient,
+  scope: ExportScope,
+  models: ModelDef[],
+  wanted: Set<string>,
+  store: Store,
+  list: Lister,
+  byIds: IdLister,
+): Promise<void> {
+  const m = (key: string) => modelByKey(key);
+  const take = (key: string, objs: Obj[]) => {
+    for (const o of objs) store.put(key, o, wanted.has(key));
+  };
+  const has = (key: string) => wanted.has(key);
+  const must = async (kind: keyof ExportScope, path: string, filters: Filters, what: string) => {
+    const hit = await client.endpoint(path).all(filters, { fields: ["id", "slug", "name"] });
+    if (!hit.length) throw new ExportScopeError(kind, String(Object.values(filters)[0]), what);
+    return hit;
+  };
+  // Every scope object is checked before the first listing starts.
+  const listings: [string, Filters][] = [];
+  const run = (key: string, filters: Filters) => {
+    if (has(key)) listings.push([key, filters]);
+  };
+  for (const slug of scope.sites ?? []) {
+    const [site] = await must("sites", "dcim/sites/", { slug }, `site with slug "${slug}"`);
+    run("dcim.sites", { id: site.id });
+    for (
+      const key of [
+        "dcim.locations",
+        "dcim.racks",
+        "dcim.devices",
+        "dcim.interfaces",
+        "virtualization.clusters",
+        "virtualization.virtual-machines",
+        "ipam.vlans",
+        "ipam.prefixes",
+      ]
+    ) run(key, { site_id: site.id });
+    run("ipam.vlan-groups", { site: site.id }); // its `site` filter takes the id
+  }
+  for (const slug of scope.tenants ?? []) {
+    const [tenant] = await must(
+      "tenants",
+      "tenancy/tenants/",
+      { slug },
+      `tenant with slug "${slug}"`,
+    );
+    run("tenancy.tenants", { id: tenant.id });
+    for (const model of models) {
+      if (model.refs.tenant) run(model.key, { tenant_id: tenant.id });
+    }
+  }
+  for (const slug of scope.tags ?? []) {
+    const [tag] = await must("tags", "extras/tags/", { slug }, `tag with slug "${slug}"`);
+    run("extras.tags", { id: tag.id });
+    for (const model of models) {
+      if (model.key !== "extras.tags") run(model.key, { tag_id: tag.id });
+    }
+  }
+  for (const name of scope.vrfs ?? []) {
+    const [vrf] = await must("vrfs", "ipam/vrfs/", { name }, `VRF named "${name}"`);
+    run("ipam.vrfs", { id: vrf.id });
+    for (const key of ["ipam.prefixes", "ipam.ip-ranges", "ipam.ip-addresses"]) {
+      run(key, { vrf_id: vrf.id });
+    }
+  }
+  await Promise.all(
+    listings.map(async ([key, filters]) => take(key, await list(m(key), filters, true))),
+  );
+
+  // Children: the VMs of a site's clusters, the interfaces of devices and VMs, their IPs, and
+  // the IPs inside a site's prefixes.
+  const ids = (key: string) => [...(store.included.get(key) ?? [])];
+  const children = async (key: string, filterKey: string, parents: number[]) => {
+    if (!has(key) || !parents.length) return;
+    take(key, await byIds(m(key), filterKey, parents));
+  };
+  if (scope.sites?.length) {
+    await children("virtualization.virtual-machines", "cluster_id", ids("virtualization.clusters"));
+  }
+  if (scope.sites?.length || scope.tenants?.length) {
+    const devices = ids("dcim.devices"), vms = ids("virtualization.virtual-machines");
+    await Promise.all([
+      children("dcim.interfaces", "device_id", devices),
+      children("virtualization.interfaces", "virtual_machine_id", vms),
+      children("ipam.ip-addresses", "device_id", devices),
+      children("ipam.ip-addresses", "virtual_machine_id", vms),
+    ]);
+  }
+  if (scope.sites?.length && has("ipam.ip-addresses")) {
+    const site = new Set(ids("dcim.sites"));
+    const prefixes = [...(store.objects.get("ipam.prefixes")?.values() ?? [])].filter((p) =>
+      p.scope_type === "dcim.site" && site.has(p.scope_id as number)
+    );
+    await Promise.all(prefixes.map(async (p) => {
+      const vrf = isObj(p.vrf) ? p.vrf.id : null;
+      take(
+        "ipam.ip-addresses",
+        await list(
+          m("ipam.ip-addresses"),
+          { parent: String(p.prefix), vrf_id: vrf as number },
+          false,
+        ),
+      );
+    }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// entries
+
+class Warnings {
+  readonly #by = new Map<string, ExportWarning>();
+  add(model: string, field: string, label: string, reason: string): void {
+    const k = `${model}\u0000${field}`;
+    const w = this.#by.get(k);
+    if (w) w.count++;
+    else this.#by.set(k, { model, field, count: 1, example: label, reason });
+  }
+  list(): ExportWarning[] {
+    return [...this.#by.values()].sort((a, b) =>
+      modelByKey(a.model).order - modelByKey(b.model).order || (a.field < b.field ? -1 : 1)
+    );
+  }
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined || v === "") return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (isObj(v)) return Object.keys(v).length === 0;
+  return false;
+}
+
+/** Choice objects to their value; JSON objects with their keys sorted. */
+function plainValue(v: unknown): unknown {
+  if (isObj(v)) {
+    if ("value" in v && "label" in v) return v.value;
+    return sortDeep(v);
+  }
+  if (Array.isArray(v)) return v.map(sortDeep);
+  return v;
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (isObj(v)) {
+    return Object.fromEntries(
+      Object.keys(v).sort().map((k) => [k, sortDeep(v[k])]),
+    );
+  }
+  return v;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function labelOfObj(model: ModelDef, obj: Obj): string {
+  for (const f of ["name", "slug", "address", "prefix", "start_address", "model", "vid"]) {
+    const v = obj[f];
+    if (typeof v === "string" || typeof v === "number") {
+      const owner = obj.device ?? obj.virtual_machine;
+      if (isObj(owner) && typeof owner.name === "string" && f === "name") {
+        return `${owner.name} ${v}`;
+      }
+      return String(v);
+    }
+  }
+  return `${model.key} #${obj.id}`;
+}
+
+/**
+ * The natural-key reference to an object, as the import resolves it; undefined when it cannot
+ * be written (an unnamed device, an object the token may not read).
+ */
+function refTo(
+  model: string,
+  id: number,
+  nested: Record<string, unknown> | undefined,
+  store: Store,
+): unknown {
+  const def = modelByKey(model);
+  const obj = store.get(model, id) ?? nested;
+  if (!obj) return undefined;
+  const fields = REF_FIELDS[model];
+  if (!fields) {
+    const key = def.naturalKey[0] ?? "name";
+    const v = obj[key];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  }
+  if (!store.get(model, id)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const v = obj[f];
+    const target = def.refs[f];
+    if (target) {
+      if (v === null || v === undefined) out[f] = null;
+      else if (isObj(v) && typeof v.id === "number") {
+        const r = refTo(target, v.id, v, store);
+        if (r === undefined) return undefined;
+        out[f] = r;
+      } else return undefined;
+    } else {
+      if (v === null || v === undefined || v === "") return undefined;
+      out[f] = v;
+    }
+  }
+  return out;
+}
+
+function toEntry(
+  model: ModelDef,
+  obj: Obj,
+  store: Store,
+  warnings: Warnings,
+): Record<string, unknown> | undefined {
+  const label = labelOfObj(model, obj);
+  for (const f of model.naturalKey) {
+    if (model.refs[f]) continue;
+    if (obj[f] === null || obj[f] === undefined || obj[f] === "") {
+      warnings.add(model.key, f, label, `objects without ${f} cannot be matched on import`);
+      return undefined;
+    }
+  }
+  const entry: Record<string, unknown> = {};
+  const defaults = { ...DEFAULTS, ...MODEL_DEFAULTS[model.key] };
+  const ref = (field: string, target: string, v: unknown): unknown => {
+    if (!isObj(v) || typeof v.id !== "number") return undefined;
+    const r = refTo(target, v.id, v, store);
+    if (r === undefined) {
+      warnings.add(model.key, field, label, `the referenced ${target} cannot be named`);
+    }
+    return r;
+  };
+  for (const field of EXPORT_FIELDS[model.key]) {
+    const v = obj[field];
+    if (field === "scope") {
+      if (obj.scope_type === null || obj.scope_type === undefined) continue;
+      const t = SCOPE_TYPES[String(obj.scope_type)];
+      if (!t || typeof obj.scope_id !== "number") {
+        warnings.add(model.key, "scope", label, `scope type ${obj.scope_type} is not importable`);
+        continue;
+      }
+      const r = refTo(t.model, obj.scope_id, isObj(v) ? v : undefined, store);
+      if (r === undefined) {
+        warnings.add(model.key, "scope", label, `the referenced ${t.model} cannot be named`);
+      } else entry.scope = { [t.kind]: r };
+      continue;
+    }
+    if (field === "assigned_object") {
+      if (obj.assigned_object_type === null || obj.assigned_object_type === undefined) continue;
+      const t = ASSIGNED_TYPES[String(obj.assigned_object_type)];
+      if (!t || typeof obj.assigned_object_id !== "number") {
+        warnings.add(
+          model.key,
+          "assigned_object",
+          label,
+          `assignment to ${obj.assigned_object_type} is not importable`,
+        );
+        continue;
+      }
+      const r = refTo(t.model, obj.assigned_object_id, undefined, store);
+      if (r === undefined) {
+        warnings.add(model.key, t.kind, label, `the assigned ${t.model} cannot be named`);
+      } else entry[t.kind] = r;
+      continue;
+    }
+    if (v === undefined) continue;
+    if (field === "tags") {
+      const slugs = (Array.isArray(v) ? v : []).map((t) => isObj(t) ? t.slug : undefined)
+        .filter((s): s is string => typeof s === "string").sort(compareText);
+      if (slugs.length) entry.tags = slugs;
+      continue;
+    }
+    if (field === "custom_fields") {
+      const cf = customFields(v, (name) =>
+        warnings.add(
+          model.key,
+          `custom_fields.${name}`,
+          label,
+          "object custom fields hold ids; not exported",
+        ));
+      if (cf) entry.custom_fields = cf;
+      continue;
+    }
+    const target = model.refs[field];
+    if (target) {
+      if (Array.isArray(v)) {
+        const refs = v.map((x) => ref(field, target, x)).filter((x) => x !== undefined);
+        refs.sort((a, b) => compareValues(a, b));
+        if (refs.length) entry[field] = refs;
+      } else if (v !== null) {
+        const r = ref(field, target, v);
+        if (r !== undefined) entry[field] = r;
+      }
+      continue;
+    }
+    const value = plainValue(v);
+    if (isEmpty(value)) continue;
+    if (field in defaults && sameJson(value, defaults[field])) continue;
+    if (field === "object_types" && Array.isArray(value)) {
+      entry[field] = [...value].sort(compareText);
+      continue;
+    }
+    entry[field] = value;
+  }
+  for (const f of model.naturalKey) {
+    if (model.refs[f] && !isEmpty(obj[f]) && entry[f] === undefined) {
+      warnings.add(model.key, f, label, `objects whose ${f} cannot be named are not exported`);
+      return undefined;
+    }
+  }
+  for (const [field, what] of Object.entries(NOT_EXPORTED[model.key] ?? {})) {
+    if (!isEmpty(obj[field])) {
+      warnings.add(model.key, field, label, `the import has no natural key for ${what}`);
+    }
+  }
+  if (!isEmpty(obj.owner)) {
+    warnings.add(model.key, "owner", label, "the import has no natural key for owners");
+  }
+  return entry;
+}
+
+function customFields(
+  v: unknown,
+  skip: (name: string) => void,
+): Record<string, unknown> | undefined {
+  if (!isObj(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(v).sort()) {
+    const x = v[name];
+    if (x === null || x === undefined || x === "") continue;
+    const objectLike = (y: unknown) => isObj(y) && typeof y.id === "number";
+    if (objectLike(x) || (Array.isArray(x) && x.some(objectLike))) {
+      skip(name);
+      continue;
+    }
+    out[name] = sortDeep(x);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ordering
+
+/** Natural text order: digit runs compare as numbers (`eth2` < `eth10`), then code units. */
+function compareText(a: string, b: string): number {
+  const ra = a.match(/\d+|\D+/g) ?? [], rb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+    const x = ra[i], y = rb[i];
+    if (x === y) continue;
+    const nx = /^\d/.test(x), ny = /^\d/.test(y);
+    if (nx && ny) {
+      const d = BigInt(x) - BigInt(y);
+      if (d !== 0n) return d < 0n ? -1 : 1;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  if (ra.length !== rb.length) return ra.length - rb.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function cidrOf(v: string): { family: number; value: bigint; len: number } | undefined {
+  if (!/^[0-9a-fA-F:.]+\/\d+$/.test(v)) return undefined;
+  try {
+    const n = parseCidr(v);
+    return { family: n.family, value: n.address, len: n.prefixLength };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Orders values: empty first, numbers numerically, CIDRs by address, text naturally. */
+function compareValues(a: unknown, b: unknown): number {
+  const ea = a === null || a === undefined, eb = b === null || b === undefined;
+  if (ea || eb) return ea && eb ? 0 : ea ? -1 : 1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string") {
+    const ca = cidrOf(a), cb = cidrOf(b);
+    if (ca && cb) {
+      if (ca.family !== cb.family) return ca.family - cb.family;
+      if (ca.value !== cb.value) return ca.value < cb.value ? -1 : 1;
+      return ca.len - cb.len;
+    }
+    return compareText(a, b);
+  }
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    // Parents first: a mapping's last key is its parent (site, device, vrf, …).
+    for (const k of keys.reverse()) {
+      const c = compareValues(a[k], b[k]);
+      if (c) return c;
+    }
+    return 0;
+  }
+  return compareText(JSON.stringify(a), JSON.stringify(b));
+}
+
+/** Sorts entries by natural key, parents first (site, then name; VRF, then address). */
+export function sortEntries(model: ModelDef, entries: Record<string, unknown>[]): void {
+  const key = [...model.naturalKey].reverse();
+  const sortKey = (e: Record<string, unknown>) => key.map((f) => e[f] ?? null);
+  entries.sort((a, b) => {
+    const ka = sortKey(a), kb = sortKey(b);
+    for (let i = 0; i < ka.length; i++) {
+      const c = compareValues(ka[i], kb[i]);
+      if (c) return c;
+    }
+    return compareText(JSON.stringify(a), JSON.stringify(b));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// rendering
+
+/** The formats {@linkcode renderExport} writes. */
+export type ExportFormat = "yaml" | "json" | "csv";
+
+/**
+ * Renders an export as import documents: one YAML or JSON document (`export.yaml`) with a
+ * section per model, or one CSV document per model (`01-tags.csv`, `02-sites.csv`, …, each
+ * with its `model`). The text is stable: the same NetBox content always gives the same bytes.
+ *
+ * CSV cannot express everything: lists other than `tags` (`tagged_vlans`, list custom fields)
+ * and JSON values (`local_context_data`) are left out of the CSV and listed in `dropped`; a
+ * `null` inside a reference mapping (`vrf: null`) is left out (an empty cell means "not given").
+ *
+ * @param result what {@linkcode exportDocuments} returned
+ * @param format `yaml`, `json` or `csv`
+ * @param options `sections`: which sections; with CSV, `emptyModels` adds an empty file (header
+ *   only) for each of these models that has no entries
+ * @returns the documents, ready for `planImport` or to be written to files
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { renderExport } from "./export.ts";
+ * import { modelByKey } from "./models.ts";
+ * const result = {
+ *   sections: [{ model: modelByKey("dcim.sites"), name: "sites", entries: [{ name: "Matrix", slug: "matrix", tags: ["a", "b"] }] }],
+ *   warnings: [],
+ * };
+ * const [yaml] = renderExport(result, "yaml");
+ * assert(yaml.text === "sites:\n  - name: Matrix\n    slug: matrix\n    tags: [a, b]\n");
+ * const [csv] = renderExport(result, "csv");
+ * assert(csv.file === "01-sites.csv" && csv.model === "dcim.sites");
+ * assert(csv.text === "name,slug,tags\nMatrix,matrix,\"a,b\"\n");
+ * ```
+ */
+export function renderExport(
+  result: Pick<ExportResult, "sections">,
+  format: ExportFormat,
+  options: { emptyModels?: readonly ModelDef[] } = {},
+): (ImportDocument & { file: string; dropped?: string[] })[] {
+  if (format === "csv") {
+    const sections = [...result.sections];
+    for (const model of options.emptyModels ?? []) {
+      if (!sections.some((s) => s.model.key === model.key)) {
+        sections.push({ model, name: sectionName(model), entries: [] });
+      }
+    }
+    sections.sort((a, b) => a.model.order - b.model.order);
+    const width = String(sections.length).length < 2 ? 2 : String(sections.length).length;
+    return sections.map((s, n) => {
+      const { text, dropped } = renderCsv(s);
+      return {
+        text,
+        file: `${String(n + 1).padStart(width, "0")}-${s.name}.csv`,
+        format: "csv" as const,
+        model: s.model.key,
+        ...(dropped.length ? { dropped } : {}),
+      };
+    });
+  }
+  const doc: Record<string, unknown> = {};
+  for (const s of result.sections) if (s.entries.length) doc[s.name] = s.entries;
+  if (format === "json") {
+    return [{ text: JSON.stringify(doc, null, 2) + "\n", file: "export.json", format: "json" }];
+  }
+  const text = Object.keys(doc).length === 0 ? "{}\n" : yamlStringify(doc, {
+    lineWidth: -1,
+    noRefs: true,
+    flowLevel: 3,
+  });
+  return [{ text, file: "export.yaml", format: "yaml" }];
+}
+
+/** Flattens one entry to dotted CSV cells; adds the fields it cannot express to `dropped`. */
+function flatten(
+  entry: Record<string, unknown>,
+  out: Map<string, string>,
+  dropped: Set<string>,
+): void {
+  const walk = (path: string, v: unknown, top: string, cells: Map<string, string>): boolean => {
+    if (Array.isArray(v)) {
+      if (path === "tags" && v.every((x) => typeof x === "string" && !x.includes(","))) {
+        cells.set(path, v.join(","));
+        return true;
+      }
+      return false;
+    }
+    if (isObj(v)) {
+      if (top === "local_context_data") return false;
+      for (const [k, x] of Object.entries(v)) {
+        // An empty cell means "not given": a null inside a reference is left out.
+        if (x === null || x === undefined) continue;
+        if (!walk(`${path}.${k}`, x, top, cells)) return false;
+      }
+      return true;
+    }
+    if (v === null || v === undefined) return false;
+    cells.set(path, typeof v === "string" ? v : String(v));
+    return true;
+  };
+  for (const [field, v] of Object.entries(entry)) {
+    const cells = new Map<string, string>();
+    if (walk(field, v, field, cells)) { for (const [k, x] of cells) out.set(k, x); }
+    else dropped.add(field);
+  }
+}
+
+function renderCsv(section: ExportSection): { text: string; dropped: string[] } {
+  const dropped = new Set<string>();
+  const rows = section.entries.map((e) => {
+    const cells = new Map<string, string>();
+    flatten(e, cells, dropped);
+    return cells;
+  });
+  // A field some entries cannot express is dropped from every row: the column means one thing.
+  for (const row of rows) {
+    for (const k of [...row.keys()]) {
+      if (dropped.has(k.split(".")[0])) row.delete(k);
+    }
+  }
+  const order = EXPORT_FIELDS[section.model.key] ?? [];
+  const rank = (col: string) => {
+    const top = col.split(".")[0];
+    const i = order.indexOf(top === "interface" || top === "vminterface" ? "assigned_object" : top);
+    return i < 0 ? order.length : i;
+  };
+  const seen: string[] = [];
+  for (const row of rows) for (const k of row.keys()) if (!seen.includes(k)) seen.push(k);
+  const columns = seen.map((c, n) => ({ c, n })).sort((a, b) => rank(a.c) - rank(b.c) || a.n - b.n)
+    .map((x) => x.c);
+  if (!columns.length) columns.push(...section.model.naturalKey);
+  const text = csvStringify(
+    rows.map((r) => columns.map((c) => r.get(c) ?? "")),
+    { header: true, columns, eof: true },
+  );
+  return { text, dropped: [...dropped].sort() };
+}

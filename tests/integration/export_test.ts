@@ -1,0 +1,720 @@
+/**
+ * export against the real NetBox: the example inventory and a generated inventory of 2,000+
+ * objects across 27 models are imported with bulk-import, exported, and
+ *
+ * - the export imported back (`bulk-import --dry-run`) into the same NetBox plans 0 changes;
+ * - the export imported into a second, empty, real NetBox (tests/integration/_second_netbox.ts)
+ *   and exported from there is byte-for-byte the same document;
+ * - a read-only token is enough and nothing but GET is sent; bad flags exit 2 with one clear
+ *   line naming the flag.
+ *
+ * Names carry a per-run suffix (example inventory) or prefix (generated), so concurrent runs do
+ * not collide; everything created in the NetBox under test is deleted.
+ */
+
+import assert from "node:assert/strict";
+import { createClient } from "../../lib/client/client.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
+import { MODELS } from "../../lib/import/models.ts";
+import { main as bulkImport } from "../../tasks/bulk-import.ts";
+import { main as exportTask } from "../../tasks/export.ts";
+import { yamlParse } from "../../lib/deps.ts";
+import { describe, readTaskEntries, runDeno, taskEntry } from "../_deno_tasks.ts";
+import { seedInventory } from "../netbox/seed.ts";
+import {
+  netboxTest,
+  type NetBoxTestEnv,
+  serverVersion,
+  testEnv,
+  uniqueName,
+  versionAtLeast,
+} from "./_netbox.ts";
+import { startSecondNetBox } from "./_second_netbox.ts";
+
+const FIXTURES = new URL("../fixtures/import/", import.meta.url).pathname;
+const WORDS = [
+  "Matrix Cluster",
+  "Proxmox VE",
+  "proxmox-node",
+  "proxmox-ve",
+  "ceph-node",
+  "proxmox",
+  "production",
+  "matrix",
+  "Supermicro",
+  "supermicro",
+  "sys-1019",
+  "SYS-1019",
+  "Hypervisor",
+  "hypervisor",
+  "foxtrot",
+  "golf",
+  "hotel",
+  "dns01",
+  "monitoring01",
+  "management",
+];
+
+/** Appends `-<suffix>` to every name of the example inventory. */
+function uniquify(text: string, suffix: string): string {
+  const re = new RegExp(`\\b(${WORDS.join("|")})\\b`, "g");
+  return text.replace(re, `$1-${suffix}`);
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  requests: string[];
+}
+
+/** Runs a task's main() in-process against `env` with `token`, recording every request. */
+async function runMain(
+  main: (args: string[], io: TaskIO) => Promise<number>,
+  args: string[],
+  env: NetBoxTestEnv,
+  token = env.token,
+): Promise<Run> {
+  const out = { stdout: "", stderr: "" };
+  const requests: string[] = [];
+  const vars: Record<string, string> = { NETBOX_URL: env.url, NETBOX_TOKEN: token };
+  const io: TaskIO = {
+    stdout: (t) => void (out.stdout += t),
+    stderr: (t) => void (out.stderr += t),
+    env: (name) => vars[name],
+    stderrIsTerminal: false,
+    fetch: (input, init) => {
+      const req = new Request(input, init);
+      requests.push(`${req.method} ${new URL(req.url).pathname}`);
+      return fetch(req);
+    },
+    readTextFile: (path) => Deno.readTextFile(path),
+    now: () => new Date(),
+  };
+  const code = await main(args, io);
+  return { code, ...out, requests };
+}
+
+const at = (r: Run) => `exit ${r.code}\nstderr: ${r.stderr.slice(-3000)}`;
+
+/** Imports files for real; asserts exit 0 and returns the JSON report. */
+async function importFiles(env: NetBoxTestEnv, files: string[]) {
+  const r = await runMain(
+    bulkImport,
+    // A busy NetBox can take more than 30 s for a bulk request of interfaces or addresses.
+    [...files, "--format", "json", "--chunk-size", "100", "--timeout", "120"],
+    env,
+  );
+  assert.equal(r.code, 0, at(r));
+  return JSON.parse(r.stdout);
+}
+
+/** `bulk-import --dry-run` of files; returns the JSON report's summary and items. */
+async function dryRun(env: NetBoxTestEnv, files: string[]) {
+  const r = await runMain(
+    bulkImport,
+    [...files, "--dry-run", "--format", "json", "--timeout", "120"],
+    env,
+  );
+  assert.equal(r.code, 0, at(r));
+  return JSON.parse(r.stdout);
+}
+
+/** Asserts a dry-run plans nothing: every item unchanged. */
+function assertNoChanges(report: { items: { action: string; model: string; name: string }[] }) {
+  const changed = report.items.filter((i) => i.action !== "unchanged");
+  assert.deepEqual(
+    changed.slice(0, 10).map((i) => `${i.action} ${i.model} ${i.name}`),
+    [],
+    `${changed.length} entries would change`,
+  );
+}
+
+/** Runs export; asserts exit 0 and no write; returns the document text. */
+async function exportText(env: NetBoxTestEnv, args: string[], token = env.token) {
+  const r = await runMain(exportTask, [...args, "--timeout", "120"], env, token);
+  assert.equal(r.code, 0, at(r));
+  assert.deepEqual(r.requests.filter((q) => !q.startsWith("GET ")), [], "export sent a write");
+  return r;
+}
+
+/** Counts of entries per section of a YAML/JSON export. */
+function countsOf(text: string): Record<string, number> {
+  const doc = yamlParse(text) as Record<string, unknown[]>;
+  return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, v.length]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the generated inventory
+
+/**
+ * 2,000+ objects across 27 models (with 200 devices), every one tagged `p` (tags aside). Each
+ * device brings five interfaces and two addresses: fewer devices, a smaller inventory.
+ */
+export function generated(
+  p: string,
+  deviceCount = 200,
+): { doc: Record<string, unknown[]>; total: number } {
+  const rnd = 10000 + Math.floor(Math.random() * 50000);
+  const T = [p];
+  const doc: Record<string, unknown[]> = {};
+  const add = (k: string, items: unknown[]) => (doc[k] = items);
+  add("tags", [
+    { name: p, slug: p, color: "4caf50", description: "export round trip" },
+    { name: `${p}-a`, slug: `${p}-a`, object_types: ["dcim.device", "dcim.interface"] },
+    { name: `${p}-b`, slug: `${p}-b`, color: "ff9800" },
+  ]);
+  add("tenant_groups", [{ name: `${p} tg`, slug: `${p}-tg`, tags: T }]);
+  add(
+    "tenants",
+    Array.from({ length: 8 }, (_, i) => ({
+      name: `${p} tenant ${i}`,
+      slug: `${p}-t${i}`,
+      group: `${p}-tg`,
+      tags: T,
+    })),
+  );
+  add("regions", [
+    { name: `${p} eu`, slug: `${p}-eu`, tags: T },
+    { name: `${p} de`, slug: `${p}-de`, parent: `${p}-eu`, tags: T },
+  ]);
+  add("site_groups", [{ name: `${p} edge`, slug: `${p}-edge`, tags: T }]);
+  const sites = Array.from({ length: 10 }, (_, i) => `${p}-s${i}`);
+  add(
+    "sites",
+    sites.map((slug, i) => ({
+      name: `${p} Site ${i}`,
+      slug,
+      status: i % 3 === 0 ? "planned" : "active",
+      region: `${p}-de`,
+      group: `${p}-edge`,
+      tenant: `${p}-t${i % 8}`,
+      time_zone: "Europe/Berlin",
+      latitude: Number((50.1 + i / 100).toFixed(2)),
+      description: `site ${i}, "quoted", 'single', #hash: colon`,
+      tags: i % 2 ? [p, `${p}-b`] : T,
+    })),
+  );
+  add(
+    "locations",
+    sites.map((site, i) => ({ name: `Room ${i}`, slug: `${p}-room-${i}`, site, tags: T })),
+  );
+  add(
+    "manufacturers",
+    [0, 1, 2].map((i) => ({ name: `${p} Vendor ${i}`, slug: `${p}-v${i}`, tags: T })),
+  );
+  add(
+    "device_roles",
+    [0, 1, 2].map((i) => ({
+      name: `${p} Role ${i}`,
+      slug: `${p}-r${i}`,
+      color: ["f44336", "2196f3", "9e9e9e"][i],
+      vm_role: i !== 0,
+      tags: T,
+    })),
+  );
+  add(
+    "platforms",
+    [0, 1, 2].map((i) => ({
+      name: `${p} OS ${i}`,
+      slug: `${p}-os${i}`,
+      manufacturer: `${p}-v${i}`,
+      tags: T,
+    })),
+  );
+  add(
+    "device_types",
+    [0, 1, 2, 3].map((i) => ({
+      manufacturer: `${p}-v${i % 3}`,
+      model: `${p} Box ${i}`,
+      slug: `${p}-box${i}`,
+      u_height: i === 3 ? 2 : 1,
+      is_full_depth: i !== 1,
+      tags: T,
+    })),
+  );
+  add("rack_roles", [{ name: `${p} Racks`, slug: `${p}-racks`, color: "795548", tags: T }]);
+  add(
+    "racks",
+    sites.map((site, i) => ({
+      name: `R${i}`,
+      site,
+      location: { slug: `${p}-room-${i}`, site },
+      role: `${p}-racks`,
+      u_height: i % 2 ? 48 : 42,
+      tags: T,
+    })),
+  );
+  const vrfs = [0, 1, 2].map((i) => `${p}-vrf${i}`);
+  add(
+    "vrfs",
+    vrfs.map((name, i) => ({
+      name,
+      rd: i === 0 ? `65000:${rnd}` : undefined,
+      enforce_unique: i !== 2,
+      tenant: `${p}-t0`,
+      tags: T,
+    })),
+  );
+  add(
+    "ipam.route-targets",
+    [0, 1].map((i) => ({ name: `65001:${rnd}${i}`, tenant: `${p}-t1`, tags: T })),
+  );
+  add(
+    "ipam.roles",
+    [0, 1].map((i) => ({ name: `${p} IP role ${i}`, slug: `${p}-ipr${i}`, tags: T })),
+  );
+  add("vlan_groups", [
+    { name: `${p} global`, slug: `${p}-vg0`, tags: T },
+    { name: `${p} site0`, slug: `${p}-vg1`, scope: { site: sites[0] }, tags: T },
+  ]);
+  const vlans: Record<string, unknown>[] = [];
+  for (let v = 0; v < 50; v++) {
+    vlans.push({ vid: 100 + v, name: `g0-${v}`, group: `${p}-vg0`, tags: T });
+  }
+  for (let v = 0; v < 25; v++) {
+    vlans.push({
+      vid: 200 + v,
+      name: `g1-${v}`,
+      group: `${p}-vg1`,
+      status: "reserved",
+      tags: T,
+    });
+  }
+  for (let v = 0; v < 25; v++) {
+    vlans.push({ vid: 300 + v, name: `s1-${v}`, site: sites[1], role: `${p}-ipr0`, tags: T });
+  }
+  add("vlans", vlans);
+  add("cluster_types", [{ name: `${p} KVM`, slug: `${p}-kvm`, tags: T }]);
+  add("cluster_groups", [{ name: `${p} CG`, slug: `${p}-cg`, tags: T }]);
+  const clusters = [0, 1, 2, 3].map((i) => `${p}-c${i}`);
+  add(
+    "clusters",
+    clusters.map((name, i) => ({
+      name,
+      type: `${p}-kvm`,
+      group: `${p}-cg`,
+      scope: { site: sites[i] },
+      tags: T,
+    })),
+  );
+  const devices: Record<string, unknown>[] = [];
+  const interfaces: Record<string, unknown>[] = [];
+  const ips: Record<string, unknown>[] = [];
+  for (let d = 0; d < deviceCount; d++) {
+    const site = sites[d % 10];
+    const name = `${p}-dev${d}`;
+    const dev = { name, site };
+    const vrf = vrfs[d % 3];
+    const a = `10.${d >> 6}.${(d & 63) * 4}`;
+    devices.push({
+      name,
+      site,
+      device_type: `${p}-box${d % 4}`,
+      role: `${p}-r${d % 3}`,
+      // A platform's manufacturer must be the device type's.
+      platform: d % 5 ? `${p}-os${(d % 4) % 3}` : undefined,
+      tenant: d % 4 ? `${p}-t${d % 8}` : undefined,
+      status: d % 7 ? "active" : "offline",
+      serial: `SN${rnd}${d}`,
+      rack: d % 10 === 0 ? { name: `R${d % 10}`, site } : undefined,
+      primary_ip4: { address: `${a}.1/30`, vrf },
+      tags: d % 2 ? [p, `${p}-a`] : T,
+    });
+    interfaces.push(
+      {
+        device: dev,
+        name: "eth0",
+        type: "1000base-t",
+        mode: "access",
+        untagged_vlan: { vid: 100 + (d % 50), group: `${p}-vg0` },
+        tags: T,
+      },
+      { device: dev, name: "bond0", type: "lag", mtu: 9000, tags: T },
+      {
+        device: dev,
+        name: "eth1",
+        type: "10gbase-x-sfpp",
+        lag: { device: dev, name: "bond0" },
+        tags: T,
+      },
+      {
+        device: dev,
+        name: "eth2",
+        type: "10gbase-x-sfpp",
+        lag: { device: dev, name: "bond0" },
+        enabled: d % 3 !== 0,
+        tags: T,
+      },
+      {
+        device: dev,
+        name: "mgmt0",
+        type: "1000base-t",
+        mgmt_only: true,
+        description: "out of band",
+        tags: T,
+      },
+    );
+    ips.push({
+      address: `${a}.1/30`,
+      vrf,
+      interface: { device: dev, name: "eth0" },
+      dns_name: `${name}.example.com`,
+      tags: T,
+    });
+    ips.push({
+      address: `${a}.2/30`,
+      vrf,
+      interface: { device: dev, name: "bond0" },
+      status: "reserved",
+      tags: T,
+    });
+  }
+  add("devices", devices);
+  add("interfaces", interfaces);
+  const vms = Array.from({ length: 60 }, (_, i) => ({
+    name: `${p}-vm${i}`,
+    cluster: clusters[i % 4],
+    role: `${p}-r${1 + (i % 2)}`,
+    vcpus: 1 + (i % 4),
+    memory: 1024 * (1 + (i % 8)),
+    primary_ip4: { address: `172.16.${i}.10/24`, vrf: vrfs[0] },
+    tags: T,
+  }));
+  add("virtual_machines", vms);
+  add(
+    "vm_interfaces",
+    vms.map((vm) => ({
+      virtual_machine: { name: vm.name, cluster: vm.cluster },
+      name: "eth0",
+      mtu: 1500,
+      tags: T,
+    })),
+  );
+  for (const [i, vm] of vms.entries()) {
+    ips.push({
+      address: `172.16.${i}.10/24`,
+      vrf: vrfs[0],
+      interface: { vm: { name: vm.name, cluster: vm.cluster }, name: "eth0" },
+      tags: T,
+    });
+  }
+  add("ip_addresses", ips);
+  const prefixes: Record<string, unknown>[] = [];
+  for (let i = 0; i < 60; i++) {
+    prefixes.push({
+      prefix: `10.${100 + (i >> 4)}.${(i & 15) * 16}.0/20`,
+      vrf: vrfs[i % 3],
+      scope: i % 2 ? { site: sites[i % 10] } : undefined,
+      status: i % 5 ? "active" : "container",
+      role: i % 3 ? `${p}-ipr${i % 2}` : undefined,
+      is_pool: i % 7 === 0,
+      tags: T,
+    });
+  }
+  add("prefixes", prefixes);
+  add(
+    "ip_ranges",
+    [0, 1, 2, 3].map((i) => ({
+      start_address: `192.0.2.${10 + i * 20}/24`,
+      end_address: `192.0.2.${19 + i * 20}/24`,
+      vrf: vrfs[1],
+      tags: T,
+    })),
+  );
+  const clean = JSON.parse(JSON.stringify(doc)); // undefined fields out
+  const total = Object.values(clean).reduce((n: number, v) => n + (v as unknown[]).length, 0);
+  return { doc: clean, total };
+}
+
+/** Deletes everything tagged `tag` (dependents first), then the tags. Logs, never throws. */
+export async function dropTagged(env: NetBoxTestEnv, tags: string[]): Promise<void> {
+  const client = createClient({
+    url: env.url,
+    token: env.token,
+    timeoutMs: 120_000,
+    log: () => {},
+  });
+  try {
+    const present = [];
+    for (const tag of tags) {
+      if ((await client.extras.tags.all({ slug: tag }, { fields: ["id"] })).length) {
+        present.push(tag);
+      }
+    }
+    for (const model of [...MODELS].reverse()) {
+      if (model.key === "extras.tags") continue;
+      const ids = new Set<number>();
+      for (const tag of present) {
+        for (const o of await client.endpoint(model.path).all({ tag: tag }, { fields: ["id"] })) {
+          ids.add(o.id);
+        }
+      }
+      if (ids.size) await client.endpoint(model.path).delete([...ids], { chunkSize: 250 });
+    }
+    for (const tag of tags) {
+      const found = await client.extras.tags.all({ slug: tag }, { fields: ["id"] });
+      if (found.length) await client.extras.tags.delete(found.map((t) => t.id));
+    }
+  } catch (err) {
+    console.error(`cleanup of ${tags.join(", ")} failed: ${(err as Error).message.slice(0, 300)}`);
+  } finally {
+    client.close();
+  }
+}
+
+/** Deletes the example inventory imported with `suffix` (objects by name). Logs, never throws. */
+export async function dropExample(env: NetBoxTestEnv, suffix: string): Promise<void> {
+  const client = createClient({
+    url: env.url,
+    token: env.token,
+    timeoutMs: 120_000,
+    log: () => {},
+  });
+  const s = suffix;
+  try {
+    const del = async (path: string, filters: Record<string, string | number>) => {
+      const found = await client.endpoint(path).all(filters, { fields: ["id"] });
+      if (found.length) await client.endpoint(path).delete(found.map((o) => o.id));
+    };
+    const vrf = await client.ipam.vrfs.find({ name: `management-${s}` });
+    if (vrf) {
+      await del("ipam/ip-addresses/", { vrf_id: vrf.id });
+      await del("ipam/prefixes/", { vrf_id: vrf.id });
+    }
+    for (const vm of [`dns01-${s}`, `monitoring01-${s}`]) {
+      await del("virtualization/virtual-machines/", { name: vm });
+    }
+    for (const d of [`foxtrot-${s}`, `golf-${s}`, `hotel-${s}`]) {
+      await del("dcim/devices/", { name: d });
+    }
+    await del("virtualization/clusters/", { name: `matrix-${s}` });
+    await del("virtualization/cluster-types/", { slug: `proxmox-ve-${s}` });
+    await del("dcim/device-types/", { slug: `sys-1019-${s}` });
+    await del("dcim/manufacturers/", { slug: `supermicro-${s}` });
+    await del("dcim/device-roles/", { slug: `hypervisor-${s}` });
+    await del("dcim/sites/", { slug: `matrix-${s}` });
+    if (vrf) await client.ipam.vrfs.delete(vrf.id);
+    for (const t of ["proxmox", "production", "proxmox-node", "ceph-node"]) {
+      await del("extras/tags/", { slug: `${t}-${s}` });
+    }
+  } catch (err) {
+    console.error(`cleanup of suffix ${s} failed: ${(err as Error).message.slice(0, 300)}`);
+  } finally {
+    client.close();
+  }
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "nbtk-export-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const ms = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
+
+// ---------------------------------------------------------------------------------------------
+
+netboxTest(
+  "export: example + generated inventory (2,000+ objects, 27 models) round-trip: dry-run 0 changes, A → empty B → identical export",
+  async () => {
+    const a = testEnv();
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const p = uniqueName("nbtk-exp");
+    // The second NetBox starts while A is filled.
+    const started = performance.now();
+    const second = startSecondNetBox(a);
+    second.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+    await withTempDir(async (dir) => {
+      try {
+        // 1. Both inventories into A.
+        let t = performance.now();
+        const example = `${dir}/example.yaml`;
+        await Deno.writeTextFile(
+          example,
+          uniquify(await Deno.readTextFile(`${FIXTURES}inventory.yaml`), suffix),
+        );
+        // The 2,000-object scale runs on the current release (4.7, the full suite); the older
+        // servers of the matrix check the same round trips with 30 devices (about 660 objects),
+        // which keeps CI's second server run short.
+        const full = versionAtLeast(await serverVersion(a), 4, 7);
+        const gen = generated(p, full ? 200 : 30);
+        assert.ok(gen.total >= (full ? 2000 : 600), `only ${gen.total} generated objects`);
+        assert.ok(Object.keys(gen.doc).length >= 10);
+        const genFile = `${dir}/generated.json`;
+        await Deno.writeTextFile(genFile, JSON.stringify(gen.doc, null, 1));
+        const imported = await importFiles(a, [example, genFile]);
+        assert.equal(imported.summary.create, gen.total + 32, JSON.stringify(imported.summary));
+        console.error(`imported ${gen.total} + 32 objects into A in ${ms(t)}`);
+
+        // 2. Export from A: YAML (example: a site and a VRF; generated: a tag), JSON, CSV.
+        t = performance.now();
+        const exArgs = ["--site", `matrix-${suffix}`, "--vrf", `management-${suffix}`];
+        const genArgs = ["--tag", p];
+        const exA = (await exportText(a, exArgs)).stdout;
+        const genRun = await exportText(a, genArgs);
+        const genA = genRun.stdout;
+        console.error(`exported from A in ${ms(t)}: ${genRun.stderr.trim().split("\n").pop()}`);
+
+        // What the user sees: the example inventory written by natural keys, defaults left out.
+        const ex = yamlParse(exA) as Record<string, Record<string, unknown>[]>;
+        assert.deepEqual(countsOf(exA), {
+          tags: 4,
+          sites: 1,
+          manufacturers: 1,
+          device_roles: 1,
+          device_types: 1,
+          vrfs: 1,
+          cluster_types: 1,
+          clusters: 1,
+          devices: 3,
+          interfaces: 6,
+          virtual_machines: 2,
+          vm_interfaces: 2,
+          prefixes: 2,
+          ip_addresses: 6,
+        });
+        assert.deepEqual(ex.devices[2], {
+          name: `hotel-${suffix}`,
+          site: `matrix-${suffix}`,
+          device_type: `sys-1019-${suffix}`,
+          role: `hypervisor-${suffix}`,
+          status: "planned",
+          cluster: `matrix-${suffix}`,
+          primary_ip4: { address: "192.168.3.7/24", vrf: `management-${suffix}` },
+          tags: [`proxmox-node-${suffix}`],
+        });
+        assert.deepEqual(ex.ip_addresses[1], {
+          address: "192.168.3.5/24",
+          vrf: `management-${suffix}`,
+          interface: {
+            device: { name: `foxtrot-${suffix}`, site: `matrix-${suffix}` },
+            name: "vmbr0",
+          },
+          dns_name: `foxtrot-${suffix}.matrix-${suffix}.example.com`,
+          tags: [`proxmox-${suffix}`],
+        });
+        assert.doesNotMatch(exA, /\b(id|url|display|created|last_updated):/);
+        const counts = countsOf(genA);
+        const expected = Object.fromEntries(
+          Object.entries(gen.doc).map(([k, v]) => [k, v.length]),
+        );
+        // Section names as written: the generator's are aliases of the same models.
+        assert.equal(
+          Object.values(counts).reduce((n, c) => n + c, 0),
+          gen.total,
+          `counts ${JSON.stringify(counts)} vs ${JSON.stringify(expected)}`,
+        );
+        console.error(`generated export counts: ${JSON.stringify(counts)}`);
+
+        // 3. Round trip into the same NetBox: 0 changes.
+        t = performance.now();
+        await Deno.writeTextFile(`${dir}/exA.yaml`, exA);
+        await Deno.writeTextFile(`${dir}/genA.yaml`, genA);
+        const planEx = await dryRun(a, [`${dir}/exA.yaml`]);
+        assertNoChanges(planEx);
+        assert.equal(planEx.summary.unchanged, 32);
+        const planGen = await dryRun(a, [`${dir}/genA.yaml`]);
+        assertNoChanges(planGen);
+        assert.equal(planGen.summary.unchanged, gen.total);
+        // JSON and CSV of the generated inventory plan 0 changes too.
+        const genJson = (await exportText(a, [...genArgs, "--format", "json"])).stdout;
+        assert.deepEqual(JSON.parse(genJson), yamlParse(genA));
+        await exportText(a, [...genArgs, "--format", "csv", "--output", `${dir}/csv`]);
+        const csvFiles = [...Deno.readDirSync(`${dir}/csv`)].map((e) => `${dir}/csv/${e.name}`)
+          .sort();
+        assert.equal(csvFiles.length, Object.keys(counts).length);
+        const planCsv = await dryRun(a, csvFiles);
+        assertNoChanges(planCsv);
+        assert.equal(planCsv.summary.unchanged, gen.total);
+        console.error(`dry-runs (YAML ×2, CSV) on A: 0 changes, ${ms(t)}`);
+
+        // 4. A → empty B → export from B: the same documents.
+        t = performance.now();
+        const b = await second.then((s) => s.env);
+        console.error(`second NetBox up (${b.url}) after ${ms(started)}`);
+        const intoB = await importFiles(b, [`${dir}/exA.yaml`, `${dir}/genA.yaml`]);
+        assert.equal(intoB.summary.create, gen.total + 32, JSON.stringify(intoB.summary));
+        console.error(`imported the exports into B in ${ms(t)}`);
+        assert.equal((await exportText(b, exArgs)).stdout, exA);
+        assert.equal((await exportText(b, genArgs)).stdout, genA);
+        assertNoChanges(await dryRun(b, [`${dir}/exA.yaml`, `${dir}/genA.yaml`]));
+      } finally {
+        await second.then((s) => s.stop()).catch((err) =>
+          console.error(`second NetBox: ${(err as Error).message.slice(0, 2000)}`)
+        );
+        const t = performance.now();
+        await dropTagged(a, [p, `${p}-a`, `${p}-b`]);
+        await dropExample(a, suffix);
+        console.error(`cleanup of A in ${ms(t)}; whole test ${ms(started)}`);
+      }
+    });
+  },
+);
+
+const entries = await readTaskEntries();
+
+netboxTest("export works with a read-only token and its deno.json permissions", async () => {
+  const env = testEnv();
+  await seedInventory(env.url, env.token);
+  const entry = taskEntry(entries, "export");
+  const result = await runDeno(
+    [
+      "run",
+      ...entry.denoFlags,
+      entry.script,
+      "--verbose",
+      "--model",
+      "prefixes",
+      "--filter",
+      "prefix=192.168.3.0/24",
+      "--format",
+      "json",
+    ],
+    { env: { NETBOX_URL: env.url, NETBOX_TOKEN: env.tokenRo } },
+  );
+  assert.equal(result.code, 0, describe(result));
+  const doc = JSON.parse(result.stdout);
+  assert.ok(doc.prefixes.some((x: { prefix: string }) => x.prefix === "192.168.3.0/24"));
+  assert.match(result.stderr, /\bGET\b/);
+  assert.doesNotMatch(result.stderr, /\b(POST|PUT|PATCH|DELETE)\b/, describe(result));
+});
+
+netboxTest("export: bad flags exit 2 with one line naming the flag", async () => {
+  const env = testEnv();
+  const cases: [string[], RegExp][] = [
+    [
+      ["--model", "devicez"],
+      /Cannot parse --model: unknown model "devicez" \(did you mean devices\?\)/,
+    ],
+    [
+      ["--model", "devices", "--filter", "site"],
+      /Cannot parse --filter "site": expected key=value/,
+    ],
+    [
+      ["--model", "devices", "--filter", "sitee=matrix"],
+      /--filter sitee=matrix for dcim\.devices: .*sitee/,
+    ],
+    [
+      ["--model", "devices", "--filter", "site=no-such-site-xyz"],
+      /--filter site=no-such-site-xyz for dcim\.devices: NetBox refused/,
+    ],
+    [
+      ["--site", "no-such-site-xyz"],
+      /Cannot use --site no-such-site-xyz: no site with slug "no-such-site-xyz" exists in NetBox/,
+    ],
+    [["--format", "table"], /unknown --format "table"; expected one of yaml, json, csv/],
+    [["--format", "csv"], /Cannot write CSV: several models/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runMain(exportTask, args, env, env.tokenRo || env.token);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${at(r)}`);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(lines[0], message, args.join(" "));
+    assert.equal(r.stdout, "", args.join(" "));
+  }
+});
