@@ -29,6 +29,8 @@ export interface TimedOptions {
 export interface Timed {
   ms: number;
   rssMb?: number;
+  /** CPU time of the process and its children (user + system, GNU time), in seconds. */
+  cpuS?: number;
   code: number;
   stdout: string;
   stderr: string;
@@ -67,7 +69,7 @@ function lastJson(stdout: string): Record<string, unknown> | undefined {
 export async function timed(cmd: string[], options: TimedOptions = {}): Promise<Timed> {
   const time = await gnuTime();
   const rssFile = time ? await Deno.makeTempFile({ prefix: "bench-rss-" }) : undefined;
-  const argv = time ? [time, "-f", "%M", "-o", rssFile!, ...cmd] : cmd;
+  const argv = time ? [time, "-f", "%M %U %S", "-o", rssFile!, ...cmd] : cmd;
   const command = new Deno.Command(argv[0], {
     args: argv.slice(1),
     env: options.env,
@@ -82,9 +84,12 @@ export async function timed(cmd: string[], options: TimedOptions = {}): Promise<
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
   let rssMb: number | undefined;
+  let cpuS: number | undefined;
   if (rssFile) {
-    const kb = Number((await Deno.readTextFile(rssFile)).trim().split("\n").at(-1));
+    const [kb, user, sys] = ((await Deno.readTextFile(rssFile)).trim().split("\n").at(-1) ?? "")
+      .split(" ").map(Number);
     if (Number.isFinite(kb) && kb > 0) rssMb = kb / 1024;
+    if (Number.isFinite(user) && Number.isFinite(sys)) cpuS = user + sys;
     await Deno.remove(rssFile);
   }
   if (!(options.okCodes ?? [0]).includes(out.code)) {
@@ -92,7 +97,7 @@ export async function timed(cmd: string[], options: TimedOptions = {}): Promise<
       `Cannot run ${cmd.slice(0, 4).join(" ")}…: exit code ${out.code}\n${stderr.slice(-2000)}`,
     );
   }
-  return { ms, rssMb, code: out.code, stdout, stderr, json: lastJson(stdout) };
+  return { ms, rssMb, cpuS, code: out.code, stdout, stderr, json: lastJson(stdout) };
 }
 
 /** The median of a list of numbers (NaN when empty). */

@@ -21,9 +21,13 @@ export interface Check {
   /** The measured value: a ratio, ms, MB or a count. */
   value: number;
   unit: "×" | "ms" | "MB" | "writes";
-  /** The value must be at most this (`<=`) or below it (`<`). */
+  /** The value must be at most this (`<=`) or below it (`<`); with `atLeast`, at least this. */
   target: number;
   strict?: boolean;
+  /** The target is a minimum (`>=`), e.g. a throughput ratio. */
+  atLeast?: boolean;
+  /** Where the time goes when the target is missed (rendered under the targets). */
+  note?: string;
 }
 
 /** The whole results document. */
@@ -41,7 +45,9 @@ export interface Results {
 
 /** Whether a check meets its target. */
 export function passes(c: Check): boolean {
-  return Number.isFinite(c.value) && (c.strict ? c.value < c.target : c.value <= c.target);
+  if (!Number.isFinite(c.value)) return false;
+  if (c.atLeast) return c.strict ? c.value > c.target : c.value >= c.target;
+  return c.strict ? c.value < c.target : c.value <= c.target;
 }
 
 function fmtValue(v: number, unit: Check["unit"]): string {
@@ -89,12 +95,17 @@ export function renderMarkdown(res: Results): string {
   out.push("## Targets", "", "| check | measured | target | |", "|---|---|---|---|");
   for (const c of res.checks) {
     out.push(
-      `| ${c.name} | ${fmtValue(c.value, c.unit)} | ${c.strict ? "<" : "≤"} ${
-        fmtValue(c.target, c.unit)
-      } | ${passes(c) ? "✅" : "❌"} |`,
+      `| ${c.name} | ${fmtValue(c.value, c.unit)} | ${
+        c.atLeast ? (c.strict ? ">" : "≥") : c.strict ? "<" : "≤"
+      } ${fmtValue(c.target, c.unit)} | ${passes(c) ? "✅" : "❌"} |`,
     );
   }
   out.push("");
+  const explained = res.checks.filter((c) => c.note);
+  if (explained.length) {
+    for (const c of explained) out.push(`- **${c.name}**: ${c.note}`);
+    out.push("");
+  }
   for (const c of res.cases) {
     out.push(`## ${c.title}`, "");
     out.push("| variant | median | min – max | in-process | peak RSS | note |");

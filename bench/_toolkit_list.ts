@@ -1,8 +1,12 @@
 /**
- * Child process of the list case: lists every IP address with the library and prints
- * `{"count", "ms", "requests"}` (ms measured inside the process, after the imports).
+ * Child process of the list cases: lists every IP address with the library and prints
+ * `{"count", "ms", "requests", "peak_rss_mb"}` (ms measured inside the process, after the
+ * imports; peak RSS sampled in-process every 20 ms).
  *
- * `deno run --allow-net=127.0.0.1 --allow-env=NETBOX_TOKEN bench/_toolkit_list.ts URL parallel|sequential`
+ * `deno run --allow-net=127.0.0.1 --allow-env=NETBOX_TOKEN bench/_toolkit_list.ts URL MODE`
+ *
+ * MODE: `parallel` (`all()`, the default), `sequential` (`all({}, { parallel: false })`), or
+ * `stream` (`for await` over `list()`, parallel, nothing kept: what the scale bench measures).
  *
  * @module
  */
@@ -17,6 +21,10 @@ const counted: typeof fetch = (input, init) => {
   requests++;
   return fetch(input, init);
 };
+let peak = Deno.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peak = Math.max(peak, Deno.memoryUsage().rss);
+}, 20);
 const t0 = performance.now();
 // A generous timeout: a loaded test box can take long for one page; it is not what we measure.
 const client = createClient({
@@ -26,9 +34,23 @@ const client = createClient({
   timeoutMs: 600_000,
 });
 try {
-  const ips = await client.ipam.ipAddresses.all({}, { parallel: mode !== "sequential" });
+  let count = 0;
+  if (mode === "stream") {
+    for await (const ip of client.ipam.ipAddresses.list()) if (ip.id) count++;
+  } else {
+    count = (await client.ipam.ipAddresses.all({}, { parallel: mode !== "sequential" })).length;
+  }
   const ms = performance.now() - t0;
-  console.log(JSON.stringify({ count: ips.length, ms: Math.round(ms), requests }));
+  peak = Math.max(peak, Deno.memoryUsage().rss);
+  console.log(
+    JSON.stringify({
+      count,
+      ms: Math.round(ms),
+      requests,
+      peak_rss_mb: Math.round(peak / 1048576),
+    }),
+  );
 } finally {
+  clearInterval(sampler);
   client.close();
 }

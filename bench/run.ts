@@ -8,6 +8,8 @@
  * deno task bench --reps 5        # more reps
  * deno task bench --quick         # smoke run: 1 rep, 500 addresses to create
  * deno task bench --cases list,help --keep-up
+ * deno task bench --scale         # 100,000 and 1,000,000 addresses (issue #17; see scale.ts)
+ * deno task bench --scale --quick # the 100,000 step only
  * ```
  *
  * Cases: `help` (cold start), `list` (20,000 addresses), `create` (5,000 addresses, with the
@@ -22,6 +24,7 @@ import { generateIps } from "../tests/fixtures/import/gen_ips.ts";
 import { fmtMs, interleaved, median, type Sample, timed, type Variant } from "./_measure.ts";
 import { down, type Instance, INSTANCES, up, venvPython } from "./_provision.ts";
 import { type Check, passes, renderMarkdown, type Results, type Row } from "./_report.ts";
+import { scaleMain } from "./scale.ts";
 import {
   AUDIT_IPS,
   AUDIT_PREFIXES,
@@ -602,6 +605,10 @@ async function serverFacts(inst: Instance): Promise<Record<string, string | numb
 // --- main ----------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  if (Deno.args.includes("--scale")) {
+    // The scale bench (issue #17): its own steps, instances and results file (see scale.ts).
+    return await scaleMain(Deno.args.filter((a) => a !== "--scale"));
+  }
   const opts = parseOpts(Deno.args);
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
