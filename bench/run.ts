@@ -8,7 +8,7 @@
  * deno task bench --reps 5        # more reps
  * deno task bench --quick         # smoke run: 1 rep, 500 addresses to create
  * deno task bench --cases list,help --keep-up
- * deno task bench --scale         # 100,000 and 1,000,000 addresses (issue #17; see scale.ts)
+ * deno task bench --scale         # 100,000 and 1,000,000 addresses (see scale.ts)
  * deno task bench --scale --quick # the 100,000 step only
  * ```
  *
@@ -606,7 +606,7 @@ async function serverFacts(inst: Instance): Promise<Record<string, string | numb
 
 async function main(): Promise<void> {
   if (Deno.args.includes("--scale")) {
-    // The scale bench (issue #17): its own steps, instances and results file (see scale.ts).
+    // The scale bench: its own steps, instances and results file (see scale.ts).
     return await scaleMain(Deno.args.filter((a) => a !== "--scale"));
   }
   const opts = parseOpts(Deno.args);

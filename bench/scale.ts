@@ -1,6 +1,6 @@
 /**
- * `deno task bench --scale`: the toolkit at the size of the largest NetBox installations (issue
- * #17), on the bench's own NetBox instances seeded by SQL (`scale_seed.ts`), in steps of 100,000
+ * `deno task bench --scale`: the toolkit at the size of the largest NetBox installations, on the
+ * bench's own NetBox instances seeded by SQL (`scale_seed.ts`), in steps of 100,000
  * and 1,000,000 IP addresses (one database and instance per step, brought up one after the
  * other). Writes `bench/results/<date>-scale.md` and `.json` and prints the Markdown.
  *
@@ -43,7 +43,7 @@ const CASES = ["free", "audit", "import", "stream", "import-growth"] as const;
 type CaseId = typeof CASES[number];
 
 /**
- * The goals of issue #17, kept here so the report shows goal against measurement. They are not
+ * The scale goals, kept here so the report shows goal against measurement. They are not
  * to be lowered to make a run pass: a miss is explained (where the time goes), not hidden.
  */
 export const GOALS = {
@@ -668,7 +668,7 @@ async function importCase(
           note: big.ms > GOALS.importMs
             ? `fetch ${fmtMs(num(big.json, "fetch_end_ms"))} of ${fmtMs(big.ms)} (${
               num(big.json, "requests")
-            } requests): the plan lists every IP address of NetBox (more than 1,000 values → one unfiltered listing, lib/import/plan.ts), NetBox spent ${
+            } requests): the plan looks the items' addresses up by key, 100 per request (the table is more than twice the import: lib/import/plan.ts), NetBox spent ${
               big.serverCpuS.toFixed(0)
             } s of CPU on it, the client ${big.cpuS?.toFixed(0)} s.`
             : undefined,

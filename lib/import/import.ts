@@ -106,6 +106,7 @@ export function clientBackend(client: NetBoxClient): ImportBackend {
       return perms.fields as Record<string, FieldMeta>;
     },
     list: (path, filters, fields) => client.endpoint(path).all(filters, { fields }),
+    count: (path, filters) => client.endpoint(path).count(filters),
   };
 }
 

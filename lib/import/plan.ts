@@ -9,6 +9,7 @@
  */
 
 import { etagOf } from "../client/etag.ts";
+import { mapLimit } from "../client/limit.ts";
 import type { Filters, NetBoxObject } from "../client/types.ts";
 import { InputError } from "../client/errors.ts";
 import type { ImportEntry, ImportProblem, ImportSection, SourceLoc } from "./parse.ts";
@@ -41,6 +42,12 @@ export interface ImportBackend {
   fields(path: string): Promise<Record<string, FieldMeta> | undefined>;
   /** Every object matching the filters, with only `fields` when given. */
   list(path: string, filters: Filters, fields?: string[]): Promise<NetBoxObject[]>;
+  /**
+   * How many objects the endpoint holds. Lets a big import into a much bigger table look its
+   * objects up by key instead of listing the table; without it, above 1,000 keys the whole
+   * table is listed.
+   */
+  count?(path: string, filters: Filters): Promise<number>;
 }
 
 /** Options of {@linkcode buildPlan}. */
@@ -190,6 +197,13 @@ const LARGE = new Set([
 ]);
 const CHUNK = 100;
 const LIST_ALL_ABOVE = 1000;
+/**
+ * Above LIST_ALL_ABOVE keys, the table is still looked up by key (in chunks of CHUNK, LOOKUPS at
+ * a time) when it holds more than LOOKUP_RATIO times as many objects as the import names: 100,000
+ * addresses against 1,000,000 fetch 100,000 rows, not the whole table.
+ */
+const LOOKUP_RATIO = 2;
+const LOOKUPS = 4;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -654,7 +668,12 @@ class Planner {
     const generic = model.order >= 1000;
     const fields = generic ? undefined : [...w.fields];
     const requests: Filters[] = [];
-    if (w.all || w.values.size > LIST_ALL_ABOVE) requests.push({});
+    let listAll = w.all;
+    if (!listAll && w.values.size > LIST_ALL_ABOVE) {
+      const total = await this.backend.count?.(model.path, {});
+      listAll = total === undefined || total <= LOOKUP_RATIO * w.values.size;
+    }
+    if (listAll) requests.push({});
     else {
       const values = [...w.values];
       const f = model.naturalKey[0];
@@ -664,7 +683,11 @@ class Planner {
       const ids = [...w.ids];
       for (let i = 0; i < ids.length; i += CHUNK) requests.push({ id: ids.slice(i, i + CHUNK) });
     }
-    const pages = await Promise.all(requests.map((q) => this.backend.list(model.path, q, fields)));
+    const pages = await mapLimit(
+      requests,
+      LOOKUPS,
+      (q) => this.backend.list(model.path, q, fields),
+    );
     const byId = new Map<number, NetBoxObject>();
     for (const page of pages) for (const o of page) byId.set(o.id, o);
     this.#byId.set(model.key, byId);

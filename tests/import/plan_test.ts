@@ -309,3 +309,39 @@ Deno.test("buildPlan() reports an unknown model with a suggestion", async () => 
   assert.equal(p.problems[0].message, 'unknown model "sitez" (did you mean sites?)');
   assert.deepEqual([p.problems[0].loc.line, p.problems[0].loc.column], [1, 1]);
 });
+
+Deno.test("buildPlan() looks a big import up by key when the table is much bigger, else lists it", async () => {
+  const ips = Array.from({ length: 1500 }, (_, i) => `10.${i >> 8}.${i & 255}.1/32`);
+  const yaml = `ip_addresses:\n${ips.map((a) => `  - {address: ${a}}`).join("\n")}\n`;
+  const existing = {
+    "ipam/ip-addresses/": [obj(7, { address: ips[3], vrf: null, dns_name: "", status: "active" })],
+  };
+  for (const [total, wholeTable] of [[100_000, false], [3_000, true]] as const) {
+    const log: string[] = [];
+    const counted: string[] = [];
+    const b: ImportBackend = {
+      ...backend(existing, log),
+      count: (path) => {
+        counted.push(path);
+        return Promise.resolve(total);
+      },
+    };
+    const sections = parseImport(yaml, { file: "in.yaml", format: "yaml" });
+    const p = await buildPlan(sections, b);
+    assert.deepEqual(p.problems, []);
+    const listings = log.filter((l) => l.startsWith("ipam/ip-addresses/ "));
+    assert.deepEqual(counted, ["ipam/ip-addresses/"]);
+    if (wholeTable) {
+      assert.deepEqual(listings, ["ipam/ip-addresses/ {}"], `table of ${total}`);
+    } else {
+      // 15 lookups of 100 addresses each, never the whole table.
+      assert.equal(listings.length, 15, `table of ${total}`);
+      assert.ok(listings.every((l) => l.includes('"address":[')));
+    }
+    // Either way the existing address is matched, the others are created.
+    const actions = p.items.filter((i) => i.model.key === "ipam.ip-addresses")
+      .map((i) => i.action);
+    assert.equal(actions.filter((a) => a === "create").length, 1499);
+    assert.equal(actions.filter((a) => a === "unchanged").length, 1);
+  }
+});
