@@ -14,12 +14,13 @@ export interface TaskRun {
 
 /**
  * Calls `main(args, io)` with NETBOX_URL/NETBOX_TOKEN of the test NetBox (or `options.url`, e.g.
- * a fault proxy in front of it) and a fetch that records each request.
+ * a fault proxy in front of it or a second NetBox, and `options.token`) and a fetch that records
+ * each request.
  */
 export async function runTaskMain(
   main: (args: string[], io: TaskIO) => Promise<number>,
   args: string[],
-  options: { url?: string } = {},
+  options: { url?: string; token?: string } = {},
 ): Promise<TaskRun> {
   const env = testEnv();
   const out = { stdout: "", stderr: "" };
@@ -31,7 +32,7 @@ export async function runTaskMain(
   };
   const vars: Record<string, string> = {
     NETBOX_URL: options.url ?? env.url,
-    NETBOX_TOKEN: env.token,
+    NETBOX_TOKEN: options.token ?? env.token,
   };
   const io: TaskIO = {
     stdout: (t) => void (out.stdout += t),

@@ -20,6 +20,7 @@ import {
   type NetBoxTestEnv,
   uniqueName,
 } from "./_netbox.ts";
+import { withTempDir } from "./_inventory.ts";
 import { runTaskMain, writesOf } from "./_run_task.ts";
 
 interface Run {
@@ -88,20 +89,11 @@ async function cleanUp(env: NetBoxTestEnv, tags: string[], extra: [string, numbe
   }
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nbtk-prune-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 netboxTest(
   "bulk-import: _state: absent deletes the object, and a re-run writes nothing",
   async (env) => {
     const s = uniqueName("abs");
-    await withDir(async (dir) => {
+    await withTempDir(async (dir) => {
       const file = `${dir}/sites.yaml`;
       try {
         await Deno.writeTextFile(
@@ -204,7 +196,7 @@ netboxTest(
     const scope = `${s}-scope`, other = `${s}-other`;
     const net = 100 + Math.floor(Math.random() * 150);
     const extra: [string, number][] = [];
-    await withDir(async (dir) => {
+    await withTempDir(async (dir) => {
       const file = `${dir}/inventory.yaml`;
       const audit = `${dir}/audit.jsonl`;
       try {
@@ -387,7 +379,7 @@ netboxTest(
     const s = uniqueName("blk");
     const scope = `${s}-scope`;
     const extra: [string, number][] = [];
-    await withDir(async (dir) => {
+    await withTempDir(async (dir) => {
       const file = `${dir}/inventory.yaml`;
       const base = `manufacturers:\n  - {name: ${s}-mf, slug: ${s}-mf}\n` +
         `device_roles:\n  - {name: ${s}-role, slug: ${s}-role}\n` +
@@ -448,7 +440,7 @@ netboxTest(
     const s = uniqueName("cas");
     const scope = `${s}-scope`;
     const extra: [string, number][] = [];
-    await withDir(async (dir) => {
+    await withTempDir(async (dir) => {
       const file = `${dir}/inventory.yaml`;
       const base = `manufacturers:\n  - {name: ${s}-mf, slug: ${s}-mf}\n` +
         `device_roles:\n  - {name: ${s}-role, slug: ${s}-role}\n` +
@@ -522,7 +514,7 @@ netboxTest(
   "bulk-import: bad _state input and --prune without --scope-tag write nothing",
   async (env) => {
     const s = uniqueName("bad");
-    await withDir(async (dir) => {
+    await withTempDir(async (dir) => {
       const file = `${dir}/sites.yaml`;
       try {
         await fetchOk(env, "POST", "/api/dcim/sites/", { name: s, slug: s });

@@ -14,37 +14,8 @@ import { createClient } from "../../lib/client/client.ts";
 import { MODELS } from "../../lib/import/models.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { type Body, fetchOk, netboxTest, type NetBoxTestEnv, testEnv } from "./_netbox.ts";
+import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
 import { runTaskMain, writesOf } from "./_run_task.ts";
-
-const FIXTURES = new URL("../fixtures/import/", import.meta.url).pathname;
-const WORDS = [
-  "Matrix Cluster",
-  "Proxmox VE",
-  "proxmox-node",
-  "proxmox-ve",
-  "ceph-node",
-  "proxmox",
-  "production",
-  "matrix",
-  "Supermicro",
-  "supermicro",
-  "sys-1019",
-  "SYS-1019",
-  "Hypervisor",
-  "hypervisor",
-  "foxtrot",
-  "golf",
-  "hotel",
-  "dns01",
-  "monitoring01",
-  "management",
-];
-
-/** Appends `-<suffix>` to every name of the example inventory. */
-function uniquify(text: string, suffix: string): string {
-  const re = new RegExp(`\\b(${WORDS.join("|")})\\b`, "g");
-  return text.replace(re, `$1-${suffix}`);
-}
 
 /** What NetBox holds of one imported inventory: per model, the fields the inventory sets. */
 type Dump = Record<string, Record<string, unknown>[]>;
@@ -345,15 +316,6 @@ async function cleanUp(reports: Run[]): Promise<void> {
     }
   } finally {
     client.close();
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "bulk-import-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

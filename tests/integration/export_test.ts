@@ -29,73 +29,21 @@ import {
   uniqueName,
   versionAtLeast,
 } from "./_netbox.ts";
+import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
+import { runTaskMain, type TaskRun } from "./_run_task.ts";
 import { startSecondNetBox } from "./_second_netbox.ts";
 
-const FIXTURES = new URL("../fixtures/import/", import.meta.url).pathname;
-const WORDS = [
-  "Matrix Cluster",
-  "Proxmox VE",
-  "proxmox-node",
-  "proxmox-ve",
-  "ceph-node",
-  "proxmox",
-  "production",
-  "matrix",
-  "Supermicro",
-  "supermicro",
-  "sys-1019",
-  "SYS-1019",
-  "Hypervisor",
-  "hypervisor",
-  "foxtrot",
-  "golf",
-  "hotel",
-  "dns01",
-  "monitoring01",
-  "management",
-];
-
-/** Appends `-<suffix>` to every name of the example inventory. */
-function uniquify(text: string, suffix: string): string {
-  const re = new RegExp(`\\b(${WORDS.join("|")})\\b`, "g");
-  return text.replace(re, `$1-${suffix}`);
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  requests: string[];
-}
-
 /** Runs a task's main() in-process against `env` with `token`, recording every request. */
-async function runMain(
+function runMain(
   main: (args: string[], io: TaskIO) => Promise<number>,
   args: string[],
   env: NetBoxTestEnv,
   token = env.token,
-): Promise<Run> {
-  const out = { stdout: "", stderr: "" };
-  const requests: string[] = [];
-  const vars: Record<string, string> = { NETBOX_URL: env.url, NETBOX_TOKEN: token };
-  const io: TaskIO = {
-    stdout: (t) => void (out.stdout += t),
-    stderr: (t) => void (out.stderr += t),
-    env: (name) => vars[name],
-    stderrIsTerminal: false,
-    fetch: (input, init) => {
-      const req = new Request(input, init);
-      requests.push(`${req.method} ${new URL(req.url).pathname}`);
-      return fetch(req);
-    },
-    readTextFile: (path) => Deno.readTextFile(path),
-    now: () => new Date(),
-  };
-  const code = await main(args, io);
-  return { code, ...out, requests };
+): Promise<TaskRun> {
+  return runTaskMain(main, args, { url: env.url, token });
 }
 
-const at = (r: Run) => `exit ${r.code}\nstderr: ${r.stderr.slice(-3000)}`;
+const at = (r: TaskRun) => `exit ${r.code}\nstderr: ${r.stderr.slice(-3000)}`;
 
 /** Imports files for real; asserts exit 0 and returns the JSON report. */
 async function importFiles(env: NetBoxTestEnv, files: string[]) {
@@ -502,15 +450,6 @@ export async function dropExample(env: NetBoxTestEnv, suffix: string): Promise<v
     console.error(`cleanup of suffix ${s} failed: ${(err as Error).message.slice(0, 300)}`);
   } finally {
     client.close();
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "nbtk-export-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
