@@ -160,3 +160,41 @@ export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return "–";
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 100_000 ? 0 : 2)} s` : `${Math.round(ms)} ms`;
 }
+
+/** The first line a command prints ("?" when it cannot run). */
+export async function commandLine(cmd: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim().split("\n")[0];
+  } catch {
+    return "?";
+  }
+}
+
+/** The load averages (1, 5, 15 minutes). */
+export function loadAvg(): string {
+  return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
+}
+
+/** Cores, CPU model and memory of this machine, for a results file. */
+export async function machineLine(): Promise<string> {
+  // /proc needs --allow-all under Deno: ask grep, and Deno's own sys calls.
+  const model = (await commandLine(["grep", "-m1", "model name", "/proc/cpuinfo"]))
+    .replace(/^model name\s*:\s*/, "");
+  const gb = Deno.systemMemoryInfo().total / 1024 ** 3;
+  return `${navigator.hardwareConcurrency} cores (${model}), ${gb.toFixed(1)} GB memory`;
+}
+
+/** Deno, Python, pynetbox and curl versions, for a results file. */
+export async function softwareLine(py: string): Promise<string> {
+  const pynetbox = await commandLine([py, "-c", "import pynetbox; print(pynetbox.__version__)"]);
+  const curl = (await commandLine(["curl", "--version"])).split(" ").slice(0, 2).join(" ");
+  return `Deno ${Deno.version.deno}; ${await commandLine([
+    py,
+    "-V",
+  ])}, pynetbox ${pynetbox}; ${curl}`;
+}

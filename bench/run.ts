@@ -21,7 +21,17 @@
 
 import { parseArgs } from "node:util";
 import { generateIps } from "../tests/fixtures/import/gen_ips.ts";
-import { fmtMs, interleaved, median, type Sample, timed, type Variant } from "./_measure.ts";
+import {
+  fmtMs,
+  interleaved,
+  loadAvg,
+  machineLine,
+  median,
+  type Sample,
+  softwareLine,
+  timed,
+  type Variant,
+} from "./_measure.ts";
 import { down, type Instance, INSTANCES, up, venvPython } from "./_provision.ts";
 import { type Check, passes, renderMarkdown, type Results, type Row } from "./_report.ts";
 import { scaleMain } from "./scale.ts";
@@ -561,33 +571,6 @@ function numeric(o: Record<string, unknown>): Record<string, number> {
 
 // --- set-up --------------------------------------------------------------------------------------
 
-async function commandLine(cmd: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return new TextDecoder().decode(out.stdout).trim().split("\n")[0];
-  } catch {
-    return "?";
-  }
-}
-
-async function machine(): Promise<Record<string, string | number>> {
-  // /proc needs --allow-all under Deno: ask grep, and Deno's own sys calls.
-  const model = (await commandLine(["grep", "-m1", "model name", "/proc/cpuinfo"]))
-    .replace(/^model name\s*:\s*/, "");
-  const gb = Deno.systemMemoryInfo().total / 1024 ** 3;
-  return {
-    machine: `${navigator.hardwareConcurrency} cores (${model}), ${gb.toFixed(1)} GB memory`,
-  };
-}
-
-function loadAvg(): string {
-  return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
-}
-
 async function serverFacts(inst: Instance): Promise<Record<string, string | number>> {
   const headers = { Authorization: `Bearer ${inst.token}`, Accept: "application/json" };
   const status = await (await fetch(`${inst.url}/api/status/`, { headers })).json();
@@ -613,14 +596,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const py = await venvPython();
-  const setup: Record<string, string | number> = { ...await machine() };
+  const setup: Record<string, string | number> = { machine: await machineLine() };
   setup["load average at start"] = loadAvg();
-  setup.software = `Deno ${Deno.version.deno}; ${await commandLine([
-    py,
-    "-V",
-  ])}, pynetbox ${await commandLine([py, "-c", "import pynetbox; print(pynetbox.__version__)"])}; ${
-    (await commandLine(["curl", "--version"])).split(" ").slice(0, 2).join(" ")
-  }`;
+  setup.software = await softwareLine(py);
   setup.repetitions =
     `${opts.reps} (list, audit), ${opts.createReps} (create + re-import), ${opts.helpRuns} (--help)`;
   const instances: Instance[] = [];

@@ -24,7 +24,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { fmtMs, type Sample, type Timed, timed } from "./_measure.ts";
+import {
+  fmtMs,
+  loadAvg,
+  machineLine,
+  type Sample,
+  softwareLine,
+  type Timed,
+  timed,
+} from "./_measure.ts";
 import { down, type Instance, INSTANCES, masterPid, up, venvPython } from "./_provision.ts";
 import { type Check, passes, renderMarkdown, type Results, type Row } from "./_report.ts";
 import {
@@ -736,23 +744,6 @@ function figuresOf(results: Results, step: ScaleStep): Record<string, number> {
   };
 }
 
-async function commandLine(cmd: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return new TextDecoder().decode(out.stdout).trim().split("\n")[0];
-  } catch {
-    return "?";
-  }
-}
-
-function loadAvg(): string {
-  return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
-}
-
 /** `base` with the cases and checks of `earlier` that it does not have (by id and name). */
 function mergeResults(base: Results, earlier: Results): Results {
   const ids = new Set(base.cases.map((c) => c.id));
@@ -861,19 +852,10 @@ export async function scaleMain(args: string[]): Promise<void> {
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const py = await venvPython();
-  const model = (await commandLine(["grep", "-m1", "model name", "/proc/cpuinfo"]))
-    .replace(/^model name\s*:\s*/, "");
   const setup: Record<string, string | number> = {
-    machine: `${navigator.hardwareConcurrency} cores (${model}), ${
-      (Deno.systemMemoryInfo().total / 1024 ** 3).toFixed(1)
-    } GB memory`,
+    machine: await machineLine(),
     "load average at start": loadAvg(),
-    software: `Deno ${Deno.version.deno}; ${await commandLine([
-      py,
-      "-V",
-    ])}, pynetbox ${await commandLine(
-      [py, "-c", "import pynetbox; print(pynetbox.__version__)"],
-    )}; ${(await commandLine(["curl", "--version"])).split(" ").slice(0, 2).join(" ")}`,
+    software: await softwareLine(py),
     steps: opts.steps.map((s) => `${s.id}: ${stampOf(s)}`).join(" · "),
   };
   const results: Results = {
