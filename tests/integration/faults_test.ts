@@ -19,6 +19,13 @@ import { fetchOk, netboxTest, type NetBoxTestEnv, uniqueName } from "./_netbox.t
 import { runTaskMain, writesOf } from "./_run_task.ts";
 
 const N = 24;
+/**
+ * The tasks' request timeout (seconds) and how long the proxy holds an answer to make it late. The
+ * timeout leaves room for a slow answer of a busy NetBox (a late answer must come from the proxy,
+ * not from the server), and the hold exceeds it.
+ */
+const TIMEOUT = "5";
+const HOLD_MS = 6000;
 
 interface Report {
   summary: Record<string, number>;
@@ -34,7 +41,7 @@ interface Report {
 async function importVia(url: string, file: string) {
   const run = await runTaskMain(
     main,
-    [file, "--format", "json", "--chunk-size", "2", "--concurrency", "2", "--timeout", "2"],
+    [file, "--format", "json", "--chunk-size", "2", "--concurrency", "2", "--timeout", TIMEOUT],
     { url },
   );
   let report: Report;
@@ -94,7 +101,7 @@ async function faultRun(env: NetBoxTestEnv, rate: number, seed: number) {
         target: env.url,
         rate,
         seed: seed * 100 + run,
-        holdMs: 2500,
+        holdMs: HOLD_MS,
       });
       let result;
       try {
@@ -191,13 +198,13 @@ async function assignFaultRun(env: NetBoxTestEnv, rate: number, seed: number) {
         target: env.url,
         rate,
         seed: seed * 100 + run,
-        holdMs: 2500,
+        holdMs: HOLD_MS,
       });
       let out: { code: number; stdout: string; stderr: string };
       try {
         out = await runTaskMain(
           assignMain,
-          ["--file", file, "--format", "json", "--concurrency", "2", "--timeout", "2"],
+          ["--file", file, "--format", "json", "--concurrency", "2", "--timeout", TIMEOUT],
           { url: proxy.url },
         );
       } finally {
@@ -282,7 +289,7 @@ async function reserveFaultRun(env: NetBoxTestEnv, rate: number, seeds: number[]
         vrf: vrf.id,
         status: "active",
       });
-      const proxy = startFaultProxy({ target: env.url, rate, seed, holdMs: 2500 });
+      const proxy = startFaultProxy({ target: env.url, rate, seed, holdMs: HOLD_MS });
       let out: { code: number; stdout: string; stderr: string };
       try {
         out = await runTaskMain(
@@ -298,7 +305,7 @@ async function reserveFaultRun(env: NetBoxTestEnv, rate: number, seeds: number[]
             "--format",
             "json",
             "--timeout",
-            "2",
+            TIMEOUT,
           ],
           { url: proxy.url },
         );
