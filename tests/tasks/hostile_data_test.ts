@@ -318,13 +318,12 @@ Deno.test("every task with CSV output says in --help how CSV cells are neutralis
     assert.equal(await main(["--help"], t.io), 0);
     return t.out.stdout.replace(/\s+/g, " ");
   };
-  for (const main of [auditIps, findFreeIp, assignPrimaryIp]) {
+  for (const main of [auditIps, findFreeIp, assignPrimaryIp, bulkImport]) {
     const text = await help(main);
     assert.ok(text.includes(guard), text);
     assert.ok(text.includes("a new file gets mode 0600, an existing one keeps its mode"), text);
   }
   const bulk = await help(bulkImport);
-  assert.ok(bulk.includes("output format: table, json, yaml (default"), bulk);
-  assert.ok(!bulk.includes("formula"), bulk);
+  assert.ok(bulk.includes("output format: table, json, yaml, csv; csv:"), bulk);
   assert.ok(bulk.includes("append one JSON line per write"), bulk);
 });
