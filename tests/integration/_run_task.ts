@@ -50,3 +50,20 @@ export async function runTaskMain(
 /** The requests that write (anything but GET, HEAD and OPTIONS). */
 export const writesOf = (requests: string[]): string[] =>
   requests.filter((r) => !/^(GET|HEAD|OPTIONS) /.test(r));
+
+/** What a task run printed, with its writes (anything but GET, HEAD and OPTIONS). */
+export interface WritesRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  writes: string[];
+}
+
+/** {@link runTaskMain}, keeping only the writes of the requests sent. */
+export async function runTaskWrites(
+  main: (args: string[], io: TaskIO) => Promise<number>,
+  args: string[],
+): Promise<WritesRun> {
+  const r = await runTaskMain(main, args);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, writes: writesOf(r.requests) };
+}

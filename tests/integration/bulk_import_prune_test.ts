@@ -21,19 +21,10 @@ import {
   uniqueName,
 } from "./_netbox.ts";
 import { withTempDir } from "./_inventory.ts";
-import { runTaskMain, writesOf } from "./_run_task.ts";
+import { type runTaskMain, runTaskWrites, type writesOf, type WritesRun } from "./_run_task.ts";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  writes: string[];
-}
-
-async function run(args: string[]): Promise<Run> {
-  const r = await runTaskMain(main, args);
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, writes: writesOf(r.requests) };
-}
+type Run = WritesRun;
+const run = (args: string[]): Promise<Run> => runTaskWrites(main, args);
 
 const json = (r: Run): Body => {
   try {

@@ -15,7 +15,7 @@ import { MODELS } from "../../lib/import/models.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { type Body, fetchOk, netboxTest, type NetBoxTestEnv, testEnv } from "./_netbox.ts";
 import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
-import { runTaskMain, writesOf } from "./_run_task.ts";
+import { type runTaskMain, runTaskWrites, type writesOf, type WritesRun } from "./_run_task.ts";
 
 /** What NetBox holds of one imported inventory: per model, the fields the inventory sets. */
 type Dump = Record<string, Record<string, unknown>[]>;
@@ -282,17 +282,8 @@ function expected(suffix: string, edit?: (d: Dump) => void): Dump {
   return normalise(d);
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  writes: string[];
-}
-
-async function run(args: string[]): Promise<Run> {
-  const r = await runTaskMain(main, args);
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, writes: writesOf(r.requests) };
-}
+type Run = WritesRun;
+const run = (args: string[]): Promise<Run> => runTaskWrites(main, args);
 
 /** Deletes what a run created (from its JSON report), dependents first. */
 async function cleanUp(reports: Run[]): Promise<void> {
