@@ -21,7 +21,7 @@ import {
   uniqueName,
 } from "./_netbox.ts";
 import { withTempDir } from "./_inventory.ts";
-import { type runTaskMain, runTaskWrites, type writesOf, type WritesRun } from "./_run_task.ts";
+import { runTaskWrites, type WritesRun } from "./_run_task.ts";
 
 type Run = WritesRun;
 const run = (args: string[]): Promise<Run> => runTaskWrites(main, args);

@@ -15,7 +15,7 @@ import { MODELS } from "../../lib/import/models.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import { type Body, fetchOk, netboxTest, type NetBoxTestEnv, testEnv } from "./_netbox.ts";
 import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
-import { type runTaskMain, runTaskWrites, type writesOf, type WritesRun } from "./_run_task.ts";
+import { runTaskWrites, type WritesRun } from "./_run_task.ts";
 
 /** What NetBox holds of one imported inventory: per model, the fields the inventory sets. */
 type Dump = Record<string, Record<string, unknown>[]>;
