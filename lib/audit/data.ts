@@ -113,11 +113,15 @@ export async function fetchAuditData(
   const { signal, onListed } = options;
   const list = async <T>(
     what: string,
-    ep: { all(f?: Filters, o?: ListOptions): Promise<NetBoxObject[]> },
+    ep: { list(f?: Filters, o?: ListOptions): AsyncIterable<NetBoxObject> },
     filters: Filters,
     fields: readonly string[],
   ) => {
-    const rows = await ep.all(filters, { fields: [...fields], parallel: true, signal });
+    const share = sharedNested();
+    const rows: NetBoxObject[] = [];
+    for await (const row of ep.list(filters, { fields: [...fields], parallel: true, signal })) {
+      rows.push(share(row));
+    }
     onListed?.(what, rows.length);
     return rows as unknown as T[];
   };
@@ -206,6 +210,31 @@ export async function fetchAuditData(
     devices,
     vms,
     reportPrefixIds,
+  };
+}
+
+/** The nested fields many rows repeat: one VRF, tenant, status or role for thousands of rows. */
+const SHARED_FIELDS = ["vrf", "tenant", "status", "role"];
+
+/**
+ * Makes rows share one copy of each nested VRF, tenant, status and role (by id, or by value for a
+ * choice): a million addresses in ten VRFs then hold ten VRF objects, not a million, which is
+ * most of the memory a large audit needs. The rows are otherwise untouched.
+ */
+function sharedNested(): (row: NetBoxObject) => NetBoxObject {
+  const kept = new Map<string, unknown>();
+  return (row) => {
+    for (const field of SHARED_FIELDS) {
+      const value = row[field] as { id?: unknown; value?: unknown } | null | undefined;
+      if (value === null || typeof value !== "object") continue;
+      const id = value.id ?? (value.value === undefined ? undefined : `=${value.value}`);
+      if (id === undefined) continue;
+      const key = `${field}:${id}`;
+      const first = kept.get(key);
+      if (first === undefined) kept.set(key, value);
+      else row[field] = first;
+    }
+    return row;
   };
 }
 

@@ -27,7 +27,7 @@ export interface ResultDoc {
  * existing file's mode before the rename.
  *
  * @param path the destination
- * @param text the content
+ * @param text the content, whole or in pieces (written as they come)
  *
  * @example
  * ```ts
@@ -40,7 +40,7 @@ export interface ResultDoc {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(path: string, text: string | Iterable<string>): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
@@ -50,8 +50,11 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     // createNew: never write through something already at the temporary name (a symlink).
     file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
     try {
-      const bytes = new TextEncoder().encode(text);
-      for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+      const encoder = new TextEncoder();
+      for (const piece of typeof text === "string" ? [text] : text) {
+        const bytes = encoder.encode(piece);
+        for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+      }
     } finally {
       file.close();
     }
@@ -134,6 +137,54 @@ export function renderDoc(
     default:
       return renderTable(doc.items, columns);
   }
+}
+
+/** Items stringified at a time by {@linkcode renderDocChunks}. */
+const ITEMS_PER_CHUNK = 1000;
+
+/**
+ * Renders a result document like {@linkcode renderDoc}, in pieces: JSON comes out a thousand
+ * items at a time (the same bytes as `JSON.stringify(doc, null, 2)`), so a result of a million
+ * items never exists as one string; the other formats come out whole.
+ *
+ * @param doc the result document
+ * @param format as for {@linkcode renderDoc}
+ * @param columns as for {@linkcode renderDoc}
+ * @param renderers as for {@linkcode renderDoc}
+ * @returns the text's pieces, in order
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { renderDoc, renderDocChunks } from "./render.ts";
+ * const doc = { netbox: { url: "", version: null }, summary: { n: 2 }, items: [{ a: 1 }, { a: [2] }] };
+ * assert([...renderDocChunks(doc, "json", [])].join("") === renderDoc(doc, "json", []));
+ * ```
+ */
+export function* renderDocChunks(
+  doc: ResultDoc,
+  format: string,
+  columns: string[],
+  renderers: Record<string, (doc: ResultDoc) => string> = {},
+): Generator<string> {
+  if (format !== "json" || renderers[format] || doc.items.length <= ITEMS_PER_CHUNK) {
+    yield renderDoc(doc, format, columns, renderers);
+    return;
+  }
+  // The document with a marker in place of its items (same key order), split at the marker.
+  const marker = `\u0000items-${crypto.randomUUID()}`;
+  const text = JSON.stringify({ ...doc, items: marker }, null, 2) + "\n";
+  const at = text.indexOf(`\n  "items": ${JSON.stringify(marker)}`);
+  const cut = at + `\n  "items": `.length;
+  yield text.slice(0, cut) + "[\n";
+  const { items } = doc;
+  for (let i = 0; i < items.length; i += ITEMS_PER_CHUNK) {
+    const piece = items.slice(i, i + ITEMS_PER_CHUNK).map((item) =>
+      "    " + (JSON.stringify(item, null, 2) ?? "null").replaceAll("\n", "\n    ")
+    );
+    yield piece.join(",\n") + (i + ITEMS_PER_CHUNK < items.length ? ",\n" : "\n  ]");
+  }
+  yield text.slice(cut + JSON.stringify(marker).length);
 }
 
 /**

@@ -22,7 +22,7 @@ import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import { TOOLKIT_VERSION } from "../client/version.ts";
 import { EXIT, reportError, UsageError } from "./exit.ts";
 import type { TaskIO } from "./io.ts";
-import { renderDoc, type ResultDoc, writeAtomic } from "./render.ts";
+import { renderDocChunks, type ResultDoc, writeAtomic } from "./render.ts";
 import type { Filters, NetBoxClient, WriteEvent } from "../client/types.ts";
 
 /** The environment variables the common flags read. */
@@ -132,7 +132,7 @@ export interface TaskContext {
     opts: { columns: string[]; renderers?: Record<string, (doc: ResultDoc) => string> },
   ): Promise<void>;
   /** Writes text to `--output` atomically, or stdout. */
-  writeResult(text: string): Promise<void>;
+  writeResult(text: string | Iterable<string>): Promise<void>;
   /** Reads a file given by the user (`-` = stdin); unreadable → UsageError. */
   readInput(path: string): Promise<string>;
   /**
@@ -381,8 +381,11 @@ function makeContext(
       file.close();
     }
   };
-  const writeResult = async (text: string) => {
-    if (!opts.output || opts.output === "-") return io.stdout(text);
+  const writeResult = async (text: string | Iterable<string>) => {
+    if (!opts.output || opts.output === "-") {
+      for (const piece of typeof text === "string" ? [text] : text) io.stdout(piece);
+      return;
+    }
     await writeAtomic(opts.output, text);
   };
   return {
@@ -428,7 +431,7 @@ function makeContext(
           ? { summary: { ...doc.summary, branch: branch.name, branch_url: branch.webUrl } }
           : {}),
       };
-      await writeResult(renderDoc(full, opts.format, columns, renderers));
+      await writeResult(renderDocChunks(full, opts.format, columns, renderers));
     },
     writeResult,
     stop,

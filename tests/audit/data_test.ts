@@ -8,13 +8,13 @@ interface Call {
   options: ListOptions;
 }
 
-/** A fake client: each endpoint answers `all()` from a table and records the call. */
+/** A fake client: each endpoint streams `list()` from a table and records the call. */
 function fakeSource(tables: Record<string, NetBoxObject[]> = {}) {
   const calls: Call[] = [];
   const ep = (path: string) => ({
-    all(filters: Filters = {}, options: ListOptions = {}) {
+    async *list(filters: Filters = {}, options: ListOptions = {}) {
       calls.push({ path, filters, options });
-      return Promise.resolve(tables[path] ?? []);
+      yield* tables[path] ?? [];
     },
   });
   const source = {
@@ -126,22 +126,20 @@ Deno.test("fetchAuditData() survives a VRF deleted between its listing and the i
   const { NetBoxHttpError } = await import("../../lib/client/errors.ts");
   const { source, calls } = fakeSource({ "ipam/vrfs/": vrfs });
   const iface = { id: 9, url: "u", display: "eth0", vrf: { id: 3 } } as unknown as NetBoxObject;
-  const interfaces = source.dcim.interfaces as unknown as { all: unknown };
-  interfaces.all = (filters: Filters = {}, options: ListOptions = {}) => {
+  const interfaces = source.dcim.interfaces as unknown as { list: unknown };
+  interfaces.list = async function* (filters: Filters = {}, options: ListOptions = {}) {
     calls.push({ path: "dcim/interfaces/", filters, options });
     const ids = filters.vrf_id as number[];
     if (ids.includes(4)) {
-      return Promise.reject(
-        new NetBoxHttpError("Cannot list dcim/interfaces/: vrf_id: …", {
-          status: 400,
-          method: "GET",
-          path: "/api/dcim/interfaces/",
-          body: {},
-          messages: { vrf_id: ["Select a valid choice. 4 is not one of the available choices."] },
-        }),
-      );
+      throw new NetBoxHttpError("Cannot list dcim/interfaces/: vrf_id: …", {
+        status: 400,
+        method: "GET",
+        path: "/api/dcim/interfaces/",
+        body: {},
+        messages: { vrf_id: ["Select a valid choice. 4 is not one of the available choices."] },
+      });
     }
-    return Promise.resolve([iface]);
+    yield iface;
   };
   const data = await fetchAuditData(source);
   assert.deepEqual(data.interfaces, [iface]);
@@ -149,4 +147,33 @@ Deno.test("fetchAuditData() survives a VRF deleted between its listing and the i
     calls.filter((c) => c.path === "dcim/interfaces/").map((c) => c.filters.vrf_id),
     [[3, 4], [3]],
   );
+});
+
+Deno.test("fetchAuditData() keeps one copy of each VRF, tenant, status and role the rows repeat", async () => {
+  const ip = (id: number, vrf: number, status: string) => ({
+    id,
+    url: `u${id}`,
+    address: `10.0.0.${id}/24`,
+    vrf: { id: vrf, name: `v${vrf}`, rd: null },
+    tenant: { id: 7, name: "acme" },
+    status: { value: status, label: status.toUpperCase() },
+    role: null,
+    tags: [{ id: 1, slug: "t" }],
+  });
+  const rows = [ip(1, 3, "active"), ip(2, 3, "reserved"), ip(3, 4, "active"), ip(4, 3, "active")];
+  const copy = structuredClone(rows);
+  const { source } = fakeSource({ "ipam/vrfs/": vrfs, "ipam/ip-addresses/": rows });
+  const { ips } = await fetchAuditData(source);
+  // The same content as NetBox sent…
+  assert.deepEqual(ips, copy);
+  // …with one object per VRF id, tenant id and status value.
+  assert.equal(ips[0].vrf, ips[1].vrf);
+  assert.equal(ips[0].vrf, ips[3].vrf);
+  assert.notEqual(ips[0].vrf, ips[2].vrf);
+  assert.equal(ips[0].tenant, ips[2].tenant);
+  assert.equal(ips[0].status, ips[2].status);
+  assert.equal(ips[0].status, ips[3].status);
+  assert.notEqual(ips[0].status, ips[1].status);
+  // Other nested values (tags) are left as they came.
+  assert.notEqual(ips[0].tags, ips[3].tags);
 });

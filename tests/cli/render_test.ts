@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { renderDoc, renderTable, type ResultDoc, writeAtomic } from "../../lib/cli/render.ts";
+import {
+  renderDoc,
+  renderDocChunks,
+  renderTable,
+  type ResultDoc,
+  writeAtomic,
+} from "../../lib/cli/render.ts";
 import { yamlParse } from "../../lib/deps.ts";
 
 const posix = Deno.build.os !== "windows";
@@ -167,6 +173,50 @@ Deno.test({
     } finally {
       watcher.close();
       await watching;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("renderDocChunks() json gives JSON.stringify's exact bytes, in pieces of 1,000 items", () => {
+  const item = (i: number): Record<string, unknown> => ({
+    id: i,
+    name: Object.values(HOSTILE)[i % 8] + ` \u0000items- "x"\n${i} ☃ 😀`,
+    nested: { list: [i, { deep: [] }, null, "a\nb"], empty: {}, none: [] },
+    related: i % 3 ? [] : [{ id: i + 1, url: null }],
+  });
+  for (const n of [0, 1, 999, 1000, 1001, 2000, 2501]) {
+    const d: ResultDoc = {
+      netbox: { url: "http://nb", version: "4.7.3" },
+      summary: { n, note: `\u0000items-${crypto.randomUUID()}`, items: "not the items" },
+      items: Array.from({ length: n }, (_, i) => item(i)),
+      utilization: [{ prefix: "10.0.0.0/8", items: [1, 2] }],
+      warnings: [],
+    };
+    const pieces = [...renderDocChunks(d, "json", ["id"])];
+    assert.equal(pieces.join(""), JSON.stringify(d, null, 2) + "\n", `${n} items`);
+    // Never more than 1,000 items in one piece.
+    assert.equal(pieces.length, n <= 1000 ? 1 : Math.ceil(n / 1000) + 2, `${n} items`);
+    assert.deepEqual(JSON.parse(pieces.join("")), d);
+  }
+  // The other formats come whole, as renderDoc gives them.
+  const big = doc(Array.from({ length: 1500 }, (_, i) => ({ name: `n${i}` })));
+  for (const format of ["table", "csv", "yaml"]) {
+    assert.deepEqual([...renderDocChunks(big, format, ["name"])], [
+      renderDoc(big, format, ["name"]),
+    ]);
+  }
+});
+
+Deno.test({
+  name: "writeAtomic() writes a text given in pieces",
+  permissions: { read: true, write: true },
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await writeAtomic(`${dir}/out.json`, ["{", '"a": "☃"', "}\n"]);
+      assert.equal(await Deno.readTextFile(`${dir}/out.json`), '{"a": "☃"}\n');
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
