@@ -14,6 +14,7 @@
 import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
+import { OutcomeUnknownError } from "../lib/client/errors.ts";
 import { fieldBoolean, fieldPositiveInt, readRecords } from "../lib/cli/records.ts";
 import { IP_STATUSES } from "../lib/ipam/choices.ts";
 import {
@@ -266,6 +267,8 @@ interface RowResult {
   address: string | null;
   ip_id: number | null;
   actions: string[];
+  /** `unknown`: NetBox's answer was lost and reading back could not settle it (check, re-run). */
+  outcome: "done" | "failed" | "unknown";
   error: string | null;
 }
 
@@ -287,6 +290,11 @@ function rowResult(row: AssignRow, outcome: AssignOutcome | string): RowResult {
     address: result ? result.address : row.address ?? null,
     ip_id: result?.ip_id ?? null,
     actions: result?.actions ?? [],
+    outcome: error === null
+      ? "done"
+      : typeof outcome !== "string" && !outcome.ok && outcome.error instanceof OutcomeUnknownError
+      ? "unknown"
+      : "failed",
     error,
   };
 }
@@ -374,18 +382,21 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   await ctx.emit({ summary, items: results }, { columns: COLUMNS });
   ctx.info(
     `${summary.done} of ${summary.rows} rows done${
-      failed.length ? `, ${failed.length} failed` : ""
-    }`,
+      summary.failed ? `, ${summary.failed} failed` : ""
+    }${summary.unknown ? `, ${summary.unknown} unknown (answer lost: check or re-run)` : ""}`,
   );
   return failed.length ? EXIT.ATTENTION : EXIT.OK;
 }
 
-function summarize(results: RowResult[], dryRun: boolean): Record<string, unknown> {
-  const failed = results.filter((r) => r.error !== null).length;
+function summarize(results: RowResult[], dryRun: boolean) {
+  const count = (outcome: RowResult["outcome"]) =>
+    results.filter((r) => r.outcome === outcome)
+      .length;
   return {
     rows: results.length,
-    done: results.length - failed,
-    failed,
+    done: count("done"),
+    failed: count("failed"),
+    unknown: count("unknown"),
     unchanged: results.filter((r) => r.actions.length === 1 && r.actions[0] === "unchanged").length,
     dry_run: dryRun,
   };

@@ -31,6 +31,11 @@ export interface FaultProxyOptions {
   methods?: string[];
   /** How long `lost-timeout` holds the answer (longer than the client's timeout). @default {1500} */
   holdMs?: number;
+  /**
+   * Chooses the fault of each request instead of `rate` (a scripted fault: "the first POST to
+   * the VRFs"); `undefined` passes the request through.
+   */
+  script?: (method: string, path: string) => FaultKind | undefined;
   /** Called when a request gets a fault, before the fault is played (e.g. to interrupt a task). */
   onFault?: (kind: FaultKind, method: string, path: string) => void;
 }
@@ -117,7 +122,9 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
     },
     async (request) => {
       const body = request.body ? await request.arrayBuffer() : null;
-      const kind = methods.has(request.method) && next() < options.rate
+      const kind = options.script
+        ? options.script(request.method, new URL(request.url).pathname)
+        : methods.has(request.method) && next() < options.rate
         ? kinds[Math.floor(next() * kinds.length)]
         : undefined;
       if (!kind) {

@@ -73,6 +73,13 @@ export interface ApplyOptions {
    * not sent get the status `not-sent` (a re-run completes them).
    */
   stop?: AbortSignal;
+  /**
+   * Reads back the creates and updates of a round whose answer was lost (`ambiguous`) and sets
+   * their outcome (written, not written, unknown) before the next round, so the entries that
+   * depend on a write that did land still go in the same run. Without it they are reported
+   * `failed` ("not sent: depends on …") and a re-run completes them.
+   */
+  confirm?: (items: PlanItem[], result: ApplyResult) => Promise<void>;
 }
 
 const NOT_SENT = "not sent: interrupted";
@@ -146,7 +153,9 @@ export async function applyPlan(
   const blocked = (deps: Set<number>): PlanItem | undefined => {
     for (const d of deps) {
       const o = result.get(d);
-      if (o && (o.status === "failed" || o.status === "invalid")) return byUid.get(d);
+      if (o && (o.status === "failed" || o.status === "invalid" || o.status === "unknown")) {
+        return byUid.get(d);
+      }
     }
     return undefined;
   };
@@ -157,10 +166,13 @@ export async function applyPlan(
     for (const item of pending) {
       const bad = blocked(item.deps);
       if (bad) {
+        const unknown = result.get(bad.uid)?.status === "unknown";
         result.set(item.uid, {
           status: "failed",
           id: item.id,
-          message: `not sent: depends on ${bad.model.key} ${bad.label}, which failed`,
+          message: `not sent: depends on ${bad.model.key} ${bad.label}, ${
+            unknown ? "whose write could not be confirmed" : "which failed"
+          }`,
         });
       } else if ([...item.deps].every((d) => ids.has(d) && result.has(d))) ready.push(item);
       else later.push(item);
@@ -178,6 +190,16 @@ export async function applyPlan(
       break;
     }
     await writeRound(ready, client, ids, result, options.chunkSize, progress, options.stop);
+    const lost = ready.filter((i) => result.get(i.uid)?.ambiguous);
+    if (lost.length && options.confirm && later.length) {
+      await options.confirm(lost, result);
+      for (const i of lost) {
+        const o = result.get(i.uid)!;
+        if ((o.status === "created" || o.status === "updated") && o.id !== undefined) {
+          ids.set(i.uid, o.id);
+        }
+      }
+    }
     pending = later;
   }
   await writeDeferred(

@@ -195,27 +195,28 @@ export async function applyImport(
   options: ApplyImportOptions = {},
 ): Promise<ImportReport> {
   if (plan.problems.length && !options.skipInvalid) throw new ImportInputError(plan.problems);
+  const planOf = (items: PlanItem[]) =>
+    buildPlan(sectionsOf(items), clientBackend(client), { ...plan.options, prune: false });
   const outcome = await applyPlan(plan, client, {
     chunkSize: options.chunkSize,
     onProgress: options.onProgress,
     stop: options.stop,
+    // A lost answer in a round is judged at once (a plan of those entries only), so what
+    // depends on a write that landed still goes in this run.
+    confirm: (items, result) => reconcile(items, result, () => planOf(items)),
   });
-  // Lost answers and refused updates are both judged on one fresh plan of the same input.
+  // The lost answers left, and refused updates, are judged on one fresh plan of the same input.
   let fresh: Promise<ImportPlan> | undefined;
-  const replan = () =>
-    fresh ??= buildPlan(sectionsOf(plan), clientBackend(client), {
-      ...plan.options,
-      prune: false,
-    });
-  await reconcile(plan, outcome, replan);
+  const replan = () => fresh ??= planOf(plan.items);
+  await reconcile(plan.items, outcome, replan);
   await replanChanged(client, plan, outcome, options, replan);
   return importReport(plan, outcome);
 }
 
-/** The plan's entries as sections again (one per model), for a re-plan. */
-function sectionsOf(plan: ImportPlan): ImportSection[] {
+/** Plan items' entries as sections again (one per model), for a re-plan. */
+function sectionsOf(items: PlanItem[]): ImportSection[] {
   const sections = new Map<string, ImportSection>();
-  for (const item of plan.items) {
+  for (const item of items) {
     if (item.reason === "prune") continue; // not an entry of the input
     const section = sections.get(item.model.key) ??
       sections.set(item.model.key, { key: item.model.key, loc: item.entry.loc, entries: [] })
@@ -277,11 +278,11 @@ async function replanChanged(
  * unknown. So no lost answer is reported as a failure that in fact landed, or the reverse.
  */
 async function reconcile(
-  plan: ImportPlan,
+  items: PlanItem[],
   outcome: ApplyResult,
   replan: () => Promise<ImportPlan>,
 ) {
-  const doubtful = plan.items.filter((item) => outcome.get(item.uid)?.ambiguous);
+  const doubtful = items.filter((item) => outcome.get(item.uid)?.ambiguous);
   if (!doubtful.length) return;
   let again: ImportPlan | undefined;
   try {

@@ -16,6 +16,8 @@ import {
   NetBoxAuthError,
   NetBoxChangedError,
   NetBoxError,
+  NetBoxHttpError,
+  NetBoxTimeoutError,
   NotSentError,
   OutcomeUnknownError,
 } from "../client/errors.ts";
@@ -171,7 +173,15 @@ export interface AssignIpOptions {
    * `{ move: "--move" }`). @default the field names
    */
   fieldNames?: Partial<Record<AssignField, string>>;
+  /**
+   * After a write NetBox did not answer in time (a timeout, a gateway's 504), NetBox may still be
+   * making it: how long to wait before each further read-back that still finds it not done.
+   * @default {[1000, 2000, 4000]}
+   */
+  lateWriteWaitsMs?: readonly number[];
 }
+
+const LATE_WRITE_WAITS_MS = [1000, 2000, 4000];
 
 type Kind = "device" | "vm";
 
@@ -404,7 +414,9 @@ export async function assignIp(
 /**
  * After the last lost answer: read back (a dry run) whether the assignment holds. Done when
  * nothing is left to do; otherwise the error says it is not done, or unknown when NetBox cannot
- * be read.
+ * be read. A write NetBox did not answer in time may still be running there: it is read back
+ * again after a pause or two, and if it is still not there the outcome is unknown, not "not
+ * done" (the write may land later).
  */
 async function settle(
   client: NetBoxClient,
@@ -413,15 +425,39 @@ async function settle(
   run: Assignment,
   lost: NetBoxError,
 ): Promise<AssignIpResult> {
-  let check: AssignIpResult;
-  try {
-    check = await assignOnce(new Assignment(client, { ...request, dryRun: true }, {}));
-  } catch (err) {
-    throw new OutcomeUnknownError(
-      `Cannot tell whether the assignment was done: NetBox's answer was lost (${lost.message}) ` +
-        `and reading back failed (${(err as Error).message})`,
-      { cause: lost },
-    );
+  const readBack = async () => {
+    try {
+      return await assignOnce(new Assignment(client, { ...request, dryRun: true }, {}));
+    } catch (err) {
+      throw new OutcomeUnknownError(
+        `Cannot tell whether the assignment was done: NetBox's answer was lost (${lost.message}) ` +
+          `and reading back failed (${(err as Error).message})`,
+        { cause: lost },
+      );
+    }
+  };
+  let check = await readBack();
+  const late = lost instanceof NetBoxTimeoutError ||
+    (lost instanceof NetBoxHttpError && lost.status === 504);
+  if (late && check.steps.length) {
+    let waited = 0;
+    for (const ms of options.lateWriteWaitsMs ?? LATE_WRITE_WAITS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      waited += ms;
+      check = await readBack();
+      if (!check.steps.length) break;
+    }
+    if (check.steps.length) {
+      throw new OutcomeUnknownError(
+        `Cannot tell whether the assignment was done: NetBox did not answer (${lost.message}) ` +
+          `and may still be making the change; reading back ${
+            (waited / 1000).toFixed(0)
+          } s later shows ${check.steps.length} step${
+            check.steps.length === 1 ? "" : "s"
+          } still to do (a re-run finishes it or finds it done)`,
+        { cause: lost },
+      );
+    }
   }
   if (check.steps.length) {
     throw new NetBoxError(

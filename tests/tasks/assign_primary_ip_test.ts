@@ -68,6 +68,7 @@ Deno.test("assign-primary-ip creates the IP on the interface and sets the VM's p
     ip_id: ip.id,
     actions: ["created-ip", "set-primary"],
     line: null,
+    outcome: "done",
     error: null,
   }]);
 });
