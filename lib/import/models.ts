@@ -14,8 +14,8 @@
  * | dcim.racks | name + site | name |
  * | dcim.devices | name + site | name |
  * | dcim.interfaces | name + device | name |
- * | ipam.vrfs | name | name, else rd |
  * | ipam.route-targets | name | name |
+ * | ipam.vrfs | name | name, else rd |
  * | ipam.roles, ipam.vlan-groups | slug | slug, else name |
  * | ipam.vlans | vid + group + site | name |
  * | ipam.prefixes | prefix + vrf | prefix |
@@ -107,15 +107,30 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       ...TENANT,
     },
   },
-  { key: "ipam.vrfs", naturalKey: ["name"], refKey: ["name", "rd"], refs: { ...TENANT } },
   { key: "ipam.route-targets", naturalKey: ["name"], refKey: ["name"], refs: { ...TENANT } },
+  {
+    key: "ipam.vrfs",
+    naturalKey: ["name"],
+    refKey: ["name", "rd"],
+    refs: {
+      import_targets: "ipam.route-targets",
+      export_targets: "ipam.route-targets",
+      ...TENANT,
+    },
+  },
   { key: "ipam.roles", ...SLUG, refs: {} },
   { key: "ipam.vlan-groups", ...SLUG, refs: {}, scoped: true },
   {
     key: "ipam.vlans",
     naturalKey: ["vid", "group", "site"],
     refKey: ["name"],
-    refs: { site: "dcim.sites", group: "ipam.vlan-groups", role: "ipam.roles", ...TENANT },
+    refs: {
+      site: "dcim.sites",
+      group: "ipam.vlan-groups",
+      role: "ipam.roles",
+      qinq_svlan: "ipam.vlans",
+      ...TENANT,
+    },
   },
   { key: "virtualization.cluster-types", ...SLUG, refs: {} },
   { key: "virtualization.cluster-groups", ...SLUG, refs: {} },
@@ -158,8 +173,10 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       device: "dcim.devices",
       parent: "dcim.interfaces",
       lag: "dcim.interfaces",
+      bridge: "dcim.interfaces",
       untagged_vlan: "ipam.vlans",
       tagged_vlans: "ipam.vlans",
+      qinq_svlan: "ipam.vlans",
       vrf: "ipam.vrfs",
     },
     contentType: "dcim.interface",
@@ -188,8 +205,10 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refs: {
       virtual_machine: "virtualization.virtual-machines",
       parent: "virtualization.interfaces",
+      bridge: "virtualization.interfaces",
       untagged_vlan: "ipam.vlans",
       tagged_vlans: "ipam.vlans",
+      qinq_svlan: "ipam.vlans",
       vrf: "ipam.vrfs",
     },
     contentType: "virtualization.vminterface",

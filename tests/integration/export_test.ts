@@ -193,6 +193,11 @@ export function generated(
       tags: T,
     })),
   );
+  const targets = [0, 1].map((i) => `65001:${rnd}${i}`);
+  add(
+    "ipam.route-targets",
+    targets.map((name) => ({ name, tenant: `${p}-t1`, tags: T })),
+  );
   const vrfs = [0, 1, 2].map((i) => `${p}-vrf${i}`);
   add(
     "vrfs",
@@ -201,12 +206,11 @@ export function generated(
       rd: i === 0 ? `65000:${rnd}` : undefined,
       enforce_unique: i !== 2,
       tenant: `${p}-t0`,
+      // Route-target lists: both, one, none.
+      import_targets: i === 0 ? targets : i === 1 ? [targets[1]] : undefined,
+      export_targets: i === 0 ? [targets[0]] : undefined,
       tags: T,
     })),
-  );
-  add(
-    "ipam.route-targets",
-    [0, 1].map((i) => ({ name: `65001:${rnd}${i}`, tenant: `${p}-t1`, tags: T })),
   );
   add(
     "ipam.roles",
@@ -232,6 +236,12 @@ export function generated(
   for (let v = 0; v < 25; v++) {
     vlans.push({ vid: 300 + v, name: `s1-${v}`, site: sites[1], role: `${p}-ipr0`, tags: T });
   }
+  // Q-in-Q: a service VLAN, a customer VLAN in it, and interfaces carrying it (below).
+  const svlan = { vid: 400, group: `${p}-vg0` };
+  vlans.push(
+    { ...svlan, name: "svlan", qinq_role: "svlan", tags: T },
+    { vid: 401, name: "cvlan", group: `${p}-vg0`, qinq_role: "cvlan", qinq_svlan: svlan, tags: T },
+  );
   add("vlans", vlans);
   add("cluster_types", [{ name: `${p} KVM`, slug: `${p}-kvm`, tags: T }]);
   add("cluster_groups", [{ name: `${p} CG`, slug: `${p}-cg`, tags: T }]);
@@ -300,9 +310,22 @@ export function generated(
         type: "1000base-t",
         mgmt_only: true,
         description: "out of band",
+        // Bridged on every tenth device.
+        bridge: d % 10 === 0 ? { device: dev, name: "br0" } : undefined,
         tags: T,
       },
     );
+    if (d % 10 === 0) interfaces.push({ device: dev, name: "br0", type: "bridge", tags: T });
+    if (d % 10 === 1) {
+      interfaces.push({
+        device: dev,
+        name: "qinq0",
+        type: "10gbase-x-sfpp",
+        mode: "q-in-q",
+        qinq_svlan: svlan,
+        tags: T,
+      });
+    }
     ips.push({
       address: `${a}.1/30`,
       vrf,
@@ -332,12 +355,20 @@ export function generated(
   add("virtual_machines", vms);
   add(
     "vm_interfaces",
-    vms.map((vm) => ({
-      virtual_machine: { name: vm.name, cluster: vm.cluster },
-      name: "eth0",
-      mtu: 1500,
-      tags: T,
-    })),
+    vms.flatMap((vm, i) => {
+      const owner = { name: vm.name, cluster: vm.cluster };
+      const eth0 = {
+        virtual_machine: owner,
+        name: "eth0",
+        mtu: 1500,
+        // Bridged on every tenth VM; Q-in-Q on the next.
+        bridge: i % 10 === 0 ? { virtual_machine: owner, name: "br0" } : undefined,
+        mode: i % 10 === 1 ? "q-in-q" : undefined,
+        qinq_svlan: i % 10 === 1 ? svlan : undefined,
+        tags: T,
+      };
+      return i % 10 === 0 ? [{ virtual_machine: owner, name: "br0", tags: T }, eth0] : [eth0];
+    }),
   );
   for (const [i, vm] of vms.entries()) {
     ips.push({
