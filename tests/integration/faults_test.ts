@@ -38,6 +38,15 @@ interface Report {
   }[];
 }
 
+/**
+ * An inventory of a VRF that does not enforce uniqueness (a blindly repeated POST shows up as a
+ * duplicate) and addresses in it, each given as the fields of its YAML entry.
+ */
+function vrfInventory(vrf: string, addresses: string[]): string {
+  return `vrfs:\n  - {name: ${vrf}, enforce_unique: false}\nip_addresses:\n` +
+    addresses.map((fields) => `  - {${fields}, vrf: ${vrf}}\n`).join("");
+}
+
 async function importVia(url: string, file: string) {
   const run = await runTaskMain(
     main,
@@ -84,13 +93,13 @@ async function faultRun(env: NetBoxTestEnv, rate: number, seed: number) {
   const file = `${dir}/inventory.yaml`;
   await Deno.writeTextFile(
     file,
-    `vrfs:\n  - {name: ${vrf}, enforce_unique: false}\nip_addresses:\n` +
+    vrfInventory(
+      vrf,
       Array.from(
         { length: N },
-        (_, i) =>
-          `  - {address: 10.77.${seed}.${i + 1}/24, vrf: ${vrf}, dns_name: h${i}.faults.example}\n`,
-      )
-        .join(""),
+        (_, i) => `address: 10.77.${seed}.${i + 1}/24, dns_name: h${i}.faults.example`,
+      ),
+    ),
   );
   const totals: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
@@ -159,8 +168,7 @@ netboxTest(
     const file = `${dir}/inventory.yaml`;
     await Deno.writeTextFile(
       file,
-      `vrfs:\n  - {name: ${vrf}, enforce_unique: false}\nip_addresses:\n` +
-        [1, 2, 3].map((i) => `  - {address: 10.78.0.${i}/24, vrf: ${vrf}}\n`).join(""),
+      vrfInventory(vrf, [1, 2, 3].map((i) => `address: 10.78.0.${i}/24`)),
     );
     // NetBox creates the VRF, the gateway loses its answer (502); everything else passes.
     let lost = 0;
