@@ -11,6 +11,7 @@ import type { NetBoxClient } from "../client/types.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import {
   formatFromPath,
+  type ImportEntry,
   ImportInputError,
   type ImportProblem,
   type ImportSection,
@@ -195,15 +196,38 @@ export async function applyImport(
   options: ApplyImportOptions = {},
 ): Promise<ImportReport> {
   if (plan.problems.length && !options.skipInvalid) throw new ImportInputError(plan.problems);
-  const planOf = (items: PlanItem[]) =>
-    buildPlan(sectionsOf(items), clientBackend(client), { ...plan.options, prune: false });
+  /**
+   * A fresh plan of `items`' entries. `firstPass`: as the first pass writes them, without their
+   * second-pass fields (primary IPs), which are not written yet and may name objects still to be
+   * created.
+   */
+  const planOf = async (items: PlanItem[], firstPass = false): Promise<ImportPlan> => {
+    const original = new Map<ImportEntry, ImportEntry>();
+    const sections = sectionsOf(items, (item) => {
+      if (!firstPass) return item.entry;
+      const data = { ...item.entry.data };
+      for (const field of item.model.deferred ?? []) delete data[field];
+      const entry = { ...item.entry, data };
+      original.set(entry, item.entry);
+      return entry;
+    });
+    const again = await buildPlan(sections, clientBackend(client), {
+      ...plan.options,
+      prune: false,
+    });
+    if (!firstPass) return again;
+    return {
+      ...again,
+      items: again.items.map((i) => ({ ...i, entry: original.get(i.entry) ?? i.entry })),
+    };
+  };
   const outcome = await applyPlan(plan, client, {
     chunkSize: options.chunkSize,
     onProgress: options.onProgress,
     stop: options.stop,
     // A lost answer in a round is judged at once (a plan of those entries only), so what
     // depends on a write that landed still goes in this run.
-    confirm: (items, result) => reconcile(items, result, () => planOf(items)),
+    confirm: (items, result) => reconcile(items, result, () => planOf(items, true)),
   });
   // The lost answers left, and refused updates, are judged on one fresh plan of the same input.
   let fresh: Promise<ImportPlan> | undefined;
@@ -214,14 +238,17 @@ export async function applyImport(
 }
 
 /** Plan items' entries as sections again (one per model), for a re-plan. */
-function sectionsOf(items: PlanItem[]): ImportSection[] {
+function sectionsOf(
+  items: PlanItem[],
+  entryOf: (item: PlanItem) => ImportEntry = (item) => item.entry,
+): ImportSection[] {
   const sections = new Map<string, ImportSection>();
   for (const item of items) {
     if (item.reason === "prune") continue; // not an entry of the input
     const section = sections.get(item.model.key) ??
       sections.set(item.model.key, { key: item.model.key, loc: item.entry.loc, entries: [] })
         .get(item.model.key)!;
-    section.entries.push(item.entry);
+    section.entries.push(entryOf(item));
   }
   return [...sections.values()];
 }

@@ -206,6 +206,71 @@ netboxTest(
   },
 );
 
+netboxTest(
+  "bulk-import: a device whose create answer is lost is confirmed before its primary IP is set, all in one run",
+  async (env) => {
+    const n = uniqueName("faults-dev");
+    const dir = await Deno.makeTempDir({ prefix: "nbtk-faults-" });
+    const file = `${dir}/inventory.yaml`;
+    await Deno.writeTextFile(
+      file,
+      [
+        `sites: [{name: ${n}, slug: ${n}}]`,
+        `manufacturers: [{name: ${n}, slug: ${n}}]`,
+        `device_types: [{model: ${n}, slug: ${n}, manufacturer: ${n}}]`,
+        `device_roles: [{name: ${n}, slug: ${n}}]`,
+        `vrfs: [{name: ${n}, enforce_unique: false}]`,
+        `devices: [{name: ${n}, site: ${n}, role: ${n}, device_type: ${n}, primary_ip4: 10.79.0.5/24}]`,
+        `interfaces: [{device: ${n}, name: eth0, type: 1000base-t}]`,
+        `ip_addresses: [{address: 10.79.0.5/24, vrf: ${n}, interface: {device: ${n}, name: eth0}}]`,
+        "",
+      ].join("\n"),
+    );
+    // NetBox creates the device, the gateway loses its answer; the primary IP is set later.
+    let lost = 0;
+    const proxy = startFaultProxy({
+      target: env.url,
+      rate: 0,
+      seed: 0,
+      script: (method, path) =>
+        method === "POST" && path === "/api/dcim/devices/" && lost++ === 0 ? "lost-502" : undefined,
+    });
+    try {
+      const { code, report, stderr } = await importVia(proxy.url, file);
+      assert.equal(proxy.counts["lost-502"], 1);
+      const device = report.items.find((i) => i.model === "dcim.devices")!;
+      assert.equal(device.action, "create", JSON.stringify(device));
+      assert.match(device.message ?? "", /confirmed by reading back/);
+      assert.deepEqual(report.items.filter((i) => i.action !== "create"), [], stderr);
+      assert.equal(code, 0, stderr);
+      const devices = await fetchOk(env, "GET", `/api/dcim/devices/?name=${n}`);
+      assert.equal(devices.count, 1);
+      assert.equal(devices.results[0].id, device.id);
+      assert.equal(devices.results[0].primary_ip4?.address, "10.79.0.5/24");
+    } finally {
+      await proxy.close();
+      const one = async (path: string, query: string) =>
+        (await fetchOk(env, "GET", `/api/${path}/?${query}`)).results[0]?.id as number | undefined;
+      const del = async (path: string, id: number | undefined) => {
+        if (id !== undefined) await fetchOk(env, "DELETE", `/api/${path}/${id}/`).catch(() => {});
+      };
+      const dev = await one("dcim/devices", `name=${n}`);
+      if (dev !== undefined) {
+        await fetchOk(env, "PATCH", `/api/dcim/devices/${dev}/`, { primary_ip4: null });
+      }
+      const { vrfId, ips } = await addressesIn(env, n);
+      for (const ip of ips) await del("ipam/ip-addresses", ip.id);
+      await del("dcim/devices", dev);
+      await del("dcim/device-types", await one("dcim/device-types", `slug=${n}`));
+      await del("dcim/manufacturers", await one("dcim/manufacturers", `slug=${n}`));
+      await del("dcim/device-roles", await one("dcim/device-roles", `slug=${n}`));
+      await del("dcim/sites", await one("dcim/sites", `slug=${n}`));
+      await del("ipam/vrfs", vrfId);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 /**
  * assign-primary-ip --file through the fault proxy: a row reported done has its address (once)
  * on its VM's eth0 and as the VM's primary_ip4; a row reported failed does not have it as primary;
