@@ -707,7 +707,7 @@ function growthOf(step: ScaleStep, rows: Row[]): CaseResult {
         (big.ms / small.ms).toFixed(2)
       }×, fetch ${
         (num(big.json, "fetch_end_ms") / num(small.json, "fetch_end_ms")).toFixed(2)
-      }× (the same listing of every address), planning after the fetch ${planning.toFixed(2)}×.`,
+      }× (the items looked up by key), planning after the fetch ${planning.toFixed(2)}×.`,
     );
     checks.push({
       name: `bulk-import plan: growth ${fmtN(step.ips / 100)} → ${
