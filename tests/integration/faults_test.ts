@@ -47,6 +47,17 @@ function vrfInventory(vrf: string, addresses: string[]): string {
     addresses.map((fields) => `  - {${fields}, vrf: ${vrf}}\n`).join("");
 }
 
+/** A proxy whose only fault is the answer to the first POST to `path`: made, then lost (502). */
+function losingFirstPost(env: NetBoxTestEnv, path: string) {
+  let lost = 0;
+  return startFaultProxy({
+    target: env.url,
+    rate: 0,
+    seed: 0,
+    script: (method, p) => method === "POST" && p === path && lost++ === 0 ? "lost-502" : undefined,
+  });
+}
+
 async function importVia(url: string, file: string) {
   const run = await runTaskMain(
     main,
@@ -171,14 +182,7 @@ netboxTest(
       vrfInventory(vrf, [1, 2, 3].map((i) => `address: 10.78.0.${i}/24`)),
     );
     // NetBox creates the VRF, the gateway loses its answer (502); everything else passes.
-    let lost = 0;
-    const proxy = startFaultProxy({
-      target: env.url,
-      rate: 0,
-      seed: 0,
-      script: (method, path) =>
-        method === "POST" && path === "/api/ipam/vrfs/" && lost++ === 0 ? "lost-502" : undefined,
-    });
+    const proxy = losingFirstPost(env, "/api/ipam/vrfs/");
     try {
       const { code, report, stderr } = await importVia(proxy.url, file);
       assert.equal(proxy.counts["lost-502"], 1);
@@ -227,14 +231,7 @@ netboxTest(
       ].join("\n"),
     );
     // NetBox creates the device, the gateway loses its answer; the primary IP is set later.
-    let lost = 0;
-    const proxy = startFaultProxy({
-      target: env.url,
-      rate: 0,
-      seed: 0,
-      script: (method, path) =>
-        method === "POST" && path === "/api/dcim/devices/" && lost++ === 0 ? "lost-502" : undefined,
-    });
+    const proxy = losingFirstPost(env, "/api/dcim/devices/");
     try {
       const { code, report, stderr } = await importVia(proxy.url, file);
       assert.equal(proxy.counts["lost-502"], 1);
