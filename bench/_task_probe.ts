@@ -13,10 +13,15 @@
  *
  * `deno run --allow-net=127.0.0.1 --allow-env --allow-read --allow-write bench/_task_probe.ts TASK ARGS…`
  *
+ * `--offline N` before TASK runs it against an in-memory NetBox of the scale layout with N
+ * addresses (`_offline_netbox.ts`) instead of `NETBOX_URL`: the client's own work after the
+ * fetch, profiled in seconds (`_task_probe.ts --offline 1000000 audit-ips --format json`).
+ *
  * @module
  */
 
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
+import { OFFLINE_URL, offlineFetch } from "./_offline_netbox.ts";
 
 const TASKS = ["audit-ips", "bulk-import", "find-free-ip", "assign-primary-ip"];
 
@@ -25,7 +30,8 @@ if (Deno.args[0] === "--warm") {
   Deno.exit(0);
 }
 
-const [task, ...args] = Deno.args;
+const offline = Deno.args[0] === "--offline" ? Number(Deno.args[1]) : undefined;
+const [task, ...args] = offline === undefined ? Deno.args : Deno.args.slice(2);
 if (!TASKS.includes(task)) throw new Error(`Cannot probe task "${task}": unknown task`);
 const { main } = await import(`../tasks/${task}.ts`) as {
   main(args: string[], io?: TaskIO): Promise<number>;
@@ -35,6 +41,8 @@ let peak = Deno.memoryUsage().rss;
 const sampler = setInterval(() => {
   peak = Math.max(peak, Deno.memoryUsage().rss);
 }, 20);
+
+const baseFetch = offline === undefined ? fetch : offlineFetch(offline);
 
 let inFlight = 0;
 let busySince = 0;
@@ -57,7 +65,7 @@ const tracked: typeof fetch = async (input, init) => {
   begin();
   let response: Response;
   try {
-    response = await fetch(input, init);
+    response = await baseFetch(input, init);
   } catch (err) {
     end();
     throw err;
@@ -89,6 +97,10 @@ let stdoutBytes = 0;
 let head = "";
 const io: TaskIO = {
   ...defaultIO(),
+  ...(offline === undefined ? {} : {
+    env: (name: string) =>
+      ({ NETBOX_URL: OFFLINE_URL, NETBOX_TOKEN: "nbt_offline0000.offlinesecret" })[name],
+  }),
   stdout: (text) => {
     stdoutBytes += text.length;
     if (head.length < 4000) head += text.slice(0, 4000 - head.length);

@@ -1,7 +1,10 @@
 /**
  * An in-memory NetBox 4.7 serving the scale bench's layout (`bench/scale_seed.ts`): N addresses,
  * N/10 prefixes, 10 VRFs, as the JSON pages the real server answers (unfiltered listings, cursor
- * and offset paging, `id__lt` ranges; every filtered listing answers empty).
+ * and offset paging, `id__lt` ranges; every filtered listing answers empty). `_task_probe.ts
+ * --offline N` runs a task against it, so the client's own work (analysis, rendering) can be
+ * profiled in seconds instead of the real server's minutes; the real figures come from
+ * `deno task bench --scale`.
  *
  * @module
  */
@@ -13,18 +16,16 @@ export const OFFLINE_URL = "http://127.0.0.1:1";
  * A `fetch` answering like the scale bench's NetBox with `n` addresses.
  *
  * @param n The number of addresses (a multiple of 100).
- * @param onCall Called at every request (the probe's "last request" time).
  * @returns The fetch function.
  */
-export function offlineFetch(n: number, onCall: () => void = () => {}): typeof fetch {
+export function offlineFetch(n: number): typeof fetch {
   const poolIps = n / 2;
   const prefixCount = n / 10;
   const leaves = prefixCount - 11;
-  const BASE = OFFLINE_URL;
   const STAMP = "2026-12-02T07:00:00.123456Z";
 
   const vrf = (v: number) =>
-    `{"id":${v + 1},"url":"${BASE}/api/ipam/vrfs/${
+    `{"id":${v + 1},"url":"${OFFLINE_URL}/api/ipam/vrfs/${
       v + 1
     }/","display":"scale-${v}","name":"scale-${v}","rd":"65100:${v}","description":""}`;
   const status = (s: string) => `{"value":"${s}","label":"${s[0].toUpperCase()}${s.slice(1)}"}`;
@@ -46,7 +47,7 @@ export function offlineFetch(n: number, onCall: () => void = () => {}): typeof f
       dns = m % 13 === 0 ? "" : `h${m}.v${v}.scale.example.com`;
       vrfJson = vrf(v);
     }
-    return `{"id":${id},"url":"${BASE}/api/ipam/ip-addresses/${id}/","display":"${address}","address":"${address}","vrf":${vrfJson},"tenant":null,"status":${
+    return `{"id":${id},"url":"${OFFLINE_URL}/api/ipam/ip-addresses/${id}/","display":"${address}","address":"${address}","vrf":${vrfJson},"tenant":null,"status":${
       status(st)
     },"role":null,"assigned_object_type":null,"assigned_object_id":null,"assigned_object":null,"nat_inside":null,"dns_name":"${dns}","tags":[],"created":"${STAMP}","last_updated":"${STAMP}"}`;
   }
@@ -61,7 +62,7 @@ export function offlineFetch(n: number, onCall: () => void = () => {}): typeof f
       vrfJson = vrf(i % 10);
       if (i % 7 === 0) st = "reserved";
     }
-    return `{"id":${id},"url":"${BASE}/api/ipam/prefixes/${id}/","prefix":"${p}","vrf":${vrfJson},"status":${
+    return `{"id":${id},"url":"${OFFLINE_URL}/api/ipam/prefixes/${id}/","prefix":"${p}","vrf":${vrfJson},"status":${
       status(st)
     },"role":null,"is_pool":false,"mark_utilized":false,"tags":[]}`;
   }
@@ -80,7 +81,6 @@ export function offlineFetch(n: number, onCall: () => void = () => {}): typeof f
           headers: { "content-type": "application/json", "API-Version": "4.7" },
         }),
       );
-    onCall();
     if (url.pathname === "/api/status/") return json(`{"netbox-version":"4.7.3"}`);
     const table = tables[url.pathname];
     const q = url.searchParams;
@@ -105,7 +105,7 @@ export function offlineFetch(n: number, onCall: () => void = () => {}): typeof f
     const rows: string[] = [];
     for (let id = from; id <= to; id++) rows.push(table.row(id));
     const next = to < Math.min(table.count, below)
-      ? `"${BASE}${url.pathname}?${
+      ? `"${OFFLINE_URL}${url.pathname}?${
         q.has("start")
           ? `start=${to + 1}${q.has("id__lt") ? `&id__lt=${below + 1}` : ""}`
           : `offset=${to}`
