@@ -22,6 +22,7 @@ import {
   OutcomeUnknownError,
 } from "../client/errors.ts";
 import { mapLimit } from "../client/limit.ts";
+import { systemClock } from "../client/retry.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import type {
@@ -442,7 +443,7 @@ async function settle(
   if (late && check.steps.length) {
     let waited = 0;
     for (const ms of options.lateWriteWaitsMs ?? LATE_WRITE_WAITS_MS) {
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      await systemClock.sleep(ms);
       waited += ms;
       check = await readBack();
       if (!check.steps.length) break;
