@@ -8,6 +8,7 @@
 
 import { NetBoxHttpError } from "../lib/client/errors.ts";
 import { serializeFilters } from "../lib/client/filters.ts";
+import { systemClock } from "../lib/client/retry.ts";
 import type { NetBoxStatus, RequestOptions, Transport } from "../lib/client/types.ts";
 
 /** One recorded request. */
@@ -59,6 +60,8 @@ export function fakeTransport(handler: FakeHandler, options: FakeOptions = {}): 
     concurrency,
     pageSize,
     strictFilters,
+    settleMs: 0,
+    clock: systemClock,
     requests: [],
     warnings: [],
     maxInFlight: 0,

@@ -32,6 +32,7 @@ export const COMMON_ENV = [
   "NETBOX_TOKEN_FILE",
   "NETBOX_TIMEOUT",
   "NETBOX_RETRIES",
+  "NETBOX_SETTLE",
   "NETBOX_CA_CERT",
 ] as const;
 
@@ -148,6 +149,7 @@ interface CommonOpts {
   token?: string;
   timeout?: string;
   retries?: string;
+  settle?: string;
   concurrency: string;
   caCert?: string;
   format: string;
@@ -268,6 +270,12 @@ function buildCommand(spec: TaskSpec, formats: string[], io: TaskIO): Command<an
     .option("--token <token>", "API token (discouraged: visible in ps; prefer NETBOX_TOKEN)")
     .option("--timeout <seconds>", "per-request timeout (env NETBOX_TIMEOUT)", undefined)
     .option("--retries <n>", "retries per request (env NETBOX_RETRIES)")
+    .option(
+      "--settle <seconds>",
+      "after a write NetBox did not answer in time (timeout, 502/504, reset), how long to keep " +
+        "reading back before calling its outcome unknown (env NETBOX_SETTLE; default: twice " +
+        "the timeout)",
+    )
     .option("--concurrency <n>", "requests in flight", "4")
     .option("--ca-cert <path>", "extra CA certificate(s), PEM (env NETBOX_CA_CERT)")
     .option(
@@ -346,6 +354,7 @@ function makeContext(
         tokenFile: opts.tokenFile,
         timeoutSec: opts.timeout,
         retries: opts.retries,
+        settleSec: opts.settle,
         caCertPath: opts.caCert,
         concurrency,
       },

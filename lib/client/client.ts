@@ -41,7 +41,8 @@ const REQUIRED_ENV = new Set(["NETBOX_URL"]);
 
 /**
  * Creates a client from the environment: `NETBOX_URL`, `NETBOX_TOKEN` or `NETBOX_TOKEN_FILE`,
- * `NETBOX_TIMEOUT` (seconds), `NETBOX_RETRIES`, `NETBOX_CA_CERT` (a PEM file). `overrides` win.
+ * `NETBOX_TIMEOUT` (seconds), `NETBOX_RETRIES`, `NETBOX_SETTLE` (seconds), `NETBOX_CA_CERT` (a PEM
+ * file). `overrides` win.
  * A script run with `--allow-env=NETBOX_URL,NETBOX_TOKEN` works: optional variables it may not
  * read count as unset.
  *

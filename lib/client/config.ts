@@ -85,6 +85,8 @@ export interface ConfigFlags {
   timeoutSec?: number | string;
   /** `--retries` (else `NETBOX_RETRIES`). */
   retries?: number | string;
+  /** `--settle` in seconds (else `NETBOX_SETTLE`): how long a late write is looked for. */
+  settleSec?: number | string;
   /** `--ca-cert` (else `NETBOX_CA_CERT`): a PEM file. */
   caCertPath?: string;
   /** `--concurrency`. */
@@ -129,6 +131,12 @@ export function resolveConfig(
     const name = flags.timeoutSec !== undefined ? "--timeout" : "NETBOX_TIMEOUT";
     client.timeoutMs = Math.round(toNumber(timeoutSec, name, "a number of seconds > 0") * 1000);
     if (!(client.timeoutMs > 0)) throw badNumber(name, timeoutSec, "a number of seconds > 0");
+  }
+  const settleSec = flags.settleSec ?? nonEmpty(env("NETBOX_SETTLE"));
+  if (settleSec !== undefined) {
+    const name = flags.settleSec !== undefined ? "--settle" : "NETBOX_SETTLE";
+    client.settleMs = Math.round(toNumber(settleSec, name, "a number of seconds >= 0") * 1000);
+    if (!(client.settleMs >= 0)) throw badNumber(name, settleSec, "a number of seconds >= 0");
   }
   const retries = flags.retries ?? nonEmpty(env("NETBOX_RETRIES"));
   if (retries !== undefined) {

@@ -112,6 +112,8 @@ export function createTransport(options: ClientOptions): Transport {
   checkRange("concurrency", concurrency, 1, true);
   checkRange("pageSize", pageSize, 1, true);
   checkRange("retryBudgetMs", retryBudgetMs, 0);
+  const settleMs = options.settleMs ?? 2 * timeoutMs;
+  checkRange("settleMs", settleMs, 0);
 
   const baseUrl = normalizeUrl(options.url);
   const apiUrl = `${baseUrl}/api/`;
@@ -362,6 +364,8 @@ export function createTransport(options: ClientOptions): Transport {
     concurrency,
     pageSize,
     strictFilters,
+    settleMs,
+    clock,
     request,
     branchName,
     branch,

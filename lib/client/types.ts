@@ -103,6 +103,12 @@ export interface ClientOptions {
   clock?: Clock;
   /** Total time budget for one request including retries, in ms. @default {120000} */
   retryBudgetMs?: number;
+  /**
+   * After a write whose answer was lost in a way NetBox may still act on (a timeout, a gateway's
+   * 502/504, a connection broken after sending): how long read-backs keep looking for it before
+   * its outcome is called unknown (see `settle`), in ms. @default {twice `timeoutMs`}
+   */
+  settleMs?: number;
   /** Called after every write request that got a response (for audit logs). */
   onWrite?: (event: WriteEvent) => void;
   /**
@@ -388,6 +394,10 @@ export interface Transport {
   readonly pageSize: number;
   /** Whether unknown filter names are refused before listing. */
   readonly strictFilters: boolean;
+  /** How long read-backs look for a write that may still land, in ms (`ClientOptions.settleMs`). */
+  readonly settleMs: number;
+  /** The client's clock: pauses between read-backs, back-off. */
+  readonly clock: Clock;
   /**
    * One request. `path` is relative to `/api/` (`"ipam/prefixes/"`, a leading `/api/` is
    * stripped) and keeps its trailing slash. Resolves to the parsed JSON body (`undefined` for

@@ -15,6 +15,7 @@ import {
   NetBoxHttpError,
   NotSentError,
 } from "../client/errors.ts";
+import { seconds, settle } from "../client/settle.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { CASCADES, MODELS } from "./models.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
@@ -61,6 +62,12 @@ export interface ItemOutcome {
    */
   ambiguous?: boolean;
 }
+
+/**
+ * What {@linkcode applyPlan} uses of the client: endpoints, and the settle window and clock for
+ * reading back a write NetBox did not answer.
+ */
+export type ApplyClient = Pick<NetBoxClient, "endpoint" | "settleMs" | "clock">;
 
 /** Options of {@linkcode applyPlan}. */
 export interface ApplyOptions {
@@ -122,13 +129,15 @@ export function formatMessages(messages: Record<string, string[]>, fallback?: Er
  * ```ts
  * import { ok as assert } from "node:assert/strict";
  * import { applyPlan } from "./apply.ts";
- * const result = await applyPlan({ items: [], problems: [] }, { endpoint: () => { throw new Error("unused"); } });
+ * import { systemClock } from "../client/retry.ts";
+ * const client = { endpoint: () => { throw new Error("unused"); }, settleMs: 0, clock: systemClock };
+ * const result = await applyPlan({ items: [], problems: [] }, client);
  * assert(result.size === 0);
  * ```
  */
 export async function applyPlan(
   plan: ImportPlan,
-  client: Pick<NetBoxClient, "endpoint">,
+  client: ApplyClient,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const result: ApplyResult = new Map();
@@ -358,7 +367,7 @@ async function writeDeferred(
 /** Deletes, models in reverse dependency order (IPs before interfaces before devices …). */
 async function deleteAll(
   items: PlanItem[],
-  client: Pick<NetBoxClient, "endpoint">,
+  client: ApplyClient,
   result: ApplyResult,
   chunkSize: number | undefined,
   progress: (n: number) => void,
@@ -420,7 +429,7 @@ async function deleteAll(
     }
     const blocked = group.filter((i) => result.get(i.uid)?.status === "blocked");
     await nameBlockers(client, group[0].model.key, blocked, result);
-    await readBack(endpoint, doubtful, result);
+    await readBack(client, endpoint, doubtful, result);
   }
 }
 
@@ -579,15 +588,24 @@ async function nameBlockers(
 
 /** Deletes whose answer was lost: gone now (deleted), still there (failed), or unknown. */
 async function readBack(
+  client: Pick<NetBoxClient, "settleMs" | "clock">,
   endpoint: ReturnType<NetBoxClient["endpoint"]>,
   doubtful: PlanItem[],
   result: ApplyResult,
 ): Promise<void> {
   if (!doubtful.length) return;
+  // A delete NetBox did not answer may still be running there: what is still there is read
+  // back again until it is gone or the settle window has passed.
   let present: Set<number> | undefined;
+  let waitedMs = 0;
   try {
-    const objs = await endpoint.all({ id: doubtful.map((i) => i.id!) }, { fields: ["id"] });
-    present = new Set(objs.map((o) => o.id));
+    const read = async () => {
+      const objs = await endpoint.all({ id: doubtful.map((i) => i.id!) }, { fields: ["id"] });
+      return new Set(objs.map((o) => o.id));
+    };
+    const r = await settle(client, read, (ids) => ids.size === 0);
+    present = r.value;
+    waitedMs = r.waitedMs;
   } catch {
     present = undefined;
   }
@@ -602,10 +620,11 @@ async function readBack(
       });
     } else if (present.has(item.id!)) {
       result.set(item.uid, {
-        status: "failed",
+        status: "unknown",
         id: item.id,
-        message: `not deleted (NetBox's answer was lost: ${before.message}; reading back shows ` +
-          "the object is still there)",
+        message: `NetBox did not answer (${before.message}) and may still be deleting it: still ` +
+          `there after reading back for ${seconds(waitedMs)}; check ${item.model.key} ` +
+          `${item.label} (a re-run deletes it or finds it gone)`,
       });
     } else {
       result.set(item.uid, {

@@ -7,6 +7,7 @@
  */
 
 import { modelPermissions, permissionRefusal } from "../client/permissions.ts";
+import { seconds, settle } from "../client/settle.ts";
 import type { NetBoxClient } from "../client/types.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import {
@@ -227,12 +228,12 @@ export async function applyImport(
     stop: options.stop,
     // A lost answer in a round is judged at once (a plan of those entries only), so what
     // depends on a write that landed still goes in this run.
-    confirm: (items, result) => reconcile(items, result, () => planOf(items, true)),
+    confirm: (items, result) => reconcile(client, items, result, (some) => planOf(some, true)),
   });
   // The lost answers left, and refused updates, are judged on one fresh plan of the same input.
   let fresh: Promise<ImportPlan> | undefined;
   const replan = () => fresh ??= planOf(plan.items);
-  await reconcile(plan.items, outcome, replan);
+  await reconcile(client, plan.items, outcome, (some) => planOf(some), replan);
   await replanChanged(client, plan, outcome, options, replan);
   return importReport(plan, outcome);
 }
@@ -301,23 +302,48 @@ async function replanChanged(
 /**
  * Reads back the entries whose write NetBox may have made although its answer was lost (a
  * timeout, a reset, a gateway's 502/504): the same plan made again shows each as written
- * (unchanged now), not written (still to create or update), or, when NetBox cannot be read,
- * unknown. So no lost answer is reported as a failure that in fact landed, or the reverse.
+ * (unchanged now) or still to write. A write NetBox did not answer may still be running there and
+ * land seconds later, so what is not there yet is read back again with pauses until it shows up
+ * or the client's settle window has passed (`settle`); still not there, it is `unknown` —
+ * never "not written", since it may land after the run. NetBox unreadable: `unknown` too.
  */
 async function reconcile(
+  client: NetBoxClient,
   items: PlanItem[],
   outcome: ApplyResult,
-  replan: () => Promise<ImportPlan>,
+  planOf: (items: PlanItem[]) => Promise<ImportPlan>,
+  first?: () => Promise<ImportPlan>,
 ) {
   const doubtful = items.filter((item) => outcome.get(item.uid)?.ambiguous);
   if (!doubtful.length) return;
-  let again: ImportPlan | undefined;
-  try {
-    again = await replan();
-  } catch {
-    again = undefined;
+  const now = new Map<ImportEntry, PlanItem | undefined>();
+  let unreadable = false;
+  const judge = async (subset: PlanItem[], plan: () => Promise<ImportPlan>) => {
+    let again: ImportPlan | undefined;
+    try {
+      again = await plan();
+    } catch {
+      unreadable = true;
+    }
+    const found = new Map(again?.items.map((item) => [item.entry, item]));
+    for (const item of subset) now.set(item.entry, found.get(item.entry));
+  };
+  const missing = (item: PlanItem) => {
+    const found = now.get(item.entry);
+    return found !== undefined && found.action !== "unchanged" && found.action !== "invalid";
+  };
+  await judge(doubtful, first ?? (() => planOf(doubtful)));
+  let waiting = unreadable ? [] : doubtful.filter(missing);
+  let waitedMs = 0;
+  if (waiting.length) {
+    const r = await settle(client, async () => {
+      await judge(waiting, () => planOf(waiting));
+      if (unreadable) return 0;
+      waiting = waiting.filter(missing);
+      return waiting.length;
+    }, (left) => left === 0);
+    waitedMs = r.waitedMs;
   }
-  const now = new Map(again?.items.map((item) => [item.entry, item]));
   for (const item of doubtful) {
     const before = outcome.get(item.uid)!;
     const found = now.get(item.entry);
@@ -332,14 +358,17 @@ async function reconcile(
       outcome.set(item.uid, {
         status: item.action === "create" ? "created" : "updated",
         id: found.id,
-        message: `written (NetBox's answer was lost: ${before.message}; confirmed by reading back)`,
+        message: `written (NetBox's answer was lost: ${before.message}; confirmed by reading back${
+          waitedMs ? ` within ${seconds(waitedMs)}` : ""
+        })`,
       });
     } else {
       outcome.set(item.uid, {
-        ...before,
-        ambiguous: false,
-        message: `not written (NetBox's answer was lost: ${before.message}; reading back shows ` +
-          "the change is not there)",
+        status: "unknown",
+        id: before.id,
+        message: `NetBox did not answer (${before.message}) and may still be making the change: ` +
+          `not there after reading back for ${seconds(waitedMs)}; check ${item.model.key} ` +
+          `${item.label} (a re-run writes it or finds it written)`,
       });
     }
   }

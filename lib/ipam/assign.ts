@@ -22,7 +22,7 @@ import {
   OutcomeUnknownError,
 } from "../client/errors.ts";
 import { mapLimit } from "../client/limit.ts";
-import { systemClock } from "../client/retry.ts";
+import { seconds, settle as readBackUntil } from "../client/settle.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import type {
@@ -174,15 +174,7 @@ export interface AssignIpOptions {
    * `{ move: "--move" }`). @default the field names
    */
   fieldNames?: Partial<Record<AssignField, string>>;
-  /**
-   * After a write NetBox did not answer in time (a timeout, a gateway's 504), NetBox may still be
-   * making it: how long to wait before each further read-back that still finds it not done.
-   * @default {[1000, 2000, 4000]}
-   */
-  lateWriteWaitsMs?: readonly number[];
 }
-
-const LATE_WRITE_WAITS_MS = [1000, 2000, 4000];
 
 type Kind = "device" | "vm";
 
@@ -402,30 +394,33 @@ export async function assignIp(
     } catch (err) {
       const lost = mayHaveActed(err);
       if (!lost && !(err instanceof NetBoxChangedError)) throw err;
-      if (attempt < 3 && !(err instanceof NetBoxChangedError && attempt >= 2)) {
-        run = new Assignment(client, request, options, run);
-        continue;
-      }
-      if (!lost) throw err;
-      return await settle(client, request, options, run, err as NetBoxError);
+      if (lost) {
+        // Never sent twice while it may still land: wait until the lost write shows up or the
+        // settle window proves it absent; only then go on (or send it again).
+        const settled = await settleLost(client, request, options, run, err as NetBoxError);
+        if (settled.done) return settled.done;
+        if (attempt >= 3) throw settled.unknown;
+      } else if (attempt >= 2) throw err;
+      run = new Assignment(client, request, options, run);
     }
   }
 }
 
 /**
- * After the last lost answer: read back (a dry run) whether the assignment holds. Done when
- * nothing is left to do; otherwise the error says it is not done, or unknown when NetBox cannot
- * be read. A write NetBox did not answer in time may still be running there: it is read back
- * again after a pause or two, and if it is still not there the outcome is unknown, not "not
- * done" (the write may land later).
+ * After a lost answer: read back (a dry run) what is still to do. A write NetBox did not answer
+ * may still be running there, so it is read back with pauses until the lost write shows up or the
+ * client's settle window has passed. `done`: nothing is left to do (the result). Otherwise the
+ * caller goes on — the lost write landed and the rest is still to do, or it was absent for the
+ * whole window and may be sent again — and `unknown` is the error to give when it may not:
+ * unknown, never "not done" (the write may land later). NetBox unreadable: that error is thrown.
  */
-async function settle(
+async function settleLost(
   client: NetBoxClient,
   request: AssignIpRequest,
   options: AssignIpOptions,
   run: Assignment,
   lost: NetBoxError,
-): Promise<AssignIpResult> {
+): Promise<{ done?: AssignIpResult; unknown: OutcomeUnknownError }> {
   const readBack = async () => {
     try {
       return await assignOnce(new Assignment(client, { ...request, dryRun: true }, {}));
@@ -437,38 +432,28 @@ async function settle(
       );
     }
   };
-  let check = await readBack();
-  const late = lost instanceof NetBoxTimeoutError ||
-    (lost instanceof NetBoxHttpError && lost.status === 504);
-  if (late && check.steps.length) {
-    let waited = 0;
-    for (const ms of options.lateWriteWaitsMs ?? LATE_WRITE_WAITS_MS) {
-      await systemClock.sleep(ms);
-      waited += ms;
-      check = await readBack();
-      if (!check.steps.length) break;
-    }
-    if (check.steps.length) {
-      throw new OutcomeUnknownError(
-        `Cannot tell whether the assignment was done: NetBox did not answer (${lost.message}) ` +
-          `and may still be making the change; reading back ${
-            (waited / 1000).toFixed(0)
-          } s later shows ${check.steps.length} step${
-            check.steps.length === 1 ? "" : "s"
-          } still to do (a re-run finishes it or finds it done)`,
-        { cause: lost },
-      );
-    }
-  }
-  if (check.steps.length) {
-    throw new NetBoxError(
-      `Cannot assign: not done — NetBox's answer was lost (${lost.message}) and reading back ` +
-        `shows ${check.steps.length} step${check.steps.length === 1 ? "" : "s"} still to do`,
-      { cause: lost },
-    );
-  }
+  const step = run.inFlight;
+  const landed = (c: AssignIpResult) =>
+    !c.steps.length || (step !== undefined && !c.steps.some((s) => s.action === step.action));
+  const { value: check, waitedMs } = await readBackUntil(client, readBack, landed);
+  const unknown = new OutcomeUnknownError(
+    `Cannot tell whether the assignment was done: NetBox did not answer (${lost.message}) ` +
+      `and may still be making the change; reading back ${
+        seconds(waitedMs)
+      } later shows ${check.steps.length} step${
+        check.steps.length === 1 ? "" : "s"
+      } still to do (a re-run finishes it or finds ` +
+      "it done)",
+    { cause: lost },
+  );
+  if (check.steps.length) return { unknown };
   options.onStep?.({ action: "unchanged", text: "confirmed by reading back", needs: [] });
-  return { ...check, actions: run.actions.length ? run.actions : ["unchanged"], steps: run.steps };
+  const done = {
+    ...check,
+    actions: run.actions.length ? run.actions : ["unchanged" as const],
+    steps: run.steps,
+  };
+  return { done, unknown };
 }
 
 async function assignOnce(run: Assignment): Promise<AssignIpResult> {
@@ -707,6 +692,9 @@ class Assignment {
     }
   }
 
+  /** The write sent and not answered yet: the one whose answer may be lost. */
+  inFlight: AssignStep | undefined;
+
   async write<T>(step: AssignStep, fn: () => Promise<T>): Promise<T | undefined> {
     if (this.request.dryRun) {
       this.actions.push(step.action);
@@ -716,7 +704,9 @@ class Assignment {
     }
     const check = this.options.assertCanWrite ?? ((w) => assertTokenMayWrite(this.client, w));
     await check(step.needs);
+    this.inFlight = step;
     const value = await fn();
+    this.inFlight = undefined;
     // Recorded once made: a write whose answer was lost is found (or made) by the next attempt.
     this.actions.push(step.action);
     this.steps.push(step);

@@ -26,6 +26,7 @@ import {
   OutcomeUnknownError,
 } from "../client/errors.ts";
 import type { IPAddress, IPRange, Prefix } from "../client/models.ts";
+import { seconds, settle } from "../client/settle.ts";
 import type { Filters, FilterValue, NetBoxClient } from "../client/types.ts";
 import { IP_ROLES, IP_STATUSES } from "./choices.ts";
 import { expandNameTemplate, isNameTemplate, validateDnsName } from "./dns_name.ts";
@@ -1096,13 +1097,15 @@ async function findFree(
 const MAX_ATTEMPTS = 3;
 
 /**
- * Creates the addresses: through the locked available-ips POST when nothing free is skipped,
- * else explicitly in one bulk request, retried when a concurrent run took an address.
- */
-/**
- * Sends one reservation so that it happens exactly once: when NetBox's answer is lost (it may have
- * created the addresses), the addresses carrying `marker` are looked up — all there: they are the
- * answer; none: the request is sent again (once); NetBox unreadable: `OutcomeUnknownError`.
+ * Sends one reservation so that it happens exactly once. When NetBox's answer is lost (it may
+ * have created the addresses, or may still create them: a write NetBox did not answer in time can
+ * land seconds later), the addresses carrying `marker` are looked up until they are all there or
+ * the client's settle window has passed (`settle`) — all there: they are the answer; none for the
+ * whole window: nothing was reserved, the request is sent again (at most twice more); some:
+ * `OutcomeUnknownError`. Should a late earlier request still land after all (more addresses carry
+ * the marker than were asked for), exactly those extra addresses — this run's marker, ids outside
+ * the answer kept — are deleted again, and `onWarning` says so. NetBox unreadable:
+ * `OutcomeUnknownError`.
  */
 async function exactlyOnce(
   client: NetBoxClient,
@@ -1110,38 +1113,82 @@ async function exactlyOnce(
   marker: string,
   count: number,
   send: () => Promise<IPAddress[]>,
+  onWarning: ((message: string) => void) | undefined,
 ): Promise<IPAddress[]> {
   const since = new Date();
+  const lookFor = `look for addresses whose comments say "${marker}"`;
   for (let attempt = 1;; attempt++) {
+    let kept: IPAddress[];
     try {
-      return await send();
+      kept = await send();
     } catch (err) {
       if (!mayHaveActed(err)) throw err;
       let found: IPAddress[];
+      let waitedMs: number;
       try {
-        found = await marked(client, pool, marker, since);
+        const r = await settle(
+          client,
+          () => marked(client, pool, marker, since),
+          (ips) => ips.length >= count,
+        );
+        found = r.value;
+        waitedMs = r.waitedMs;
       } catch (readErr) {
         throw new OutcomeUnknownError(
           `Cannot tell whether ${count} addresses were reserved in ${pool.label}: NetBox's ` +
             `answer was lost (${(err as Error).message}) and reading back failed ` +
-            `(${(readErr as Error).message}); look for addresses whose comments say "${marker}"`,
+            `(${(readErr as Error).message}); ${lookFor}`,
           { cause: err },
         );
       }
-      if (found.length === count) return found;
-      // Not there: nothing was reserved; send again, or give up with the error (not done).
-      if (found.length === 0 && attempt >= 3) throw err;
-      if (found.length > 0) {
+      if (found.length === 0) {
+        // Not there for the whole window: nothing was reserved; send again.
+        if (attempt < MAX_ATTEMPTS) continue;
+        throw new OutcomeUnknownError(
+          `Cannot tell whether ${count} addresses were reserved in ${pool.label}: NetBox did ` +
+            `not answer ${attempt} times (${(err as Error).message}) and none of them was there ` +
+            `after reading back for ${seconds(waitedMs)}; a request may still land: ${lookFor}`,
+          { cause: err },
+        );
+      }
+      if (found.length < count) {
         throw new OutcomeUnknownError(
           `Cannot tell whether the reservation in ${pool.label} is complete: NetBox's answer was ` +
-            `lost and ${found.length} of ${count} addresses carry its marker (ids ${
-              found.map((ip) => ip.id).join(", ") || "none"
-            })`,
+            `lost and ${found.length} of ${count} addresses carry its marker after reading back ` +
+            `for ${seconds(waitedMs)} (ids ${found.map((ip) => ip.id).join(", ")})`,
           { cause: err },
         );
       }
+      kept = found.slice(0, count);
     }
+    if (attempt > 1) await removeExtras(client, pool, marker, since, kept, onWarning);
+    return kept;
   }
+}
+
+/**
+ * After a reservation was sent more than once: the addresses carrying its marker that are not
+ * the ones kept were made by an earlier request that landed late; they are deleted again (this
+ * run made them: its marker, their ids), and `onWarning` names them.
+ */
+async function removeExtras(
+  client: NetBoxClient,
+  pool: IpPool,
+  marker: string,
+  since: Date,
+  kept: IPAddress[],
+  onWarning: ((message: string) => void) | undefined,
+): Promise<void> {
+  const keep = new Set(kept.map((ip) => ip.id));
+  const extra = (await marked(client, pool, marker, since)).filter((ip) => !keep.has(ip.id));
+  if (!extra.length) return;
+  await client.ipam.ipAddresses.delete(extra.map((ip) => ip.id));
+  onWarning?.(
+    `an earlier request of this reservation in ${pool.label} landed late and made ` +
+      `${extra.length} more address${extra.length === 1 ? "" : "es"} (${
+        extra.map((ip) => `${ip.address} id ${ip.id}`).join(", ")
+      }); deleted them again, the reservation holds ${kept.length}`,
+  );
 }
 
 /** The addresses of the pool that carry a reservation's marker. */
@@ -1162,6 +1209,10 @@ async function marked(
   ).sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Creates the addresses: through the locked available-ips POST when nothing free is skipped,
+ * else explicitly in one bulk request, retried when a concurrent run took an address.
+ */
 async function allocate(
   client: NetBoxClient,
   pool: IpPool,
@@ -1175,7 +1226,7 @@ async function allocate(
   const marker = `netbox-toolkit reservation ${crypto.randomUUID()}`;
   bodies = bodies.map((b) => ({ ...b, comments: marker }));
   const once = (send: () => Promise<IPAddress[]>) =>
-    exactlyOnce(client, pool, marker, bodies.length, send);
+    exactlyOnce(client, pool, marker, bodies.length, send, options.onWarning);
   const first = skip === 0 ? undefined : await firstFree(client, pool);
   if (first === undefined || first >= skipBelow) {
     const created = await once(() => helper.create(bodies as unknown as Record<string, unknown>[]));

@@ -4,10 +4,11 @@
  * objects the import does not delete, and interrupts. (NetBox itself: bulk_import_prune_test.ts.)
  */
 import assert from "node:assert/strict";
-import { applyPlan } from "../../lib/import/apply.ts";
+import { type ApplyClient, applyPlan } from "../../lib/import/apply.ts";
+import { systemClock } from "../../lib/client/retry.ts";
 import { modelByKey } from "../../lib/import/models.ts";
 import type { ImportPlan, PlanItem } from "../../lib/import/plan.ts";
-import { NetBoxHttpError, NotSentError } from "../../lib/client/errors.ts";
+import { NetBoxHttpError, NetBoxTimeoutError, NotSentError } from "../../lib/client/errors.ts";
 import type { BulkResult, Filters, NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 
 let uid = 0;
@@ -81,7 +82,7 @@ function fakeClient(script: Script, log: string[], stop?: AbortController) {
       } as unknown as BulkResult<{ id: number }>);
     },
   });
-  return { endpoint } as unknown as Pick<NetBoxClient, "endpoint">;
+  return { endpoint, settleMs: 0, clock: systemClock } as unknown as ApplyClient;
 }
 
 const plan = (items: PlanItem[]): ImportPlan => ({ items, problems: [] });
@@ -166,4 +167,62 @@ Deno.test("applyPlan() stopped: the deletes not sent are reported not-sent", asy
   assert.equal(r.get(items[1].uid)?.status, "not-sent");
   assert.equal(r.get(items[0].uid)?.status, "not-sent");
   assert.ok(!log.includes("DELETE dcim/sites/ 1"), "nothing is sent after the interrupt");
+});
+
+/**
+ * A delete whose answer never came (the client's timeout): the object is gone after `goneAfter`
+ * read-backs (a late delete), or never. The clock is fake: waiting costs nothing.
+ */
+function lateDeleteClient(goneAfter: number, log: string[]) {
+  let reads = 0;
+  let now = 0;
+  const clock = {
+    now: () => now,
+    sleep: (ms: number) => Promise.resolve(void (now += ms)),
+  };
+  const endpoint = (path: string) => ({
+    all: () => {
+      reads++;
+      log.push(`GET ${path} at ${now} ms`);
+      return Promise.resolve(reads > goneAfter ? [] : [{ id: 7 }]);
+    },
+    delete: (ids: number[]) => {
+      log.push(`DELETE ${path} ${ids.join(",")}`);
+      const error = new NetBoxTimeoutError("Cannot delete: no answer within 3 s", { attempts: 1 });
+      return Promise.resolve({
+        items: ids.map((_, index) => ({ index, ok: false, messages: {}, error })),
+        succeeded: [],
+        failed: [],
+        skippedIds: [],
+      } as unknown as BulkResult<{ id: number }>);
+    },
+  });
+  return { endpoint, settleMs: 6000, clock } as unknown as ApplyClient;
+}
+
+Deno.test("applyPlan() reads a delete NetBox did not answer back until it is gone (late delete)", async () => {
+  const log: string[] = [];
+  const tag = del("extras.tags", 7);
+  const r = await applyPlan(plan([tag]), lateDeleteClient(3, log));
+  assert.equal(r.get(tag.uid)?.status, "deleted");
+  assert.match(r.get(tag.uid)?.message ?? "", /confirmed by reading back/);
+  assert.deepEqual(log, [
+    "DELETE extras/tags/ 7",
+    "GET extras/tags/ at 0 ms",
+    "GET extras/tags/ at 500 ms",
+    "GET extras/tags/ at 1500 ms",
+    "GET extras/tags/ at 3500 ms",
+  ]);
+});
+
+Deno.test("applyPlan() a delete still there after the settle window is unknown, not failed", async () => {
+  const log: string[] = [];
+  const tag = del("extras.tags", 7);
+  const r = await applyPlan(plan([tag]), lateDeleteClient(Infinity, log));
+  assert.equal(r.get(tag.uid)?.status, "unknown");
+  assert.match(
+    r.get(tag.uid)?.message ?? "",
+    /may still be deleting it: still there after reading back for 6 s/,
+  );
+  assert.equal(log.at(-1), "GET extras/tags/ at 6000 ms");
 });

@@ -14,7 +14,7 @@ import { fakeIpam } from "../tasks/_fake_ipam.ts";
  * The fake NetBox, with every PATCH of the VM held: NetBox makes it `landAfterMs` after it was
  * sent (never when undefined) while the client gives up after its timeout.
  */
-function lateNetBox(landAfterMs: number | undefined) {
+function lateNetBox(landAfterMs: number | undefined, settleMs: number) {
   const nb = fakeIpam();
   const cluster = nb.add("cluster", { name: "docker" });
   const vm = nb.add("vm", { name: "docker-01", cluster: cluster.id });
@@ -49,6 +49,7 @@ function lateNetBox(landAfterMs: number | undefined) {
     fetch,
     timeoutMs: 100,
     retries: 0,
+    settleMs,
   });
   const request: AssignIpRequest = {
     target: { virtualMachine: "docker-01" },
@@ -66,11 +67,9 @@ function lateNetBox(landAfterMs: number | undefined) {
 }
 
 Deno.test("assignIp(): a timed-out write that lands while reading back is reported done", async () => {
-  const late = lateNetBox(900);
+  const late = lateNetBox(900, 2000);
   try {
-    const result = await assignIp(late.client, late.request, {
-      lateWriteWaitsMs: [300, 600, 1200],
-    });
+    const result = await assignIp(late.client, late.request);
     assert.ok(late.held() >= 1);
     const [ip] = late.nb.ips();
     assert.equal(late.nb.primaries("vm", late.vm.id).primary_ip4, ip.id);
@@ -81,10 +80,10 @@ Deno.test("assignIp(): a timed-out write that lands while reading back is report
 });
 
 Deno.test("assignIp(): a timed-out write still not there after the pauses is unknown (exit 1), not failed", async () => {
-  const late = lateNetBox(undefined);
+  const late = lateNetBox(undefined, 600);
   try {
     await assert.rejects(
-      assignIp(late.client, late.request, { lateWriteWaitsMs: [50, 50] }),
+      assignIp(late.client, late.request),
       (err) => {
         assert.ok(err instanceof OutcomeUnknownError, String(err));
         assert.equal(err.exitCode, 1);
