@@ -16,8 +16,7 @@ import {
   NetBoxAuthError,
   NetBoxChangedError,
   NetBoxError,
-  NetBoxHttpError,
-  NetBoxTimeoutError,
+  type NetBoxHttpError,
   NotSentError,
   OutcomeUnknownError,
 } from "../client/errors.ts";
