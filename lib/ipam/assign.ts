@@ -16,7 +16,6 @@ import {
   NetBoxAuthError,
   NetBoxChangedError,
   NetBoxError,
-  type NetBoxHttpError,
   NotSentError,
   OutcomeUnknownError,
 } from "../client/errors.ts";
