@@ -379,7 +379,8 @@ async function auditOnce(
     const count = (s: string) => journal.filter((o) => o.status === s).length;
     ctx.info(
       `audit-ips: journal: ${count("created")} written, ${count("planned")} to write (dry run), ` +
-        `${count("exists")} already there, ${count("failed")} failed`,
+        `${count("exists")} already there, ${count("failed")} failed` +
+        (count("unknown") ? `, ${count("unknown")} unknown (NetBox did not answer)` : ""),
     );
   }
   if (summary.baseline) summary.baseline.state = opts.state ?? null;

@@ -21,7 +21,9 @@
  */
 
 import type { Device, IPAddress, Prefix, VirtualMachine } from "../client/models.ts";
-import type { NetBoxClient } from "../client/types.ts";
+import { mayHaveActed } from "../client/errors.ts";
+import { seconds, settle } from "../client/settle.ts";
+import type { NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { formatIp, parseCidr } from "../ipam/ip.ts";
 import { IP_IN_USE_STATUSES } from "../ipam/choices.ts";
 import { choiceValue, type Finding } from "./model.ts";
@@ -399,8 +401,11 @@ async function readCurrent(
 export interface FixOutcome {
   /** The plan item. */
   item: FixItem;
-  /** `applied` or `failed`. */
-  status: "applied" | "failed";
+  /**
+   * `applied`, `failed`, or `unknown`: NetBox did not answer and the change was not there after
+   * reading back for the client's settle window (it may still land).
+   */
+  status: "applied" | "failed" | "unknown";
   /** NetBox's messages when it failed. */
   message?: string;
 }
@@ -416,7 +421,8 @@ export interface FixResult {
 /**
  * Writes a fix plan: creates the missing tags, then one bulk PATCH per endpoint (chunked by the
  * client; a rejected chunk is split so the good items still land). Every write goes through the
- * client, so its `onWrite` hook sees it.
+ * client, so its `onWrite` hook sees it. A fix whose answer was lost is read back (waiting for a
+ * late write up to the client's settle window): `applied` when it holds, else `unknown`.
  *
  * @param client The client (write-enabled token).
  * @param plan The plan from {@linkcode planFixes}.
@@ -432,7 +438,7 @@ export interface FixResult {
  * ```
  */
 export async function applyFixes(
-  client: Pick<NetBoxClient, "endpoint">,
+  client: Pick<NetBoxClient, "endpoint" | "settleMs" | "clock">,
   plan: FixPlan,
 ): Promise<FixResult> {
   const created: string[] = [];
@@ -450,17 +456,17 @@ export async function applyFixes(
     const result = await client.endpoint(path).update(
       group.map((i) => ({ id: i.object_id, ...i.body })),
     );
+    const lost: FixOutcome[] = [];
     for (const o of result.items) {
       const item = group[o.index];
-      outcomes.set(
+      const outcome: FixOutcome = o.ok ? { item, status: "applied" } : {
         item,
-        o.ok ? { item, status: "applied" } : {
-          item,
-          status: "failed",
-          message: Object.entries(o.messages).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") ||
-            o.error.message,
-        },
-      );
+        status: "failed",
+        message: Object.entries(o.messages).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") ||
+          o.error.message,
+      };
+      outcomes.set(item, outcome);
+      if (!o.ok && mayHaveActed(o.error)) lost.push(outcome);
     }
     for (const id of result.skippedIds) {
       const item = group.find((i) => i.object_id === id);
@@ -468,6 +474,7 @@ export async function applyFixes(
         outcomes.set(item, { item, status: "failed", message: `object ${id} no longer exists` });
       }
     }
+    await readBackLost(client, path, lost);
   }
   return {
     outcomes: plan.items.map((item) =>
@@ -475,6 +482,71 @@ export async function applyFixes(
     ),
     created_tags: created,
   };
+}
+
+/**
+ * Fixes whose answer was lost (NetBox may have made them, or may still make them): the objects
+ * are read back until each holds its fix or the client's settle window has passed. Held:
+ * `applied`; not held: `unknown` (it may still land), never "failed"; unreadable: `unknown`.
+ */
+async function readBackLost(
+  client: Pick<NetBoxClient, "endpoint" | "settleMs" | "clock">,
+  path: string,
+  lost: FixOutcome[],
+): Promise<void> {
+  if (!lost.length) return;
+  const ids = lost.map((o) => o.item.object_id);
+  const holding = (objs: NetBoxObject[]) => {
+    const byId = new Map(objs.map((o) => [o.id, o]));
+    return new Set(lost.filter((o) => holds(byId.get(o.item.object_id), o.item.body)));
+  };
+  let held: Set<FixOutcome> | undefined;
+  let waitedMs = 0;
+  try {
+    const r = await settle(
+      client,
+      async () => holding(await client.endpoint(path).all({ id: ids })),
+      (h) => h.size === lost.length,
+    );
+    held = r.value;
+    waitedMs = r.waitedMs;
+  } catch {
+    held = undefined;
+  }
+  for (const o of lost) {
+    const before = o.message;
+    if (held?.has(o)) {
+      o.status = "applied";
+      o.message = `NetBox's answer was lost (${before}); confirmed by reading back`;
+    } else {
+      o.status = "unknown";
+      o.message = held
+        ? `NetBox did not answer (${before}) and may still be making the change: not there ` +
+          `after reading back for ${seconds(waitedMs)}; check ${path}${o.item.object_id}/`
+        : `NetBox's answer was lost (${before}) and it could not be read back; check ` +
+          `${path}${o.item.object_id}/`;
+    }
+  }
+}
+
+/** Whether an object holds a fix's body: tags by slug, related objects by id, choices by value. */
+function holds(obj: NetBoxObject | undefined, body: Record<string, unknown>): boolean {
+  if (!obj) return false;
+  const plain = (v: unknown): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    const o = v as Record<string, unknown>;
+    return o.slug ?? o.id ?? o.value ?? JSON.stringify(v);
+  };
+  return Object.entries(body).every(([field, want]) => {
+    const have = obj[field];
+    if (Array.isArray(want)) {
+      if (!Array.isArray(have)) return false;
+      const a = want.map(plain).map(String).sort();
+      const b = have.map(plain).map(String).sort();
+      return a.length === b.length && a.every((x, i) => x === b[i]);
+    }
+    return String(plain(have)) === String(plain(want));
+  });
 }
 
 /** A plan and its outcome as plain data (what `--format json` shows under `fixes`). */
@@ -554,7 +626,9 @@ export function renderFixPlan(plan: FixPlan, result?: FixResult): string {
       ", ",
     );
     const o = status.get(item);
-    const tail = o ? (o.status === "applied" ? "  [applied]" : `  [failed: ${o.message}]`) : "";
+    const tail = o
+      ? (o.status === "applied" ? "  [applied]" : `  [${o.status}: ${o.message}]`)
+      : "";
     out.push(
       `  ${item.rule}: ${item.object_type} ${item.object_id} (${item.label}): ${changes}${tail}`,
     );

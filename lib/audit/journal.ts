@@ -7,7 +7,9 @@
  * @module
  */
 
-import type { NetBoxClient, NetBoxObject } from "../client/types.ts";
+import { mayHaveActed } from "../client/errors.ts";
+import { seconds, settle } from "../client/settle.ts";
+import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import type { Finding } from "./model.ts";
 import { atLeast, type Severity } from "./rules.ts";
 
@@ -21,9 +23,10 @@ export interface JournalOutcome {
   object_id: number;
   /**
    * `created`, `exists` (an entry with the marker was there), `planned` (dry run: would be
-   * created), or `failed`.
+   * created), `failed`, or `unknown` (NetBox did not answer and the entry was not there after
+   * reading back for the client's settle window: it may still land).
    */
-  status: "created" | "exists" | "planned" | "failed";
+  status: "created" | "exists" | "planned" | "failed" | "unknown";
   /** The journal entry's id (created or found). */
   id?: number;
   /** Why it failed. */
@@ -100,7 +103,7 @@ export function journalMarker(f: { rule: string; object_type: string; object_id:
  * ```
  */
 export async function journalFindings(
-  client: Pick<NetBoxClient, "endpoint">,
+  client: Pick<NetBoxClient, "endpoint" | "settleMs" | "clock">,
   findings: readonly Finding[],
   options: JournalOptions = {},
 ): Promise<JournalOutcome[]> {
@@ -108,24 +111,7 @@ export async function journalFindings(
   const todo = dedupe(findings.filter((f) => atLeast(f.severity, min)));
   if (!todo.length) return [];
   const ep = client.endpoint(PATH);
-  const existing = new Map<string, number>();
-  for (const type of [...new Set(todo.map((f) => f.object_type))]) {
-    const ids = [...new Set(todo.filter((f) => f.object_type === type).map((f) => f.object_id))];
-    for (let i = 0; i < ids.length; i += 100) {
-      const rows: NetBoxObject[] = await ep.all(
-        { assigned_object_type: type, assigned_object_id: ids.slice(i, i + 100) },
-        {
-          fields: ["id", "assigned_object_type", "assigned_object_id", "comments"],
-          signal: options.signal,
-        },
-      );
-      for (const row of rows) {
-        const comments = String(row["comments"] ?? "");
-        const m = comments.match(/^\[netbox-toolkit audit-ips ([^\]\s]+)\]/);
-        if (m && !existing.has(m[1])) existing.set(m[1], row.id);
-      }
-    }
-  }
+  const existing = await markedEntries(ep, todo, options.signal);
   const outcomes: JournalOutcome[] = [];
   const create: { f: Finding; outcome: JournalOutcome }[] = [];
   for (const f of todo) {
@@ -153,6 +139,7 @@ export async function journalFindings(
       })),
       { signal: options.signal },
     );
+    const lost: { f: Finding; outcome: JournalOutcome }[] = [];
     for (const item of result.items) {
       const { outcome } = create[item.index];
       if (item.ok) {
@@ -162,10 +149,79 @@ export async function journalFindings(
         outcome.status = "failed";
         outcome.message = Object.entries(item.messages).map(([k, v]) => `${k}: ${v.join(" ")}`)
           .join("; ") || item.error.message;
+        if (mayHaveActed(item.error)) lost.push(create[item.index]);
+      }
+    }
+    await readBackLost(client, ep, lost, options.signal);
+  }
+  return outcomes;
+}
+
+/**
+ * Entries whose answer was lost (NetBox may have made them, or may still make them): looked up by
+ * their marker until all are there or the client's settle window has passed. There: `created`;
+ * not there: `unknown` (it may still land; a re-run finds it by its marker or writes it).
+ */
+async function readBackLost(
+  client: Pick<NetBoxClient, "settleMs" | "clock">,
+  ep: Endpoint,
+  lost: { f: Finding; outcome: JournalOutcome }[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!lost.length) return;
+  let found: Map<string, number> | undefined;
+  let waitedMs = 0;
+  try {
+    const r = await settle(
+      client,
+      () => markedEntries(ep, lost.map((l) => l.f), signal),
+      (m) => lost.every((l) => m.has(l.outcome.key)),
+    );
+    found = r.value;
+    waitedMs = r.waitedMs;
+  } catch {
+    found = undefined;
+  }
+  for (const { outcome } of lost) {
+    const id = found?.get(outcome.key);
+    if (id !== undefined) {
+      outcome.status = "created";
+      outcome.id = id;
+      outcome.message = `NetBox's answer was lost (${outcome.message}); confirmed by reading back`;
+    } else {
+      outcome.status = "unknown";
+      outcome.message = found
+        ? `NetBox did not answer (${outcome.message}) and may still be writing it: not there ` +
+          `after reading back for ${seconds(waitedMs)}`
+        : `NetBox's answer was lost (${outcome.message}) and it could not be read back`;
+    }
+  }
+}
+
+/** The journal entries carrying this toolkit's marker on the findings' objects, by marker key. */
+async function markedEntries(
+  ep: Endpoint,
+  findings: readonly Finding[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, number>> {
+  const existing = new Map<string, number>();
+  for (const type of [...new Set(findings.map((f) => f.object_type))]) {
+    const ids = [
+      ...new Set(findings.filter((f) => f.object_type === type).map((f) => f.object_id)),
+    ];
+    for (let i = 0; i < ids.length; i += 100) {
+      const rows: NetBoxObject[] = await ep.all(
+        { assigned_object_type: type, assigned_object_id: ids.slice(i, i + 100) },
+        { fields: ["id", "assigned_object_type", "assigned_object_id", "comments"], signal },
+      );
+      for (const row of rows) {
+        const comments = String(row["comments"] ?? "");
+        const m = comments.match(/^\[netbox-toolkit audit-ips ([^\]\s]+)\]/);
+        if (m && !existing.has(m[1])) existing.set(m[1], row.id);
       }
     }
   }
-  return outcomes;
+  return existing;
 }
 
 function dedupe(findings: Finding[]): Finding[] {

@@ -122,7 +122,7 @@ export async function runAudit(client: NetBoxClient, options: RunAuditOptions): 
       ignoreTag: config.ignoreTag,
     });
     const applied = options.fix.apply ? await applyFixes(client, plan) : undefined;
-    failed += applied?.outcomes.filter((o) => o.status === "failed").length ?? 0;
+    failed += applied?.outcomes.filter((o) => o.status !== "applied").length ?? 0;
     fixText = renderFixPlan(plan, applied);
     extra.fixes = fixReport(plan, applied);
   }
@@ -130,7 +130,7 @@ export async function runAudit(client: NetBoxClient, options: RunAuditOptions): 
   if (options.journal && cmp) {
     const fresh = cmp.findings.filter((f) => f.baseline === "new");
     journal = await journalFindings(client, fresh, { dryRun: options.journal.dryRun });
-    failed += journal.filter((o) => o.status === "failed").length;
+    failed += journal.filter((o) => o.status === "failed" || o.status === "unknown").length;
     extra.journal = journal;
   }
   let next: AuditState | undefined;
