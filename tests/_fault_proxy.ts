@@ -2,7 +2,9 @@
  * A fault-injecting HTTP proxy on 127.0.0.1 for tests against the real NetBox: it forwards each
  * request and, for a seeded random share of them, fails the way networks and gateways do —
  * before NetBox sees the request (429, 503) or after NetBox has acted and only the answer is lost
- * (a gateway's 502, a connection broken in the body, an answer slower than the client's timeout).
+ * (a gateway's 502, a connection broken in the body, an answer slower than the client's timeout),
+ * or NetBox acts only after the client gave up (`deliver-late`: the request reaches NetBox
+ * `lateMs` after it was sent, as behind a gateway whose worker commits after the gateway's 504).
  * It counts what it did, so a test can report faults per kind.
  *
  * @module
@@ -15,7 +17,8 @@ export type FaultKind =
   | "reset-before"
   | "lost-502"
   | "lost-reset"
-  | "lost-timeout";
+  | "lost-timeout"
+  | "deliver-late";
 
 /** Options of {@linkcode startFaultProxy}. */
 export interface FaultProxyOptions {
@@ -31,6 +34,11 @@ export interface FaultProxyOptions {
   methods?: string[];
   /** How long `lost-timeout` holds the answer (longer than the client's timeout). @default {1500} */
   holdMs?: number;
+  /**
+   * How long `deliver-late` holds the request before forwarding it to NetBox (longer than the
+   * client's timeout; the client has given up by then, NetBox still acts). @default {6000}
+   */
+  lateMs?: number;
   /**
    * Chooses the fault of each request instead of `rate` (a scripted fault: "the first POST to
    * the VRFs"); `undefined` passes the request through.
@@ -58,6 +66,9 @@ const ALL: FaultKind[] = [
   "lost-reset",
   "lost-timeout",
 ];
+
+/** Not in the random choice unless asked for (`kinds`): it changes what NetBox holds when. */
+const LATE: FaultKind = "deliver-late";
 
 /** A body that breaks off: the client sees the connection fail while reading the answer. */
 function broken(start: Uint8Array): ReadableStream<Uint8Array> {
@@ -92,7 +103,12 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
   const kinds = options.kinds ?? ALL;
   const methods = new Set(options.methods ?? ["POST", "PATCH", "PUT", "DELETE"]);
   const holdMs = options.holdMs ?? 1500;
-  const counts = Object.fromEntries([...ALL, "passed"].map((k) => [k, 0])) as FaultProxy["counts"];
+  const lateMs = options.lateMs ?? 6000;
+  const counts = Object.fromEntries([...ALL, LATE, "passed"].map((k) => [k, 0])) as FaultProxy[
+    "counts"
+  ];
+  // Late deliveries still under way: close() waits for them (NetBox gets each one).
+  const late = new Set<Promise<unknown>>();
   const closing = new AbortController();
   const target = options.target.replace(/\/+$/, "");
 
@@ -169,10 +185,21 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
           });
           return new Response(r.bytes, { status: r.status, headers: r.headers });
         }
+        case "deliver-late": {
+          // Held past the client's timeout, then sent on: NetBox acts although the client gave
+          // up (it is not cancelled by the client's disconnect, nor by close()).
+          const delivery = new Promise<void>((resolve) => setTimeout(resolve, lateMs))
+            .then(() => forward(request, body));
+          late.add(delivery);
+          delivery.finally(() => late.delete(delivery)).catch(() => {});
+          const r = await delivery;
+          return new Response(r.bytes, { status: r.status, headers: r.headers });
+        }
       }
     },
   );
   const close = async () => {
+    await Promise.allSettled([...late]);
     closing.abort();
     await server.finished;
   };
