@@ -26,6 +26,12 @@ const N = 24;
  */
 const TIMEOUT = "5";
 const HOLD_MS = 6000;
+/**
+ * How long a write whose answer was lost is looked for (s). These faults lose answers of writes
+ * NetBox made at once, or never saw: a short window keeps the runs quick (late writes, which need
+ * the full window, are late_writes_test.ts's).
+ */
+const SETTLE = "2";
 
 interface Report {
   summary: Record<string, number>;
@@ -61,7 +67,19 @@ function losingFirstPost(env: NetBoxTestEnv, path: string) {
 async function importVia(url: string, file: string) {
   const run = await runTaskMain(
     main,
-    [file, "--format", "json", "--chunk-size", "2", "--concurrency", "2", "--timeout", TIMEOUT],
+    [
+      file,
+      "--format",
+      "json",
+      "--chunk-size",
+      "2",
+      "--concurrency",
+      "2",
+      "--timeout",
+      TIMEOUT,
+      "--settle",
+      SETTLE,
+    ],
     { url },
   );
   let report: Report;
@@ -321,7 +339,18 @@ async function assignFaultRun(env: NetBoxTestEnv, rate: number, seed: number) {
       try {
         out = await runTaskMain(
           assignMain,
-          ["--file", file, "--format", "json", "--concurrency", "2", "--timeout", TIMEOUT],
+          [
+            "--file",
+            file,
+            "--format",
+            "json",
+            "--concurrency",
+            "2",
+            "--timeout",
+            TIMEOUT,
+            "--settle",
+            SETTLE,
+          ],
           { url: proxy.url },
         );
       } finally {
@@ -432,6 +461,8 @@ async function reserveFaultRun(env: NetBoxTestEnv, rate: number, seeds: number[]
             "json",
             "--timeout",
             TIMEOUT,
+            "--settle",
+            SETTLE,
           ],
           { url: proxy.url },
         );
