@@ -32,7 +32,7 @@ export interface SettleOptions {
   windowMs?: number;
   /** Sleeps between read-backs. @default {the transport's clock} */
   clock?: Clock;
-  /** Stops waiting (the last read-back is returned). */
+  /** Stops waiting at once (the last read-back is returned). */
   signal?: AbortSignal;
 }
 
@@ -70,10 +70,15 @@ export async function settle<T>(
   const clock = options.clock ?? transport.clock;
   let value = await read();
   let waitedMs = 0;
+  const start = clock.now();
   for (let pause = FIRST_PAUSE_MS; !done(value) && waitedMs < windowMs; pause *= 2) {
-    if (options.signal?.aborted) break;
     const ms = Math.min(pause, windowMs - waitedMs);
-    await clock.sleep(ms);
+    try {
+      await clock.sleep(ms, options.signal);
+    } catch {
+      waitedMs = Math.min(windowMs, Math.max(0, clock.now() - start));
+      break; // stopped: the last read-back stands
+    }
     waitedMs += ms;
     value = await read();
   }
