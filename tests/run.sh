@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command (`deno task test`): the unit and the integration tests, against a real
+# NetBox. With NETBOX_TEST_URL set (CI, or a disposable NetBox of yours) it uses that one; without,
+# it starts — or reuses, when it is up — the local NetBox `deno task demo` uses
+# (tests/netbox/provision.sh up: NetBox 4.7 from PyPI on 127.0.0.1:18080, needs Python >= 3.12,
+# PostgreSQL and Redis on 127.0.0.1; the first start takes several minutes, later ones seconds).
+#
+#   bash tests/run.sh [deno test arguments…]   e.g. tests/integration/ or --filter export
+#
+# NETBOX_TEST_OFFLINE=1 runs without a NetBox: the integration tests are skipped with a notice
+# (what `deno task test:unit` is for). Everything else is passed to `deno test`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ -z "${NETBOX_TEST_URL:-}" && "${NETBOX_TEST_OFFLINE:-}" != 1 ]]; then
+  printf 'test: NETBOX_TEST_URL is not set: starting (or reusing) the local NetBox with tests/netbox/provision.sh up (the first time takes several minutes; NETBOX_TEST_OFFLINE=1 or deno task test:unit skips NetBox)\n' >&2
+  if ! env_text="$(bash tests/netbox/provision.sh up)"; then
+    printf 'test: the local NetBox did not start (see above); run the unit tests alone with deno task test:unit\n' >&2
+    exit 1
+  fi
+  while IFS= read -r line; do
+    if [[ "$line" =~ ^(NETBOX_TEST_[A-Z0-9_]+)=(.*)$ ]]; then export "${BASH_REMATCH[1]}=${BASH_REMATCH[2]}"; fi
+  done <<<"$env_text"
+  printf 'test: against %s\n' "$NETBOX_TEST_URL" >&2
+fi
+
+exec deno test --no-prompt --sanitize-ops --sanitize-resources --allow-net=127.0.0.1,localhost \
+  --allow-env --allow-read --allow-write --allow-run --allow-import=127.0.0.1 "$@"
