@@ -6,7 +6,7 @@
  *
  * ```sh
  * deno task bulk-import inventory.yaml --dry-run
- * deno task bulk-import sites.csv devices.csv --model-from-name
+ * deno task bulk-import sites.csv devices.csv    # CSV: the model from the file name, or --model
  * deno task bulk-import inventory/*.yaml --scope-tag netbox-as-code --prune --dry-run
  * ```
  *

@@ -212,6 +212,7 @@ export async function runTask<O>(
     return reportError(err, io);
   }
   const opts = parsed.opts;
+  if (PARSE_ONLY.has(rawIo)) return checkParsed(opts, formats, io);
   let client: NetBoxClient | undefined;
   // A writing task stops gracefully on the first Ctrl-C / SIGTERM and at once on the second.
   const stop = new AbortController();
@@ -228,11 +229,7 @@ export async function runTask<O>(
     })
     : undefined;
   try {
-    if (!formats.includes(opts.format)) {
-      throw new UsageError(
-        `Cannot render: unknown --format "${opts.format}"; expected one of ${formats.join(", ")}`,
-      );
-    }
+    checkFormat(opts.format, formats);
     const ctx = makeContext(spec, opts, io, rawIo, (c) => client = c, stop.signal);
     const code = await handler(ctx, Object.assign(opts, { args: parsed.args }));
     await reportBranch(client, opts, io);
@@ -244,6 +241,59 @@ export async function runTask<O>(
   } finally {
     unsubscribe?.();
     client?.close();
+  }
+}
+
+const PARSE_ONLY = new WeakSet<TaskIO>();
+
+/**
+ * Marks an IO so that {@linkcode runTask} only parses: the task's own flag parser checks the
+ * arguments (unknown options, missing values, bad choices, `--format`, `--concurrency`) and
+ * reports a usage error as a real run would (exit 2), but the handler never runs — nothing is
+ * read, nothing is sent to NetBox. For tests of documented command lines.
+ *
+ * @param io the IO to pass to a task's `main(args, io)`
+ * @returns a copy of `io` that makes the task parse only
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { parseOnly, runTask, type TaskSpec } from "./task.ts";
+ * import type { TaskIO } from "./io.ts";
+ * let err = "";
+ * const io: TaskIO = {
+ *   stdout: () => {}, stderr: (t) => err += t, env: () => undefined, stderrIsTerminal: false,
+ *   readTextFile: () => Promise.reject(new Error("not read")), now: () => new Date(),
+ * };
+ * const spec: TaskSpec = { name: "hello", description: "Says hello", configure: (cmd) => cmd };
+ * const never = () => Promise.reject(new Error("not run"));
+ * assert(await runTask(spec, ["--format", "json"], parseOnly(io), never) === 0);
+ * assert(await runTask(spec, ["--nope"], parseOnly(io), never) === 2 && err.includes("--nope"));
+ * ```
+ */
+export function parseOnly(io: TaskIO): TaskIO {
+  const marked = { ...io };
+  PARSE_ONLY.add(marked);
+  return marked;
+}
+
+/** A parse-only run: the checks of the common flags a real run makes before its handler. */
+function checkParsed(opts: CommonOpts, formats: string[], io: TaskIO): number {
+  try {
+    checkFormat(opts.format, formats);
+    parsePositiveInt(opts.concurrency, "--concurrency");
+    if (opts.branch !== undefined) checkBranchName(opts.branch);
+    return EXIT.OK;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+function checkFormat(format: string, formats: string[]): void {
+  if (!formats.includes(format)) {
+    throw new UsageError(
+      `Cannot render: unknown --format "${format}"; expected one of ${formats.join(", ")}`,
+    );
   }
 }
 
