@@ -9,7 +9,7 @@ import { systemClock } from "../../lib/client/retry.ts";
 import { modelByKey } from "../../lib/import/models.ts";
 import type { ImportPlan, PlanItem } from "../../lib/import/plan.ts";
 import { NetBoxHttpError, NetBoxTimeoutError, NotSentError } from "../../lib/client/errors.ts";
-import type { BulkResult, Filters, NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
+import type { BulkResult, Filters, NetBoxObject } from "../../lib/client/types.ts";
 
 let uid = 0;
 function del(model: string, id: number, requireTag?: string): PlanItem {

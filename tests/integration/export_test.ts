@@ -26,13 +26,7 @@ import { main as exportTask } from "../../tasks/export.ts";
 import { yamlParse } from "../../lib/deps.ts";
 import { describe, readTaskEntries, runDeno, taskEntry } from "../_deno_tasks.ts";
 import { seedInventory } from "../netbox/seed.ts";
-import {
-  netboxTest,
-  type NetBoxTestEnv,
-  testEnv,
-  uniqueName,
-  versionAtLeast,
-} from "./_netbox.ts";
+import { netboxTest, type NetBoxTestEnv, testEnv, uniqueName } from "./_netbox.ts";
 import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
 import { runTaskMain, type TaskRun } from "./_run_task.ts";
 import { startSecondNetBox } from "./_second_netbox.ts";
