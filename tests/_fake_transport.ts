@@ -1,7 +1,7 @@
 /**
  * A scripted fake {@linkcode Transport} for unit tests of the data layer: it records every
- * request and answers through a handler. `fakeTable` simulates a NetBox list endpoint (offset and
- * cursor pagination, `id` filters, `ordering=-id`, `fields`, MAX_PAGE_SIZE clamping).
+ * request and answers through a handler. `fakeTable` answers a list request from the shared fake
+ * NetBox (`_fake_netbox.ts`).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { NetBoxHttpError } from "../lib/client/errors.ts";
 import { serializeFilters } from "../lib/client/filters.ts";
 import { systemClock } from "../lib/client/retry.ts";
 import type { NetBoxStatus, RequestOptions, Transport } from "../lib/client/types.ts";
+import { FakeNetBox } from "./_fake_netbox.ts";
 
 /** One recorded request. */
 export interface FakeRequest {
@@ -126,53 +127,25 @@ export interface TableOptions {
 }
 
 /**
- * Answers a list request like NetBox would, over `rows` (each with an `id`), in id order.
- * Supports `limit`, `offset`, `start`, `id`, `id__lt`, `id__gte`, `ordering=-id|id`, `fields`.
+ * Answers a list request like NetBox would, over `rows` (each with an `id`): the shared fake
+ * NetBox's listing (`_fake_netbox.ts`: filters with lookups, `limit`, `offset`, `start`,
+ * `ordering`, `fields`, `brief`, MAX_PAGE_SIZE clamping), its 400 thrown as the transport would.
  */
-export function fakeTable(
+export async function fakeTable(
   rows: { id: number; [k: string]: unknown }[],
   req: FakeRequest,
   options: TableOptions = {},
-): unknown {
+): Promise<unknown> {
   const { maxPageSize = 1000, cursor = true, host = "http://internal.example:8080" } = options;
-  const q = req.query;
-  let items = [...rows].sort((a, b) => a.id - b.id);
-  const ids = q.getAll("id").map(Number);
-  if (ids.length) items = items.filter((r) => ids.includes(r.id));
-  for (const v of q.getAll("id__lt")) items = items.filter((r) => r.id < Number(v));
-  for (const v of q.getAll("id__gte")) items = items.filter((r) => r.id >= Number(v));
-  if (q.get("ordering") === "-id") items.reverse();
-  const rawLimit = Number(q.get("limit") ?? 50);
-  const limit = Math.min(rawLimit === 0 ? maxPageSize : rawLimit, maxPageSize);
-  const fields = q.get("fields")?.split(",");
-  const shape = (r: Record<string, unknown>) =>
-    fields ? Object.fromEntries(fields.filter((f) => f in r).map((f) => [f, r[f]])) : r;
-  const link = (params: Record<string, string>) => {
-    const next = new URLSearchParams(q);
-    for (const [k, v] of Object.entries(params)) next.set(k, v);
-    return `${host}/api/${req.path}?${next}`;
-  };
-  if (cursor && q.has("start")) {
-    if (q.has("offset") || q.has("ordering")) {
-      throw httpError(400, "GET", req.path, ["start cannot be combined with offset/ordering"]);
-    }
-    const start = Number(q.get("start"));
-    const page = items.filter((r) => r.id >= start).slice(0, limit);
-    const full = page.length === limit;
-    return {
-      count: null,
-      next: full ? link({ start: String(page[page.length - 1].id + 1) }) : null,
-      previous: null,
-      results: page.map(shape),
-    };
-  }
-  const offset = Number(q.get("offset") ?? 0);
-  const page = items.slice(offset, offset + limit);
-  const more = offset + limit < items.length;
-  return {
-    count: items.length,
-    next: more ? link({ offset: String(offset + limit), limit: String(limit) }) : null,
-    previous: null,
-    results: page.map(shape),
-  };
+  const path = req.path.replace(/^\/|\/$/g, "");
+  const nb = new FakeNetBox({
+    version: cursor ? "4.7.3" : "4.5.0",
+    maxPageSize,
+    host,
+    tables: { [path]: rows },
+  });
+  const response = await nb.fetch(`${host}/api/${path}/${req.query.size ? `?${req.query}` : ""}`);
+  const body = await response.json();
+  if (!response.ok) throw httpError(response.status, "GET", req.path, body);
+  return body;
 }

@@ -1,56 +1,38 @@
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
-import { parseCidr } from "../../lib/ipam/ip.ts";
 import { applyFixes, planFixes, renderFixPlan } from "../../lib/audit/fix.ts";
 import { analyzeAudit } from "../../lib/audit/analyze.ts";
 import { defaultAuditConfig } from "../../lib/audit/rules.ts";
 import type { AuditData } from "../../lib/audit/model.ts";
+import { FakeNetBox, type Obj } from "../_fake_netbox.ts";
 
 // deno-lint-ignore no-explicit-any
 type Row = Record<string, any>;
 
-/** A NetBox over tables: id / address / device_id / family / slug filters, bulk PATCH and POST. */
-function fakeNetBox(tables: Record<string, Row[]>) {
-  const writes: { method: string; path: string; body: unknown }[] = [];
-  const fetch = async (input: string | URL | Request, init?: RequestInit) => {
-    const req = new Request(input, init);
-    const url = new URL(req.url);
-    const path = url.pathname.replace(/^\/api\//, "");
-    if (path === "status/") return Response.json({ "netbox-version": "4.7.3" });
-    if (req.method !== "GET") {
-      const body = await req.json();
-      writes.push({ method: req.method, path, body });
-      const list = Array.isArray(body) ? body : [body];
-      if (req.method === "PATCH") {
-        const rows = list.map((b: Row) =>
-          Object.assign(tables[path].find((r) => r.id === b.id)!, b)
-        );
-        return Response.json(rows);
-      }
-      const made = list.map((b: Row, i: number) => ({ id: 1000 + i, ...b }));
-      tables[path] = [...(tables[path] ?? []), ...made];
-      return Response.json(Array.isArray(body) ? made : made[0], { status: 201 });
-    }
-    const q = url.searchParams;
-    const inside = (cidr: string, host: string) => {
-      const net = parseCidr(cidr);
-      const h = parseCidr(`${host}/${host.includes(":") ? 128 : 32}`);
-      return net.family === h.family && net.first <= h.address && h.address <= net.last;
-    };
-    const results = (tables[path] ?? []).filter((r) =>
-      (!q.has("contains") || inside(r.prefix, q.get("contains")!)) &&
-      (!q.has("vrf_id") ||
-        (q.get("vrf_id") === "null" ? !r.vrf : r.vrf?.id === Number(q.get("vrf_id")))) &&
-      (!q.has("id") || q.getAll("id").map(Number).includes(r.id)) &&
-      (!q.has("address") || String(r.address).split("/")[0] === q.get("address")) &&
-      (!q.has("device_id") || r.assigned_object?.device?.id === Number(q.get("device_id"))) &&
-      (!q.has("family") || (q.get("family") === "4") === !String(r.address).includes(":")) &&
-      (!q.has("slug") || r.slug === q.get("slug"))
-    );
-    return Response.json({ count: results.length, next: null, previous: null, results });
+/**
+ * The shared fake NetBox over `tables` (keyed by list path with its slash, as the audit data
+ * names them), storing writes as sent; `writes` lists them and `tables` shows what it holds.
+ */
+function netbox(input: Record<string, Row[]>) {
+  const nb = new FakeNetBox({ tables: input as Record<string, Obj[]>, storeAsSent: true });
+  const tables = new Proxy({} as Record<string, Row[]>, {
+    get: (_, path: string) => nb.table(path),
+  });
+  const client = createClient({
+    url: "http://nb.test",
+    token: "nbt_abcdefghijkl.secret",
+    fetch: nb.fetch,
+  });
+  return {
+    client,
+    tables,
+    get writes() {
+      return nb.sent.map((w) => {
+        const [method, path] = w.request.split(" ");
+        return { method, path: `${path.split("?")[0]}/`, body: w.body };
+      });
+    },
   };
-  const client = createClient({ url: "http://nb.test", token: "nbt_abcdefghijkl.secret", fetch });
-  return { client, writes, tables };
 }
 
 const dev = (id: number, primary: number | null = null) => ({
@@ -118,7 +100,7 @@ function data(tables: Record<string, Row[]>): AuditData {
 }
 
 Deno.test("planFixes plans only the unambiguous fixes and says why it skips the rest", async () => {
-  const nb = fakeNetBox(inventory());
+  const nb = netbox(inventory());
   // Only NetBox knows of this copy of 10.5.0.9 (outside the audit's scope).
   nb.tables["ipam/ip-addresses/"].push(ip(99, "10.5.0.9/28"));
   const d = data(nb.tables);
@@ -155,7 +137,7 @@ Deno.test("planFixes plans only the unambiguous fixes and says why it skips the 
 });
 
 Deno.test("planFixes decides on NetBox's current objects, not the audit's snapshot", async () => {
-  const nb = fakeNetBox(inventory());
+  const nb = netbox(inventory());
   const d = structuredClone(data(nb.tables));
   const { findings } = analyzeAudit(d, defaultAuditConfig());
   // After the audit: someone sets d1's primary, marks the orphan audit-ignore, fixes one mask.
@@ -174,7 +156,7 @@ Deno.test("planFixes decides on NetBox's current objects, not the audit's snapsh
 });
 
 Deno.test("applyFixes creates the tag, patches each endpoint in bulk and reports per item", async () => {
-  const nb = fakeNetBox(inventory());
+  const nb = netbox(inventory());
   const d = data(nb.tables);
   const { findings } = analyzeAudit(d, defaultAuditConfig());
   const plan = await planFixes(nb.client, findings);

@@ -8,14 +8,14 @@ import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
 import { OutcomeUnknownError } from "../../lib/client/errors.ts";
 import { assignIp, type AssignIpRequest } from "../../lib/ipam/assign.ts";
-import { fakeIpam } from "../tasks/_fake_ipam.ts";
+import { FakeNetBox } from "../_fake_netbox.ts";
 
 /**
  * The fake NetBox, with every PATCH of the VM held: NetBox makes it `landAfterMs` after it was
  * sent (never when undefined) while the client gives up after its timeout.
  */
 function lateNetBox(landAfterMs: number | undefined, settleMs: number) {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   const cluster = nb.add("cluster", { name: "docker" });
   const vm = nb.add("vm", { name: "docker-01", cluster: cluster.id });
   nb.add("vminterface", { name: "eth0", virtual_machine: vm.id });

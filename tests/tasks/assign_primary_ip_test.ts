@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { checkRow, main, parseRows } from "../../tasks/assign-primary-ip.ts";
-import { fakeIO, fakeIpam, type StoredIp } from "./_fake_ipam.ts";
+import { fakeIO, FakeNetBox, type StoredIp } from "../_fake_netbox.ts";
 
 function inventory(options: { readOnly?: boolean } = {}) {
-  const nb = fakeIpam(options);
+  const nb = new FakeNetBox(options);
   const site = nb.add("site", { name: "Matrix", slug: "matrix" });
   const cluster = nb.add("cluster", { name: "docker" });
   const vm = nb.add("vm", { name: "docker-01", cluster: cluster.id });
@@ -16,7 +16,7 @@ function inventory(options: { readOnly?: boolean } = {}) {
 }
 
 async function run(
-  nb: ReturnType<typeof fakeIpam>,
+  nb: FakeNetBox,
   args: string[],
   files: Record<string, string> = {},
 ) {
@@ -79,7 +79,7 @@ Deno.test("assign-primary-ip is unchanged on a second run and only reads", async
   await run(nb, args);
   const before = nb.writes().length;
   const stored = nb.ips();
-  const vm = nb.primaries("vm", nb.tables.vm[0].id);
+  const vm = nb.primaries("vm", nb.table("vm")[0].id);
   assert.equal(stored.length, 1);
   assert.deepEqual(vm, { ...NONE, primary_ip4: stored[0].id });
   const { code, doc } = await run(nb, args);
@@ -89,7 +89,7 @@ Deno.test("assign-primary-ip is unchanged on a second run and only reads", async
   assert.equal(nb.writes().length, before);
   assert.equal(stored[0].dns_name, "docker-01-nexus.spaceships.work");
   assert.deepEqual(nb.ips(), stored);
-  assert.deepEqual(nb.primaries("vm", nb.tables.vm[0].id), vm);
+  assert.deepEqual(nb.primaries("vm", nb.table("vm")[0].id), vm);
 });
 
 Deno.test("assign-primary-ip sets primary_ip6 for an IPv6 address", async () => {
@@ -132,7 +132,7 @@ Deno.test("assign-primary-ip --oob sets a device's oob_ip and refuses VMs with e
   assert.equal(vm.code, 2);
   assert.match(vm.stderr, /devices only/);
   assert.equal(nb.writes().length, writes);
-  assert.deepEqual(nb.primaries("vm", nb.tables.vm[0].id), NONE);
+  assert.deepEqual(nb.primaries("vm", nb.table("vm")[0].id), NONE);
 });
 
 Deno.test("assign-primary-ip reuses an existing IP and sends only the changed fields", async () => {
@@ -250,7 +250,7 @@ Deno.test("assign-primary-ip --move clears the blocking primary designation and 
     dns_name: "foxtrot.example.com",
     description: "was foxtrot's",
   });
-  nb.tables.device.find((d) => d.id === foxtrot.id)!.primary_ip4 = { id: ip.id };
+  nb.table("device").find((d) => d.id === foxtrot.id)!.primary_ip4 = { id: ip.id };
   const { code, doc, stderr } = await run(nb, [...VM_ARGS, "--move"]);
   assert.equal(code, 0, stderr);
   assert.deepEqual(doc.items[0].actions, ["cleared-primary", "moved", "set-primary"]);
@@ -347,7 +347,7 @@ Deno.test("assign-primary-ip --dry-run prints each step and writes nothing", asy
   assert.equal(r.code, 0);
   assert.deepEqual(nb.writes(), []);
   assert.deepEqual(nb.ips(), []);
-  assert.deepEqual(nb.primaries("vm", nb.tables.vm[0].id), NONE);
+  assert.deepEqual(nb.primaries("vm", nb.table("vm")[0].id), NONE);
   assert.match(r.stderr, /would create IP 192\.168\.3\.10\/24/);
   assert.match(r.stderr, /would set primary_ip4 of docker-01/);
   assert.equal(r.doc.summary.dry_run, true);
@@ -403,10 +403,10 @@ Deno.test("assign-primary-ip picks the only interface and can create a missing o
     "set-primary",
   ]);
   assert.deepEqual(
-    nb.tables.vminterface.map((i) => [i.name, i.virtual_machine.id]),
+    nb.table("vminterface").map((i) => [i.name, i.virtual_machine.id]),
     [["eth0", vm.id], ["eth9", vm.id]],
   );
-  const eth9 = nb.tables.vminterface[1];
+  const eth9 = nb.table("vminterface")[1];
   const second = nb.ips()[1];
   assert.deepEqual(nb.ips(), [
     ipWith({
@@ -454,7 +454,7 @@ Deno.test("assign-primary-ip --file runs every row, reports failed rows by line 
   for (const w of ["web-01", "web-02", "web-03", "web-04"]) {
     nb.add("vminterface", {
       name: "eth0",
-      virtual_machine: nb.tables.vm.find((v) => v.name === w)!.id,
+      virtual_machine: nb.table("vm").find((v) => v.name === w)!.id,
     });
   }
   const r = await run(nb, ["--file", "rows.yaml"], { "rows.yaml": yaml });
@@ -473,9 +473,9 @@ Deno.test("assign-primary-ip --file runs every row, reports failed rows by line 
       [10, ["created-ip", "set-primary"]],
     ],
   );
-  const vmNamed = (name: string) => nb.tables.vm.find((v) => v.name === name)!;
+  const vmNamed = (name: string) => nb.table("vm").find((v) => v.name === name)!;
   const ifaceOf = (name: string) =>
-    nb.tables.vminterface.find((i) => i.virtual_machine.id === vmNamed(name).id)!.id;
+    nb.table("vminterface").find((i) => i.virtual_machine.id === vmNamed(name).id)!.id;
   const ips = nb.ips();
   assert.deepEqual(
     ips.map((ip) => [ip.address, ip.assigned_object_type, ip.assigned_object_id, ip.status]),

@@ -2,38 +2,32 @@ import assert from "node:assert/strict";
 import { main } from "../../tasks/audit-ips.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
 import type { Scheduler } from "../../lib/audit/schedule.ts";
+import { FakeNetBox, type Obj } from "../_fake_netbox.ts";
 
 // deno-lint-ignore no-explicit-any
 type Row = Record<string, any>;
 const BASE = "http://127.0.0.1:9";
 
-/** A tiny read-only NetBox: list endpoints over fixed tables, with `tag` and `vrf_id` filters. */
-function fakeNetBox(tables: Record<string, Row[]>) {
+/**
+ * The shared fake NetBox over fixed tables, recording each request's URL; `failRun(n)` makes
+ * every request of the n-th audit run answer 400.
+ */
+function netbox(tables: Record<string, Row[]>) {
+  const nb = new FakeNetBox({ host: BASE, tables: tables as Record<string, Obj[]> });
   const requests: URL[] = [];
   let failRun = -1;
   let runs = 0;
-  const fetch = (input: string | URL | Request): Promise<Response> => {
+  const fetch: typeof globalThis.fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     requests.push(url);
     if (url.pathname === "/api/ipam/vrfs/") runs++; // the first listing of every run
     if (runs === failRun) {
       return Promise.resolve(Response.json({ detail: "boom" }, { status: 400 }));
     }
-    const path = url.pathname.replace(/^\/api\//, "").replace(/\/$/, "");
-    if (path === "status") return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
-    const rows = tables[path];
-    if (!rows) return Promise.resolve(new Response("not found", { status: 404 }));
-    const tag = url.searchParams.get("tag");
-    const vrfIds = url.searchParams.getAll("vrf_id");
-    const results = rows.filter((r) =>
-      (!tag || r.tags?.some((t: Row) => t.slug === tag)) &&
-      (vrfIds.length === 0 ||
-        vrfIds.some((v) => (v === "null" ? !r.vrf : r.vrf?.id === Number(v))))
-    );
-    return Promise.resolve(Response.json({ count: null, next: null, previous: null, results }));
+    return nb.fetch(input, init);
   };
   return {
-    fetch: fetch as typeof globalThis.fetch,
+    fetch,
     requests,
     /** Makes every request of the n-th audit run fail. */
     failRun(n: number) {
@@ -110,7 +104,7 @@ function fakeIO(fetch: typeof globalThis.fetch, files: Record<string, string> = 
 }
 
 Deno.test("audit-ips --list-rules prints every rule without contacting NetBox", async () => {
-  const nb = fakeNetBox(inventory());
+  const nb = netbox(inventory());
   const t = fakeIO(nb.fetch);
   assert.equal(await main(["--list-rules"], t.io), 0);
   for (
@@ -128,7 +122,7 @@ Deno.test("audit-ips --list-rules prints every rule without contacting NetBox", 
 });
 
 Deno.test("audit-ips reports findings as JSON with a handful of trimmed list calls", async () => {
-  const nb = fakeNetBox(inventory());
+  const nb = netbox(inventory());
   const t = fakeIO(nb.fetch);
   assert.equal(await main(["--format", "json"], t.io), 0);
   const doc = JSON.parse(t.out());
@@ -164,7 +158,7 @@ Deno.test("audit-ips --fail-on decides the exit code", async () => {
     [["--fail-on", "warning", "--disable", "orphan-address"], 0],
   ];
   for (const [args, code] of cases) {
-    const t = fakeIO(fakeNetBox(inventory()).fetch);
+    const t = fakeIO(netbox(inventory()).fetch);
     assert.equal(await main(["--format", "json", ...args], t.io), code, args.join(" "));
   }
 });
@@ -172,7 +166,7 @@ Deno.test("audit-ips --fail-on decides the exit code", async () => {
 Deno.test("audit-ips --tag scopes the addresses it reports on", async () => {
   const tables = inventory();
   tables["ipam/ip-addresses"][1].tags = [];
-  const nb = fakeNetBox(tables);
+  const nb = netbox(tables);
   const t = fakeIO(nb.fetch);
   assert.equal(await main(["--format", "json", "--tag", "mine", "--fail-on", "warning"], t.io), 0);
   assert.equal(JSON.parse(t.out()).summary.findings, 0);
@@ -182,10 +176,10 @@ Deno.test("audit-ips --tag scopes the addresses it reports on", async () => {
 
 Deno.test("audit-ips applies a rules file and --dns-pattern", async () => {
   const files = { "rules.yaml": "rules:\n  orphan-address: { severity: error }\n" };
-  const t = fakeIO(fakeNetBox(inventory()).fetch, files);
+  const t = fakeIO(netbox(inventory()).fetch, files);
   assert.equal(await main(["--format", "json", "--rules", "rules.yaml"], t.io), 1);
   assert.equal(JSON.parse(t.out()).items[0].severity, "error");
-  const t2 = fakeIO(fakeNetBox(inventory()).fetch);
+  const t2 = fakeIO(netbox(inventory()).fetch);
   await main(["--format", "json", "--dns-pattern", "^[a-z0-9]+\\.example\\.com$"], t2.io);
   assert.deepEqual(
     JSON.parse(t2.out()).items.map((f: Row) => f.rule),
@@ -195,7 +189,7 @@ Deno.test("audit-ips applies a rules file and --dns-pattern", async () => {
 
 Deno.test("audit-ips renders table, csv, markdown and a self-contained html page", async () => {
   const render = async (format: string) => {
-    const t = fakeIO(fakeNetBox(inventory()).fetch);
+    const t = fakeIO(netbox(inventory()).fetch);
     assert.equal(await main(["--format", format], t.io), 0);
     return t.out();
   };
@@ -238,7 +232,7 @@ Deno.test("audit-ips rejects bad input with exit 2 before any request", async ()
     [["--dns-pattern", "("], /Cannot use --dns-pattern/],
   ];
   for (const [args, message] of cases) {
-    const nb = fakeNetBox(inventory());
+    const nb = netbox(inventory());
     const t = fakeIO(nb.fetch);
     assert.equal(await main(args, t.io), 2, args.join(" "));
     assert.match(t.err(), message);
@@ -247,13 +241,13 @@ Deno.test("audit-ips rejects bad input with exit 2 before any request", async ()
 });
 
 Deno.test("audit-ips names an unknown --vrf as a usage error", async () => {
-  const t = fakeIO(fakeNetBox(inventory()).fetch);
+  const t = fakeIO(netbox(inventory()).fetch);
   assert.equal(await main(["--vrf", "purple"], t.io), 2);
   assert.match(t.err(), /Cannot find VRF "purple"/);
 });
 
 Deno.test("audit-ips --resolve reports names that do not resolve to their address", async () => {
-  const t = fakeIO(fakeNetBox(inventory()).fetch);
+  const t = fakeIO(netbox(inventory()).fetch);
   const resolver = (name: string, type: string) =>
     Promise.resolve(name === "d1.example.net" && type === "A" ? ["10.0.0.99"] : []);
   assert.equal(await main(["--format", "json", "--resolve"], t.io, { resolver }), 0);
@@ -271,7 +265,7 @@ Deno.test("audit-ips --resolve reports names that do not resolve to their addres
 Deno.test("audit-ips --schedule rewrites --output each run and survives a failing run", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const nb = fakeNetBox(inventory());
+    const nb = netbox(inventory());
     nb.failRun(2);
     const t = fakeIO(nb.fetch);
     const output = `${dir}/audit.json`;
@@ -301,7 +295,7 @@ Deno.test("audit-ips --schedule rewrites --output each run and survives a failin
 });
 
 Deno.test("audit-ips --schedule stops when its signal aborts", async () => {
-  const t = fakeIO(fakeNetBox(inventory()).fetch);
+  const t = fakeIO(netbox(inventory()).fetch);
   const stop = new AbortController();
   const scheduler: Scheduler = (_p, fire) => {
     queueMicrotask(fire);
@@ -322,7 +316,7 @@ Deno.test("audit-ips --schedule stops when its signal aborts", async () => {
 import { checkJunit, checkPrometheus, sarifErrors } from "../audit/_validate.ts";
 
 Deno.test("audit-ips --help lists every flag of audits over time", async () => {
-  const t = fakeIO(fakeNetBox(inventory()).fetch);
+  const t = fakeIO(netbox(inventory()).fetch);
   assert.equal(await main(["--help"], t.io), 0);
   for (
     const flag of [
@@ -349,7 +343,7 @@ Deno.test("audit-ips --state: the second run marks new, persisting and fixed fin
     const state = `${dir}/state.json`;
     const tables = inventory();
     const run = async (now: string, extra: string[] = []) => {
-      const t = fakeIO(fakeNetBox(tables).fetch);
+      const t = fakeIO(netbox(tables).fetch);
       t.io.readTextFile = (p) => Deno.readTextFile(p);
       t.io.now = () => new Date(now);
       const code = await main(["--format", "json", "--state", state, ...extra], t.io);
@@ -426,7 +420,7 @@ Deno.test("audit-ips --state: a corrupt or foreign state file is exit 2, before 
     for (const [text, message] of cases) {
       const path = `${dir}/bad.json`;
       await Deno.writeTextFile(path, text);
-      const nb = fakeNetBox(inventory());
+      const nb = netbox(inventory());
       const t = fakeIO(nb.fetch);
       t.io.readTextFile = (p) => Deno.readTextFile(p);
       assert.equal(await main(["--state", path], t.io), 2, text);
@@ -447,7 +441,7 @@ Deno.test("audit-ips rejects flag combinations that make no sense (exit 2)", asy
     [["--forecast", "--forecast-threshold", "120"], /Cannot parse --forecast-threshold/],
   ];
   for (const [args, message] of cases) {
-    const nb = fakeNetBox(inventory());
+    const nb = netbox(inventory());
     const t = fakeIO(nb.fetch);
     assert.equal(await main(args, t.io), 2, args.join(" "));
     assert.match(t.err(), message);
@@ -459,7 +453,7 @@ Deno.test("audit-ips --format sarif, junit and prometheus pass their validators"
   try {
     const state = `${dir}/s.json`;
     const render = async (format: string) => {
-      const t = fakeIO(fakeNetBox(inventory()).fetch);
+      const t = fakeIO(netbox(inventory()).fetch);
       t.io.readTextFile = (p) => Deno.readTextFile(p);
       assert.equal(await main(["--format", format, "--state", state], t.io), 0);
       return t.out();
@@ -489,7 +483,7 @@ Deno.test("audit-ips --format sarif, junit and prometheus pass their validators"
 Deno.test("audit-ips --fix prints the plan and sends no write; --dry-run --apply neither", async () => {
   for (const extra of [[], ["--apply", "--dry-run"]]) {
     const tables = { ...inventory(), "extras/tags": [] };
-    const nb = fakeNetBox(tables);
+    const nb = netbox(tables);
     const methods: string[] = [];
     const t = fakeIO((input, init) => {
       methods.push(new Request(input, init).method);
@@ -505,7 +499,7 @@ Deno.test("audit-ips --fix prints the plan and sends no write; --dry-run --apply
       t.out(),
     );
     assert.ok(methods.length > 5 && methods.every((m) => m === "GET"), methods.join());
-    const t2 = fakeIO(fakeNetBox(tables).fetch);
+    const t2 = fakeIO(netbox(tables).fetch);
     assert.equal(await main(["--fix", "--format", "json", ...extra], t2.io), 0);
     const fixes = JSON.parse(t2.out()).fixes;
     assert.equal(fixes.applied, false);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/bulk-import.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
+import { FakeNetBox } from "../_fake_netbox.ts";
 
 const FIXTURES = new URL("../fixtures/import/", import.meta.url).pathname;
 const TOKEN = "nbt_abcdefghijkl.0123456789abcdef0123456789abcdef01234567";
@@ -102,54 +103,28 @@ const META: Record<string, Meta> = {
 type Row = Record<string, unknown>;
 
 /**
- * An in-memory NetBox: OPTIONS, filtered lists, bulk POST/PATCH. Its tables hold what was
- * written (POST stores the body, PATCH merges it into the stored object); `writes` lists every
- * write and `sent` its body.
+ * The shared fake NetBox with OPTIONS metadata from `META`, storing writes as sent (references
+ * stay ids). Seen with list paths ending in a slash: `tables` holds what was written, `writes`
+ * lists every write and `sent` its body.
  */
-function fakeNetBox() {
-  const tables = new Map<string, Row[]>();
-  const writes: string[] = [];
-  const sent: { request: string; body: Row[] }[] = [];
-  let nextId = 1;
-  const json = (body: unknown, status = 200) =>
-    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const req = new Request(input, init);
-    const url = new URL(req.url);
-    const path = url.pathname.replace(/^\/api\//, "");
-    const text = req.body ? await req.text() : "";
-    if (path === "status/") return json({ "netbox-version": "4.7.3" });
-    const meta = META[path];
-    if (!meta) return json({ detail: "Not found." }, 404);
-    const rows = tables.get(path) ?? [];
-    tables.set(path, rows);
-    if (req.method === "OPTIONS") return json({ actions: { POST: meta, PUT: meta } });
-    if (req.method === "GET") {
-      const results = rows.filter((row) =>
-        [...new Set(url.searchParams.keys())].every((k) => {
-          if (["limit", "offset", "start", "fields", "brief", "ordering"].includes(k)) return true;
-          return url.searchParams.getAll(k).includes(String(row[k]));
-        })
-      );
-      return json({ count: results.length, next: null, previous: null, results });
-    }
-    writes.push(`${req.method} ${path}`);
-    const body = JSON.parse(text) as Row[];
-    sent.push({ request: `${req.method} ${path}`, body: structuredClone(body) });
-    if (req.method === "POST") {
-      const created = body.map((b) => ({ id: nextId++, url: "", display: "", ...b }));
-      rows.push(...created);
-      return json(created, 201);
-    }
-    if (req.method !== "PATCH") return json({ detail: "Method not allowed" }, 405);
-    const missing = body.filter((b) => !rows.some((r) => r.id === b.id));
-    if (missing.length) {
-      return json(missing.map((b) => ({ id: [`Object ${b.id} not found`] })), 400);
-    }
-    const updated = body.map((b) => Object.assign(rows.find((r) => r.id === b.id)!, b));
-    return json(updated);
+function netbox() {
+  const meta = Object.fromEntries(
+    Object.entries(META).map(([path, fields]) => [path.replace(/\/$/, ""), fields]),
+  );
+  const nb = new FakeNetBox({ meta, storeAsSent: true });
+  const slash = (request: string) => request.replace(/^(\S+ [^?]+)/, "$1/");
+  return {
+    fetch: nb.fetch,
+    get tables(): Map<string, Row[]> {
+      return new Map(Object.entries(nb.tables).map(([path, rows]) => [`${path}/`, rows]));
+    },
+    get writes(): string[] {
+      return nb.writes().map(slash);
+    },
+    get sent(): { request: string; body: unknown }[] {
+      return nb.sent.map((w) => ({ request: slash(w.request), body: w.body }));
+    },
   };
-  return { fetch: fetch as typeof globalThis.fetch, tables, writes, sent };
 }
 
 /** Reference fields (ids) and the table they point into (`type` and `role`: see refOf). */
@@ -207,7 +182,7 @@ function dump(tables: Map<string, Row[]>): Record<string, Row[]> {
     out[path] = rows.map((row) => {
       const o: Row = {};
       for (const [k, v] of Object.entries(row)) {
-        if (k === "id" || k === "url" || k === "display") continue;
+        if (["id", "url", "display", "created", "last_updated"].includes(k)) continue;
         const ref = refOf(path, k);
         if ((k === "scope_id" || k === "assigned_object_id") && v !== null) {
           const type = row[k === "scope_id" ? "scope_type" : "assigned_object_type"] as string;
@@ -378,7 +353,7 @@ Deno.test("bulk-import refuses every bad input of the corpus with file:line:colu
     .filter((name) => name !== "cases.json").sort();
   assert.deepEqual(cases.map((c) => c.file).sort(), files, "one case per bad file");
   for (const c of cases) {
-    const nb = fakeNetBox();
+    const nb = netbox();
     const { io: taskIO, out } = io(nb.fetch);
     const file = `${FIXTURES}bad/${c.file}`;
     const args = c.model ? [file, "--model", c.model] : [file];
@@ -394,7 +369,7 @@ Deno.test("bulk-import refuses every bad input of the corpus with file:line:colu
 });
 
 Deno.test("bulk-import --dry-run prints the plan and writes nothing", async () => {
-  const nb = fakeNetBox();
+  const nb = netbox();
   const { io: taskIO, out } = io(nb.fetch);
   const code = await main([`${FIXTURES}inventory.yaml`, "--dry-run", "--format", "json"], taskIO);
   assert.equal(code, 0, out.stderr);
@@ -413,7 +388,7 @@ Deno.test("bulk-import --dry-run prints the plan and writes nothing", async () =
 });
 
 Deno.test("bulk-import imports the inventory, then a second run writes nothing", async () => {
-  const nb = fakeNetBox();
+  const nb = netbox();
   const first = io(nb.fetch);
   assert.equal(await main([`${FIXTURES}inventory.yaml`], first.io), 0, first.out.stderr);
   assert.match(first.out.stdout, /^dcim\.devices\s+3\s+0\s+0\s+0$/m);
@@ -430,7 +405,7 @@ Deno.test("bulk-import imports the inventory, then a second run writes nothing",
 });
 
 Deno.test("bulk-import applies exactly the changed fields and shows their diff", async () => {
-  const nb = fakeNetBox();
+  const nb = netbox();
   assert.equal(await main([`${FIXTURES}inventory.yaml`], io(nb.fetch).io), 0);
   const changed = (await Deno.readTextFile(`${FIXTURES}inventory.yaml`))
     .replace("status: planned", "status: active")
@@ -490,12 +465,12 @@ Deno.test("bulk-import applies exactly the changed fields and shows their diff",
 });
 
 Deno.test("bulk-import imports the CSV files to the same result as the YAML", async () => {
-  const yaml = fakeNetBox();
+  const yaml = netbox();
   assert.equal(await main([`${FIXTURES}inventory.yaml`], io(yaml.fetch).io), 0);
   const csvFiles = [...Deno.readDirSync(`${FIXTURES}csv`)].map((e) => `${FIXTURES}csv/${e.name}`)
     .sort();
   assert.equal(csvFiles.length, 14);
-  const csv = fakeNetBox();
+  const csv = netbox();
   const run = io(csv.fetch);
   assert.equal(await main(csvFiles, run.io), 0, run.out.stderr);
   // The same objects with the same fields and references (ids differ by creation order).

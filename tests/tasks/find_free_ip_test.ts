@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/find-free-ip.ts";
-import { fakeIO, fakeIpam } from "./_fake_ipam.ts";
+import { fakeIO, FakeNetBox } from "../_fake_netbox.ts";
 
 function setup(options: { maxPageSize?: number; readOnly?: boolean } = {}) {
-  const nb = fakeIpam(options);
+  const nb = new FakeNetBox(options);
   const prefix = nb.add("prefix", { prefix: "192.168.3.0/24", vrf: null, status: "active" });
   nb.add("ip", { address: "192.168.3.1/24" });
   nb.add("ip", { address: "192.168.3.3/24" });
   return { nb, prefix };
 }
 
-async function run(nb: ReturnType<typeof fakeIpam>, args: string[]) {
+async function run(nb: FakeNetBox, args: string[]) {
   const { io, out } = fakeIO(nb);
   const code = await main([...args, "--format", "json"], io);
   const doc = out.stdout ? JSON.parse(out.stdout) : undefined;
@@ -44,7 +44,7 @@ Deno.test("find-free-ip lists beyond the server's cap by computing the rest", as
 });
 
 Deno.test("find-free-ip exits 1 and lists what there is when fewer are free", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   nb.add("prefix", { prefix: "10.0.0.0/29", vrf: null });
   const { code, doc, stderr } = await run(nb, ["--prefix", "10.0.0.0/29", "--count", "10"]);
   assert.equal(code, 1);
@@ -59,14 +59,14 @@ Deno.test("find-free-ip --skip leaves the first usable addresses out", async () 
 });
 
 Deno.test("find-free-ip returns the first addresses of an IPv6 /64 at once", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   nb.add("prefix", { prefix: "2001:db8:1::/64", vrf: null });
   const { doc } = await run(nb, ["--prefix", "2001:db8:1::/64", "--count", "3"]);
   assert.deepEqual(addresses(doc), ["2001:db8:1::1/64", "2001:db8:1::2/64", "2001:db8:1::3/64"]);
 });
 
 Deno.test("find-free-ip --vrf looks the prefix up in that VRF", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   const vrf = nb.add("vrf", { name: "blue", rd: "65000:1" });
   nb.add("prefix", { prefix: "10.1.0.0/24", vrf: null });
   nb.add("prefix", { prefix: "10.1.0.0/24", vrf: vrf.id });
@@ -78,7 +78,7 @@ Deno.test("find-free-ip --vrf looks the prefix up in that VRF", async () => {
 });
 
 Deno.test("find-free-ip --filter uses the first matching prefix with enough room", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   nb.add("prefix", { prefix: "10.2.0.0/30", vrf: null, role: "servers" });
   nb.add("prefix", { prefix: "10.3.0.0/24", vrf: null, role: "servers" });
   const { code, doc } = await run(nb, ["--filter", "role=servers", "--count", "3"]);
@@ -111,7 +111,7 @@ Deno.test("find-free-ip --reserve creates named addresses in one available-ips P
   assert.ok(
     doc.items.every((i: { action: string; id: number }) => i.action === "reserved" && i.id > 0),
   );
-  const created = nb.tables.ip.filter((ip) => ip.dns_name.startsWith("k8s-"));
+  const created = nb.table("ip").filter((ip) => ip.dns_name.startsWith("k8s-"));
   assert.equal(created.length, 3);
   assert.ok(created.every((ip) => ip.tags[0]?.slug === "production-dns"));
 });
@@ -142,7 +142,7 @@ Deno.test("find-free-ip --reserve with an existing --dns-name returns it and wri
 });
 
 Deno.test("find-free-ip --reserve that does not fit exits 1 and creates nothing", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   nb.add("prefix", { prefix: "192.168.3.0/29", vrf: null });
   nb.add("ip", { address: "192.168.3.1/29" });
   nb.add("ip", { address: "192.168.3.2/29" });
@@ -158,11 +158,11 @@ Deno.test("find-free-ip --reserve that does not fit exits 1 and creates nothing"
   assert.equal(code, 1);
   assert.match(stderr, /Cannot reserve 5 addresses in 192\.168\.3\.0\/29: 2 free/);
   assert.deepEqual(nb.writes(), []);
-  assert.equal(nb.tables.ip.length, 4);
+  assert.equal(nb.table("ip").length, 4);
 });
 
 Deno.test("find-free-ip turns the server's 409 into exit 1 with the free count", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   const prefix = nb.add("prefix", { prefix: "192.168.3.0/29", vrf: null });
   const { io, out } = fakeIO(nb);
   // Another client takes addresses between our listing and our POST.
@@ -234,7 +234,7 @@ Deno.test("find-free-ip --reserve needs existing tags unless --create-tags", asy
     "--create-tags",
   ]);
   assert.equal(c.code, 0);
-  assert.equal(nb.tables.tag[0].slug, "nope");
+  assert.equal(nb.table("tag")[0].slug, "nope");
 });
 
 Deno.test("find-free-ip --reserve --skip creates the addresses explicitly past the skipped ones", async () => {
@@ -296,7 +296,7 @@ Deno.test("find-free-ip --dry-run --reserve shows the plan and writes nothing", 
 });
 
 Deno.test("find-free-ip --range lists free addresses of an IP range", async () => {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   nb.add("range", { start_address: "10.5.0.10/24", end_address: "10.5.0.12/24", vrf: null });
   nb.add("ip", { address: "10.5.0.11/24" });
   const { doc } = await run(nb, ["--range", "10.5.0.10-10.5.0.12", "--count", "5"]);
@@ -328,7 +328,7 @@ Deno.test("find-free-ip names a missing prefix with exit 3", async () => {
 });
 
 Deno.test("find-free-ip lists beyond the server's cap in an IP range too", async () => {
-  const nb = fakeIpam({ maxPageSize: 5 });
+  const nb = new FakeNetBox({ maxPageSize: 5 });
   nb.add("range", { start_address: "10.6.0.10/24", end_address: "10.6.0.40/24", vrf: null });
   nb.add("ip", { address: "10.6.0.12/24" });
   const { code, doc } = await run(nb, ["--range", "10.6.0.10-10.6.0.40", "--count", "8"]);

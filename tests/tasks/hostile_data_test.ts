@@ -9,7 +9,7 @@ import { main as auditIps } from "../../tasks/audit-ips.ts";
 import { main as findFreeIp } from "../../tasks/find-free-ip.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
 import { yamlParse } from "../../lib/deps.ts";
-import { fakeIO, fakeIpam } from "./_fake_ipam.ts";
+import { fakeIO, FakeNetBox, type Obj } from "../_fake_netbox.ts";
 
 /** Whether the text holds a raw control character (C0, DEL, C1) or bidi override. */
 function hasRawControls(text: string): boolean {
@@ -31,19 +31,16 @@ const TERMINAL = "\x1b[2J\x1b]0;pwned\x07<script>alert(1)</script>\u202e";
 const TERMINAL_SHOWN = "\\x1b[2J\\x1b]0;pwned\\x07<script>alert(1)</script>\\u202e";
 const NO_PRIMARY = "has IPv4 addresses on its interfaces but no primary_ip4";
 
-/** A read-only NetBox over fixed tables, with the `tag` filter; `fail` answers every list 400. */
-function fakeNetBox(tables: Record<string, Row[]>, fail?: Row): typeof fetch {
-  return ((input: string | URL | Request) => {
+/** The shared fake NetBox over fixed tables; `fail` answers every request but status 400. */
+function netbox(tables: Record<string, Row[]>, fail?: Row): typeof fetch {
+  const nb = new FakeNetBox({ host: BASE, tables: tables as Record<string, Obj[]> });
+  return (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    const path = url.pathname.replace(/^\/api\//, "").replace(/\/$/, "");
-    if (path === "status") return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
-    if (fail) return Promise.resolve(Response.json(fail, { status: 400 }));
-    const rows = tables[path];
-    if (!rows) return Promise.resolve(new Response("not found", { status: 404 }));
-    const tag = url.searchParams.get("tag");
-    const results = rows.filter((r) => !tag || r.tags?.some((t: Row) => t.slug === tag));
-    return Promise.resolve(Response.json({ count: null, next: null, previous: null, results }));
-  }) as typeof fetch;
+    if (fail && url.pathname !== "/api/status/") {
+      return Promise.resolve(Response.json(fail, { status: 400 }));
+    }
+    return nb.fetch(input, init);
+  };
 }
 
 /** Two active devices with hostile names, each with an address but no primary IPv4. */
@@ -97,7 +94,7 @@ function io(fetch: typeof globalThis.fetch, vars: Record<string, string> = {}) {
 }
 
 async function audit(format: string, extra: string[] = []) {
-  const t = io(fakeNetBox(inventory()));
+  const t = io(netbox(inventory()));
   const code = await auditIps(["--tag", "mine", "--format", format, ...extra], t.io);
   return { code, ...t.out };
 }
@@ -163,7 +160,7 @@ Deno.test("audit-ips --format json and yaml keep NetBox's text exact", async () 
 });
 
 Deno.test("audit-ips: an error message carrying NetBox text reaches stderr as one visible line", async () => {
-  const t = io(fakeNetBox(inventory(), { detail: "\x1b]0;pwned\x07boom\x9b2J" }));
+  const t = io(netbox(inventory(), { detail: "\x1b]0;pwned\x07boom\x9b2J" }));
   const code = await auditIps(["--tag", "mine"], t.io);
   assert.equal(code, 3);
   assert.equal(t.out.stdout, "");
@@ -189,7 +186,7 @@ Deno.test("audit-ips --output writes a new report 0600, neutralised", {
 // --- find-free-ip: renderDoc's CSV and table, --output, --audit-log, --token-file
 
 function vrfSetup(name: string) {
-  const nb = fakeIpam();
+  const nb = new FakeNetBox();
   const vrf = nb.add("vrf", { name, rd: "65000:1" });
   nb.add("prefix", { prefix: "10.1.0.0/24", vrf: vrf.id });
   return nb;
@@ -253,7 +250,7 @@ Deno.test("find-free-ip --audit-log: created 0600; an existing log keeps its mod
 }, async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const nb = fakeIpam();
+    const nb = new FakeNetBox();
     nb.add("prefix", { prefix: "192.168.3.0/24", vrf: null });
     const reserve = (log: string) =>
       findFreeIp(
@@ -314,7 +311,7 @@ Deno.test("every task with CSV output says in --help how CSV cells are neutralis
   const guard = "csv: a cell starting with = + - @ tab or CR gets a leading ' so spreadsheets " +
     "show it as text, never as a formula (negative numbers too)";
   const help = async (main: (args: string[], io: TaskIO) => Promise<number>) => {
-    const t = io(fakeNetBox({}));
+    const t = io(netbox({}));
     assert.equal(await main(["--help"], t.io), 0);
     return t.out.stdout.replace(/\s+/g, " ");
   };
