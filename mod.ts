@@ -188,6 +188,24 @@ export type {
 export type { Change, ImportPlan, PlanItem, PlanOptions } from "./lib/import/plan.ts";
 export type { ImportReport, ModelCounts } from "./lib/import/report.ts";
 export type { ModelDef } from "./lib/import/models.ts";
+export { checkDeleteLimit, DeleteLimitError, plannedDeletes } from "./lib/import/plan_checks.ts";
+export type { PlannedDelete } from "./lib/import/plan_checks.ts";
+export type { ApplyResult, Blocker, ItemOutcome } from "./lib/import/apply.ts";
+export {
+  applySavedPlan,
+  checkPlanTarget,
+  parseSavedPlan,
+  planOfSaved,
+  PlanTargetError,
+  SavedPlanError,
+  savePlan,
+} from "./lib/import/saved_plan.ts";
+export type {
+  ApplySavedPlanOptions,
+  SavedPlan,
+  SavedWrite,
+  SavePlanOptions,
+} from "./lib/import/saved_plan.ts";
 export {
   EXPORT_FIELDS,
   exportDocuments,

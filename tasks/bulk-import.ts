@@ -2,12 +2,15 @@
  * `bulk-import` — idempotent import of NetBox objects from YAML, JSON and CSV files, in
  * dependency order, with a `--dry-run` plan of field diffs. Bad input writes nothing. Entries
  * with `_state: absent` are deleted; `--prune --scope-tag TAG` deletes what carries TAG and is in
- * no file.
+ * no file. A plan deleting more than `--max-deletes` (10) objects stops before any write;
+ * `--dry-run --plan-out FILE` saves the plan for review and `--apply-plan FILE` applies exactly it.
  *
  * ```sh
  * deno task bulk-import inventory.yaml --dry-run
  * deno task bulk-import sites.csv devices.csv    # CSV: the model from the file name, or --model
  * deno task bulk-import inventory/*.yaml --scope-tag netbox-as-code --prune --dry-run
+ * deno task bulk-import inventory/*.yaml --scope-tag iac --prune --dry-run --plan-out plan.json
+ * deno task bulk-import --apply-plan plan.json
  * ```
  *
  * @module
@@ -18,7 +21,6 @@ import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { runTask, type TaskContext } from "../lib/cli/task.ts";
 import { escapeControls } from "../lib/client/safe_text.ts";
 import { Option } from "../lib/deps.ts";
-import type { ModelWrite } from "../lib/client/permissions.ts";
 import {
   formatFromPath,
   ImportInputError,
@@ -27,8 +29,21 @@ import {
   type InputFormat,
 } from "../lib/import/parse.ts";
 import { lookupModel } from "../lib/import/models.ts";
-import type { Change, PlanOptions } from "../lib/import/plan.ts";
-import { renderDoc } from "../lib/cli/render.ts";
+import type { Change, ImportPlan, PlanOptions } from "../lib/import/plan.ts";
+import { renderDoc, writeAtomic } from "../lib/cli/render.ts";
+import {
+  DeleteLimitError,
+  plannedDeletes,
+  renderDeletes,
+  writesOfPlan,
+} from "../lib/import/plan_checks.ts";
+import {
+  applySavedPlan,
+  checkPlanTarget,
+  parseSavedPlan,
+  planOfSaved,
+  savePlan,
+} from "../lib/import/saved_plan.ts";
 import {
   applyImport,
   type ImportDocument,
@@ -53,18 +68,21 @@ interface Opts {
   chunkSize: string;
   scopeTag?: string;
   prune?: boolean;
+  maxDeletes: string;
+  planOut?: string;
+  applyPlan?: string;
 }
 
 const SPEC = {
   name: "bulk-import",
   description:
-    "Import NetBox objects from YAML/JSON/CSV files: dependency order, idempotent upsert by natural keys, --dry-run plan with field diffs; entries with `_state: absent` are deleted, and --prune --scope-tag TAG deletes what carries TAG but is in no file",
+    "Import NetBox objects from YAML/JSON/CSV files: dependency order, idempotent upsert by natural keys, --dry-run plan with field diffs; entries with `_state: absent` are deleted, and --prune --scope-tag TAG deletes what carries TAG but is in no file; more deletes than --max-deletes stop the run; --dry-run --plan-out FILE saves the plan for review, --apply-plan FILE applies exactly it",
   writes: true,
   formats: ["table", "json", "yaml", "csv"],
   // deno-lint-ignore no-explicit-any
   configure: (cmd: any) =>
     cmd
-      .argument("<files...>", "YAML/JSON/CSV files, or - for standard input")
+      .argument("[files...]", "YAML/JSON/CSV files, or - for standard input")
       .addOption(
         new Option("--input-format <format>", "format of the files (default: by extension)")
           .choices(["yaml", "json", "csv"]),
@@ -92,10 +110,26 @@ const SPEC = {
         "--prune",
         "also delete the objects carrying --scope-tag that are in no input file (reverse " +
           "dependency order; give every file)",
+      )
+      .option(
+        "--max-deletes <n>",
+        "stop before any write when the plan deletes more than N objects (a number, or all)",
+        "10",
+      )
+      .option(
+        "--plan-out <file>",
+        "with --dry-run: also save the plan as JSON for review, to apply with --apply-plan",
+      )
+      .option(
+        "--apply-plan <file>",
+        "apply exactly the writes of a saved plan (no input files); objects changed since are " +
+          "refused",
       ),
   examples: [
     "bulk-import inventory.yaml --dry-run",
     "bulk-import inventory/*.yaml --scope-tag netbox-as-code --prune --dry-run",
+    "bulk-import inventory/*.yaml --scope-tag iac --prune --dry-run --plan-out plan.json",
+    "bulk-import --apply-plan plan.json --max-deletes 25",
     "bulk-import inventory.yaml --format json > report.json",
     "bulk-import --model dcim.devices devices.csv",
     "cat ips.json | bulk-import --input-format json -",
@@ -145,11 +179,33 @@ async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportDocument[]> 
   return documents;
 }
 
+function parseMaxDeletes(value: string): number {
+  if (value.trim().toLowerCase() === "all") return Infinity;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || value.trim() === "") {
+    throw new UsageError(
+      `Cannot parse --max-deletes: expected a whole number or "all", got "${value}"`,
+    );
+  }
+  return n;
+}
+
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   const chunkSize = Number(opts.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new UsageError(
       `Cannot parse --chunk-size: expected a positive integer, got "${opts.chunkSize}"`,
+    );
+  }
+  const maxDeletes = parseMaxDeletes(opts.maxDeletes);
+  if (opts.applyPlan !== undefined) return await runSavedPlan(ctx, opts, chunkSize, maxDeletes);
+  if (!opts.args.length) {
+    throw new UsageError("Cannot import: give the files to import (or --apply-plan FILE)");
+  }
+  if (opts.planOut !== undefined && !ctx.dryRun) {
+    throw new UsageError(
+      "Cannot save the plan without --dry-run: --dry-run --plan-out FILE saves it, " +
+        "--apply-plan FILE applies it after review",
     );
   }
   if (opts.prune && !opts.scopeTag) {
@@ -195,38 +251,129 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     i.action === "create" || i.action === "update" || i.action === "delete" ||
     Object.keys(i.deferred).length
   );
+  if (ctx.dryRun) warnDeleteLimit(ctx, plan, maxDeletes);
+  if (ctx.dryRun && opts.planOut !== undefined) {
+    const saved = await savePlan(client, plan, { inputs: opts.args, now: ctx.io.now() });
+    await writeAtomic(opts.planOut, JSON.stringify(saved, null, 2) + "\n");
+    const { create, update, delete: del } = saved.summary;
+    ctx.info(
+      `plan saved to ${opts.planOut} (${create} to create, ${update} to update, ${del} to ` +
+        `delete); after review: bulk-import --apply-plan ${opts.planOut}`,
+    );
+  }
   if (ctx.dryRun || !writes) {
     const report = importReport(plan);
     if (!ctx.dryRun) report.summary.dry_run = false;
     await ctx.emit(report, outputOf(report));
     return report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
   }
-  const writesNeeded = new Map<string, ModelWrite>();
-  for (const item of plan.items) {
-    if (item.action !== "create" && item.action !== "update") continue;
-    const action = item.action === "create" ? "add" : "change";
-    writesNeeded.set(`${action} ${item.model.path}`, { path: item.model.path, action });
-    if (Object.keys(item.deferred).length) {
-      writesNeeded.set(`change ${item.model.path}`, { path: item.model.path, action: "change" });
-    }
+  return await write(
+    ctx,
+    plan,
+    false,
+    (onProgress) =>
+      applyImport(client, plan, {
+        chunkSize,
+        skipInvalid: true,
+        stop: ctx.stop,
+        maxDeletes,
+        onProgress,
+      }),
+  );
+}
+
+/** `--apply-plan FILE`: exactly the writes of a saved plan, nothing planned again. */
+async function runSavedPlan(
+  ctx: TaskContext,
+  opts: Opts,
+  chunkSize: number,
+  maxDeletes: number,
+): Promise<number> {
+  const file = opts.applyPlan!;
+  const given = Object.entries({
+    "input files": opts.args.length > 0,
+    "--plan-out": opts.planOut !== undefined,
+    "--scope-tag": opts.scopeTag !== undefined,
+    "--prune": !!opts.prune,
+    "--mode": opts.mode !== "upsert",
+    "--match-on": opts.matchOn.length > 0,
+    "--create-missing-tags": !!opts.createMissingTags,
+  }).filter(([, on]) => on).map(([flag]) => flag);
+  if (given.length) {
+    throw new UsageError(
+      `Cannot apply a saved plan with ${given.join(", ")}: the plan holds its writes and ` +
+        "the options it was made with",
+    );
   }
-  await ctx.assertCanWrite([...writesNeeded.values()]);
-  const total =
-    plan.items.filter((i) =>
-      i.action === "create" || i.action === "update" || i.action === "delete"
-    ).length;
-  const bar = ctx.progress("importing", total);
+  const saved = parseSavedPlan(await ctx.readInput(file), file);
+  const client = ctx.client();
+  if (ctx.dryRun) {
+    await checkPlanTarget(client, saved, file);
+    const plan = planOfSaved(saved);
+    warnDeleteLimit(ctx, plan, maxDeletes);
+    const report = importReport(plan);
+    await ctx.emit(report, outputOf(report));
+    return EXIT.OK;
+  }
+  return await write(
+    ctx,
+    planOfSaved(saved),
+    true,
+    (onProgress) =>
+      applySavedPlan(client, saved, { chunkSize, maxDeletes, stop: ctx.stop, file, onProgress }),
+  );
+}
+
+/** Writes a plan through `apply` (which refuses too many deletes before any write). */
+async function write(
+  ctx: TaskContext,
+  plan: ImportPlan,
+  saved: boolean,
+  apply: (onProgress: (done: number) => void) => Promise<ImportReport>,
+): Promise<number> {
+  await ctx.assertCanWrite(writesOfPlan(plan));
+  const writes = plan.items.filter((i) => ["create", "update", "delete"].includes(i.action));
+  const bar = ctx.progress("importing", writes.length);
   let last = 0;
-  const report = await applyImport(client, plan, {
-    chunkSize,
-    skipInvalid: true,
-    stop: ctx.stop,
-    onProgress: (done) => {
+  let report: ImportReport;
+  try {
+    report = await apply((done) => {
       bar.tick(done - last);
       last = done;
-    },
-  });
-  bar.done();
+    });
+  } catch (err) {
+    if (!(err instanceof DeleteLimitError)) throw err;
+    return refuseDeletes(ctx, err);
+  } finally {
+    bar.done();
+  }
+  return await finish(ctx, report, saved);
+}
+
+/** Dry run: the plan is printed, with a warning when applying it would stop at the limit. */
+function warnDeleteLimit(ctx: TaskContext, plan: ImportPlan, maxDeletes: number): void {
+  const n = plannedDeletes(plan).length;
+  if (n <= maxDeletes) return;
+  ctx.warn(
+    `applying this plan would stop before any write: it deletes ${n} objects, more than ` +
+      `--max-deletes ${maxDeletes}; if they are meant, add --max-deletes ${n} (or all)`,
+  );
+}
+
+/** The deletes over the limit, listed, and one line on how to raise it: exit 2. */
+function refuseDeletes(ctx: TaskContext, err: DeleteLimitError): number {
+  ctx.io.stderr(renderDeletes(err.deletes));
+  const n = err.deletes.length;
+  ctx.io.stderr(
+    `error: Cannot import: the plan deletes ${n} objects (listed above), more than ` +
+      `--max-deletes ${err.limit}; nothing was written. If they are meant, run again with ` +
+      `--max-deletes ${n} (or --max-deletes all)\n`,
+  );
+  return EXIT.USAGE;
+}
+
+/** Prints what failed, emits the report, and maps it to the exit code. */
+async function finish(ctx: TaskContext, report: ImportReport, saved: boolean): Promise<number> {
   for (const item of report.items) {
     if (["failed", "unknown", "blocked", "skipped"].includes(item.action as string)) {
       const where = item.location ?? `${item.reason} (${item.key}, id ${item.id})`;
@@ -235,9 +382,18 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     }
   }
   await ctx.emit(report, outputOf(report));
-  if (report.summary.changed) {
+  const changed = report.summary.changed;
+  if (changed && saved) {
     ctx.io.stderr(
-      `error: Cannot import: ${report.summary.changed} objects were changed by someone else ` +
+      `error: Cannot apply the plan to ${changed} object${changed === 1 ? "" : "s"}: ` +
+        `changed in NetBox since the plan was made (see above; not written); the rest of the ` +
+        "plan was applied. Make a new plan (--dry-run --plan-out) and review it\n",
+    );
+    return EXIT.REFUSED;
+  }
+  if (changed) {
+    ctx.io.stderr(
+      `error: Cannot import: ${changed} objects were changed by someone else ` +
         "while this import ran (twice); read the report, then run the import again\n",
     );
     return EXIT.REFUSED;
@@ -256,17 +412,8 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     : EXIT.OK;
 }
 
-const CSV_COLUMNS = [
-  "model",
-  "name",
-  "action",
-  "id",
-  "key",
-  "reason",
-  "location",
-  "changes",
-  "message",
-];
+// deno-fmt-ignore
+const CSV_COLUMNS = ["model", "name", "action", "id", "key", "reason", "location", "changes", "message"];
 
 /** How the report renders: text table, JSON/YAML as is, CSV one row per entry. */
 function outputOf(report: ImportReport) {

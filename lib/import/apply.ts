@@ -15,6 +15,7 @@ import {
   NetBoxHttpError,
   NotSentError,
 } from "../client/errors.ts";
+import { etagOf } from "../client/etag.ts";
 import { seconds, settle } from "../client/settle.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { CASCADES, MODELS } from "./models.ts";
@@ -87,6 +88,11 @@ export interface ApplyOptions {
    * `failed` ("not sent: depends on …") and a re-run completes them.
    */
   confirm?: (items: PlanItem[], result: ApplyResult) => Promise<void>;
+  /**
+   * Outcomes decided before writing, by item uid (a saved plan's entries found stale): those
+   * items are not sent, and what depends on them is not sent either.
+   */
+  refused?: ApplyResult;
 }
 
 const NOT_SENT = "not sent: interrupted";
@@ -152,7 +158,9 @@ export async function applyPlan(
     done += n;
     options.onProgress?.(done, total);
   };
+  for (const [uid, outcome] of options.refused ?? []) result.set(uid, outcome);
   for (const item of plan.items) {
+    if (result.has(item.uid)) continue; // refused before writing
     if (item.action === "invalid") result.set(item.uid, { status: "invalid" });
     else if (item.action === "unchanged") {
       result.set(item.uid, { status: "unchanged", id: item.id });
@@ -168,7 +176,9 @@ export async function applyPlan(
     }
     return undefined;
   };
-  let pending = plan.items.filter((i) => i.action === "create" || i.action === "update");
+  let pending = plan.items.filter((i) =>
+    (i.action === "create" || i.action === "update") && !result.has(i.uid)
+  );
   while (pending.length) {
     const ready: PlanItem[] = [];
     const later: PlanItem[] = [];
@@ -373,7 +383,9 @@ async function deleteAll(
   progress: (n: number) => void,
   stop: AbortSignal | undefined,
 ): Promise<void> {
-  const deletes = items.filter((i) => i.action === "delete" && i.id !== undefined)
+  const deletes = items.filter((i) =>
+    i.action === "delete" && i.id !== undefined && !result.has(i.uid)
+  )
     .sort((a, b) => b.model.order - a.model.order || a.uid - b.uid);
   for (const key of [...new Set(deletes.map((i) => i.model.key))]) {
     const group = deletes.filter((i) => i.model.key === key);
@@ -434,23 +446,28 @@ async function deleteAll(
 }
 
 /**
- * Of the deletes that must still carry the scope tag, those that do; the others are reported
- * (`skipped`: the tag was removed since the plan; `deleted`: already gone).
+ * Of the deletes that must still carry the scope tag, those that do, and of those with an ETag
+ * (a saved plan's), those unchanged since; the others are reported (`skipped`: the tag was
+ * removed since the plan; `failed`, `changed`: changed since; `deleted`: already gone).
  */
 async function stillTagged(
   endpoint: ReturnType<NetBoxClient["endpoint"]>,
   group: PlanItem[],
   result: ApplyResult,
 ): Promise<PlanItem[]> {
-  const checked = group.filter((i) => i.requireTag !== undefined);
+  const checked = group.filter((i) => i.requireTag !== undefined || i.etag !== undefined);
   if (!checked.length) return group;
+  // A delete with an ETag (a saved plan's) goes only if the object is as it was planned against.
+  const fields = ["id"];
+  if (checked.some((i) => i.requireTag !== undefined)) fields.push("tags");
+  if (checked.some((i) => i.etag !== undefined)) fields.push("last_updated");
   const now = new Map<number, NetBoxObject>();
   for (let n = 0; n < checked.length; n += 100) {
     const ids = checked.slice(n, n + 100).map((i) => i.id!);
-    for (const o of await endpoint.all({ id: ids }, { fields: ["id", "tags"] })) now.set(o.id, o);
+    for (const o of await endpoint.all({ id: ids }, { fields })) now.set(o.id, o);
   }
   return group.filter((item) => {
-    if (item.requireTag === undefined) return true;
+    if (item.requireTag === undefined && item.etag === undefined) return true;
     const obj = now.get(item.id!);
     if (!obj) {
       result.set(item.uid, {
@@ -460,6 +477,16 @@ async function stillTagged(
       });
       return false;
     }
+    if (item.etag !== undefined && etagOf(obj) !== item.etag) {
+      result.set(item.uid, {
+        status: "failed",
+        id: item.id,
+        message: "not deleted: changed by someone else since the plan was made",
+        changed: true,
+      });
+      return false;
+    }
+    if (item.requireTag === undefined) return true;
     const tags = Array.isArray(obj.tags) ? obj.tags as { slug?: unknown }[] : [];
     if (tags.some((t) => t?.slug === item.requireTag)) return true;
     result.set(item.uid, {

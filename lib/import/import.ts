@@ -10,6 +10,7 @@ import { modelPermissions, permissionRefusal } from "../client/permissions.ts";
 import { seconds, settle } from "../client/settle.ts";
 import type { NetBoxClient } from "../client/types.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
+import { checkDeleteLimit } from "./plan_checks.ts";
 import {
   formatFromPath,
   type ImportEntry,
@@ -163,6 +164,23 @@ export interface ApplyImportOptions {
    * report lists the entries not sent (`not-sent`); a re-run completes them.
    */
   stop?: AbortSignal;
+  /**
+   * The most objects the plan may delete (`_state: absent` and prune): a plan with more is
+   * refused before anything is written (`DeleteLimitError`, exit code 2).
+   * @default {Infinity}
+   */
+  maxDeletes?: number;
+  /**
+   * Plan an update NetBox refused (the object changed since it was planned) again and write it
+   * once more. `false` for a reviewed plan, which must write exactly what was reviewed: such an
+   * update stays `failed` ("changed by someone else"). @default {true}
+   */
+  replanChanged?: boolean;
+  /**
+   * Outcomes decided before writing, by plan item uid (a saved plan's entries found stale): those
+   * items are not sent, and what depends on them is not sent either.
+   */
+  refused?: ApplyResult;
 }
 
 /**
@@ -180,6 +198,8 @@ export interface ApplyImportOptions {
  *   `invalid`, with NetBox's messages) and the counts per model
  * @throws {ImportInputError} when the plan has invalid entries and `skipInvalid` is not set
  *   (nothing is written; exit code 2)
+ * @throws {DeleteLimitError} when the plan deletes more than `maxDeletes` objects (nothing is
+ *   written; exit code 2)
  *
  * @example
  * ```ts
@@ -197,6 +217,7 @@ export async function applyImport(
   options: ApplyImportOptions = {},
 ): Promise<ImportReport> {
   if (plan.problems.length && !options.skipInvalid) throw new ImportInputError(plan.problems);
+  checkDeleteLimit(plan, options.maxDeletes);
   /**
    * A fresh plan of `items`' entries. `firstPass`: as the first pass writes them, without their
    * second-pass fields (primary IPs), which are not written yet and may name objects still to be
@@ -226,6 +247,7 @@ export async function applyImport(
     chunkSize: options.chunkSize,
     onProgress: options.onProgress,
     stop: options.stop,
+    refused: options.refused,
     // A lost answer in a round is judged at once (a plan of those entries only), so what
     // depends on a write that landed still goes in this run.
     confirm: (items, result) => reconcile(client, items, result, (some) => planOf(some, true)),
@@ -234,7 +256,7 @@ export async function applyImport(
   let fresh: Promise<ImportPlan> | undefined;
   const replan = () => fresh ??= planOf(plan.items);
   await reconcile(client, plan.items, outcome, (some) => planOf(some), replan);
-  await replanChanged(client, plan, outcome, options, replan);
+  if (options.replanChanged !== false) await replanChanged(client, plan, outcome, options, replan);
   return importReport(plan, outcome);
 }
 

@@ -59,7 +59,10 @@ export type ImportReport = {
     not_sent?: number;
     /** Entries NetBox's lost answers leave in doubt: check them (only when there are some). */
     unknown?: number;
-    /** Failed entries whose object someone else changed meanwhile, twice (only when some). */
+    /**
+     * Failed entries whose object someone else changed meanwhile: twice in an import, once since
+     * the plan was made for a saved plan (only when some).
+     */
     changed?: number;
   };
   items: Record<string, unknown>[];
