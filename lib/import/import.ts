@@ -250,12 +250,13 @@ export async function applyImport(
     refused: options.refused,
     // A lost answer in a round is judged at once (a plan of those entries only), so what
     // depends on a write that landed still goes in this run.
-    confirm: (items, result) => reconcile(client, items, result, (some) => planOf(some, true)),
+    confirm: (items, result) =>
+      reconcile(client, items, result, (some) => planOf(some, true), undefined, options.stop),
   });
   // The lost answers left, and refused updates, are judged on one fresh plan of the same input.
   let fresh: Promise<ImportPlan> | undefined;
   const replan = () => fresh ??= planOf(plan.items);
-  await reconcile(client, plan.items, outcome, (some) => planOf(some), replan);
+  await reconcile(client, plan.items, outcome, (some) => planOf(some), replan, options.stop);
   if (options.replanChanged !== false) await replanChanged(client, plan, outcome, options, replan);
   return importReport(plan, outcome);
 }
@@ -326,8 +327,9 @@ async function replanChanged(
  * timeout, a reset, a gateway's 502/504): the same plan made again shows each as written
  * (unchanged now) or still to write. A write NetBox did not answer may still be running there and
  * land seconds later, so what is not there yet is read back again with pauses until it shows up
- * or the client's settle window has passed (`settle`); still not there, it is `unknown` —
- * never "not written", since it may land after the run. NetBox unreadable: `unknown` too.
+ * or the client's settle window has passed (`settle`; a stop cuts the wait short); still not
+ * there, it is `unknown` — never "not written", since it may land after the run. NetBox
+ * unreadable: `unknown` too.
  */
 async function reconcile(
   client: NetBoxClient,
@@ -335,6 +337,7 @@ async function reconcile(
   outcome: ApplyResult,
   planOf: (items: PlanItem[]) => Promise<ImportPlan>,
   first?: () => Promise<ImportPlan>,
+  stop?: AbortSignal,
 ) {
   const doubtful = items.filter((item) => outcome.get(item.uid)?.ambiguous);
   if (!doubtful.length) return;
@@ -358,12 +361,17 @@ async function reconcile(
   let waiting = unreadable ? [] : doubtful.filter(missing);
   let waitedMs = 0;
   if (waiting.length) {
-    const r = await settle(client, async () => {
-      await judge(waiting, () => planOf(waiting));
-      if (unreadable) return 0;
-      waiting = waiting.filter(missing);
-      return waiting.length;
-    }, (left) => left === 0);
+    const r = await settle(
+      client,
+      async () => {
+        await judge(waiting, () => planOf(waiting));
+        if (unreadable) return 0;
+        waiting = waiting.filter(missing);
+        return waiting.length;
+      },
+      (left) => left === 0,
+      { signal: stop },
+    );
     waitedMs = r.waitedMs;
   }
   for (const item of doubtful) {
