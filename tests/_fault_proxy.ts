@@ -40,6 +40,12 @@ export interface FaultProxyOptions {
    */
   lateMs?: number;
   /**
+   * A slow NetBox: each write (any method but GET/HEAD) whose body is a JSON list is held this
+   * many ms per object in the list before it is forwarded (NetBox still acts if the client has
+   * given up meanwhile). @default {0}
+   */
+  slowPerObjectMs?: number;
+  /**
    * Chooses the fault of each request instead of `rate` (a scripted fault: "the first POST to
    * the VRFs"); `undefined` passes the request through.
    */
@@ -54,6 +60,8 @@ export interface FaultProxy extends AsyncDisposable {
   readonly url: string;
   /** Faults made, per kind, and requests passed through untouched. */
   readonly counts: Record<FaultKind | "passed", number>;
+  /** Every write with a JSON list body, in arrival order: method, path and objects in the list. */
+  readonly bulkWrites: { method: string; path: string; objects: number }[];
   /** Stops the proxy. */
   close(): Promise<void>;
 }
@@ -78,6 +86,17 @@ function broken(start: Uint8Array): ReadableStream<Uint8Array> {
       controller.error(new Error("connection reset by the fault proxy"));
     },
   });
+}
+
+/** Objects in the JSON list body of a write; `undefined` for reads and other bodies. */
+function listLength(method: string, body: ArrayBuffer | null): number | undefined {
+  if (method === "GET" || method === "HEAD" || !body) return undefined;
+  try {
+    const value = JSON.parse(new TextDecoder().decode(body));
+    return Array.isArray(value) ? value.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -109,6 +128,7 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
   ];
   // Late deliveries still under way: close() waits for them (NetBox gets each one).
   const late = new Set<Promise<unknown>>();
+  const bulkWrites: FaultProxy["bulkWrites"] = [];
   const closing = new AbortController();
   const target = options.target.replace(/\/+$/, "");
 
@@ -138,6 +158,16 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
     },
     async (request) => {
       const body = request.body ? await request.arrayBuffer() : null;
+      const objects = listLength(request.method, body);
+      if (objects !== undefined) {
+        bulkWrites.push({
+          method: request.method,
+          path: new URL(request.url).pathname,
+          objects,
+        });
+        const slowMs = (options.slowPerObjectMs ?? 0) * objects;
+        if (slowMs > 0) await new Promise((resolve) => setTimeout(resolve, slowMs));
+      }
       const kind = options.script
         ? options.script(request.method, new URL(request.url).pathname)
         : methods.has(request.method) && next() < options.rate
@@ -206,6 +236,7 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     counts,
+    bulkWrites,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -23,15 +23,27 @@
  * without body) first lists the chunk's ids (`?id=…`) and only deletes those that exist. These
  * ids are marked failed and listed in `skippedIds`.
  *
+ * Chunks fit the client's timeout: they are cut one at a time, when a request slot frees up,
+ * at a size the requests measured so far allow (see `_chunk_size.ts`). A request that takes more
+ * than about a third of the timeout shrinks the next chunks (down to 1 object), fast ones grow
+ * them back; `chunkSize` is the upper bound.
+ *
  * @module
  */
 
-import { createLimiter } from "./limit.ts";
+import { type ChunkSizer, createChunkSizer, formatChunkSizeChange } from "./_chunk_size.ts";
 import { normalizeMessages } from "./_http_error.ts";
 import { NetBoxChangedError, NetBoxError, NetBoxHttpError, NotSentError } from "./errors.ts";
 import { etagOf } from "./etag.ts";
 import { versionAtLeast } from "./paginate.ts";
-import type { BulkItemResult, BulkOptions, BulkResult, Transport } from "./types.ts";
+import { systemClock } from "./retry.ts";
+import type {
+  BulkItemResult,
+  BulkOptions,
+  BulkResult,
+  RequestOptions,
+  Transport,
+} from "./types.ts";
 
 /** Objects per request unless `chunkSize` says otherwise. */
 export const DEFAULT_CHUNK_SIZE = 200;
@@ -420,6 +432,21 @@ const deleteChunk: ChunkFn<number, { id: number }> = async (ctx, entries) => {
   await deleteExisting(ctx, present);
 };
 
+/**
+ * The transport the chunk functions use: each bulk write request (a list body) is timed by the
+ * sizer; reads and single-object requests pass through untouched.
+ */
+function measured(transport: Transport, sizer: ChunkSizer): Transport {
+  const request = <R>(method: string, path: string, options?: RequestOptions): Promise<R> => {
+    const body = options?.body;
+    if (!Array.isArray(body) || method === "GET") {
+      return transport.request<R>(method, path, options);
+    }
+    return sizer.measure(method, body.length, () => transport.request<R>(method, path, options));
+  };
+  return Object.assign(Object.create(transport), { request }) as Transport;
+}
+
 async function runBulk<I, T>(
   transport: Transport,
   path: string,
@@ -431,36 +458,61 @@ async function runBulk<I, T>(
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new RangeError(`Cannot write in bulk: chunkSize ${chunkSize} is not a positive integer`);
   }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(
+      `Cannot write in bulk: concurrency ${concurrency} is not a positive integer`,
+    );
+  }
+  const sizer = createChunkSizer({
+    max: chunkSize,
+    timeoutMs: transport.timeoutMs,
+    clock: transport.clock ?? systemClock,
+    path,
+    onChange(change) {
+      transport.logVerbose?.(formatChunkSizeChange(change));
+      options.onChunkSize?.(change);
+    },
+  });
   const ctx: Ctx<T> = {
-    transport,
+    transport: measured(transport, sizer),
     path,
     signal,
     out: new Array(inputs.length),
     skipped: [],
     ifMatch: options.ifMatch,
   };
-  const chunks: Entry<I>[][] = [];
-  for (let i = 0; i < inputs.length; i += chunkSize) {
-    chunks.push(inputs.slice(i, i + chunkSize).map((input, j) => ({ index: i + j, input })));
-  }
-  const limit = createLimiter(concurrency);
+  // Chunks are cut when a slot frees up, at the size the requests measured so far allow.
+  let next = 0;
   let done = 0;
-  await Promise.all(chunks.map((chunk) =>
-    limit(async () => {
-      if (signal?.aborted) {
-        const reason = signal.reason instanceof Error
-          ? signal.reason
-          : new Error(String(signal.reason));
-        failAll(ctx, chunk, reason);
-      } else if (options.stop?.aborted) {
-        failAll(ctx, chunk, new NotSentError(`Cannot write ${path}: stopped before it was sent`));
-      } else {
-        await fn(ctx, chunk);
-      }
-      done += chunk.length;
-      options.onProgress?.(done, inputs.length);
-    })
-  ));
+  const take = (n: number): Entry<I>[] => {
+    const chunk = inputs.slice(next, next + n).map((input, j) => ({ index: next + j, input }));
+    next += chunk.length;
+    return chunk;
+  };
+  const runChunk = async () => {
+    let chunk: Entry<I>[];
+    if (signal?.aborted) {
+      chunk = take(inputs.length);
+      const reason = signal.reason instanceof Error
+        ? signal.reason
+        : new Error(String(signal.reason));
+      failAll(ctx, chunk, reason);
+    } else if (options.stop?.aborted) {
+      chunk = take(inputs.length);
+      failAll(ctx, chunk, new NotSentError(`Cannot write ${path}: stopped before it was sent`));
+    } else {
+      chunk = take(sizer.size);
+      await fn(ctx, chunk);
+    }
+    done += chunk.length;
+    options.onProgress?.(done, inputs.length);
+  };
+  const worker = async () => {
+    while (next < inputs.length) await runChunk();
+  };
+  // The first chunk goes alone (sized for a slow NetBox): its time sizes the ones after it.
+  if (transport.timeoutMs !== undefined && inputs.length > 0) await runChunk();
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const items = ctx.out;
   return {
     items,

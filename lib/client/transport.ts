@@ -366,6 +366,10 @@ export function createTransport(options: ClientOptions): Transport {
     strictFilters,
     settleMs,
     clock,
+    timeoutMs,
+    logVerbose(line: string) {
+      if (verbose) log(line);
+    },
     request,
     branchName,
     branch,

@@ -224,11 +224,35 @@ export interface BulkOptions {
   /** Called after each chunk with (done items, total items). */
   onProgress?: (done: number, total: number) => void;
   /**
+   * Called when the chunk size adapts to the timeout (a request took more than about a third of
+   * it: smaller chunks; fast requests: larger again, up to `chunkSize`). The change is also
+   * written to the client's request log when `verbose` is on.
+   */
+  onChunkSize?: (change: ChunkSizeChange) => void;
+  /**
    * Updates: the ETag each item was read with (`etagOf`), aligned with the items. An item whose
    * object changed since fails with `NetBoxChangedError` and nothing of it is written (NetBox's
    * If-Match on 4.6+, a `last_updated` check before); the others still land.
    */
   ifMatch?: readonly (string | undefined)[];
+}
+
+/** A change of the chunk size of a bulk write, after one measured request. */
+export interface ChunkSizeChange {
+  /** The request's method: POST, PATCH or DELETE. */
+  method: string;
+  /** The list path, e.g. `"ipam/ip-addresses/"`. */
+  path: string;
+  /** Objects in the measured request. */
+  objects: number;
+  /** How long it took, in ms. */
+  ms: number;
+  /** The client's per-request timeout, in ms. */
+  timeoutMs: number;
+  /** Objects per chunk from now on. */
+  size: number;
+  /** Objects per chunk before. */
+  previous: number;
 }
 
 /** One item's outcome in a bulk write, in input order. */
@@ -398,6 +422,13 @@ export interface Transport {
   readonly settleMs: number;
   /** The client's clock: pauses between read-backs, back-off. */
   readonly clock: Clock;
+  /**
+   * The per-request timeout in ms (`ClientOptions.timeoutMs`); bulk writes size their chunks to
+   * fit it. Without it, chunks keep their size.
+   */
+  readonly timeoutMs?: number;
+  /** Writes a line to the request log when `verbose` is on (and nowhere otherwise). */
+  logVerbose?(line: string): void;
   /**
    * One request. `path` is relative to `/api/` (`"ipam/prefixes/"`, a leading `/api/` is
    * stripped) and keeps its trailing slash. Resolves to the parsed JSON body (`undefined` for

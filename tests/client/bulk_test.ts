@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { bulkCreate, bulkDelete, bulkUpdate } from "../../lib/client/bulk.ts";
-import { NetBoxHttpError } from "../../lib/client/errors.ts";
+import { createClient } from "../../lib/client/client.ts";
+import { NetBoxHttpError, NotSentError } from "../../lib/client/errors.ts";
 import { type FakeRequest, fakeTransport, httpError } from "../_fake_transport.ts";
 
 type Body = Record<string, unknown>;
@@ -317,4 +318,181 @@ Deno.test("bulkCreate() reads NetBox 4.7's indexed error list", async () => {
   assert.deepEqual(result.failed[1].messages, { name: ["This field is required."] });
   assert.equal(result.succeeded.length, 8);
   assert.equal(t.requests.length, 2);
+});
+
+/**
+ * A fake NetBox on a fake clock: a write takes `msPerObject(objects created so far)` per object
+ * (one request at a time, so each request's time is exact). The client's timeout is `timeoutMs`.
+ */
+function slowNetBox(timeoutMs: number, msPerObject: (created: number) => number) {
+  let now = 0;
+  let created = 0;
+  const log: string[] = [];
+  const t = fakeTransport((req) => {
+    const body = req.body as Body[];
+    const ms = body.length * msPerObject(created);
+    took.push(ms);
+    now += ms;
+    return body.map((b) => ({ id: ++created, ...b }));
+  }, { concurrency: 1 });
+  const took: number[] = [];
+  Object.assign(t, {
+    clock: { now: () => now, sleep: () => Promise.resolve() },
+    timeoutMs,
+    logVerbose: (line: string) => log.push(line),
+  });
+  const sizes = () => t.requests.map((r) => (r.body as Body[]).length);
+  return { t, log, took, sizes };
+}
+
+Deno.test("bulkCreate() shrinks chunks that take over a third of the timeout and grows them back when fast", async () => {
+  // 0.4 s per object for the first 200 objects, then 10 ms; the timeout is 30 s.
+  const nb = slowNetBox(30_000, (created) => (created < 200 ? 400 : 10));
+  const changes: number[] = [];
+  const result = await bulkCreate(nb.t, "ipam/ip-addresses/", inputs(1000, []), {
+    onChunkSize: (c) => changes.push(c.size),
+  });
+  // 50 assumed to fit a third (0.2 s per object) took 20 s: 18 objects fit a quarter (7.2 s).
+  assert.deepEqual(nb.sizes(), [50, ...Array(9).fill(18), 18, 36, 72, 144, 200, 200, 118]);
+  assert.deepEqual(changes, [18, 36, 72, 144, 200]);
+  assert.ok(nb.took.slice(1).every((ms) => ms <= 10_000), `took ${nb.took}`);
+  assert.equal(
+    nb.log[0],
+    "bulk: POST ipam/ip-addresses/ 50 objects took 20 s (timeout 30 s): next chunks 18 objects",
+  );
+  assert.equal(
+    nb.log[1],
+    "bulk: POST ipam/ip-addresses/ 18 objects took 0.2 s (timeout 30 s): next chunks 36 objects",
+  );
+  assert.equal(result.failed.length, 0);
+  assert.deepEqual(
+    result.succeeded.map((o) => (o as Body).name),
+    inputs(1000, []).map((i) => i.name),
+  );
+  assert.ok(result.items.every((r, i) => r.index === i));
+});
+
+Deno.test("bulkCreate() goes down to one object per request when one object takes a third of the timeout", async () => {
+  // 2 s per object for the first 8 objects, with a 3 s timeout; then 0.1 s.
+  const nb = slowNetBox(3_000, (created) => (created < 8 ? 2_000 : 100));
+  const result = await bulkCreate(nb.t, "x/", inputs(40, []), { chunkSize: 40 });
+  // 5 objects assumed (a third of 3 s at 0.2 s each) took 10 s: one at a time, until fast again.
+  assert.deepEqual(nb.sizes(), [5, 1, 1, 1, 1, 2, 4, 7, 7, 7, 4]);
+  assert.equal(result.succeeded.length, 40);
+  assert.ok(result.items.every((r, i) => r.index === i && r.ok));
+});
+
+Deno.test("bulkCreate() never exceeds chunkSize however fast NetBox is", async () => {
+  const nb = slowNetBox(30_000, () => 0);
+  const result = await bulkCreate(nb.t, "x/", inputs(200, []), { chunkSize: 30 });
+  assert.deepEqual(nb.sizes(), [30, 30, 30, 30, 30, 30, 20]);
+  assert.deepEqual(nb.log, []);
+  assert.equal(result.succeeded.length, 200);
+  const fast = slowNetBox(30_000, () => 1);
+  await bulkCreate(fast.t, "x/", inputs(500, []), {});
+  assert.deepEqual(fast.sizes(), [50, 100, 200, 150]);
+});
+
+Deno.test("bulkCreate() without a known timeout keeps chunkSize", async () => {
+  const t = fakeTransport(creator(true), { concurrency: 1 });
+  Object.assign(t, { clock: { now: () => 0, sleep: () => Promise.resolve() } });
+  await bulkCreate(t, "x/", inputs(450, []));
+  assert.deepEqual(t.requests.map((r) => (r.body as Body[]).length), [200, 200, 50]);
+});
+
+Deno.test("bulkCreate() cuts chunks as slots free up, results in input order under concurrency", async () => {
+  const create = creator(true);
+  const events: string[] = [];
+  const t = fakeTransport(async (req) => {
+    events.push("start");
+    // answers come back out of order
+    await new Promise((r) => setTimeout(r, ((req.body as Body[]).length * 7) % 5));
+    events.push("end");
+    return create(req);
+  }, { concurrency: 4 });
+  let now = 0;
+  Object.assign(t, {
+    timeoutMs: 3_000,
+    clock: { now: () => (now += 1), sleep: () => Promise.resolve() },
+  });
+  const progress: number[] = [];
+  const result = await bulkCreate(t, "x/", inputs(600, [7, 123]), {
+    chunkSize: 64,
+    onProgress: (done) => progress.push(done),
+  });
+  const sizes = t.requests.map((r) => (r.body as Body[]).length);
+  assert.ok(sizes.every((n) => n <= 64), `sizes ${sizes}`);
+  assert.equal(sizes[0], 5);
+  assert.deepEqual(events.slice(0, 3), ["start", "end", "start"], "the first chunk goes alone");
+  assert.ok(sizes.includes(64), `grew back to 64: ${sizes}`);
+  assert.equal(t.maxInFlight, 4);
+  assert.deepEqual(result.failed.map((f) => f.index), [7, 123]);
+  assert.ok(result.items.every((r, i) => r.index === i));
+  assert.deepEqual(
+    result.succeeded.map((o) => (o as Body).name),
+    inputs(600, [7, 123]).flatMap((i) => (i.name ? [i.name] : [])),
+  );
+  // every good item was created exactly once
+  assert.equal(new Set(result.succeeded.map((o) => (o as { id: number }).id)).size, 598);
+  assert.equal(progress.at(-1), 600);
+});
+
+Deno.test("bulkCreate() on stop finishes the chunk in flight and sends no other", async () => {
+  const stop = new AbortController();
+  const t = fakeTransport((req) => {
+    stop.abort();
+    return (req.body as Body[]).map((b, i) => ({ id: i + 1, ...b }));
+  }, { concurrency: 2 });
+  const result = await bulkCreate(t, "x/", inputs(10, []), { chunkSize: 2, stop: stop.signal });
+  assert.equal(t.requests.length, 2, "the two chunks in flight");
+  assert.equal(result.succeeded.length, 4);
+  assert.deepEqual(result.failed.map((f) => f.index), [4, 5, 6, 7, 8, 9]);
+  assert.ok(result.failed.every((f) => f.error instanceof NotSentError));
+  const aborted = new AbortController();
+  aborted.abort(new Error("cancelled"));
+  const none = await bulkCreate(t, "x/", inputs(3, []), { signal: aborted.signal });
+  assert.equal(t.requests.length, 2);
+  assert.ok(none.failed.every((f) => f.error.message === "cancelled"));
+});
+
+Deno.test("a client's bulk create logs chunk size changes in its verbose request log", async () => {
+  let now = 0;
+  let id = 0;
+  const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    if (String(input).endsWith("/api/status/")) {
+      return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
+    }
+    const body = JSON.parse(String(init?.body)) as Body[];
+    now += body.length * 300; // 0.3 s per object
+    return Promise.resolve(Response.json(body.map((b) => ({ id: ++id, ...b })), { status: 201 }));
+  };
+  const clock = { now: () => now, sleep: () => Promise.resolve() };
+  for (const verbose of [true, false]) {
+    const lines: string[] = [];
+    const nb = createClient({
+      url: "http://127.0.0.1:1",
+      token: "nbt_abcdefghijkl.secret",
+      fetch,
+      clock,
+      verbose,
+      timeoutMs: 10_000,
+      concurrency: 1,
+      log: (line) => lines.push(line),
+    });
+    const result = await nb.ipam.ipAddresses.create(
+      Array.from({ length: 30 }, (_, i) => ({ address: `10.0.0.${i + 1}/24` })),
+      { chunkSize: 30 },
+    );
+    assert.equal(result.succeeded.length, 30);
+    const bulk = lines.filter((l) => l.startsWith("bulk:"));
+    assert.deepEqual(
+      bulk,
+      verbose
+        ? [
+          "bulk: POST ipam/ip-addresses/ 16 objects took 4.8 s (timeout 10 s): next chunks 8 objects",
+        ]
+        : [],
+    );
+    nb.close();
+  }
 });
