@@ -162,3 +162,59 @@ netboxTest(
     }
   },
 );
+
+// The slow suite (`deno task test:slow`): the acceptance run at scale.
+if (Deno.env.get("NETBOX_TEST_SLOW") === "1") {
+  netboxTest(
+    "slow suite: bulk-import of 1,500 addresses through a NetBox slowed to 0.2 s per object with --timeout 10: no timeout, every address once, as without the slowdown",
+    async (env) => {
+      const vrf = uniqueName("adaptive-1500");
+      const dir = await Deno.makeTempDir({ prefix: "nbtk-adaptive-" });
+      const file = `${dir}/inventory.yaml`;
+      const n = 1500;
+      const address = (i: number) => `10.80.${Math.floor(i / 250)}.${(i % 250) + 1}/16`;
+      await Deno.writeTextFile(
+        file,
+        `vrfs:\n  - {name: ${vrf}, enforce_unique: false}\nip_addresses:\n` +
+          Array.from(
+            { length: n },
+            (_, i) => `  - {address: ${address(i)}, vrf: ${vrf}, dns_name: a${i}.slow.example}\n`,
+          ).join(""),
+      );
+      const proxy = slowProxy(env);
+      const direct = createClient({ url: env.url, token: env.token, log: () => {} });
+      try {
+        const started = Date.now();
+        const run = await runTaskMain(importMain, [
+          ...[file, "--format", "json", "--verbose", "--timeout", "10"],
+        ], { url: proxy.url });
+        await proxy.close();
+        const sizes = createSizes(proxy);
+        console.log(
+          `1,500 addresses in ${((Date.now() - started) / 1000).toFixed(0)} s, ${sizes.length} ` +
+            `requests, sizes ${Math.min(...sizes)}–${Math.max(...sizes)}`,
+        );
+        assert.equal(run.code, 0, run.stderr.slice(-3000));
+        assert.doesNotMatch(run.stderr, /no answer within/);
+        const report = JSON.parse(run.stdout);
+        assert.equal(report.summary.create, n + 1);
+        const found = await direct.ipam.vrfs.find({ name: vrf });
+        assert.ok(found);
+        const ips = await direct.ipam.ipAddresses.all({ vrf_id: found.id }, {
+          fields: ["address", "dns_name"],
+        });
+        // The same objects as the input: each address once, with its DNS name.
+        assert.deepEqual(
+          ips.map((ip) => `${ip.address} ${ip.dns_name}`).sort(),
+          Array.from({ length: n }, (_, i) => `${address(i)} a${i}.slow.example`).sort(),
+        );
+      } finally {
+        await proxy.close();
+        const found = await direct.ipam.vrfs.find({ name: vrf }).catch(() => undefined);
+        if (found) await dropVrf(direct, found.id);
+        direct.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+}
