@@ -32,6 +32,8 @@ const HOLD_MS = 6000;
  * the full window, are late_writes_test.ts's).
  */
 const SETTLE = "2";
+/** The client flags of every faulted run: timeout, settle window, two requests in flight. */
+const CLIENT_FLAGS = ["--concurrency", "2", "--timeout", TIMEOUT, "--settle", SETTLE];
 
 interface Report {
   summary: Record<string, number>;
@@ -67,19 +69,7 @@ function losingFirstPost(env: NetBoxTestEnv, path: string) {
 async function importVia(url: string, file: string) {
   const run = await runTaskMain(
     main,
-    [
-      file,
-      "--format",
-      "json",
-      "--chunk-size",
-      "2",
-      "--concurrency",
-      "2",
-      "--timeout",
-      TIMEOUT,
-      "--settle",
-      SETTLE,
-    ],
+    [file, "--format", "json", "--chunk-size", "2", ...CLIENT_FLAGS],
     { url },
   );
   let report: Report;
@@ -339,18 +329,7 @@ async function assignFaultRun(env: NetBoxTestEnv, rate: number, seed: number) {
       try {
         out = await runTaskMain(
           assignMain,
-          [
-            "--file",
-            file,
-            "--format",
-            "json",
-            "--concurrency",
-            "2",
-            "--timeout",
-            TIMEOUT,
-            "--settle",
-            SETTLE,
-          ],
+          ["--file", file, "--format", "json", ...CLIENT_FLAGS],
           { url: proxy.url },
         );
       } finally {
