@@ -19,34 +19,31 @@
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { runTask, type TaskContext } from "../lib/cli/task.ts";
-import { escapeControls } from "../lib/client/safe_text.ts";
 import { Option } from "../lib/deps.ts";
-import {
-  formatFromPath,
-  ImportInputError,
-  type ImportProblem,
-  type ImportSection,
-  type InputFormat,
-} from "../lib/import/parse.ts";
+import { ImportInputError, type ImportProblem, type InputFormat } from "../lib/import/parse.ts";
+import { readImportFiles } from "../lib/cli/records.ts";
 import { lookupModel } from "../lib/import/models.ts";
 import type { Change, ImportPlan, PlanOptions } from "../lib/import/plan.ts";
 import { renderDoc, writeAtomic } from "../lib/cli/render.ts";
 import {
   DeleteLimitError,
   plannedDeletes,
+  plannedWrites,
+  planWrites,
   renderDeletes,
   writesOfPlan,
 } from "../lib/import/plan_checks.ts";
 import {
   applySavedPlan,
-  checkPlanTarget,
   parseSavedPlan,
   planOfSaved,
+  reviewSavedPlan,
   savePlan,
 } from "../lib/import/saved_plan.ts";
 import {
   applyImport,
-  type ImportDocument,
+  importFailures,
+  importNeedsAttention,
   planImport,
   readImportDocuments,
 } from "../lib/import/import.ts";
@@ -156,29 +153,6 @@ function parseMatchOn(values: string[]): Record<string, string[]> {
   return out;
 }
 
-/** `01-dcim.sites.csv` → `dcim.sites`. */
-function modelFromName(path: string): string | undefined {
-  const base = path.split("/").pop()!.replace(/\.[^.]+$/, "").replace(/^\d+[-_]/, "");
-  return lookupModel(base) ? base : undefined;
-}
-
-async function readAll(ctx: TaskContext, opts: Opts): Promise<ImportDocument[]> {
-  const documents: ImportDocument[] = [];
-  for (const path of opts.args) {
-    const format = opts.inputFormat ?? formatFromPath(path);
-    if (!format) {
-      throw new UsageError(
-        `Cannot read ${path}: unknown format; name it .yaml/.json/.csv or pass --input-format`,
-      );
-    }
-    const text = await ctx.readInput(path);
-    const file = path === "-" ? "<stdin>" : path;
-    const model = format === "csv" ? opts.model ?? modelFromName(path) : undefined;
-    documents.push({ text, file, format, model });
-  }
-  return documents;
-}
-
 function parseMaxDeletes(value: string): number {
   if (value.trim().toLowerCase() === "all") return Infinity;
   const n = Number(value);
@@ -229,9 +203,13 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     ...(opts.scopeTag ? { scopeTag: opts.scopeTag.trim() } : {}),
     ...(opts.prune ? { prune: true } : {}),
   };
-  let sections: ImportSection[];
+  const documents = await readImportFiles(opts.args, ctx.readInput, {
+    format: opts.inputFormat,
+    model: opts.model,
+  });
+  let sections;
   try {
-    sections = readImportDocuments(await readAll(ctx, opts));
+    sections = readImportDocuments(documents);
   } catch (err) {
     if (!(err instanceof ImportInputError)) throw err;
     return refuse(ctx, err.problems);
@@ -247,10 +225,6 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     ctx.warn(`skipping ${plan.items.filter((i) => i.action === "invalid").length} invalid entries`);
   }
   if (plan.pruneSkipped) ctx.warn(`not pruning: ${plan.pruneSkipped}`);
-  const writes = plan.items.some((i) =>
-    i.action === "create" || i.action === "update" || i.action === "delete" ||
-    Object.keys(i.deferred).length
-  );
   if (ctx.dryRun) warnDeleteLimit(ctx, plan, maxDeletes);
   if (ctx.dryRun && opts.planOut !== undefined) {
     const saved = await savePlan(client, plan, { inputs: opts.args, now: ctx.io.now() });
@@ -261,7 +235,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
         `delete); after review: bulk-import --apply-plan ${opts.planOut}`,
     );
   }
-  if (ctx.dryRun || !writes) {
+  if (ctx.dryRun || !planWrites(plan)) {
     const report = importReport(plan);
     if (!ctx.dryRun) report.summary.dry_run = false;
     await ctx.emit(report, outputOf(report));
@@ -308,8 +282,7 @@ async function runSavedPlan(
   const saved = parseSavedPlan(await ctx.readInput(file), file);
   const client = ctx.client();
   if (ctx.dryRun) {
-    await checkPlanTarget(client, saved, file);
-    const plan = planOfSaved(saved);
+    const plan = await reviewSavedPlan(client, saved, file);
     warnDeleteLimit(ctx, plan, maxDeletes);
     const report = importReport(plan);
     await ctx.emit(report, outputOf(report));
@@ -332,8 +305,7 @@ async function write(
   apply: (onProgress: (done: number) => void) => Promise<ImportReport>,
 ): Promise<number> {
   await ctx.assertCanWrite(writesOfPlan(plan));
-  const writes = plan.items.filter((i) => ["create", "update", "delete"].includes(i.action));
-  const bar = ctx.progress("importing", writes.length);
+  const bar = ctx.progress("importing", plannedWrites(plan).length);
   let last = 0;
   let report: ImportReport;
   try {
@@ -374,13 +346,8 @@ function refuseDeletes(ctx: TaskContext, err: DeleteLimitError): number {
 
 /** Prints what failed, emits the report, and maps it to the exit code. */
 async function finish(ctx: TaskContext, report: ImportReport, saved: boolean): Promise<number> {
-  for (const item of report.items) {
-    if (["failed", "unknown", "blocked", "skipped"].includes(item.action as string)) {
-      const where = item.location ?? `${item.reason} (${item.key}, id ${item.id})`;
-      const what = `${where}: ${item.model} ${item.name}: ${item.message}`;
-      ctx.io.stderr(`${escapeControls(what)}\n`);
-    }
-  }
+  const failures = importFailures(report);
+  if (failures) ctx.io.stderr(failures);
   await ctx.emit(report, outputOf(report));
   const changed = report.summary.changed;
   if (changed && saved) {
@@ -406,10 +373,7 @@ async function finish(ctx: TaskContext, report: ImportReport, saved: boolean): P
     );
     return EXIT.REFUSED;
   }
-  return report.summary.failed || report.summary.invalid || report.summary.unknown ||
-      report.summary.skipped
-    ? EXIT.ATTENTION
-    : EXIT.OK;
+  return importNeedsAttention(report) ? EXIT.ATTENTION : EXIT.OK;
 }
 
 // deno-fmt-ignore

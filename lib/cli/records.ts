@@ -2,13 +2,15 @@
  * Batch files of the tasks: a YAML or JSON list of records (or a mapping with the list under one
  * key, `rows:`), or CSV with a header line; every record remembers the line it starts on, so a
  * bad row is reported as `file:line: reason`. YAML/JSON positions come from
- * `lib/import/parse.ts`, the one reader of source positions.
+ * `lib/import/parse.ts`, the one reader of source positions. And the files of an import, read
+ * into the documents `lib/import` plans.
  *
  * @module
  */
 
 import { csvParse, yamlParse } from "../deps.ts";
-import { csvStartLine, listItemLocs } from "../import/parse.ts";
+import { csvStartLine, formatFromPath, type InputFormat, listItemLocs } from "../import/parse.ts";
+import type { ImportDocument } from "../import/import.ts";
 import { UsageError } from "./exit.ts";
 
 /** Options of {@linkcode readRecords}. */
@@ -150,4 +152,50 @@ export function fieldPositiveInt(value: unknown, what: string): number {
   const n = typeof value === "number" ? value : Number(String(value).trim());
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: expected a positive integer`);
   return n;
+}
+
+/** Options of {@linkcode readImportFiles}. */
+export interface ReadImportFilesOptions {
+  /** The format of every file (`--input-format`). @default by each file's extension */
+  format?: InputFormat;
+  /** CSV: the model of every row (`--model`). @default from each file's name */
+  model?: string;
+}
+
+/**
+ * Reads the files of an import (`-` is standard input) into the documents `lib/import` plans,
+ * in one pass down: the format is known (or refused) before a file is read.
+ *
+ * @param paths the files, in order
+ * @param read reads one file (`TaskContext.readInput`: unreadable → UsageError)
+ * @param options `--input-format` and `--model`
+ * @returns one document per file
+ * @throws {UsageError} `Cannot read <file>: unknown format…` for a file whose format is not known
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { readImportFiles } from "./records.ts";
+ * const docs = await readImportFiles(["-"], () => Promise.resolve("[]"), { format: "json" });
+ * assert(docs[0].file === "<stdin>" && docs[0].format === "json");
+ * ```
+ */
+export async function readImportFiles(
+  paths: readonly string[],
+  read: (path: string) => Promise<string>,
+  options: ReadImportFilesOptions = {},
+): Promise<ImportDocument[]> {
+  const documents: ImportDocument[] = [];
+  for (const path of paths) {
+    const format = options.format ?? formatFromPath(path);
+    if (!format) {
+      throw new UsageError(
+        `Cannot read ${path}: unknown format; name it .yaml/.json/.csv or pass --input-format`,
+      );
+    }
+    const text = await read(path);
+    const file = path === "-" ? "<stdin>" : path;
+    documents.push({ text, file, format, model: format === "csv" ? options.model : undefined });
+  }
+  return documents;
 }

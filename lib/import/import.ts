@@ -11,6 +11,8 @@ import { seconds, settle } from "../client/settle.ts";
 import type { NetBoxClient } from "../client/types.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { checkDeleteLimit } from "./plan_checks.ts";
+import { lookupModel } from "./models.ts";
+import { escapeControls } from "../client/safe_text.ts";
 import {
   formatFromPath,
   type ImportEntry,
@@ -38,7 +40,10 @@ export interface ImportDocument {
   file?: string;
   /** The format. @default by the extension of `file` */
   format?: InputFormat;
-  /** CSV only: the model of every row (`dcim.devices`). */
+  /**
+   * CSV only: the model of every row (`dcim.devices`).
+   * @default from the file name (`01-dcim.sites.csv` → `dcim.sites`), when it names a model
+   */
   model?: string;
 }
 
@@ -71,7 +76,8 @@ export function readImportDocuments(documents: readonly ImportDocument[]): Impor
       continue;
     }
     try {
-      sections.push(...parseImport(doc.text, { file, format, model: doc.model }));
+      const model = doc.model ?? (format === "csv" ? modelFromFileName(file) : undefined);
+      sections.push(...parseImport(doc.text, { file, format, model }));
     } catch (err) {
       if (err instanceof ImportInputError) problems.push(...err.problems);
       else throw err;
@@ -79,6 +85,12 @@ export function readImportDocuments(documents: readonly ImportDocument[]): Impor
   }
   if (problems.length) throw new ImportInputError(problems);
   return sections;
+}
+
+/** `inventory/01-dcim.sites.csv` → `dcim.sites`; undefined when the name is no model. */
+function modelFromFileName(file: string): string | undefined {
+  const base = file.split("/").pop()!.replace(/\.[^.]+$/, "").replace(/^\d+[-_]/, "");
+  return lookupModel(base) ? base : undefined;
 }
 
 /**
@@ -402,4 +414,46 @@ async function reconcile(
       });
     }
   }
+}
+
+/**
+ * The entries of an applied import that did not go as planned (`failed`, `unknown`, `blocked`,
+ * `skipped`), one line each: `file:line:column: model name: message` (a pruned object by its
+ * key and id), control characters shown.
+ *
+ * @param report the report of {@linkcode applyImport}
+ * @returns the lines, each ending in a line feed
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { importFailures } from "./import.ts";
+ * assert(importFailures({ summary: {} as never, items: [] }) === "");
+ * ```
+ */
+export function importFailures(report: ImportReport): string {
+  return report.items.filter((item) =>
+    ["failed", "unknown", "blocked", "skipped"].includes(item.action as string)
+  ).map((item) => {
+    const where = item.location ?? `${item.reason} (${item.key}, id ${item.id})`;
+    return `${escapeControls(`${where}: ${item.model} ${item.name}: ${item.message}`)}\n`;
+  }).join("");
+}
+
+/**
+ * Whether an applied import needs attention: entries failed, invalid, in doubt or skipped.
+ *
+ * @param report the report of {@linkcode applyImport}
+ * @returns true when some entry did not end as planned
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { importNeedsAttention } from "./import.ts";
+ * assert(!importNeedsAttention({ summary: { failed: 0, invalid: 0 } as never, items: [] }));
+ * ```
+ */
+export function importNeedsAttention(report: ImportReport): boolean {
+  const s = report.summary;
+  return !!(s.failed || s.invalid || s.unknown || s.skipped);
 }

@@ -10,7 +10,7 @@
 import { InputError } from "../client/errors.ts";
 import type { ModelWrite } from "../client/permissions.ts";
 import { escapeControls } from "../client/safe_text.ts";
-import type { ImportPlan } from "./plan.ts";
+import type { ImportPlan, PlanItem } from "./plan.ts";
 
 /** One delete of a plan, as {@linkcode DeleteLimitError} lists it. */
 export interface PlannedDelete {
@@ -154,4 +154,40 @@ export function renderDeletes(deletes: readonly PlannedDelete[]): string {
       `delete ${d.model} ${d.label} (${d.key ? `${d.key}, ` : ""}id ${d.id}, ${why})`,
     ) + "\n";
   }).join("");
+}
+
+/**
+ * The items of a plan that write (create, update, delete), in write order.
+ *
+ * @param plan the plan
+ * @returns those items
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { plannedWrites } from "./plan_checks.ts";
+ * assert(plannedWrites({ items: [], problems: [] }).length === 0);
+ * ```
+ */
+export function plannedWrites(plan: ImportPlan): PlanItem[] {
+  return plan.items.filter((i) => ["create", "update", "delete"].includes(i.action));
+}
+
+/**
+ * Whether applying the plan writes anything: a create, update or delete, or a second-pass field
+ * (primary IP) of an unchanged object.
+ *
+ * @param plan the plan
+ * @returns true when it writes
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { planWrites } from "./plan_checks.ts";
+ * assert(!planWrites({ items: [], problems: [] }));
+ * ```
+ */
+export function planWrites(plan: ImportPlan): boolean {
+  return plannedWrites(plan).length > 0 ||
+    plan.items.some((i) => Object.keys(i.deferred).length > 0);
 }

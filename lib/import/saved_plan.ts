@@ -455,6 +455,40 @@ export async function checkPlanTarget(
   }
 }
 
+/**
+ * A saved plan as a plan to show (a dry run of `--apply-plan`), once it is known to be for this
+ * NetBox.
+ *
+ * @param client the client
+ * @param saved the saved plan
+ * @param file its name, for messages
+ * @returns its writes as a plan
+ * @throws {PlanTargetError} when the plan was made for another NetBox, branch or version
+ *
+ * @example
+ * ```ts
+ * import { rejects } from "node:assert/strict";
+ * import { createClient } from "../client/client.ts";
+ * import { parseSavedPlan, reviewSavedPlan } from "./saved_plan.ts";
+ * const plan = parseSavedPlan(JSON.stringify({
+ *   kind: "netbox-toolkit/bulk-import-plan", format_version: 1,
+ *   netbox: { url: "https://nb.example", version: "4.7.3", branch: null },
+ *   options: { mode: "upsert", match_on: {}, create_missing_tags: false, scope_tag: null, prune: false },
+ *   writes: [],
+ * }));
+ * const client = createClient({ url: "https://other.example", token: "nbt_abcdefghijkl.secret" });
+ * await rejects(reviewSavedPlan(client, plan, "plan.json"), /made for the NetBox at/);
+ * ```
+ */
+export async function reviewSavedPlan(
+  client: NetBoxClient,
+  saved: SavedPlan,
+  file = "the plan",
+): Promise<ImportPlan> {
+  await checkPlanTarget(client, saved, file);
+  return planOfSaved(saved);
+}
+
 /** Options of {@linkcode applySavedPlan}. */
 export interface ApplySavedPlanOptions {
   /** Objects per bulk request. @default {200} */
