@@ -1,6 +1,7 @@
 /**
  * The layers of lib/ hold: each folder imports only itself and the folders below it, a `_*.ts`
- * file is private to its folder, and neither the library nor mod.ts reaches the CLI plumbing.
+ * file is private to its folder, and neither the library nor an entry of deno.json's exports map
+ * (mod.ts, lib/ipam/mod.ts, …) reaches the CLI plumbing.
  *
  *   client   (transport, paging, bulk, filters, endpoints)   imports nothing outside itself
  *   ipam     (IP math, DNS names, choices, free IPs, assign) client
@@ -44,7 +45,10 @@ function join(dir: string, spec: string): string {
 }
 
 /** Every broken layer rule in a tree of files (path relative to the repository → source). */
-export function layerViolations(files: Map<string, string>): string[] {
+export function layerViolations(
+  files: Map<string, string>,
+  entries: readonly string[] = ["mod.ts"],
+): string[] {
   const problems: string[] = [];
   for (const [path, source] of files) {
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
@@ -57,8 +61,8 @@ export function layerViolations(files: Map<string, string>): string[] {
       if (ttop === "lib" && name.startsWith("_") && tdir !== dir && !path.startsWith("tests/")) {
         problems.push(`${path} imports ${target}, which is private to ${tdir}/`);
       }
-      if (path === "mod.ts" && target.startsWith("lib/cli/")) {
-        problems.push(`mod.ts exports CLI plumbing (${target})`);
+      if (entries.includes(path) && target.startsWith("lib/cli/")) {
+        problems.push(`${path} exports CLI plumbing (${target})`);
       }
       if (top !== "lib") continue;
       if (ttop !== "lib") {
@@ -99,10 +103,19 @@ async function readTree(): Promise<Map<string, string>> {
   return files;
 }
 
+/** The entry files of deno.json's exports map, relative to the repository. */
+async function entryFiles(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(ROOT + "deno.json"));
+  const exports: Record<string, string> = typeof config.exports === "string"
+    ? { ".": config.exports }
+    : config.exports;
+  return Object.values(exports).map((p) => p.replace(/^\.\//, ""));
+}
+
 Deno.test("lib/ keeps its layers: client imports nothing above it, nothing in lib imports cli", async () => {
   const files = await readTree();
   assert.ok([...files.keys()].filter((p) => p.startsWith("lib/client/")).length > 10);
-  assert.deepEqual(layerViolations(files), []);
+  assert.deepEqual(layerViolations(files, await entryFiles()), []);
 });
 
 Deno.test("the layer check names each kind of broken rule", () => {
@@ -117,19 +130,22 @@ Deno.test("the layer check names each kind of broken rule", () => {
       '/**\n * import { main } from "../../tasks/audit-ips.ts";\n */\nimport { y } from "../client/types.ts";',
     ],
     ["mod.ts", 'export { runTask } from "./lib/cli/task.ts";'],
+    ["lib/audit/mod.ts", 'export { EXIT } from "../cli/exit.ts";'],
     ["lib/helpers.ts", 'import { z } from "./client/types.ts";'],
   ]);
-  assert.deepEqual(layerViolations(planted), [
+  assert.deepEqual(layerViolations(planted, ["mod.ts", "lib/audit/mod.ts"]), [
     "lib/client/endpoint.ts (client) imports lib/ipam/ip.ts (ipam): client may import only client",
     "lib/ipam/assign.ts (ipam) imports lib/cli/exit.ts (cli): ipam may import only client, ipam",
     "lib/ipam/assign.ts imports lib/audit/_index.ts, which is private to lib/audit/",
     "lib/ipam/assign.ts (ipam) imports lib/audit/_index.ts (audit): ipam may import only client, ipam",
     "mod.ts exports CLI plumbing (lib/cli/task.ts)",
+    "lib/audit/mod.ts exports CLI plumbing (lib/cli/exit.ts)",
+    "lib/audit/mod.ts (audit) imports lib/cli/exit.ts (cli): audit may import only client, ipam, audit",
     "lib/helpers.ts is outside the layer folders (client, ipam, import, audit, cli)",
   ]);
 });
 
-Deno.test("deno.json publishes the library mod.ts needs, and none of the task plumbing", async () => {
+Deno.test("deno.json publishes the library its entries need, and none of the task plumbing", async () => {
   const files = await readTree();
   const config = JSON.parse(await Deno.readTextFile(ROOT + "deno.json"));
   const include: string[] = config.publish.include;
@@ -141,7 +157,12 @@ Deno.test("deno.json publishes the library mod.ts needs, and none of the task pl
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
     for (const spec of importsOf(files.get(path) ?? "")) visit(join(dir, spec));
   };
-  visit("mod.ts");
+  const entries = await entryFiles();
+  assert.ok(entries.length >= 4 && entries[0] === "mod.ts", entries.join(", "));
+  for (const entry of entries) {
+    assert.ok(published(entry), `${entry} is an entry of the exports map but not published`);
+    visit(entry);
+  }
   assert.deepEqual([...needed].filter((p) => !published(p)), []);
   assert.deepEqual(include.filter((i) => i.startsWith("lib/cli/") || i.startsWith("tasks/")), []);
   assert.ok(needed.has("lib/audit/audit.ts") && needed.has("lib/import/import.ts"));

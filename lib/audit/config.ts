@@ -186,7 +186,7 @@ function mergeExempt(base: Exemptions, value: unknown, where: string): Exemption
 
 function applyRules(config: AuditConfig, rules: Record<string, unknown>): void {
   for (const [id, value] of Object.entries(rules)) {
-    if (!isRuleId(id)) throw fail(`unknown rule "${id}" (see --list-rules)`);
+    if (!isRuleId(id)) throw fail(`unknown rule "${id}" (see \`AUDIT_RULES\`)`);
     if (typeof value === "boolean") {
       setEnabled(config, id, value);
       continue;

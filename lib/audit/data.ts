@@ -277,7 +277,7 @@ function checkCidr(cidr: string): void {
   try {
     parseCidr(cidr);
   } catch {
-    throw new InputError(`Cannot use --parent "${cidr}": not a CIDR`);
+    throw new InputError(`Cannot use \`parent\` "${cidr}": not a CIDR`);
   }
 }
 

@@ -348,7 +348,7 @@ export function parseState(text: string, options: ParseStateOptions): AuditState
   const fail = (why: string): never => {
     throw new AuditStateError(
       `Cannot use state file ${file}: ${why}; expected a ${STATE_FORMAT} version ${STATE_VERSION} ` +
-        `file written by audit-ips --state (move it away to start a new baseline)`,
+        `file written by \`serializeState\` (move it away to start a new baseline)`,
     );
   };
   let raw: unknown;
@@ -384,13 +384,13 @@ export function parseState(text: string, options: ParseStateOptions): AuditState
   if (normalizeBase(raw.netbox_url) !== url) {
     throw new AuditStateError(
       `Cannot use state file ${file}: it holds the findings of ${raw.netbox_url}, but this run ` +
-        `audits ${url}; give each NetBox its own --state file`,
+        `audits ${url}; give each NetBox its own state file`,
     );
   }
   if (raw.scope !== options.scope) {
     throw new AuditStateError(
       `Cannot use state file ${file}: it was written for scope "${raw.scope}", but this run ` +
-        `audits "${options.scope}"; give each scope its own --state file`,
+        `audits "${options.scope}"; give each scope its own state file`,
     );
   }
   return raw as unknown as AuditState;

@@ -6,9 +6,8 @@
  */
 
 import { runOnSchedule, type Scheduler } from "../audit/schedule.ts";
-import { InputError } from "../client/errors.ts";
 import { escapeControls } from "../client/safe_text.ts";
-import { EXIT, UsageError } from "./exit.ts";
+import { cliMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
 import type { TaskContext } from "./task.ts";
 
 /** What {@linkcode runScheduled} runs. */
@@ -63,9 +62,11 @@ export async function runScheduled(ctx: TaskContext, run: ScheduledRun): Promise
       try {
         last = await run.once(n);
       } catch (err) {
-        const message = escapeControls(err instanceof Error ? err.message : String(err));
+        const message = escapeControls(
+          err instanceof Error ? cliMessage(err.message) : String(err),
+        );
         ctx.io.stderr(`${run.name}: ${ctx.io.now().toISOString()} run ${n} failed: ${message}\n`);
-        last = err instanceof InputError ? EXIT.USAGE : EXIT.UNREACHABLE;
+        last = exitCodeOf(err);
       }
     }, { signal: stop.signal, maxRuns, scheduler: run.scheduler });
   } finally {

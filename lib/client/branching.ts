@@ -138,7 +138,7 @@ export async function findBranch(
     if (err instanceof NetBoxHttpError && err.status === 404) {
       throw new ConfigError(
         `Cannot use branch ${JSON.stringify(name)}: ${baseUrl} has no NetBox Branching plugin ` +
-          "(/api/plugins/branching/ answered 404); install netboxlabs-netbox-branching or drop --branch",
+          "(/api/plugins/branching/ answered 404); install netboxlabs-netbox-branching or drop `branch`",
       );
     }
     throw err;

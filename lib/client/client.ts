@@ -74,6 +74,7 @@ export function clientFromEnv(
         throw err;
       }
     },
+    { names: { url: "`url`", token: "`token`" } },
   );
   const defined = Object.fromEntries(
     Object.entries(overrides).filter(([key, value]) => value !== undefined && key !== "url"),

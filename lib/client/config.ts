@@ -73,6 +73,19 @@ export function isInsecureUrl(url: string): boolean {
 /** Reads one environment variable (`undefined` when unset). */
 export type EnvGetter = (name: string) => string | undefined;
 
+/**
+ * How messages name the settings a caller passed in (the rest are named by their variable):
+ * a task's flags by default, a library caller's options in backquotes.
+ */
+export interface ConfigNames {
+  /** The URL. @default {"--url"} */
+  url: string;
+  /** Where to give a token when none was found. @default {"--token-file"} */
+  token: string;
+}
+
+const FLAG_NAMES: ConfigNames = { url: "--url", token: "--token-file" };
+
 /** Flag values of a task; each wins over its environment variable. */
 export interface ConfigFlags {
   /** `--url` (else `NETBOX_URL`). */
@@ -101,6 +114,8 @@ export interface ConfigFlags {
  * @param env Reads a variable. @default {Deno.env.get}
  * @param options `onWarning` is told about configuration that works but is unsafe: a token file
  *   its group or others may access (see {@linkcode tokenFileModeWarning}); never the token.
+ *   `names`: how messages name the URL and token settings ({@linkcode ConfigNames}; the flags
+ *   by default).
  * @returns Options for `createClient`.
  * @throws {ConfigError} Missing URL or token, unreadable file, bad number.
  *
@@ -116,15 +131,16 @@ export interface ConfigFlags {
 export function resolveConfig(
   flags: ConfigFlags = {},
   env: EnvGetter = (name) => Deno.env.get(name),
-  options: { onWarning?: (message: string) => void } = {},
+  options: { onWarning?: (message: string) => void; names?: ConfigNames } = {},
 ): ClientOptions {
+  const { onWarning, names = FLAG_NAMES } = options;
   const rawUrl = flags.url ?? nonEmpty(env("NETBOX_URL"));
   if (rawUrl === undefined || rawUrl.trim() === "") {
-    throw new ConfigError("Cannot connect to NetBox: no URL; set NETBOX_URL or pass --url");
+    throw new ConfigError(`Cannot connect to NetBox: no URL; set NETBOX_URL or pass ${names.url}`);
   }
   const client: ClientOptions = {
     url: normalizeUrl(rawUrl),
-    token: resolveToken(flags, env, options.onWarning),
+    token: resolveToken(flags, env, onWarning, names),
   };
   const timeoutSec = flags.timeoutSec ?? nonEmpty(env("NETBOX_TIMEOUT"));
   if (timeoutSec !== undefined) {
@@ -158,6 +174,7 @@ function resolveToken(
   flags: ConfigFlags,
   env: EnvGetter,
   onWarning: ((message: string) => void) | undefined,
+  names: ConfigNames,
 ): string {
   if (flags.token !== undefined && flags.token.trim() !== "") return flags.token.trim();
   const file = flags.tokenFile ?? nonEmpty(env("NETBOX_TOKEN_FILE"));
@@ -176,7 +193,8 @@ function resolveToken(
   const token = env("NETBOX_TOKEN")?.trim();
   if (token === undefined || token === "") {
     throw new ConfigError(
-      "Cannot connect to NetBox: no API token; set NETBOX_TOKEN or NETBOX_TOKEN_FILE, or pass --token-file",
+      "Cannot connect to NetBox: no API token; set NETBOX_TOKEN or NETBOX_TOKEN_FILE, or pass " +
+        names.token,
     );
   }
   return token;

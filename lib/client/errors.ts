@@ -1,9 +1,68 @@
 /**
  * The error classes of the client. Every error the client throws is a {@linkcode NetBoxError};
- * messages read "Cannot <action>: <reason>" and never contain the token.
+ * messages read "Cannot <action>: <reason>" and never contain the token. Each error has a
+ * {@linkcode ErrorKind} (what went wrong, for a program to branch on); the exit code a
+ * command-line program ends with follows from the kind through one table,
+ * {@linkcode EXIT_CODE_OF_KIND}.
  *
  * @module
  */
+
+/**
+ * What kind of failure an error is, for a program to branch on without an `instanceof` chain:
+ *
+ * | kind              | what happened                                                    | exit |
+ * | ----------------- | ---------------------------------------------------------------- | ---- |
+ * | `input`           | a value the caller passed is invalid; nothing was sent           | 2    |
+ * | `config`          | URL, token or another setting missing or unusable; nothing sent  | 2    |
+ * | `refused`         | NetBox refused the request (400 and other 4xx), or it cannot be done as asked | 3 |
+ * | `auth`            | the token was rejected or lacks permission (403)                 | 3    |
+ * | `not-found`       | no such object (404), or a reference did not match exactly one   | 3    |
+ * | `conflict`        | NetBox had no room (409: no free addresses, prefixes, VLANs)     | 3    |
+ * | `changed`         | the object changed since it was read (412 or `last_updated`)     | 3    |
+ * | `not-sent`        | the caller stopped the work before this write was sent           | 3    |
+ * | `unreachable`     | NetBox could not be reached or did not answer in time            | 4    |
+ * | `failing`         | NetBox answered with a server error (5xx) after retries          | 4    |
+ * | `unknown-outcome` | whether a write happened cannot be told; someone must check      | 1    |
+ */
+export type ErrorKind =
+  | "input"
+  | "config"
+  | "refused"
+  | "auth"
+  | "not-found"
+  | "conflict"
+  | "changed"
+  | "not-sent"
+  | "unreachable"
+  | "failing"
+  | "unknown-outcome";
+
+/**
+ * The one table from an error's kind to the exit code of the toolkit's tasks (the CLI contract:
+ * 1 needs attention, 2 bad input, 3 NetBox refused, 4 NetBox unreachable or failing).
+ * {@linkcode NetBoxError.exitCode} and the tasks' error reporting both read it.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { EXIT_CODE_OF_KIND } from "./errors.ts";
+ * assert(EXIT_CODE_OF_KIND.input === 2 && EXIT_CODE_OF_KIND.unreachable === 4);
+ * ```
+ */
+export const EXIT_CODE_OF_KIND: Readonly<Record<ErrorKind, 1 | 2 | 3 | 4>> = {
+  input: 2,
+  config: 2,
+  refused: 3,
+  auth: 3,
+  "not-found": 3,
+  conflict: 3,
+  changed: 3,
+  "not-sent": 3,
+  unreachable: 4,
+  failing: 4,
+  "unknown-outcome": 1,
+};
 
 /**
  * The root of every error the client throws.
@@ -27,12 +86,19 @@ export class NetBoxError extends Error {
     this.name = new.target.name;
   }
 
+  /** What kind of failure this is; a plain `NetBoxError` is `refused`. */
+  get kind(): ErrorKind {
+    return "refused";
+  }
+
   /**
-   * The exit code a command-line program should end with for this error: 2 for bad input
-   * (nothing was sent), 3 when NetBox refused, 4 when NetBox was unreachable or failing.
+   * The exit code a command-line program should end with for this error, from its
+   * {@linkcode NetBoxError.kind} ({@linkcode EXIT_CODE_OF_KIND}): 2 for bad input (nothing was
+   * sent), 3 when NetBox refused, 4 when NetBox was unreachable or failing, 1 when a write's
+   * outcome is unknown.
    */
   get exitCode(): number {
-    return 3;
+    return EXIT_CODE_OF_KIND[this.kind];
   }
 }
 
@@ -45,13 +111,13 @@ export class NetBoxError extends Error {
  * import { ok as assert } from "node:assert/strict";
  * import { InputError } from "./errors.ts";
  * const err = new InputError("Cannot assign 10.0.0.300/24: not an IP address");
- * assert(err.exitCode === 2);
+ * assert(err.kind === "input" && err.exitCode === 2);
  * ```
  */
 export class InputError extends NetBoxError {
-  /** Always 2: nothing was sent. */
-  override get exitCode(): number {
-    return 2;
+  /** Always `input`: nothing was sent. */
+  override get kind(): ErrorKind {
+    return "input";
   }
 }
 
@@ -67,9 +133,9 @@ export class InputError extends NetBoxError {
  * ```
  */
 export class ConfigError extends NetBoxError {
-  /** Always 2: nothing was sent. */
-  override get exitCode(): number {
-    return 2;
+  /** Always `config`: nothing was sent. */
+  override get kind(): ErrorKind {
+    return "config";
   }
 }
 
@@ -97,9 +163,9 @@ export class FilterError extends NetBoxError {
     this.suggestions = suggestions;
   }
 
-  /** Always 2: nothing was sent. */
-  override get exitCode(): number {
-    return 2;
+  /** Always `input`: nothing was sent. */
+  override get kind(): ErrorKind {
+    return "input";
   }
 }
 
@@ -118,6 +184,14 @@ export interface HttpErrorInit {
   /** Field → messages, normalised from the body (`__all__`/`non_field_errors`/`detail` kept). */
   messages: Record<string, string[]>;
 }
+
+/** The kinds of 4xx statuses that are not a plain refusal. */
+const HTTP_KINDS: Readonly<Record<number, ErrorKind>> = {
+  403: "auth",
+  404: "not-found",
+  409: "conflict",
+  412: "changed",
+};
 
 /**
  * NetBox answered with a non-2xx status.
@@ -152,9 +226,13 @@ export class NetBoxHttpError extends NetBoxError implements HttpErrorInit {
     this.messages = init.messages;
   }
 
-  /** 4 for NetBox's own failures (5xx), 3 for a refusal (4xx). */
-  override get exitCode(): number {
-    return this.status >= 500 ? 4 : 3;
+  /**
+   * From the status: `failing` for NetBox's own failures (5xx); for a refusal (4xx) `auth` (403),
+   * `not-found` (404), `conflict` (409), `changed` (412), else `refused`.
+   */
+  override get kind(): ErrorKind {
+    if (this.status >= 500) return "failing";
+    return HTTP_KINDS[this.status] ?? "refused";
   }
 }
 
@@ -188,6 +266,11 @@ export class NetBoxAuthError extends NetBoxHttpError {
     this.reason = reason;
     this.tokenVersion = tokenVersion;
   }
+
+  /** Always `auth`. */
+  override get kind(): ErrorKind {
+    return "auth";
+  }
 }
 
 /**
@@ -201,7 +284,12 @@ export class NetBoxAuthError extends NetBoxHttpError {
  * assert(new NotSentError("Cannot create dcim/sites/: stopped before it was sent") instanceof Error);
  * ```
  */
-export class NotSentError extends NetBoxError {}
+export class NotSentError extends NetBoxError {
+  /** Always `not-sent`. */
+  override get kind(): ErrorKind {
+    return "not-sent";
+  }
+}
 
 /**
  * Whether a write happened cannot be told: NetBox's answer was lost and reading back failed too.
@@ -211,13 +299,14 @@ export class NotSentError extends NetBoxError {}
  * ```ts
  * import { ok as assert } from "node:assert/strict";
  * import { OutcomeUnknownError } from "./errors.ts";
- * assert(new OutcomeUnknownError("Cannot tell whether 3 addresses were reserved").exitCode === 1);
+ * const err = new OutcomeUnknownError("Cannot tell whether 3 addresses were reserved");
+ * assert(err.kind === "unknown-outcome" && err.exitCode === 1);
  * ```
  */
 export class OutcomeUnknownError extends NetBoxError {
-  /** Always 1: the run is over, but someone must check. */
-  override get exitCode(): number {
-    return 1;
+  /** Always `unknown-outcome` (exit code 1): the run is over, but someone must check. */
+  override get kind(): ErrorKind {
+    return "unknown-outcome";
   }
 }
 
@@ -233,10 +322,15 @@ export class OutcomeUnknownError extends NetBoxError {
  * const err = new NetBoxChangedError("Cannot update dcim/devices/7/: changed by someone else since it was read", {
  *   status: 412, method: "PATCH", path: "/api/dcim/devices/7/", body: {}, messages: {},
  * });
- * assert(err.exitCode === 3);
+ * assert(err.kind === "changed" && err.exitCode === 3);
  * ```
  */
-export class NetBoxChangedError extends NetBoxHttpError {}
+export class NetBoxChangedError extends NetBoxHttpError {
+  /** Always `changed`, whatever the status (before 4.6 there is no 412). */
+  override get kind(): ErrorKind {
+    return "changed";
+  }
+}
 
 /**
  * A 409 from an `available-*` endpoint: not enough free addresses/prefixes/VLANs.
@@ -251,7 +345,12 @@ export class NetBoxChangedError extends NetBoxHttpError {}
  * assert(err.status === 409);
  * ```
  */
-export class AllocationError extends NetBoxHttpError {}
+export class AllocationError extends NetBoxHttpError {
+  /** Always `conflict`. */
+  override get kind(): ErrorKind {
+    return "conflict";
+  }
+}
 
 /**
  * NetBox could not be reached (refused, reset, DNS, TLS), after retries. The original failure is
@@ -286,9 +385,9 @@ export class NetBoxNetworkError extends NetBoxError {
     this.stage = options.stage;
   }
 
-  /** Always 4: NetBox could not be reached. */
-  override get exitCode(): number {
-    return 4;
+  /** Always `unreachable` (exit code 4): NetBox could not be reached. */
+  override get kind(): ErrorKind {
+    return "unreachable";
   }
 }
 

@@ -5,27 +5,34 @@
  * @module
  */
 
-import { NetBoxError } from "../client/errors.ts";
+import { type ErrorKind, NetBoxError } from "../client/errors.ts";
 import type { Tag, Tenant, VRF } from "../client/models.ts";
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
 
 /**
- * A reference did not match exactly one object: exit 3 (NetBox holds no such object, or several).
+ * A reference did not match exactly one object (NetBox holds no such object, or several): kind
+ * `not-found`, exit code 3.
  *
  * @example
  * ```ts
  * import { ok as assert } from "node:assert/strict";
  * import { LookupError } from "./lookup.ts";
  * const err = new LookupError("Cannot find VRF \"blue\": no VRF has that name or RD", []);
- * assert(err.candidates.length === 0);
+ * assert(err.candidates.length === 0 && err.kind === "not-found");
  * ```
  */
 export class LookupError extends NetBoxError {
   /** The matching objects when there were several. */
   readonly candidates: NetBoxObject[];
+  /** Creates the error. */
   constructor(message: string, candidates: NetBoxObject[]) {
     super(message);
     this.candidates = candidates;
+  }
+
+  /** Always `not-found`. */
+  override get kind(): ErrorKind {
+    return "not-found";
   }
 }
 
