@@ -414,7 +414,7 @@ export function generateModels(
     " * @module",
     " */",
     "",
-    `import type { ChoiceFilter, FiltersOf, WithLookups } from "./types.ts";`,
+    `import type { ChoiceFilter, FiltersOf, WithLookups } from "./filter_types.ts";`,
     "",
     `/** The NetBox version these types were generated from. */`,
     `export type ModelsVersion = ${literal(version)};`,

@@ -8,7 +8,9 @@
  */
 
 import { ConfigError, NetBoxError, NetBoxHttpError } from "./errors.ts";
-import type { RequestOptions } from "./types.ts";
+import type { BranchInfo, RequestOptions } from "./types.ts";
+
+export type { BranchInfo };
 
 /** The request header that selects a branch (its value is the branch's `schema_id`). */
 export const BRANCH_HEADER = "X-NetBox-Branch";
@@ -18,20 +20,6 @@ const API = "plugins/branching/";
 
 /** Branch states in which the plugin is still working on it: wait. */
 const BUSY = new Set(["new", "provisioning", "syncing", "migrating", "merging", "reverting"]);
-
-/** A branch as the plugin's API shows it. */
-export interface BranchInfo {
-  /** The branch's id. */
-  id: number;
-  /** Its name (unique). */
-  name: string;
-  /** The value of the `X-NetBox-Branch` header. */
-  schemaId: string;
-  /** `ready`, `provisioning`, `merged`, … */
-  status: string;
-  /** The branch's page in NetBox's web UI: review its changes and merge there. */
-  webUrl: string;
-}
 
 /** What the branch calls need of a client: its request function and base URL. */
 export interface BranchingClient {

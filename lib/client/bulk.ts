@@ -35,7 +35,7 @@ import { type ChunkSizer, createChunkSizer, formatChunkSizeChange } from "./_chu
 import { normalizeMessages } from "./_http_error.ts";
 import { NetBoxChangedError, NetBoxError, NetBoxHttpError, NotSentError } from "./errors.ts";
 import { etagOf } from "./etag.ts";
-import { versionAtLeast } from "./paginate.ts";
+import { versionAtLeast } from "./query.ts";
 import { systemClock } from "./retry.ts";
 import type {
   BulkItemResult,

@@ -10,7 +10,8 @@ import { checkFilters } from "./filter_guard.ts";
 import { serializeFilters } from "./filters.ts";
 import { InputError, NetBoxChangedError, NetBoxError } from "./errors.ts";
 import { etagOf, rememberEtag } from "./etag.ts";
-import { countObjects, omitter, paginate, trimmingQuery, versionAtLeast } from "./paginate.ts";
+import { countObjects, paginate } from "./paginate.ts";
+import { omitter, trimmingQuery, versionAtLeast } from "./query.ts";
 import type {
   BulkOptions,
   BulkResult,

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { ChoiceFilter, FiltersOf, WithLookups } from "./types.ts";
+import type { ChoiceFilter, FiltersOf, WithLookups } from "./filter_types.ts";
 
 /** The NetBox version these types were generated from. */
 export type ModelsVersion = "4.7.3";

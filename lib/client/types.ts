@@ -5,60 +5,32 @@
  * @module
  */
 
-import type { BranchInfo } from "./branching.ts";
+import type { Filters, FilterValue } from "./filter_types.ts";
 import type * as M from "./models.ts";
 import type { ModelsByPath } from "./models.ts";
 
-/** A filter value: arrays become repeated keys, `null` becomes `"null"`, `undefined` is dropped. */
-export type FilterValue =
-  | string
-  | number
-  | boolean
-  | Date
-  | null
-  | undefined
-  | ReadonlyArray<string | number | boolean | Date | null>;
+export type {
+  ChoiceFilter,
+  CommonFilterName,
+  Filters,
+  FiltersOf,
+  FilterValue,
+  WithLookups,
+} from "./filter_types.ts";
 
-/** Query filters for list requests, e.g. `{ site: "matrix", status: ["active", "reserved"] }`. */
-export type Filters = Record<string, FilterValue>;
-
-/**
- * Query parameters every list endpoint accepts besides its filters (the same names the filter
- * guard always lets through).
- */
-export type CommonFilterName =
-  | "limit"
-  | "offset"
-  | "start"
-  | "brief"
-  | "fields"
-  | "omit"
-  | "exclude"
-  | "ordering"
-  | "q"
-  | "format"
-  | "export"
-  | "filter"
-  | "filter_id";
-
-/** A filter name and its lookups, e.g. `WithLookups<"name", "ic" | "n">` is `name | name__ic | name__n`. */
-export type WithLookups<Base extends string, Lookup extends string> =
-  | Base
-  | `${Base}__${Lookup}`;
-
-/** A filter on a choice field: one value, any of several, or `null` (blank). */
-export type ChoiceFilter<V> = V | readonly V[] | null | undefined;
-
-/**
- * The typed filters of one list endpoint (see `models.ts`): each of its filter names is an
- * optional key, with the {@linkcode CommonFilterName}s and `cf_<custom field>` names. Any other
- * key is a compile error (an excess property), e.g. `{ stie: "x" }`. `Typed` narrows the value
- * type of some names (choice filters).
- */
-export type FiltersOf<Names extends string, Typed extends object = Record<never, never>> =
-  & { [K in Exclude<Names | CommonFilterName, keyof Typed>]?: FilterValue }
-  & { [name: `cf_${string}`]: FilterValue }
-  & Typed;
+/** A branch as the plugin's API shows it. */
+export interface BranchInfo {
+  /** The branch's id. */
+  id: number;
+  /** Its name (unique). */
+  name: string;
+  /** The value of the `X-NetBox-Branch` header. */
+  schemaId: string;
+  /** `ready`, `provisioning`, `merged`, … */
+  status: string;
+  /** The branch's page in NetBox's web UI: review its changes and merge there. */
+  webUrl: string;
+}
 
 /** A log function: receives one line (no trailing newline). Never receives the token. */
 export type LogFn = (line: string) => void;
