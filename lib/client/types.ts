@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Filters, FilterValue } from "./filter_types.ts";
+import type { Filters } from "./filter_types.ts";
 import type * as M from "./models.ts";
 import type { ModelsByPath } from "./models.ts";
 
