@@ -30,7 +30,7 @@ import {
   type ResolvedPool,
 } from "../lib/ipam/find_free.ts";
 import type { IPAddress } from "../lib/client/models.ts";
-import { escapeControls } from "../lib/client/safe_text.ts";
+import { escapeControls } from "../lib/base/safe_text.ts";
 
 const COLUMNS = ["address", "vrf", "dns_name", "status", "id", "url", "action"];
 /**

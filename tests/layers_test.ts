@@ -3,10 +3,11 @@
  * file is private to its folder, and neither the library nor an entry of deno.json's exports map
  * (mod.ts, lib/ipam/mod.ts, …) reaches the CLI plumbing.
  *
- *   client   (transport, paging, bulk, filters, endpoints)   imports nothing outside itself
- *   ipam     (IP math, DNS names, choices, free IPs, assign) client
- *   import   (parse, plan, apply, report)                    client, ipam
- *   audit    (data, rules, analysis, reports)                client, ipam
+ *   base     (concurrency limits, safe text)                 imports nothing outside itself
+ *   client   (transport, paging, bulk, filters, endpoints)   base
+ *   ipam     (IP math, DNS names, choices, free IPs, assign) base, client
+ *   import   (parse, plan, apply, report)                    base, client, ipam
+ *   audit    (data, rules, analysis, reports)                base, client, ipam
  *   cli      (flags, rendering, exit codes)                  everything in lib
  *
  * `lib/deps.ts` (third-party modules) may be imported by any of them.
@@ -16,11 +17,12 @@ import assert from "node:assert/strict";
 const ROOT = new URL("../", import.meta.url).pathname;
 
 const ALLOWED: Record<string, string[]> = {
-  client: ["client"],
-  ipam: ["client", "ipam"],
-  import: ["client", "ipam", "import"],
-  audit: ["client", "ipam", "audit"],
-  cli: ["client", "ipam", "import", "audit", "cli"],
+  base: ["base"],
+  client: ["base", "client"],
+  ipam: ["base", "client", "ipam"],
+  import: ["base", "client", "ipam", "import"],
+  audit: ["base", "client", "ipam", "audit"],
+  cli: ["base", "client", "ipam", "import", "audit", "cli"],
 };
 
 /** The relative module specifiers a source file imports (code only, not doc examples). */
@@ -134,14 +136,14 @@ Deno.test("the layer check names each kind of broken rule", () => {
     ["lib/helpers.ts", 'import { z } from "./client/types.ts";'],
   ]);
   assert.deepEqual(layerViolations(planted, ["mod.ts", "lib/audit/mod.ts"]), [
-    "lib/client/endpoint.ts (client) imports lib/ipam/ip.ts (ipam): client may import only client",
-    "lib/ipam/assign.ts (ipam) imports lib/cli/exit.ts (cli): ipam may import only client, ipam",
+    "lib/client/endpoint.ts (client) imports lib/ipam/ip.ts (ipam): client may import only base, client",
+    "lib/ipam/assign.ts (ipam) imports lib/cli/exit.ts (cli): ipam may import only base, client, ipam",
     "lib/ipam/assign.ts imports lib/audit/_index.ts, which is private to lib/audit/",
-    "lib/ipam/assign.ts (ipam) imports lib/audit/_index.ts (audit): ipam may import only client, ipam",
+    "lib/ipam/assign.ts (ipam) imports lib/audit/_index.ts (audit): ipam may import only base, client, ipam",
     "mod.ts exports CLI plumbing (lib/cli/task.ts)",
     "lib/audit/mod.ts exports CLI plumbing (lib/cli/exit.ts)",
-    "lib/audit/mod.ts (audit) imports lib/cli/exit.ts (cli): audit may import only client, ipam, audit",
-    "lib/helpers.ts is outside the layer folders (client, ipam, import, audit, cli)",
+    "lib/audit/mod.ts (audit) imports lib/cli/exit.ts (cli): audit may import only base, client, ipam, audit",
+    "lib/helpers.ts is outside the layer folders (base, client, ipam, import, audit, cli)",
   ]);
 });
 

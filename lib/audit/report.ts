@@ -17,7 +17,7 @@
  */
 
 import { csvStringify } from "../deps.ts";
-import { escapeControls, neutralizeCsvCell } from "../client/safe_text.ts";
+import { escapeControls, neutralizeCsvCell } from "../base/safe_text.ts";
 import type { Finding, PrefixUsage } from "./model.ts";
 import { AUDIT_RULES, SEVERITIES } from "./rules.ts";
 import type { FixedFinding } from "./state.ts";

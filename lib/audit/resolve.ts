@@ -6,7 +6,7 @@
  * @module
  */
 
-import { mapLimit } from "../client/limit.ts";
+import { mapLimit } from "../base/limit.ts";
 import { parseCidr, parseIp } from "../ipam/ip.ts";
 import { isExempt, isIgnored } from "./_exempt.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";

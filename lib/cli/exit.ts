@@ -8,7 +8,7 @@
  */
 
 import { EXIT_CODE_OF_KIND, InputError, NetBoxError, NetBoxHttpError } from "../client/errors.ts";
-import { escapeControls } from "../client/safe_text.ts";
+import { escapeControls } from "../base/safe_text.ts";
 import type { TaskIO } from "./io.ts";
 
 /**

@@ -10,7 +10,7 @@
  */
 
 import { csvStringify, yamlStringify } from "../deps.ts";
-import { escapeControls, neutralizeCsvCell } from "../client/safe_text.ts";
+import { escapeControls, neutralizeCsvCell } from "../base/safe_text.ts";
 
 /** A rendered result document, the shape of every task's JSON/YAML output. */
 export interface ResultDoc {

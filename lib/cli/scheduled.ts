@@ -6,7 +6,7 @@
  */
 
 import { runOnSchedule, type Scheduler } from "../audit/schedule.ts";
-import { escapeControls } from "../client/safe_text.ts";
+import { escapeControls } from "../base/safe_text.ts";
 import { cliMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
 import type { TaskContext } from "./task.ts";
 

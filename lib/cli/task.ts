@@ -15,7 +15,7 @@
 import { Command, CommanderError } from "../deps.ts";
 import { createClient } from "../client/client.ts";
 import { resolveConfig } from "../client/config.ts";
-import { escapeControls } from "../client/safe_text.ts";
+import { escapeControls } from "../base/safe_text.ts";
 import { NetBoxAuthError } from "../client/errors.ts";
 import { checkBranchName } from "../client/branching.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";

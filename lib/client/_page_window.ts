@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createLimiter } from "./limit.ts";
+import { createLimiter } from "../base/limit.ts";
 
 /** One page of a NetBox list response. */
 export interface Page<T> {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { mapLimit } from "../client/limit.ts";
+import { mapLimit } from "../base/limit.ts";
 import type { Filters, NetBoxObject } from "../client/types.ts";
 import { modelByKey, type ModelDef } from "./models.ts";
 import type { PlanState } from "./_plan_types.ts";

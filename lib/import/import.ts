@@ -12,7 +12,7 @@ import type { NetBoxClient } from "../client/types.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { checkDeleteLimit } from "./plan_checks.ts";
 import { lookupModel } from "./models.ts";
-import { escapeControls } from "../client/safe_text.ts";
+import { escapeControls } from "../base/safe_text.ts";
 import {
   formatFromPath,
   type ImportEntry,

@@ -9,7 +9,7 @@
 
 import { InputError } from "../client/errors.ts";
 import type { ModelWrite } from "../client/permissions.ts";
-import { escapeControls } from "../client/safe_text.ts";
+import { escapeControls } from "../base/safe_text.ts";
 import type { ImportPlan, PlanItem } from "./plan.ts";
 
 /** One delete of a plan, as {@linkcode DeleteLimitError} lists it. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { escapeControls } from "../client/safe_text.ts";
+import { escapeControls } from "../base/safe_text.ts";
 import type { ImportPlan, PlanItem } from "./plan.ts";
 import type { ApplyResult } from "./apply.ts";
 import { formatProblem } from "./parse.ts";

@@ -19,7 +19,7 @@ import {
   NotSentError,
   OutcomeUnknownError,
 } from "../client/errors.ts";
-import { mapLimit } from "../client/limit.ts";
+import { mapLimit } from "../base/limit.ts";
 import { seconds, settle as readBackUntil } from "../client/settle.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";

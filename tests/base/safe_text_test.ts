@@ -3,7 +3,7 @@ import {
   CSV_FORMULA_LEADERS,
   escapeControls,
   neutralizeCsvCell,
-} from "../../lib/client/safe_text.ts";
+} from "../../lib/base/safe_text.ts";
 
 /** Whether the text holds a raw control character (C0, DEL, C1) or bidi override. */
 function hasRawControls(text: string): boolean {
