@@ -20,19 +20,19 @@ import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { runTask, type TaskContext } from "../lib/cli/task.ts";
 import { Option } from "../lib/deps.ts";
-import { ImportInputError, type ImportProblem, type InputFormat } from "../lib/import/parse.ts";
+import { ImportInputError, type InputFormat } from "../lib/import/parse.ts";
 import { readImportFiles } from "../lib/cli/records.ts";
-import { lookupModel } from "../lib/import/models.ts";
-import type { Change, ImportPlan, PlanOptions } from "../lib/import/plan.ts";
-import { renderDoc, writeAtomic } from "../lib/cli/render.ts";
 import {
-  DeleteLimitError,
-  plannedDeletes,
-  plannedWrites,
-  planWrites,
-  renderDeletes,
-  writesOfPlan,
-} from "../lib/import/plan_checks.ts";
+  importOutput,
+  parseMatchOn,
+  parseMaxDeletes,
+  refuseImport,
+  warnDeleteLimit,
+  writeImport,
+} from "../lib/cli/import_report.ts";
+import type { PlanOptions } from "../lib/import/plan.ts";
+import { writeAtomic } from "../lib/cli/render.ts";
+import { planWrites } from "../lib/import/plan_checks.ts";
 import {
   applySavedPlan,
   parseSavedPlan,
@@ -40,19 +40,8 @@ import {
   reviewSavedPlan,
   savePlan,
 } from "../lib/import/saved_plan.ts";
-import {
-  applyImport,
-  importFailures,
-  importNeedsAttention,
-  planImport,
-  readImportDocuments,
-} from "../lib/import/import.ts";
-import {
-  type ImportReport,
-  importReport,
-  renderImportText,
-  renderProblems,
-} from "../lib/import/report.ts";
+import { applyImport, planImport, readImportDocuments } from "../lib/import/import.ts";
+import { importReport, renderProblems } from "../lib/import/report.ts";
 
 interface Opts {
   args: string[];
@@ -138,32 +127,6 @@ export async function main(args: string[], io: TaskIO = defaultIO()): Promise<nu
   return await runTask<Opts>(SPEC, args, io, run);
 }
 
-function parseMatchOn(values: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const v of values) {
-    const m = /^([^=]+)=(.+)$/.exec(v);
-    const model = m ? lookupModel(m[1]) : undefined;
-    if (!m || !model) {
-      throw new UsageError(
-        `Cannot parse --match-on "${v}": expected MODEL=FIELD[,FIELD…] with a known model`,
-      );
-    }
-    out[model.key] = m[2].split(",").map((f) => f.trim()).filter(Boolean);
-  }
-  return out;
-}
-
-function parseMaxDeletes(value: string): number {
-  if (value.trim().toLowerCase() === "all") return Infinity;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || value.trim() === "") {
-    throw new UsageError(
-      `Cannot parse --max-deletes: expected a whole number or "all", got "${value}"`,
-    );
-  }
-  return n;
-}
-
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   const chunkSize = Number(opts.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -212,7 +175,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     sections = readImportDocuments(documents);
   } catch (err) {
     if (!(err instanceof ImportInputError)) throw err;
-    return refuse(ctx, err.problems);
+    return refuseImport(ctx, err.problems);
   }
   const client = ctx.client();
   // Before planning: NetBox's OPTIONS shows writable fields only to tokens that may write, so a
@@ -220,7 +183,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   await ctx.assertCanWrite();
   const plan = await planImport(client, sections, planOptions);
   if (plan.problems.length) {
-    if (!opts.continueOnError) return refuse(ctx, plan.problems);
+    if (!opts.continueOnError) return refuseImport(ctx, plan.problems);
     ctx.io.stderr(renderProblems(plan.problems));
     ctx.warn(`skipping ${plan.items.filter((i) => i.action === "invalid").length} invalid entries`);
   }
@@ -238,10 +201,10 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   if (ctx.dryRun || !planWrites(plan)) {
     const report = importReport(plan);
     if (!ctx.dryRun) report.summary.dry_run = false;
-    await ctx.emit(report, outputOf(report));
+    await ctx.emit(report, importOutput(report));
     return report.summary.invalid ? EXIT.ATTENTION : EXIT.OK;
   }
-  return await write(
+  return await writeImport(
     ctx,
     plan,
     false,
@@ -285,132 +248,16 @@ async function runSavedPlan(
     const plan = await reviewSavedPlan(client, saved, file);
     warnDeleteLimit(ctx, plan, maxDeletes);
     const report = importReport(plan);
-    await ctx.emit(report, outputOf(report));
+    await ctx.emit(report, importOutput(report));
     return EXIT.OK;
   }
-  return await write(
+  return await writeImport(
     ctx,
     planOfSaved(saved),
     true,
     (onProgress) =>
       applySavedPlan(client, saved, { chunkSize, maxDeletes, stop: ctx.stop, file, onProgress }),
   );
-}
-
-/** Writes a plan through `apply` (which refuses too many deletes before any write). */
-async function write(
-  ctx: TaskContext,
-  plan: ImportPlan,
-  saved: boolean,
-  apply: (onProgress: (done: number) => void) => Promise<ImportReport>,
-): Promise<number> {
-  await ctx.assertCanWrite(writesOfPlan(plan));
-  const bar = ctx.progress("importing", plannedWrites(plan).length);
-  let last = 0;
-  let report: ImportReport;
-  try {
-    report = await apply((done) => {
-      bar.tick(done - last);
-      last = done;
-    });
-  } catch (err) {
-    if (!(err instanceof DeleteLimitError)) throw err;
-    return refuseDeletes(ctx, err);
-  } finally {
-    bar.done();
-  }
-  return await finish(ctx, report, saved);
-}
-
-/** Dry run: the plan is printed, with a warning when applying it would stop at the limit. */
-function warnDeleteLimit(ctx: TaskContext, plan: ImportPlan, maxDeletes: number): void {
-  const n = plannedDeletes(plan).length;
-  if (n <= maxDeletes) return;
-  ctx.warn(
-    `applying this plan would stop before any write: it deletes ${n} objects, more than ` +
-      `--max-deletes ${maxDeletes}; if they are meant, add --max-deletes ${n} (or all)`,
-  );
-}
-
-/** The deletes over the limit, listed, and one line on how to raise it: exit 2. */
-function refuseDeletes(ctx: TaskContext, err: DeleteLimitError): number {
-  ctx.io.stderr(renderDeletes(err.deletes));
-  const n = err.deletes.length;
-  ctx.io.stderr(
-    `error: Cannot import: the plan deletes ${n} objects (listed above), more than ` +
-      `--max-deletes ${err.limit}; nothing was written. If they are meant, run again with ` +
-      `--max-deletes ${n} (or --max-deletes all)\n`,
-  );
-  return EXIT.USAGE;
-}
-
-/** Prints what failed, emits the report, and maps it to the exit code. */
-async function finish(ctx: TaskContext, report: ImportReport, saved: boolean): Promise<number> {
-  const failures = importFailures(report);
-  if (failures) ctx.io.stderr(failures);
-  await ctx.emit(report, outputOf(report));
-  const changed = report.summary.changed;
-  if (changed && saved) {
-    ctx.io.stderr(
-      `error: Cannot apply the plan to ${changed} object${changed === 1 ? "" : "s"}: ` +
-        `changed in NetBox since the plan was made (see above; not written); the rest of the ` +
-        "plan was applied. Make a new plan (--dry-run --plan-out) and review it\n",
-    );
-    return EXIT.REFUSED;
-  }
-  if (changed) {
-    ctx.io.stderr(
-      `error: Cannot import: ${changed} objects were changed by someone else ` +
-        "while this import ran (twice); read the report, then run the import again\n",
-    );
-    return EXIT.REFUSED;
-  }
-  if (report.summary.blocked) {
-    ctx.io.stderr(
-      `error: Cannot delete ${report.summary.blocked} object${
-        report.summary.blocked === 1 ? "" : "s"
-      }: NetBox refused (other objects depend on them; see the report); the rest was done\n`,
-    );
-    return EXIT.REFUSED;
-  }
-  return importNeedsAttention(report) ? EXIT.ATTENTION : EXIT.OK;
-}
-
-// deno-fmt-ignore
-const CSV_COLUMNS = ["model", "name", "action", "id", "key", "reason", "location", "changes", "message"];
-
-/** How the report renders: text table, JSON/YAML as is, CSV one row per entry. */
-function outputOf(report: ImportReport) {
-  return {
-    columns: [],
-    renderers: {
-      table: () => renderImportText(report),
-      csv: () =>
-        renderDoc(
-          {
-            netbox: { url: "", version: null },
-            summary: report.summary,
-            items: report.items.map((i) => ({
-              ...i,
-              changes: (i.changes as Change[]).map((c) => `${c.field}: ${c.old} → ${c.new}`)
-                .join("; "),
-            })),
-          },
-          "csv",
-          CSV_COLUMNS,
-        ),
-    },
-  };
-}
-
-function refuse(ctx: TaskContext, problems: ImportProblem[]): number {
-  ctx.io.stderr(renderProblems(problems));
-  ctx.io.stderr(
-    `error: Cannot import: ${problems.length} problem${
-      problems.length === 1 ? "" : "s"
-    } in the input; nothing was written\n`,
-  );
-  return EXIT.USAGE;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
