@@ -91,6 +91,62 @@ export function layerViolations(
   return problems;
 }
 
+/**
+ * The order inside lib/client, lowest first: the filter types, the generated models built on
+ * them, the shared types (all three type-only), then the client's machinery, then `client.ts`,
+ * which composes it. A file may import only files of its own rank or below (and the type
+ * modules only strictly below), so nothing runs back up.
+ */
+const CLIENT_RANK: Record<string, number> = {
+  "lib/client/filter_types.ts": 0,
+  "lib/client/models.ts": 1,
+  "lib/client/types.ts": 2,
+  "lib/client/client.ts": 4,
+};
+const MACHINERY = 3;
+
+function clientRank(path: string): number {
+  return CLIENT_RANK[path] ?? MACHINERY;
+}
+
+/**
+ * Every import circle and every import back up inside lib/client (type imports count too: a
+ * circle of types is still a circle to read through).
+ */
+export function clientGraphProblems(files: Map<string, string>): string[] {
+  const problems: string[] = [];
+  const graph = new Map<string, string[]>();
+  for (const [path, source] of files) {
+    if (!path.startsWith("lib/client/")) continue;
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    const targets = importsOf(source).map((spec) => join(dir, spec))
+      .filter((t) => t.startsWith("lib/client/"));
+    graph.set(path, targets);
+    for (const target of targets) {
+      const [from, to] = [clientRank(path), clientRank(target)];
+      if (to > from || (to === from && from < MACHINERY)) {
+        problems.push(`${path} imports ${target}: back up inside lib/client`);
+      }
+    }
+  }
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (path: string) => {
+    if (state.get(path) === "done") return;
+    if (state.get(path) === "open") {
+      problems.push(`import circle: ${[...stack.slice(stack.indexOf(path)), path].join(" → ")}`);
+      return;
+    }
+    state.set(path, "open");
+    stack.push(path);
+    for (const target of graph.get(path) ?? []) visit(target);
+    stack.pop();
+    state.set(path, "done");
+  };
+  for (const path of [...graph.keys()].sort()) visit(path);
+  return problems;
+}
+
 async function readTree(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const walk = async (rel: string) => {
@@ -168,4 +224,25 @@ Deno.test("deno.json publishes the library its entries need, and none of the tas
   assert.deepEqual([...needed].filter((p) => !published(p)), []);
   assert.deepEqual(include.filter((i) => i.startsWith("lib/cli/") || i.startsWith("tasks/")), []);
   assert.ok(needed.has("lib/audit/audit.ts") && needed.has("lib/import/import.ts"));
+});
+
+Deno.test("lib/client has no import circle and no import back up", async () => {
+  assert.deepEqual(clientGraphProblems(await readTree()), []);
+});
+
+Deno.test("the client graph check names a circle and an import back up", () => {
+  const planted = new Map([
+    ["lib/client/types.ts", 'import type { BranchInfo } from "./branching.ts";'],
+    ["lib/client/branching.ts", 'import type { RequestOptions } from "./types.ts";'],
+    ["lib/client/models.ts", 'import type { FiltersOf } from "./types.ts";'],
+    ["lib/client/paginate.ts", 'import { createClient } from "./client.ts";'],
+    ["lib/client/client.ts", 'import { paginate } from "./paginate.ts";'],
+  ]);
+  assert.deepEqual(clientGraphProblems(planted), [
+    "lib/client/types.ts imports lib/client/branching.ts: back up inside lib/client",
+    "lib/client/models.ts imports lib/client/types.ts: back up inside lib/client",
+    "lib/client/paginate.ts imports lib/client/client.ts: back up inside lib/client",
+    "import circle: lib/client/branching.ts → lib/client/types.ts → lib/client/branching.ts",
+    "import circle: lib/client/client.ts → lib/client/paginate.ts → lib/client/client.ts",
+  ]);
 });
