@@ -19,6 +19,8 @@ export interface FakeRequest {
   query: URLSearchParams;
   body: unknown;
   signal?: AbortSignal;
+  /** The request's own headers (`If-Match`, the branch header, …). */
+  headers?: Record<string, string>;
 }
 
 /** Options of {@linkcode fakeTransport}. */
@@ -72,7 +74,14 @@ export function fakeTransport(handler: FakeHandler, options: FakeOptions = {}): 
       const query = opts.query instanceof URLSearchParams
         ? new URLSearchParams(opts.query)
         : serializeFilters(opts.query ?? {});
-      const req = { method, path, query, body: opts.body, signal: opts.signal };
+      const req = {
+        method,
+        path,
+        query,
+        body: opts.body,
+        signal: opts.signal,
+        headers: opts.headers,
+      };
       fake.requests.push(req);
       inFlight++;
       fake.maxInFlight = Math.max(fake.maxInFlight, inFlight);

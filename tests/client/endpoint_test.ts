@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createEndpoint, normalisePath } from "../../lib/client/endpoint.ts";
 import { createEndpoints } from "../../lib/client/endpoints.ts";
-import { AllocationError, NetBoxError } from "../../lib/client/errors.ts";
+import { AllocationError, NetBoxChangedError, NetBoxError } from "../../lib/client/errors.ts";
 import { fakeTable, fakeTransport, httpError } from "../_fake_transport.ts";
 
 const sites = [{ id: 1, url: "", slug: "a" }, { id: 2, url: "", slug: "b" }];
@@ -103,4 +103,38 @@ Deno.test("available create turns a 409 into AllocationError", async () => {
   });
   const free = createEndpoints(t).ipam.prefixes.availableIps(7);
   await assert.rejects(free.create([{}, {}]), AllocationError);
+});
+
+const READ = { id: 1, url: "", last_updated: "2026-12-02T03:48:28.561882+01:00" };
+const READ_ETAG = 'W/"2026-12-02T02:48:28.561882+00:00"';
+
+Deno.test("update() with ifMatch sends the object's ETag as If-Match on NetBox >= 4.6", async () => {
+  const t = fakeTransport(() => ({ ...READ, description: "x" }));
+  await createEndpoint(t, "dcim/sites/").update(1, { description: "x" }, { ifMatch: READ });
+  assert.deepEqual(t.lines(), ["PATCH dcim/sites/1/"]);
+  assert.equal(t.requests[0].headers?.["If-Match"], READ_ETAG);
+});
+
+Deno.test("update() with ifMatch before NetBox 4.6 refuses an object changed since it was read", async () => {
+  const t = fakeTransport(
+    (req) => req.method === "GET" ? { id: 1, last_updated: "2026-12-02T02:50:00+00:00" } : READ,
+    { version: "4.5.9" },
+  );
+  const ep = createEndpoint(t, "dcim/sites/");
+  await assert.rejects(ep.update(1, { description: "x" }, { ifMatch: READ }), NetBoxChangedError);
+  assert.deepEqual(t.lines(), ["GET dcim/sites/1/?fields=id%2Clast_updated"]);
+});
+
+Deno.test("update() of several objects with ifMatch sends their ETags as one If-Match", async () => {
+  const t = fakeTransport((req) => req.body);
+  const result = await createEndpoint(t, "dcim/sites/").update(
+    [{ id: 1, description: "x" }, { id: 2, description: "y" }],
+    { ifMatch: [READ_ETAG, 'W/"2026-12-02T02:50:00+00:00"'] },
+  );
+  assert.equal(result.failed.length, 0);
+  assert.deepEqual(t.lines(), ["PATCH dcim/sites/"]);
+  assert.equal(
+    t.requests[0].headers?.["If-Match"],
+    `${READ_ETAG}, W/"2026-12-02T02:50:00+00:00"`,
+  );
 });
