@@ -335,7 +335,8 @@ netboxTest(
 
 netboxTest("assign-primary-ip: an IPv6 address becomes primary_ip6", async () => {
   await withLab(async ({ nb, s, n, vrfA, vm, ifaces }) => {
-    const address = `fd00:${n.toString(16)}::10/64`;
+    // n + 1: never 0, so the address is already in the canonical form NetBox stores (fd00:1::10).
+    const address = `fd00:${(n + 1).toString(16)}::10/64`;
     const r = await run(["--vm", `docker-01-${s}`, "--address", address, "--vrf", vrfA.name]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.doc.items[0].actions, ["created-ip", "set-primary"]);
