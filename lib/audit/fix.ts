@@ -22,7 +22,8 @@
 
 import type { Device, IPAddress, Prefix, VirtualMachine } from "../client/models.ts";
 import { mayHaveActed } from "../client/errors.ts";
-import { seconds, settle } from "../client/settle.ts";
+import { seconds } from "../base/duration.ts";
+import { settle } from "../client/settle.ts";
 import type { NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { formatIp, parseCidr } from "../ipam/ip.ts";
 import { IP_IN_USE_STATUSES } from "../ipam/choices.ts";

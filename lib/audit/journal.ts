@@ -8,7 +8,8 @@
  */
 
 import { mayHaveActed } from "../client/errors.ts";
-import { seconds, settle } from "../client/settle.ts";
+import { seconds } from "../base/duration.ts";
+import { settle } from "../client/settle.ts";
 import type { Endpoint, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import type { Finding } from "./model.ts";
 import { atLeast, type Severity } from "./rules.ts";

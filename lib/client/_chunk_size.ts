@@ -8,6 +8,7 @@
  * @module
  */
 
+import { seconds } from "../base/duration.ts";
 import type { ChunkSizeChange, Clock } from "./types.ts";
 
 /**
@@ -133,8 +134,4 @@ export function formatChunkSizeChange(change: ChunkSizeChange): string {
   const plural = (n: number) => `${n} object${n === 1 ? "" : "s"}`;
   return `bulk: ${method} ${path} ${plural(objects)} took ${seconds(ms)} ` +
     `(timeout ${seconds(timeoutMs)}): next chunks ${plural(size)}`;
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

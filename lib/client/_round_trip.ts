@@ -6,6 +6,7 @@
  * @module
  */
 
+import { seconds } from "../base/duration.ts";
 import { serializeFilters } from "./filters.ts";
 import type { AttemptFailure } from "./retry.ts";
 import { parseRetryAfter } from "./_retry_after.ts";
@@ -182,7 +183,7 @@ function failedFetch(
   if (timedOut) {
     return new FailedAttempt({ kind: "timeout" }, (suffix) =>
       new NetBoxTimeoutError(
-        `Cannot ${call.action}: no answer within ${formatSeconds(conn.timeoutMs)}${suffix}`,
+        `Cannot ${call.action}: no answer within ${seconds(conn.timeoutMs)}${suffix}`,
         { attempts: log.attempts, cause: err, stage: "timeout" },
       ));
   }
@@ -407,8 +408,4 @@ function idsOf(value: unknown): number[] {
       ? [(item as { id: number }).id]
       : []
   );
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -84,21 +84,3 @@ export async function settle<T>(
   }
   return { value, found: done(value), waitedMs };
 }
-
-/**
- * "3 s", "0.5 s": a waited time for messages.
- *
- * @param ms milliseconds
- * @returns the text
- *
- * @example
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { seconds } from "./settle.ts";
- * assert(seconds(6000) === "6 s" && seconds(1500) === "1.5 s");
- * ```
- */
-export function seconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-}

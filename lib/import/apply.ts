@@ -16,7 +16,8 @@ import {
   NotSentError,
 } from "../client/errors.ts";
 import { etagOf } from "../client/etag.ts";
-import { seconds, settle } from "../client/settle.ts";
+import { seconds } from "../base/duration.ts";
+import { settle } from "../client/settle.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { CASCADES, MODELS } from "./models.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";

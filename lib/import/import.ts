@@ -7,7 +7,8 @@
  */
 
 import { modelPermissions, permissionRefusal } from "../client/permissions.ts";
-import { seconds, settle } from "../client/settle.ts";
+import { seconds } from "../base/duration.ts";
+import { settle } from "../client/settle.ts";
 import type { NetBoxClient } from "../client/types.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { checkDeleteLimit } from "./plan_checks.ts";

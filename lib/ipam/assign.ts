@@ -20,7 +20,8 @@ import {
   OutcomeUnknownError,
 } from "../client/errors.ts";
 import { mapLimit } from "../base/limit.ts";
-import { seconds, settle as readBackUntil } from "../client/settle.ts";
+import { seconds } from "../base/duration.ts";
+import { settle as readBackUntil } from "../client/settle.ts";
 import { etagOf } from "../client/etag.ts";
 import { assertMayWrite, type ModelWrite } from "../client/permissions.ts";
 import type {

@@ -26,7 +26,8 @@ import {
   OutcomeUnknownError,
 } from "../client/errors.ts";
 import type { IPAddress, IPRange, Prefix } from "../client/models.ts";
-import { seconds, settle } from "../client/settle.ts";
+import { seconds } from "../base/duration.ts";
+import { settle } from "../client/settle.ts";
 import type { Filters, FilterValue, NetBoxClient } from "../client/types.ts";
 import { IP_ROLES, IP_STATUSES } from "./choices.ts";
 import { expandNameTemplate, isNameTemplate, validateDnsName } from "./dns_name.ts";
