@@ -6,15 +6,7 @@ import { createEndpoint } from "../../lib/client/endpoint.ts";
 import { decodeNames, encodeNames, extractListFilters } from "../../lib/client/filter_names.ts";
 import index from "../../lib/client/filter_index.json" with { type: "json" };
 import { fakeTable, fakeTransport, httpError } from "../_fake_transport.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejection } from "../_assert.ts";
 
 const SITE_FILTERS = ["id", "id__gt", "name", "name__ic", "slug", "status", "status__n", "tag"];
 

@@ -15,6 +15,7 @@ import {
 } from "../../lib/ipam/assign.ts";
 import { LookupError } from "../../lib/ipam/lookup.ts";
 import { FakeNetBox, type FakeNetBoxOptions, type StoredIp } from "../_fake_netbox.ts";
+import { rejection } from "../_assert.ts";
 
 const VMIF = "virtualization.vminterface";
 const NONE = { primary_ip4: null, primary_ip6: null, oob_ip: null };
@@ -55,15 +56,6 @@ function ipWith(fields: Partial<StoredIp> & { id: number; address: string }): St
     assigned_object_id: null,
     ...fields,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 Deno.test("assignIp() creates a new address on the interface and sets primary_ip4", async () => {

@@ -16,6 +16,7 @@ import {
 } from "../../lib/ipam/find_free.ts";
 import { LookupError } from "../../lib/ipam/lookup.ts";
 import { FakeNetBox, type FakeNetBoxOptions } from "../_fake_netbox.ts";
+import { rejection } from "../_assert.ts";
 
 function clientOf(nb: FakeNetBox, fetch: typeof globalThis.fetch = nb.fetch): NetBoxClient {
   return createClient({ url: nb.host, token: "nbt_abcdefghijkl.0123456789", fetch });
@@ -32,15 +33,6 @@ function setup(options: FakeNetBoxOptions = {}) {
 
 /** The stored addresses, in id order. */
 const stored = (nb: FakeNetBox) => nb.ips().map((ip) => ip.address);
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 // --- findFreeIps -------------------------------------------------------------------------------
 
