@@ -49,6 +49,10 @@ def main() -> None:
                 m = re.match(r"running \d+ tests? from (\S+)", line)
                 if m:
                     ran.add(os.path.normpath(m.group(1)))
+                # `deno test --parallel` names the file on each test's line instead.
+                m = re.match(r"\.?/?(\S+_test\.ts) => ", line)
+                if m:
+                    ran.add(os.path.normpath(m.group(1)))
                 m = re.match(r"Uncaught error from (\S+)", line)
                 if m:
                     uncaught.append(os.path.normpath(m.group(1)))

@@ -7,10 +7,12 @@ its seconds and the run it belongs to. The console is the place to look: `deno t
 after the other and announces each ("running N tests from <file>"), while the JUnit report files
 the integration tests under their shared helper module.
 """
+import os
 import re
 import sys
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PARALLEL = re.compile(r"^\.?/?(\S+_test\.ts) => ")
 RUNNING = re.compile(r"^running \d+ tests? from (\S+)")
 RESULT = re.compile(r" \.\.\. .*\((?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?(?:\d+(?:\.\d+)?µs)?\)\s*$")
 
@@ -36,10 +38,12 @@ def main() -> None:
             if started:
                 current = started.group(1)
                 continue
+            # `deno test --parallel` names the file on each test's line instead.
+            named = PARALLEL.match(line)
             done = RESULT.search(line)
             # A test's own line (not a step's, which is indented).
-            if done and current and not line.startswith(" "):
-                key = (label, current)
+            if done and (named or current) and not line.startswith(" "):
+                key = (label, os.path.normpath(named.group(1)) if named else current)
                 totals[key] = totals.get(key, 0.0) + seconds(done)
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:n]
     print(f"\nslowest {len(ranked)} test files:", file=sys.stderr)

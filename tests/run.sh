@@ -7,6 +7,9 @@
 #
 #   bash tests/run.sh [deno test arguments…]   e.g. tests/integration/ or --filter export
 #
+# Without test paths it runs the unit tests first (two files at a time) and then the integration
+# tests, one file after the other.
+#
 # NETBOX_TEST_OFFLINE=1 runs without a NetBox: the integration tests are skipped with a notice
 # (what `deno task test:unit` is for). Everything else is passed to `deno test`.
 set -euo pipefail
@@ -25,5 +28,54 @@ if [[ -z "${NETBOX_TEST_URL:-}" && "${NETBOX_TEST_OFFLINE:-}" != 1 ]]; then
   printf 'test: against %s\n' "$NETBOX_TEST_URL" >&2
 fi
 
-exec deno test --no-prompt --sanitize-ops --sanitize-resources --allow-net=127.0.0.1,localhost \
-  --allow-env --allow-read --allow-write --allow-run --allow-import=127.0.0.1 "$@"
+run_tests() {
+  deno test --no-prompt --sanitize-ops --sanitize-resources --allow-net=127.0.0.1,localhost \
+    --allow-env --allow-read --allow-write --allow-run --allow-import=127.0.0.1 "$@"
+}
+
+# Named test files or folders, an --ignore or --parallel of the caller: one `deno test` as asked.
+split=1
+for arg in "$@"; do
+  case "$arg" in
+  --ignore=* | --parallel) split=0 ;;
+  -*) ;;
+  *) [[ -e "$arg" ]] && split=0 ;;
+  esac
+done
+if ((!split)); then
+  run_tests "$@" || exit $?
+  exit 0
+fi
+
+# Everything: the unit tests first, two files at a time (--parallel: they wait on timers and fake
+# servers more than they compute), then the integration tests one file after the other (they
+# share one NetBox). A --junit-path=FILE gets both runs' reports merged into FILE.
+args=() junit=""
+for arg in "$@"; do
+  case "$arg" in
+  --junit-path=*) junit="${arg#--junit-path=}" ;;
+  *) args+=("$arg") ;;
+  esac
+done
+unit_report=() integration_report=()
+if [[ -n "$junit" ]]; then
+  unit_report=("--junit-path=$junit.unit.xml")
+  integration_report=("--junit-path=$junit.integration.xml")
+fi
+code=0
+DENO_JOBS="${DENO_JOBS:-2}" run_tests --parallel --ignore=tests/integration/ \
+  ${unit_report[@]+"${unit_report[@]}"} ${args[@]+"${args[@]}"} || code=$?
+run_tests ${integration_report[@]+"${integration_report[@]}"} ${args[@]+"${args[@]}"} \
+  tests/integration/ || code=$?
+if [[ -n "$junit" ]]; then
+  python3 - "$junit" "$junit.unit.xml" "$junit.integration.xml" <<'PY'
+import os, sys
+import xml.etree.ElementTree as ET
+merged = ET.Element("testsuites")
+for part in sys.argv[2:]:
+    if os.path.exists(part):
+        merged.extend(list(ET.parse(part).getroot()))
+ET.ElementTree(merged).write(sys.argv[1], encoding="unicode", xml_declaration=True)
+PY
+fi
+exit "$code"
