@@ -12,9 +12,9 @@
  * - `brief`, `fields`, `omit` (4.5.2+), `exclude=config_context`;
  * - single and bulk POST / PATCH / PUT / DELETE (a list body is all-or-nothing), NetBox's field
  *   messages on 400, references by id turned into brief objects (400 for a missing one);
- * - `available-ips` (prefixes, IP ranges), `available-prefixes`, `available-vlans`: GET capped at
- *   `maxPageSize`, POST all-or-nothing with 409 (NetBox runs them under a lock; here they are
- *   synchronous, which is the same thing);
+ * - `available-ips` (prefixes, IP ranges), `available-prefixes`, `available-vlans`,
+ *   `available-asns`: GET capped at `maxPageSize`, POST all-or-nothing with 409 (NetBox runs them
+ *   under a lock; here they are synchronous, which is the same thing);
  * - `created` / `last_updated` on every write, `ETag` on a single GET and `If-Match` (412) on
  *   4.6+;
  * - OPTIONS (`actions.POST` / `actions.PUT` only where the token may add / change), a read-only
@@ -686,7 +686,7 @@ export class FakeNetBox {
     if (path === "schema") return this.#json(200, { paths: {} });
     if (path === "users/tokens" && method === "GET") return this.#tokens(req, q);
     const m =
-      /^([a-z0-9_-]+(?:\/[a-z0-9_-]+)*?)(?:\/(\d+))?(?:\/(available-(?:ips|prefixes|vlans)))?$/
+      /^([a-z0-9_-]+(?:\/[a-z0-9_-]+)*?)(?:\/(\d+))?(?:\/(available-(?:ips|prefixes|vlans|asns)))?$/
         .exec(path);
     const listPath = m?.[1] ?? "";
     const app = /^([a-z]+)\/[a-z-]+$/.exec(listPath)?.[1];
@@ -911,7 +911,8 @@ export class FakeNetBox {
     const parent = this.get(path, id);
     const fits = (kind === "available-ips" && (path === KINDS.prefix || path === KINDS.range)) ||
       (kind === "available-prefixes" && path === KINDS.prefix) ||
-      (kind === "available-vlans" && path === KINDS.vlangroup);
+      (kind === "available-vlans" && path === KINDS.vlangroup) ||
+      (kind === "available-asns" && path === "ipam/asn-ranges");
     if (!parent || !fits) return this.#json(404, { detail: "Not found." });
     const cap = this.options.maxPageSize ?? 1000;
     if (method === "GET") {
@@ -936,6 +937,9 @@ export class FakeNetBox {
             vrf: parent.vrf ?? null,
           })),
         );
+      }
+      if (kind === "available-asns") {
+        return this.#json(200, this.#freeAsns(parent).slice(0, limit).map((asn) => ({ asn })));
       }
       return this.#json(
         200,
@@ -967,6 +971,11 @@ export class FakeNetBox {
         target = KINDS.prefix;
         const { prefix_length: _, ...rest } = item;
         fields = { ...rest, prefix: blockText({ ...block, length }), vrf };
+      } else if (kind === "available-asns") {
+        const [asn] = this.#freeAsns(parent);
+        if (asn === undefined) return (undo("ipam/asns"), insufficient());
+        target = "ipam/asns";
+        fields = { ...item, asn, rir: idOf(parent.rir) };
       } else {
         const [vid] = this.#freeVids(parent);
         if (vid === undefined) return (undo(KINDS.vlan), insufficient());
@@ -1069,6 +1078,14 @@ export class FakeNetBox {
     }
     if (cursor <= net.last) emit(cursor, net.last);
     return blocks;
+  }
+
+  /** The free AS numbers of an ASN range, ascending. */
+  #freeAsns(range: Obj): number[] {
+    const used = new Set(this.table("ipam/asns").map((a) => a.asn));
+    const out: number[] = [];
+    for (let asn = range.start; asn <= range.end; asn++) if (!used.has(asn)) out.push(asn);
+    return out;
   }
 
   /** The free VLAN ids of a VLAN group, ascending. */

@@ -1,6 +1,6 @@
 /**
  * Detail helpers for NetBox's allocation endpoints: `available-ips` (prefixes and IP ranges),
- * `available-prefixes` and `available-vlans`. Listing shows what is free; creating allocates
+ * `available-prefixes`, `available-vlans` and `available-asns`. Listing shows what is free; creating allocates
  * under NetBox's lock, so concurrent allocations never collide.
  *
  * @module
@@ -21,7 +21,8 @@ import type { Available, Transport } from "./types.ts";
  * @param transport The client's transport.
  * @param listPath The parent list path, e.g. `"ipam/prefixes/"`.
  * @param id The parent object's id.
- * @param kind `"available-ips"`, `"available-prefixes"` or `"available-vlans"`.
+ * @param kind `"available-ips"`, `"available-prefixes"`, `"available-vlans"` or
+ * `"available-asns"` (ASN ranges).
  * @returns The helper.
  *
  * @example Reserving two addresses
@@ -45,7 +46,7 @@ export function createAvailable<TFree, TCreated>(
   transport: Transport,
   listPath: string,
   id: number,
-  kind: "available-ips" | "available-prefixes" | "available-vlans",
+  kind: "available-ips" | "available-prefixes" | "available-vlans" | "available-asns",
 ): Available<TFree, TCreated> {
   if (!Number.isInteger(id) || id < 1) {
     throw new TypeError(`Cannot use ${listPath}${id}/${kind}/: ${id} is not a valid id`);

@@ -1,11 +1,13 @@
 /**
  * IP address management on top of the client: IP and CIDR math, DNS names, NetBox's IP
- * choices, free addresses beyond the server's cap, idempotent reservations, and "address on
- * this interface, primary IP of that host" in one call.
+ * choices, free addresses beyond the server's cap, idempotent reservations, "address on
+ * this interface, primary IP of that host" in one call, and prefixes, VLANs and ASNs allocated
+ * by key and by policy.
  *
  * The calls take a client from `@netbox-toolkit/netbox-toolkit` (`"."`); their errors are the
  * client's ({@linkcode InputError}, `NetBoxHttpError`, …) plus {@linkcode LookupError} (a VRF,
- * tenant, tag or host that does not name exactly one object) and {@linkcode PoolExhaustedError}.
+ * tenant, tag or host that does not name exactly one object), {@linkcode PoolExhaustedError}
+ * (addresses) and {@linkcode PoolsExhaustedError} (prefixes, VLANs, ASNs).
  * What the tasks need beyond that (row validation, labels for flags, the span arithmetic behind
  * the free-address search) stays inside `lib/ipam`.
  *
@@ -70,3 +72,21 @@ export type {
   AssignStep,
   AssignTarget,
 } from "./assign.ts";
+export {
+  allocateAsns,
+  allocatePrefixes,
+  allocateVlans,
+  ALLOCATION_POLICIES,
+  allocationMarker,
+  PoolsExhaustedError,
+} from "./allocate.ts";
+export type {
+  AllocateOptions,
+  AllocatePrefixesOptions,
+  AllocateVlansOptions,
+  AllocationPolicy,
+  AllocationResult,
+  NamedPoolRef,
+  PrefixPoolRef,
+  SkippedPool,
+} from "./allocate.ts";
