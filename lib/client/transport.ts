@@ -26,6 +26,9 @@ import type { ClientOptions, RequestOptions, Transport } from "./types.ts";
 export { buildUrl, defaultAction, describeNetworkError } from "./_round_trip.ts";
 export { parseStatus } from "./_handshake.ts";
 
+/** `ClientOptions.memoryBudget`'s default: four pages of 1,000 full IP addresses. */
+const DEFAULT_MEMORY_BUDGET = 4 * 1024 * 1024;
+
 /**
  * The default `User-Agent` header.
  *
@@ -71,6 +74,7 @@ export function createTransport(options: ClientOptions): Transport {
     retries = 4,
     concurrency = 4,
     pageSize = 1000,
+    memoryBudget = DEFAULT_MEMORY_BUDGET,
     strictFilters = true,
     userAgent = DEFAULT_USER_AGENT,
     verbose = false,
@@ -84,6 +88,7 @@ export function createTransport(options: ClientOptions): Transport {
   checkRange("retries", retries, 0, true);
   checkRange("concurrency", concurrency, 1, true);
   checkRange("pageSize", pageSize, 1, true);
+  checkRange("memoryBudget", memoryBudget, 1, true);
   checkRange("retryBudgetMs", retryBudgetMs, 0);
   const settleMs = options.settleMs ?? 2 * timeoutMs;
   checkRange("settleMs", settleMs, 0);
@@ -150,6 +155,7 @@ export function createTransport(options: ClientOptions): Transport {
     tokenVersion,
     concurrency,
     pageSize,
+    memoryBudget,
     strictFilters,
     settleMs,
     clock,

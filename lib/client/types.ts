@@ -81,6 +81,13 @@ export interface ClientOptions {
    * its outcome is called unknown (see `settle`), in ms. @default {twice `timeoutMs`}
    */
   settleMs?: number;
+  /**
+   * Memory for the pages a streaming listing holds at once — in flight and buffered for the
+   * consumer — counted as the JSON bytes NetBox sent (the parsed objects take 2–3× that). The
+   * window of pages is sized from the measured page size and the consumer's speed within it.
+   * @default {4194304} (4 MiB: four pages of 1,000 full IP addresses)
+   */
+  memoryBudget?: number;
   /** Called after every write request that got a response (for audit logs). */
   onWrite?: (event: WriteEvent) => void;
   /**
@@ -160,6 +167,8 @@ export interface ListOptions {
   parallel?: boolean;
   /** Requests in flight for this listing. @default {client concurrency} */
   concurrency?: number;
+  /** Bytes of page data held at once (see `ClientOptions.memoryBudget`). @default {client memoryBudget} */
+  memoryBudget?: number;
   /** `?ordering=`; forces offset mode. */
   ordering?: string;
   /** Aborts the listing. */
@@ -388,6 +397,8 @@ export interface Transport {
   readonly concurrency: number;
   /** Page size for listings. */
   readonly pageSize: number;
+  /** Bytes of page data a listing holds at once (`ClientOptions.memoryBudget`). */
+  readonly memoryBudget: number;
   /** Whether unknown filter names are refused before listing. */
   readonly strictFilters: boolean;
   /** How long read-backs look for a write that may still land, in ms (`ClientOptions.settleMs`). */
