@@ -28,6 +28,7 @@ export interface FakeOptions {
   version?: string;
   concurrency?: number;
   pageSize?: number;
+  memoryBudget?: number;
   strictFilters?: boolean;
 }
 
@@ -46,7 +47,13 @@ export type FakeHandler = (req: FakeRequest) => unknown | Promise<unknown>;
 
 /** Builds a fake transport answering through `handler`. */
 export function fakeTransport(handler: FakeHandler, options: FakeOptions = {}): FakeTransport {
-  const { version = "4.7.3", concurrency = 4, pageSize = 1000, strictFilters = false } = options;
+  const {
+    version = "4.7.3",
+    concurrency = 4,
+    pageSize = 1000,
+    memoryBudget = 4 * 1024 * 1024,
+    strictFilters = false,
+  } = options;
   const [major, minor, patch] = version.split(".").map(Number);
   const status: NetBoxStatus = {
     version,
@@ -62,6 +69,7 @@ export function fakeTransport(handler: FakeHandler, options: FakeOptions = {}): 
     tokenVersion: 2,
     concurrency,
     pageSize,
+    memoryBudget,
     strictFilters,
     settleMs: 0,
     clock: systemClock,
