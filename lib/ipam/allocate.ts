@@ -98,6 +98,8 @@ export interface AllocateOptions {
   role?: string | number;
   /** Tenant by slug, name or id. */
   tenant?: string | number;
+  /** Site by slug, name or id: a prefix's scope, a VLAN's site (not for ASNs). */
+  site?: string | number;
   /** Description. */
   description?: string;
   /** Tags by name or slug; they must exist. */
@@ -336,6 +338,7 @@ async function commonFields(
   client: NetBoxClient,
   options: AllocateOptions,
   label: (o: string) => string,
+  siteFields: (id: number) => Record<string, unknown> = (id) => ({ site: id }),
 ): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = { ...options.fields };
   if (options.status !== undefined) body.status = options.status;
@@ -343,6 +346,13 @@ async function commonFields(
   try {
     if (options.tenant !== undefined && options.tenant !== "") {
       body.tenant = (await resolveTenant(client, String(options.tenant))).id;
+    }
+    if (options.site !== undefined && options.site !== "") {
+      const site = await findOne(client.endpoint("dcim/sites/"), String(options.site), [
+        "slug",
+        "name",
+      ], "site");
+      Object.assign(body, siteFields(site.id));
     }
     if (options.role !== undefined && options.role !== "") {
       body.role = (await findOne(client.endpoint("ipam/roles/"), String(options.role), [
@@ -637,7 +647,10 @@ export async function allocatePrefixes(
   if (single && unfit(pools[0])) {
     throw new InputError(`Cannot use ${label("length")} ${length}: ${unfit(pools[0])}`);
   }
-  const fields = await commonFields(client, options, label);
+  const fields = await commonFields(client, options, label, (id) => ({
+    scope_type: "dcim.site",
+    scope_id: id,
+  }));
   return await run(
     client,
     {
@@ -763,8 +776,10 @@ export async function allocateAsns(
 ): Promise<AllocationResult> {
   const checked = check(options);
   const { label } = checked;
-  if (options.role !== undefined) {
-    throw new InputError(`Cannot use ${label("role")} for ASNs`);
+  for (const option of ["role", "site", "status"] as const) {
+    if (options[option] !== undefined) {
+      throw new InputError(`Cannot use ${label(option)} for ASNs: NetBox's ASNs have none`);
+    }
   }
   const pools = await namedPools(client, ASN_POOLS, ref, "ASN range", label);
   const fields = await commonFields(client, options, label);

@@ -229,6 +229,11 @@ export interface ReserveIpsOptions extends FindFreeIpsOptions {
    * already in flight finishes.
    */
   stop?: AbortSignal;
+  /**
+   * The provenance set in the new addresses' `comments`, by which a reservation whose answer was
+   * lost is found again; unique to this call. @default {"netbox-toolkit reservation <uuid>"}
+   */
+  marker?: string;
 }
 
 /**
@@ -1224,7 +1229,7 @@ async function allocate(
   const skipBelow = pool.usable.start + BigInt(skip);
   const helper = availableIps(client, pool);
   // A marker on what this reservation creates: if NetBox's answer is lost, it finds them again.
-  const marker = `netbox-toolkit reservation ${crypto.randomUUID()}`;
+  const marker = options.marker ?? `netbox-toolkit reservation ${crypto.randomUUID()}`;
   bodies = bodies.map((b) => ({ ...b, comments: marker }));
   const once = (send: () => Promise<IPAddress[]>) =>
     exactlyOnce(client, pool, marker, bodies.length, send, options.onWarning);

@@ -90,3 +90,5 @@ export type {
   PrefixPoolRef,
   SkippedPool,
 } from "./allocate.ts";
+export { allocateIps } from "./allocate_ips.ts";
+export type { AllocateIpsOptions } from "./allocate_ips.ts";

@@ -1,0 +1,427 @@
+/**
+ * allocate — the next free prefixes, VLANs, ASNs or IP addresses out of NetBox's pools, by key
+ * (idempotent) and by policy (which of several matching pools), each through the pool's locked
+ * `available-*` endpoint.
+ *
+ * ```sh
+ * deno task allocate prefix --parent 10.0.0.0/16 --length 30 --count 4 --key dc3-links
+ * deno task allocate vlan --group dc3-servers --name 'srv-{n:02}' --count 2
+ * deno task allocate asn --range private-dc --key dc3
+ * deno task allocate ip --parent 10.20.0.0/24 --key dc3-gw --dns-name gw.dc3.example.com
+ * ```
+ *
+ * @module
+ */
+
+import { collect, parseFilterPairs, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
+import { EXIT, UsageError } from "../lib/cli/exit.ts";
+import {
+  allocateAsns,
+  type AllocateOptions,
+  allocatePrefixes,
+  allocateVlans,
+  type AllocationResult,
+  type NamedPoolRef,
+  type PrefixPoolRef,
+} from "../lib/ipam/allocate.ts";
+import { allocateIps } from "../lib/ipam/allocate_ips.ts";
+import type { PoolRef, ReserveIpsResult } from "../lib/ipam/find_free.ts";
+import type { NetBoxObject } from "../lib/client/types.ts";
+
+const KINDS = ["prefix", "vlan", "asn", "ip"] as const;
+type Kind = typeof KINDS[number];
+
+/** Options of allocate as parsed. */
+interface Opts {
+  args: string[];
+  parent?: string;
+  parentId?: string;
+  group?: string;
+  range?: string;
+  filter: string[];
+  vrf?: string;
+  length?: string;
+  count: string;
+  key?: string;
+  policy?: string;
+  headroom?: string;
+  name?: string;
+  numberFrom?: string;
+  dnsName?: string;
+  status?: string;
+  role?: string;
+  tenant?: string;
+  site?: string;
+  description?: string;
+  tag: string[];
+}
+
+const SPEC = {
+  name: "allocate",
+  description: "Allocate the next free prefixes, VLANs, ASNs or IP addresses out of NetBox's " +
+    "pools, by key (idempotent) and by policy",
+  writes: true,
+  // deno-lint-ignore no-explicit-any
+  configure: (cmd: any) =>
+    cmd
+      .argument("[kind]", `what to allocate: ${KINDS.join(", ")}`)
+      .option("--parent <cidr>", "prefix, ip: the parent prefix (with --vrf; default global)")
+      .option("--parent-id <id>", "prefix, ip: the parent prefix by id")
+      .option("--group <group>", "vlan: the VLAN group by name, slug or id")
+      .option(
+        "--range <range>",
+        "asn: the ASN range by name, slug or id; ip: an IP range start-end",
+      )
+      .option(
+        "--filter <key=value>",
+        "the pools matching NetBox list filters (repeatable): prefixes for prefix/ip, VLAN " +
+          "groups for vlan, ASN ranges for asn; tried in --policy order",
+        collect,
+        [],
+      )
+      .option("--vrf <vrf>", "prefix, ip: VRF name, RD or id of --parent/--filter")
+      .option("--length <n>", "prefix: the new prefixes' length, e.g. 30")
+      .option("--count <n>", "how many (with --key: how many the key holds in the end)", "1")
+      .option(
+        "--key <key>",
+        "idempotency key: the objects carry it (in comments); a re-run returns them instead of " +
+          "allocating again",
+      )
+      .option("--policy <policy>", "first (default), least-used or most-used")
+      .option("--headroom <pct>", "skip pools that would go above PCT percent used")
+      .option("--name <name>", "vlan: the name; for --count > 1 a template such as srv-{n:02}")
+      .option("--number-from <n>", "vlan, ip: the number the first {n} of a template gets")
+      .option("--dns-name <name>", "ip: DNS name (a {n} template for several)")
+      .option("--status <status>", "status of the new objects (prefix, vlan, ip)")
+      .option("--role <role>", "role: prefix, vlan (slug, name or id); ip (NetBox's IP roles)")
+      .option("--tenant <tenant>", "tenant slug, name or id")
+      .option("--site <site>", "prefix: scope site; vlan: site (slug, name or id)")
+      .option("--description <text>", "description of the new objects")
+      .option("--tag <tag>", "tag name or slug (repeatable; must exist)", collect, [])
+      .addHelpText(
+        "after",
+        `
+Kinds and their pools:
+  prefix  --parent CIDR | --parent-id ID | --filter k=v   with --length N
+  vlan    --group NAME|ID | --filter k=v                  with --name NAME|TEMPLATE
+  asn     --range NAME|ID | --filter k=v
+  ip      --parent CIDR | --parent-id ID | --range START-END | --filter k=v  (find-free-ip's
+          reservation)
+
+Each allocation is one request to the pool's available-* endpoint, which NetBox runs under its
+lock: concurrent runs never get the same object, and a request is all or none. With --key, the
+objects carry "netbox-toolkit allocation key=KEY run=…" in their comments; a re-run with the same
+key returns them (action existing) and writes nothing, or tops up to --count. When several pools
+match, a full one (or one NetBox answers 409) is skipped for the next; the report names the pool
+used and why the others were skipped. No pool with room: exit 3. A lost answer is read back
+until the objects show up (confirmed) or the settle window passes (unknown, exit 1); never sent
+twice.`,
+      ),
+  examples: [
+    "allocate prefix --parent 10.0.0.0/16 --length 30 --count 4 --key dc3-links",
+    "allocate prefix --filter role=p2p --filter site=dc3 --length 31 --policy most-used",
+    "allocate vlan --group dc3-servers --name 'srv-{n:02}' --count 2 --status active",
+    "allocate asn --range private-dc --key dc3 --tenant ops",
+    "allocate ip --parent 10.20.0.0/24 --key dc3-gw --dns-name gw.dc3.example.com",
+  ],
+};
+
+const LABELS: Record<string, string> = {
+  parent: "--parent",
+  parentId: "--parent-id",
+  prefix: "--parent",
+  prefixId: "--parent-id",
+  range: "--range",
+  rangeId: "--range",
+  pool: "--group/--range",
+  filters: "--filter",
+  vrf: "--vrf",
+  length: "--length",
+  count: "--count",
+  key: "--key",
+  policy: "--policy",
+  headroom: "--headroom",
+  name: "--name",
+  numberFrom: "--number-from",
+  dnsName: "--dns-name",
+  status: "--status",
+  role: "--role",
+  tenant: "--tenant",
+  site: "--site",
+  tags: "--tag",
+};
+
+/** Flags that belong to some kinds only. */
+const ONLY: Record<string, Kind[]> = {
+  parent: ["prefix", "ip"],
+  parentId: ["prefix", "ip"],
+  vrf: ["prefix", "ip"],
+  group: ["vlan"],
+  range: ["asn", "ip"],
+  length: ["prefix"],
+  name: ["vlan"],
+  numberFrom: ["vlan", "ip"],
+  dnsName: ["ip"],
+  site: ["prefix", "vlan"],
+  policy: ["prefix", "vlan", "asn"],
+  headroom: ["prefix", "vlan", "asn"],
+};
+
+const FLAG = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function integer(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\s*-?\d+\s*$/.test(value) || n < min) {
+    throw new UsageError(`Cannot parse ${flag}: expected an integer >= ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+/** The kind and the flags' combinations, checked before anything is sent. */
+function validate(opts: Opts): { kind: Kind; common: AllocateOptions } {
+  const [kind, ...extra] = opts.args;
+  if (!KINDS.includes(kind as Kind)) {
+    throw new UsageError(
+      kind === undefined
+        ? `Cannot allocate: name a kind: ${KINDS.join(", ")}`
+        : `Cannot allocate "${kind}": expected one of ${KINDS.join(", ")}`,
+    );
+  }
+  if (extra.length) throw new UsageError(`Cannot parse arguments: unexpected "${extra[0]}"`);
+  for (const [option, kinds] of Object.entries(ONLY)) {
+    if (
+      (opts as unknown as Record<string, unknown>)[option] !== undefined &&
+      !kinds.includes(kind as Kind)
+    ) {
+      throw new UsageError(
+        `Cannot use ${FLAG(option)} with ${kind}: only with ${kinds.join(", ")}`,
+      );
+    }
+  }
+  for (const f of opts.filter) {
+    if (!/^[A-Za-z0-9_]+=/.test(f)) {
+      throw new UsageError(`Cannot use --filter "${f}": expected key=value`);
+    }
+  }
+  const headroom = opts.headroom === undefined ? undefined : Number(opts.headroom);
+  if (headroom !== undefined && !(headroom > 0 && headroom <= 100)) {
+    throw new UsageError(
+      `Cannot parse --headroom: expected a percentage in (0, 100], got "${opts.headroom}"`,
+    );
+  }
+  const common: AllocateOptions = {
+    count: integer(opts.count, "--count", 1),
+    key: opts.key,
+    policy: opts.policy as AllocateOptions["policy"],
+    headroom,
+    status: opts.status,
+    role: opts.role,
+    tenant: opts.tenant,
+    site: opts.site,
+    description: opts.description,
+    tags: opts.tag.length ? opts.tag : undefined,
+    labels: LABELS,
+  };
+  return { kind: kind as Kind, common };
+}
+
+/** Exactly one way of naming the pool(s). */
+function oneSelector(flags: [string, unknown][]): string {
+  const given = flags.filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length));
+  if (given.length !== 1) {
+    throw new UsageError(
+      given.length === 0
+        ? `Cannot choose a pool: give one of ${flags.map(([f]) => f).join(", ")}`
+        : `Cannot choose a pool: ${given.map(([f]) => f).join(" and ")} exclude each other`,
+    );
+  }
+  return given[0][0];
+}
+
+function prefixRef(opts: Opts): PrefixPoolRef {
+  const how = oneSelector([["--parent", opts.parent], ["--parent-id", opts.parentId], [
+    "--filter",
+    opts.filter,
+  ]]);
+  const vrf = opts.vrf === undefined ? {} : { vrf: opts.vrf };
+  if (how === "--parent-id") {
+    if (opts.vrf !== undefined) {
+      throw new UsageError("Cannot use --vrf with --parent-id: the id names the VRF");
+    }
+    return { parentId: integer(opts.parentId, "--parent-id", 1)! };
+  }
+  return how === "--parent"
+    ? { parent: opts.parent!, ...vrf }
+    : { filters: parseFilterPairs(opts.filter), ...vrf };
+}
+
+function namedRef(opts: Opts, flag: "--group" | "--range"): NamedPoolRef {
+  const value = flag === "--group" ? opts.group : opts.range;
+  const how = oneSelector([[flag, value], ["--filter", opts.filter]]);
+  return how === "--filter" ? { filters: parseFilterPairs(opts.filter) } : { pool: value! };
+}
+
+function ipRef(opts: Opts): PoolRef {
+  const how = oneSelector([["--parent", opts.parent], ["--parent-id", opts.parentId], [
+    "--range",
+    opts.range,
+  ], ["--filter", opts.filter]]);
+  const vrf = opts.vrf === undefined ? {} : { vrf: opts.vrf };
+  if (how === "--parent-id") return { prefixId: integer(opts.parentId, "--parent-id", 1)! };
+  if (how === "--parent") return { prefix: opts.parent!, ...vrf };
+  if (how === "--range") return { range: opts.range!, ...vrf };
+  return { filters: parseFilterPairs(opts.filter), ...vrf };
+}
+
+async function main(args: string[], io: TaskIO = defaultIO()): Promise<number> {
+  return await runTask<Opts>(SPEC, args, io, run);
+}
+
+const OBJECT_PATHS: Record<Kind, string> = {
+  prefix: "ipam/prefixes/",
+  vlan: "ipam/vlans/",
+  asn: "ipam/asns/",
+  ip: "ipam/ip-addresses/",
+};
+
+async function run(ctx: TaskContext, opts: Opts): Promise<number> {
+  const { kind, common } = validate(opts);
+  if (kind === "prefix" && opts.length === undefined) {
+    throw new UsageError("Cannot allocate prefixes without --length");
+  }
+  const client = ctx.client();
+  const options: AllocateOptions = {
+    ...common,
+    dryRun: ctx.dryRun,
+    stop: ctx.stop,
+    onWarning: (m) => ctx.warn(m),
+    beforeWrite: () => ctx.assertCanWrite([{ path: OBJECT_PATHS[kind], action: "add" }]),
+  };
+  if (kind === "ip") {
+    const r = await allocateIps(client, ipRef(opts), {
+      count: common.count,
+      key: opts.key,
+      status: opts.status,
+      role: opts.role,
+      tenant: opts.tenant,
+      description: opts.description,
+      tags: opts.tag,
+      dnsName: opts.dnsName,
+      numberFrom: integer(opts.numberFrom, "--number-from", 0),
+      dryRun: options.dryRun,
+      stop: options.stop,
+      onWarning: options.onWarning,
+      beforeWrite: options.beforeWrite,
+      labels: LABELS,
+    });
+    return await reportIps(ctx, r, opts);
+  }
+  const result = kind === "prefix"
+    ? await allocatePrefixes(client, prefixRef(opts), {
+      ...options,
+      length: integer(opts.length, "--length", 1)!,
+    })
+    : kind === "vlan"
+    ? await allocateVlans(client, namedRef(opts, "--group"), {
+      ...options,
+      name: opts.name ?? "",
+      numberFrom: integer(opts.numberFrom, "--number-from", 0),
+    })
+    : await allocateAsns(client, namedRef(opts, "--range"), options);
+  return await report(ctx, kind, result);
+}
+
+const COLUMNS = ["kind", "value", "name", "id", "pool", "action", "url"];
+
+function row(kind: Kind, value: string, o: NetBoxObject | undefined, pool: string, action: string) {
+  return {
+    kind,
+    value,
+    name: (o?.name as string | undefined) ?? null,
+    id: o?.id ?? null,
+    pool,
+    action,
+    url: (o?.url as string | undefined) ?? null,
+  };
+}
+
+const VALUE: Record<Exclude<Kind, "ip">, (o: NetBoxObject) => string> = {
+  prefix: (o) => String(o.prefix),
+  vlan: (o) => String(o.vid),
+  asn: (o) => String(o.asn),
+};
+
+/** Renders an allocation of prefixes, VLANs or ASNs; the skipped pools go to standard error. */
+async function report(
+  ctx: TaskContext,
+  kind: Exclude<Kind, "ip">,
+  r: AllocationResult,
+): Promise<number> {
+  const pool = r.pool?.label ?? "";
+  const items = [
+    ...r.existing.map((o) => row(kind, VALUE[kind](o), o, "", "existing")),
+    ...r.allocated.map((o) => row(kind, VALUE[kind](o), o, pool, "allocated")),
+    ...r.planned.map((v) => row(kind, v, undefined, pool, "would-allocate")),
+  ];
+  for (const s of r.skipped) ctx.info(`skipped ${s.pool}: ${s.reason}`);
+  if (r.pool) {
+    ctx.info(
+      `${r.dryRun ? "would allocate" : "allocated"} ${
+        r.dryRun ? r.planned.length : r.allocated.length
+      } ` +
+        `from ${r.pool.label} (${r.pool.utilization}% used before)`,
+    );
+  }
+  if (r.dryRun) {
+    ctx.info("dry run: NetBox picks at allocation time; these are the ones free now");
+  }
+  await ctx.emit({
+    summary: {
+      kind,
+      key: r.key ?? null,
+      requested: r.requested,
+      existing: r.existing.length,
+      allocated: r.allocated.length,
+      ...(r.dryRun ? { dry_run: true, planned: r.planned.length } : {}),
+      pool: r.pool?.label ?? null,
+      pool_id: r.pool?.id ?? null,
+      matched: r.matched,
+      skipped: r.skipped.map((s) => ({ pool: s.pool, id: s.id, reason: s.reason })),
+    },
+    items,
+  }, { columns: COLUMNS });
+  return EXIT.OK;
+}
+
+/** Renders an allocation of IP addresses (find-free-ip's reservation). */
+async function reportIps(ctx: TaskContext, r: ReserveIpsResult, opts: Opts): Promise<number> {
+  const pool = r.pool.pool.label;
+  const items = [
+    ...r.existing.map((ip) => row("ip", String(ip.address), ip, pool, "existing")),
+    ...r.reserved.map((ip) => row("ip", String(ip.address), ip, pool, "allocated")),
+    ...r.planned.map((p) => row("ip", p.address, undefined, pool, "would-allocate")),
+  ];
+  for (const item of items) item.name = null;
+  await ctx.emit({
+    summary: {
+      kind: "ip",
+      key: opts.key ?? null,
+      requested: r.requested,
+      existing: r.existing.length,
+      allocated: r.reserved.length,
+      ...(r.dryRun ? { dry_run: true, planned: r.planned.length } : {}),
+      pool,
+      pool_id: r.pool.pool.id,
+      matched: r.matched,
+      skipped: [],
+    },
+    items,
+  }, { columns: COLUMNS });
+  return EXIT.OK;
+}
+
+export { main };
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
