@@ -1,0 +1,354 @@
+/**
+ * `nb` — any NetBox model from the shell: `nb <model> <verb> …` for every list endpoint of the
+ * live NetBox (core and plugins; `dcim.devices`, `dcim/devices` and `devices` alike), with
+ * list/get/count, create/update/delete (from arguments, filters or a file; dry run with field
+ * diffs, If-Match, chunks with a result per object, a delete brake), choices, schema, detail
+ * actions (render-config, trace, available), custom scripts and GraphQL.
+ *
+ * ```sh
+ * deno task nb devices list site=matrix --fields name,status --format csv
+ * deno task nb devices update 12 status=offline
+ * deno task nb devices update --where site=matrix --where status=planned status=active --dry-run
+ * deno task nb dcim.interfaces choices type
+ * deno task nb graphql '{ site_list { name } }'
+ * ```
+ *
+ * @module
+ */
+
+import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
+import { EXIT, UsageError } from "../lib/cli/exit.ts";
+import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
+import { Option } from "../lib/deps.ts";
+import { parseMaxDeletes } from "../lib/cli/import_report.ts";
+import { parseFields, RECORD_FORMATS, splitIds } from "../lib/cli/nb_args.ts";
+import { VERB_HELP, verbHelp } from "../lib/cli/nb_help.ts";
+import * as v from "../lib/cli/nb_verbs.ts";
+import { chooseColumns } from "../lib/cli/nb_output.ts";
+import { renderTable } from "../lib/cli/render.ts";
+import { closestNames } from "../lib/client/filter_guard.ts";
+import { modelName, resolveModel } from "../lib/client/model_resolve.ts";
+import { countObjects } from "../lib/client/paginate.ts";
+import * as w from "../lib/client/where.ts";
+import { choices, schema } from "../lib/client/meta.ts";
+import { DETAIL_ACTIONS, detailAction, graphql, runScript } from "../lib/client/actions.ts";
+
+interface Opts extends v.NbOpts {
+  args: string[];
+  data?: string;
+  commit?: boolean;
+  wait: boolean;
+  variables?: string;
+}
+
+const VERBS = Object.keys(VERB_HELP).filter((x) => x !== "script" && x !== "graphql");
+
+const SPEC = {
+  name: "nb",
+  description: "Any NetBox model from the shell: nb <model> <verb> … with verbs " +
+    `${VERBS.join(", ")}; nb script run NAME; nb graphql QUERY. nb <model> <verb> --help ` +
+    "shows a verb's usage and examples",
+  writes: true,
+  formats: ["table", "json", "ndjson", "yaml", "csv"],
+  // deno-lint-ignore no-explicit-any
+  configure: (cmd: any) =>
+    cmd
+      .argument(
+        "[words...]",
+        "<model> <verb> then ids, filters (name=value) or fields (field=value)",
+      )
+      .option("--filter <name=value>", "a filter (repeatable; a repeated name ORs)", collect, [])
+      .option(
+        "--where <name=value>",
+        "update/delete: the objects to change (repeatable)",
+        collect,
+        [],
+      )
+      .option("--fields <a,b>", "only these fields (NetBox's ?fields=)")
+      .option("--brief", "the brief representation")
+      .option("--omit <a,b>", "leave these fields out (NetBox >= 4.5.2)")
+      .option("--limit <n>", "list: at most N objects; available: at most N")
+      .option("--sort <field>", "list: order by FIELD (-FIELD descending)")
+      .option(
+        "--file <path>",
+        "create/update/delete: records from a JSON/YAML/CSV/NDJSON file, - for stdin",
+      )
+      .addOption(
+        new Option("--input-format <format>", "format of --file (default: by extension)").choices([
+          ...RECORD_FORMATS,
+        ]),
+      )
+      .option("--if-match", "update: only objects unchanged since they were read (else refused)")
+      .option(
+        "--max-deletes <n>",
+        "delete: stop before any write when more objects match (a number, or all)",
+        "10",
+      )
+      .option("--chunk-size <n>", "objects per bulk request", "200")
+      .option("--data <json>", "script run: the script's variables as a JSON object")
+      .option("--commit", "script run: keep the script's changes")
+      .option("--no-wait", "script run: do not wait for the job")
+      .option("--variables <file>", "graphql: the query's variables (a JSON file)"),
+  examples: Object.values(VERB_HELP).map((h) => h.examples[0]),
+};
+
+/** Runs the task; returns the exit code. */
+export async function main(args: string[], io: TaskIO = defaultIO()): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    const verb = args.find((a) => a in VERB_HELP);
+    if (verb) return (io.stdout(verbHelp(verb)), EXIT.OK);
+  }
+  return await runTask<Opts>(SPEC, args, io, run);
+}
+
+async function run(ctx: TaskContext, opts: Opts): Promise<number> {
+  let [model, verb, ...rest] = opts.args;
+  if (model === "graphql") return await graphqlVerb(ctx, [verb, ...rest].filter(Boolean), opts);
+  if (model === "script") return await scriptVerb(ctx, verb, rest, opts);
+  if (model in VERB_HELP && verb !== undefined && !(verb in VERB_HELP)) {
+    [model, verb] = [verb, model];
+  }
+  if (!model || !verb) {
+    throw new UsageError(
+      `Cannot run nb: give a model and a verb (nb <model> <verb> …); verbs: ${VERBS.join(", ")}`,
+    );
+  }
+  if (!VERBS.includes(verb)) {
+    const close = closestNames(verb, VERBS);
+    throw new UsageError(
+      `Cannot run nb: unknown verb "${verb}"${
+        close.length ? `; did you mean ${close.join(", ")}?` : `; verbs: ${VERBS.join(", ")}`
+      }`,
+    );
+  }
+  checkWords(verb, rest, opts);
+  const path = await resolveModel(ctx.client(), model);
+  const client = ctx.client();
+  const write = {
+    dryRun: ctx.dryRun,
+    ifMatch: !!opts.ifMatch,
+    chunkSize: v.positiveInt(opts.chunkSize, "--chunk-size"),
+    stop: ctx.stop,
+  };
+  switch (verb) {
+    case "list":
+      return await v.listVerb(ctx, path, rest, opts);
+    case "count": {
+      const n = await countObjects(client, path, v.filtersOf(rest, opts));
+      if (ctx.format === "table") ctx.io.stdout(`${n}\n`);
+      else {await ctx.emit({ summary: { model: modelName(path), count: n }, items: [] }, {
+          columns: [],
+        });}
+      return EXIT.OK;
+    }
+    case "get": {
+      const object = await v.selectOne(ctx, path, rest, opts, `get one ${modelName(path)}`);
+      await ctx.emit({ summary: { model: modelName(path) }, items: [object] }, {
+        columns: [],
+        renderers: { table: () => v.objectTable(object) },
+      });
+      return EXIT.OK;
+    }
+    case "create": {
+      const bodies = opts.file ? await v.fileRecords(ctx, opts) : [v.fieldsOf(rest, "create")];
+      await ctx.assertCanWrite([{ path, action: "add" }]);
+      return await v.reportWrite(ctx, path, await w.createObjects(client, path, bodies, write));
+    }
+    case "update": {
+      let outcomes;
+      if (opts.file) {
+        const records = await v.fileRecords(ctx, opts);
+        v.recordIds(records, opts.file);
+        await ctx.assertCanWrite([{ path, action: "change" }]);
+        outcomes = await w.updateObjects(
+          client,
+          path,
+          records as ({ id: number } & Record<string, unknown>)[],
+          write,
+        );
+      } else if (opts.where.length) {
+        const fields = v.fieldsOf(rest, "update");
+        await ctx.assertCanWrite([{ path, action: "change" }]);
+        outcomes = await w.updateWhere(
+          client,
+          path,
+          v.filtersOf([], { ...opts, filter: opts.where }),
+          fields,
+          write,
+        );
+      } else {
+        const { ids, rest: words } = splitIds(rest);
+        const fields = v.fieldsOf(words, "update");
+        await ctx.assertCanWrite([{ path, action: "change" }]);
+        outcomes = await w.updateObjects(client, path, ids.map((id) => ({ ...fields, id })), write);
+      }
+      return await v.reportWrite(ctx, path, outcomes);
+    }
+    case "delete": {
+      const maxDeletes = parseMaxDeletes(opts.maxDeletes);
+      const del = { ...write, maxDeletes };
+      await ctx.assertCanWrite();
+      const outcomes = opts.where.length
+        ? await w.deleteWhere(client, path, v.filtersOf([], { ...opts, filter: opts.where }), del)
+        : await w.deleteObjects(
+          client,
+          path,
+          opts.file ? v.recordIds(await v.fileRecords(ctx, opts), opts.file) : splitIds(rest).ids,
+          del,
+        );
+      if (ctx.dryRun && outcomes.length > maxDeletes) {
+        ctx.warn(
+          `without --dry-run this stops before any write: ${outcomes.length} objects match, more than --max-deletes ${maxDeletes}`,
+        );
+      }
+      return await v.reportWrite(ctx, path, outcomes);
+    }
+    case "choices": {
+      const found = await choices(client, path, rest[0]);
+      const items = Object.entries(found).flatMap(([field, list]) =>
+        list.map((c) => ({ field, ...c }))
+      );
+      await ctx.emit({
+        summary: { model: modelName(path), fields: Object.keys(found).length },
+        items,
+      }, { columns: ["field", "value", "label"] });
+      return EXIT.OK;
+    }
+    case "schema": {
+      const s = await schema(client, path);
+      const items = s.fields.map((f) => ({ ...f, choices: f.choices?.map((c) => c.value) }));
+      const filters = (s.filters ?? []).map((f) =>
+        `${f.name}${f.lookups.length ? ` (${f.lookups.join(" ")})` : ""}`
+      );
+      await ctx.emit({
+        summary: { model: modelName(path), fields: items.length },
+        items,
+        filters: s.filters ?? null,
+      }, {
+        columns: ["name", "type", "required", "readOnly", "label", "choices"],
+        renderers: {
+          table: (doc) =>
+            renderTable(doc.items, ["name", "type", "required", "readOnly", "choices"]) +
+            (filters.length ? `\nFilters:\n${filters.map((f) => `  ${f}`).join("\n")}\n` : ""),
+        },
+      });
+      return EXIT.OK;
+    }
+    default: {
+      // render-config, trace, available
+      const known = DETAIL_ACTIONS[path] ?? [];
+      let [action, words] = [verb === "trace" && known.includes("paths") ? "paths" : verb, rest];
+      if (verb === "available") {
+        const kind = /^[a-z]+$/.test(rest.at(-1) ?? "") ? rest.at(-1) : undefined;
+        if (kind) words = rest.slice(0, -1);
+        action = kind ? `available-${kind}` : known.find((a) => a.startsWith("available-")) ?? verb;
+      }
+      const limit = v.positiveInt(opts.limit, "--limit");
+      const object = await v.selectOne(
+        ctx,
+        path,
+        words,
+        { ...opts, fields: "id,display" },
+        `${verb} ${modelName(path)}`,
+      );
+      const answer = await detailAction(
+        client,
+        path,
+        object.id,
+        action,
+        limit ? { query: { limit: String(limit) } } : {},
+      );
+      const items = action === "trace" || action === "paths"
+        ? v.traceRows(answer)
+        : [answer].flat() as Record<string, unknown>[];
+      const text = (answer as { content?: unknown })?.content;
+      await ctx.emit({ summary: { model: modelName(path), id: object.id, action }, items }, {
+        columns: chooseColumns(items[0], undefined, true),
+        renderers: typeof text === "string"
+          ? { table: () => text.endsWith("\n") ? text : `${text}\n` }
+          : {},
+      });
+      return EXIT.OK;
+    }
+  }
+}
+
+/** Words a verb does not take are refused before anything is sent. */
+function checkWords(verb: string, rest: string[], opts: Opts): void {
+  if (["choices", "schema"].includes(verb) && rest.length > (verb === "choices" ? 1 : 0)) {
+    throw new UsageError(`Cannot run nb ${verb}: unexpected "${rest.at(-1)}"`);
+  }
+  if (["create", "update"].includes(verb) && !opts.file) {
+    const { rest: words } = splitIds(rest);
+    parseFields(words);
+  }
+  if (
+    verb === "delete" && !opts.where.length && !opts.file &&
+    (!rest.length || splitIds(rest).rest.length)
+  ) {
+    throw new UsageError("Cannot delete: give ids, --where filter=value (repeatable) or --file");
+  }
+}
+
+async function graphqlVerb(ctx: TaskContext, words: string[], opts: Opts): Promise<number> {
+  if (words.length !== 1) {
+    throw new UsageError("Cannot run a GraphQL query: give the query as one argument");
+  }
+  const variables = opts.variables ? JSON.parse(await ctx.readInput(opts.variables)) : undefined;
+  const answer = await graphql(ctx.client(), words[0], variables);
+  const doc = {
+    netbox: { url: ctx.client().baseUrl, version: (await ctx.client().status()).version },
+    ...answer,
+  };
+  await ctx.writeResult(JSON.stringify(doc, null, 2) + "\n");
+  for (const e of answer.errors ?? []) ctx.warn(`GraphQL: ${e.message}`);
+  return answer.errors?.length ? EXIT.ATTENTION : EXIT.OK;
+}
+
+async function scriptVerb(
+  ctx: TaskContext,
+  sub: string | undefined,
+  words: string[],
+  opts: Opts,
+): Promise<number> {
+  const [name, ...vars] = words;
+  if (sub !== "run" || !name) {
+    throw new UsageError(
+      "Cannot run a script: nb script run <id | module.ClassName | name> [var=value …]",
+    );
+  }
+  let data: Record<string, unknown> = parseFields(vars);
+  if (opts.data) {
+    try {
+      data = { ...JSON.parse(opts.data), ...data };
+    } catch (err) {
+      throw new UsageError(`Cannot parse --data: ${(err as Error).message}`);
+    }
+  }
+  if (ctx.dryRun) {
+    throw new UsageError(
+      "Cannot run a script with --dry-run: run it without --commit instead (NetBox rolls its changes back)",
+    );
+  }
+  const result = await runScript(ctx.client(), name, {
+    data,
+    commit: !!opts.commit,
+    wait: opts.wait,
+    signal: ctx.stop,
+  });
+  const items = result.log.map((l) => ({ status: l.status ?? "", message: l.message ?? "" }));
+  await ctx.emit({
+    summary: {
+      script: result.script.name ?? name,
+      job: result.jobId,
+      status: result.status,
+      ...(result.error ? { error: result.error } : {}),
+    },
+    items,
+    ...(result.output !== undefined ? { output: result.output } : {}),
+  }, { columns: ["status", "message"] });
+  ctx.info(`job ${result.jobId}: ${result.status}${result.error ? ` (${result.error})` : ""}`);
+  return ["errored", "failed"].includes(result.status) ? EXIT.ATTENTION : EXIT.OK;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
