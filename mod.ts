@@ -19,17 +19,19 @@
  *   interface and primary IP in one idempotent call), {@linkcode auditIps} (the
  *   `audit-ips` rules as data),
  *   {@linkcode planImport} / {@linkcode applyImport} (idempotent YAML/JSON/CSV imports),
- *   {@linkcode exportDocuments} / {@linkcode renderExport} (NetBox back to those documents).
+ *   {@linkcode exportDocuments} / {@linkcode renderExport} (NetBox back to those documents),
+ *   {@linkcode buildInventory} / {@linkcode renderInventory} (Ansible and Nornir inventories).
  *
  * The public surface is chosen, not everything `lib/` exports. This entry (`"."`) holds the
  * client, every error class, the common types and the one call of each task above. Each domain
  * has its own entry with the rest of its calls:
  *
- * | entry        | holds                                                                        |
- * | ------------ | ---------------------------------------------------------------------------- |
- * | `"./ipam"`   | IP math, DNS names, IP choices, free addresses, reservations, assignment     |
- * | `"./import"` | documents, plans (saved and reviewed), apply, the delete brake, export       |
- * | `"./audit"`  | rules, runs over time (state, fixes, journal, forecast), machine formats     |
+ * | entry           | holds                                                                    |
+ * | --------------- | ------------------------------------------------------------------------ |
+ * | `"./ipam"`      | IP math, DNS names, IP choices, free addresses, reservations, assignment |
+ * | `"./import"`    | documents, plans (saved and reviewed), apply, the delete brake, export   |
+ * | `"./audit"`     | rules, runs over time (state, fixes, journal, forecast), machine formats |
+ * | `"./inventory"` | group keys and names, the Ansible and Nornir renderers one by one        |
  *
  * Withheld on purpose (they stay importable inside `lib/`, and may change in any release): the
  * transport and its retry policy (no option takes them), the flags-and-environment resolver of
@@ -141,6 +143,7 @@ export {
   SavedPlanError,
 } from "./lib/import/mod.ts";
 export { AuditStateError } from "./lib/audit/mod.ts";
+export { InventoryFilterError } from "./lib/inventory/mod.ts";
 
 // The one call of each task (the README's examples); the rest of each domain is in its entry.
 export { assignIp, findFreeIps, reserveIps } from "./lib/ipam/mod.ts";
@@ -210,3 +213,13 @@ export type {
   RelatedObject,
   Severity,
 } from "./lib/audit/mod.ts";
+export { buildInventory, renderInventory } from "./lib/inventory/mod.ts";
+export type {
+  BuildInventoryOptions,
+  Inventory,
+  InventoryFile,
+  InventoryFormat,
+  InventoryGroup,
+  InventoryHost,
+  SkippedHost,
+} from "./lib/inventory/mod.ts";

@@ -8,6 +8,7 @@
  *   ipam     (IP math, DNS names, choices, free IPs, assign) base, client
  *   import   (parse, plan, apply, report)                    base, client, ipam
  *   audit    (data, rules, analysis, reports)                base, client, ipam
+ *   inventory (Ansible and Nornir inventories)              base, client
  *   cli      (flags, rendering, exit codes)                  everything in lib
  *
  * `lib/deps.ts` (third-party modules) may be imported by any of them.
@@ -22,7 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   ipam: ["base", "client", "ipam"],
   import: ["base", "client", "ipam", "import"],
   audit: ["base", "client", "ipam", "audit"],
-  cli: ["base", "client", "ipam", "import", "audit", "cli"],
+  inventory: ["base", "client", "inventory"],
+  cli: ["base", "client", "ipam", "import", "audit", "inventory", "cli"],
 };
 
 /** The relative module specifiers a source file imports (code only, not doc examples). */
@@ -199,7 +201,7 @@ Deno.test("the layer check names each kind of broken rule", () => {
     "mod.ts exports CLI plumbing (lib/cli/task.ts)",
     "lib/audit/mod.ts exports CLI plumbing (lib/cli/exit.ts)",
     "lib/audit/mod.ts (audit) imports lib/cli/exit.ts (cli): audit may import only base, client, ipam, audit",
-    "lib/helpers.ts is outside the layer folders (base, client, ipam, import, audit, cli)",
+    "lib/helpers.ts is outside the layer folders (base, client, ipam, import, audit, inventory, cli)",
   ]);
 });
 

@@ -132,7 +132,8 @@ function invocations(line: string): Invocation[] {
       (w === "deno" || w.endsWith("/deno")) && (words[i + 1] === "task" || words[i + 1] === "run")
     );
     if (at < 0) continue;
-    const rest = words.slice(at + 2).filter((w) => w !== "…" && w !== "...");
+    // "$@" (a wrapper script passing on its own arguments) is a placeholder like "…".
+    const rest = words.slice(at + 2).filter((w) => w !== "…" && w !== "..." && w !== "$@");
     if (words[at + 1] === "task") {
       let i = 0;
       while (rest[i]?.startsWith("-")) {
