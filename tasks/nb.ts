@@ -24,21 +24,14 @@ import { parseMaxDeletes } from "../lib/cli/import_report.ts";
 import { parseFields, RECORD_FORMATS, splitIds } from "../lib/cli/nb_args.ts";
 import { VERB_HELP, verbHelp } from "../lib/cli/nb_help.ts";
 import * as v from "../lib/cli/nb_verbs.ts";
-import { chooseColumns } from "../lib/cli/nb_output.ts";
-import { renderTable } from "../lib/cli/render.ts";
+import * as m from "../lib/cli/nb_more.ts";
 import { closestNames } from "../lib/client/filter_guard.ts";
 import { modelName, resolveModel } from "../lib/client/model_resolve.ts";
 import { countObjects } from "../lib/client/paginate.ts";
 import * as w from "../lib/client/where.ts";
-import { choices, schema } from "../lib/client/meta.ts";
-import { DETAIL_ACTIONS, detailAction, graphql, runScript } from "../lib/client/actions.ts";
 
 interface Opts extends v.NbOpts {
   args: string[];
-  data?: string;
-  commit?: boolean;
-  wait: boolean;
-  variables?: string;
 }
 
 const VERBS = Object.keys(VERB_HELP).filter((x) => x !== "script" && x !== "graphql");
@@ -103,8 +96,8 @@ export async function main(args: string[], io: TaskIO = defaultIO()): Promise<nu
 
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   let [model, verb, ...rest] = opts.args;
-  if (model === "graphql") return await graphqlVerb(ctx, [verb, ...rest].filter(Boolean), opts);
-  if (model === "script") return await scriptVerb(ctx, verb, rest, opts);
+  if (model === "graphql") return await m.graphqlVerb(ctx, [verb, ...rest].filter(Boolean), opts);
+  if (model === "script") return await m.scriptVerb(ctx, verb, rest, opts);
   if (model in VERB_HELP && verb !== undefined && !(verb in VERB_HELP)) {
     [model, verb] = [verb, model];
   }
@@ -203,73 +196,12 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       }
       return await v.reportWrite(ctx, path, outcomes);
     }
-    case "choices": {
-      const found = await choices(client, path, rest[0]);
-      const items = Object.entries(found).flatMap(([field, list]) =>
-        list.map((c) => ({ field, ...c }))
-      );
-      await ctx.emit({
-        summary: { model: modelName(path), fields: Object.keys(found).length },
-        items,
-      }, { columns: ["field", "value", "label"] });
-      return EXIT.OK;
-    }
-    case "schema": {
-      const s = await schema(client, path);
-      const items = s.fields.map((f) => ({ ...f, choices: f.choices?.map((c) => c.value) }));
-      const filters = (s.filters ?? []).map((f) =>
-        `${f.name}${f.lookups.length ? ` (${f.lookups.join(" ")})` : ""}`
-      );
-      await ctx.emit({
-        summary: { model: modelName(path), fields: items.length },
-        items,
-        filters: s.filters ?? null,
-      }, {
-        columns: ["name", "type", "required", "readOnly", "label", "choices"],
-        renderers: {
-          table: (doc) =>
-            renderTable(doc.items, ["name", "type", "required", "readOnly", "choices"]) +
-            (filters.length ? `\nFilters:\n${filters.map((f) => `  ${f}`).join("\n")}\n` : ""),
-        },
-      });
-      return EXIT.OK;
-    }
-    default: {
-      // render-config, trace, available
-      const known = DETAIL_ACTIONS[path] ?? [];
-      let [action, words] = [verb === "trace" && known.includes("paths") ? "paths" : verb, rest];
-      if (verb === "available") {
-        const kind = /^[a-z]+$/.test(rest.at(-1) ?? "") ? rest.at(-1) : undefined;
-        if (kind) words = rest.slice(0, -1);
-        action = kind ? `available-${kind}` : known.find((a) => a.startsWith("available-")) ?? verb;
-      }
-      const limit = v.positiveInt(opts.limit, "--limit");
-      const object = await v.selectOne(
-        ctx,
-        path,
-        words,
-        { ...opts, fields: "id,display" },
-        `${verb} ${modelName(path)}`,
-      );
-      const answer = await detailAction(
-        client,
-        path,
-        object.id,
-        action,
-        limit ? { query: { limit: String(limit) } } : {},
-      );
-      const items = action === "trace" || action === "paths"
-        ? v.traceRows(answer)
-        : [answer].flat() as Record<string, unknown>[];
-      const text = (answer as { content?: unknown })?.content;
-      await ctx.emit({ summary: { model: modelName(path), id: object.id, action }, items }, {
-        columns: chooseColumns(items[0], undefined, true),
-        renderers: typeof text === "string"
-          ? { table: () => text.endsWith("\n") ? text : `${text}\n` }
-          : {},
-      });
-      return EXIT.OK;
-    }
+    case "choices":
+      return await m.choicesVerb(ctx, path, rest[0]);
+    case "schema":
+      return await m.schemaVerb(ctx, path);
+    default: // render-config, trace, available
+      return await m.detailVerb(ctx, path, verb, rest, opts);
   }
 }
 
@@ -288,67 +220,6 @@ function checkWords(verb: string, rest: string[], opts: Opts): void {
   ) {
     throw new UsageError("Cannot delete: give ids, --where filter=value (repeatable) or --file");
   }
-}
-
-async function graphqlVerb(ctx: TaskContext, words: string[], opts: Opts): Promise<number> {
-  if (words.length !== 1) {
-    throw new UsageError("Cannot run a GraphQL query: give the query as one argument");
-  }
-  const variables = opts.variables ? JSON.parse(await ctx.readInput(opts.variables)) : undefined;
-  const answer = await graphql(ctx.client(), words[0], variables);
-  const doc = {
-    netbox: { url: ctx.client().baseUrl, version: (await ctx.client().status()).version },
-    ...answer,
-  };
-  await ctx.writeResult(JSON.stringify(doc, null, 2) + "\n");
-  for (const e of answer.errors ?? []) ctx.warn(`GraphQL: ${e.message}`);
-  return answer.errors?.length ? EXIT.ATTENTION : EXIT.OK;
-}
-
-async function scriptVerb(
-  ctx: TaskContext,
-  sub: string | undefined,
-  words: string[],
-  opts: Opts,
-): Promise<number> {
-  const [name, ...vars] = words;
-  if (sub !== "run" || !name) {
-    throw new UsageError(
-      "Cannot run a script: nb script run <id | module.ClassName | name> [var=value …]",
-    );
-  }
-  let data: Record<string, unknown> = parseFields(vars);
-  if (opts.data) {
-    try {
-      data = { ...JSON.parse(opts.data), ...data };
-    } catch (err) {
-      throw new UsageError(`Cannot parse --data: ${(err as Error).message}`);
-    }
-  }
-  if (ctx.dryRun) {
-    throw new UsageError(
-      "Cannot run a script with --dry-run: run it without --commit instead (NetBox rolls its changes back)",
-    );
-  }
-  const result = await runScript(ctx.client(), name, {
-    data,
-    commit: !!opts.commit,
-    wait: opts.wait,
-    signal: ctx.stop,
-  });
-  const items = result.log.map((l) => ({ status: l.status ?? "", message: l.message ?? "" }));
-  await ctx.emit({
-    summary: {
-      script: result.script.name ?? name,
-      job: result.jobId,
-      status: result.status,
-      ...(result.error ? { error: result.error } : {}),
-    },
-    items,
-    ...(result.output !== undefined ? { output: result.output } : {}),
-  }, { columns: ["status", "message"] });
-  ctx.info(`job ${result.jobId}: ${result.status}${result.error ? ` (${result.error})` : ""}`);
-  return ["errored", "failed"].includes(result.status) ? EXIT.ATTENTION : EXIT.OK;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

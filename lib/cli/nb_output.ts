@@ -166,7 +166,7 @@ export function tableRows(
  */
 export function formatChanges(changes: FieldChange[]): string {
   const show = (v: unknown) =>
-    v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v);
+    v === undefined ? "(none)" : typeof v === "string" && v !== "" ? v : JSON.stringify(v);
   return changes.map((c) => `${c.field}: ${show(c.before)} → ${show(c.after)}`).join("; ");
 }
 

@@ -30,6 +30,14 @@ export interface NbOpts {
   maxDeletes: string;
   chunkSize: string;
   output?: string;
+  /** script run: the variables as JSON. */
+  data?: string;
+  /** script run: keep the changes. */
+  commit?: boolean;
+  /** script run: wait for the job (`--no-wait` turns it off). */
+  wait?: boolean;
+  /** graphql: the variables file. */
+  variables?: string;
 }
 
 /** A positive whole number flag. */
