@@ -1,32 +1,75 @@
 /**
- * Regenerates `lib/client/models.ts`: the TypeScript types of the models behind the client's
- * typed endpoint table (every `at("…")` path in `lib/client/endpoints.ts`), read from the OpenAPI
- * schema of a real NetBox — read shapes (`IPAddress`, `Device`, …, with the brief shapes they
- * nest and choice values as string-literal unions), write shapes (`WritableIPAddress`: what POST
- * and PATCH accept, relations as ids or attribute dicts) and the filter names of each list
- * endpoint with their lookups (`IPAddressFilters`). The output is type-only: it costs nothing at
- * run time.
+ * Regenerates the client's typed tree from the OpenAPI schema of a real NetBox: for every list
+ * endpoint of NetBox's core schema (plugins aside), `lib/client/models.ts` holds its read shape
+ * (`IPAddress`, `Device`, …, with the brief shapes they nest and choice values as string-literal
+ * unions), its brief shape, its write shape (`WritableIPAddress`: what POST and PATCH accept,
+ * relations as ids or attribute dicts), its filter names with their lookups (`IPAddressFilters`)
+ * and its place in the tree (`EndpointPaths`: `client.ipam.ipAddresses` is
+ * `ipam/ip-addresses/`); `lib/client/_endpoint_table.ts` holds the same paths for run time and
+ * the first NetBox version of each endpoint NetBox 4.3 lacks (from `filter_index.json`). The
+ * models are type-only: they cost nothing at run time.
  *
  * Usage:
  *   deno run --allow-net=127.0.0.1 --allow-env --allow-read --allow-write=lib \
- *     --allow-run=deno scripts/gen_models.ts [--url URL] [--out PATH] [--schema FILE]
+ *     --allow-run=deno scripts/gen_models.ts [--url URL] [--out-dir DIR] [--schema FILE]
  *
  * The URL defaults to NETBOX_URL, then NETBOX_TEST_URL; a token (NETBOX_TOKEN or
  * NETBOX_TEST_TOKEN) is sent when set. `--schema FILE` reads a saved
  * `/api/schema/?format=json` instead (the version is then read from its `info.version`).
- * The checked-in file is generated from NetBox 4.7 (the default of the version matrix). For
- * another version, point `--url` at a server of that version and write a file of its own, e.g.
- * `--out lib/client/models_4_5.ts`; the endpoint table keeps using `models.ts`.
+ * The checked-in files are generated from NetBox 4.7 (the newest of the version matrix): an
+ * endpoint an older NetBox lacks refuses with "needs NetBox ≥ X" there. `--out-dir` writes the
+ * two files elsewhere (default `lib/client/`).
  *
- * The text is formatted with `deno fmt` (the repository's settings), so the checked-in file is
- * exactly what this script writes and `tests/integration/models_test.ts` can compare the two.
+ * The text is formatted with `deno fmt` (the repository's settings), so the checked-in files are
+ * exactly what this script writes and `tests/integration/models_test.ts` can compare them.
  *
  * @module
  */
 
+import { extractListFilters } from "../lib/client/filter_names.ts";
+
 const ROOT = new URL("../", import.meta.url);
-const ENDPOINTS = new URL("lib/client/endpoints.ts", ROOT);
-const OUT = new URL("lib/client/models.ts", ROOT);
+const CLIENT = new URL("lib/client/", ROOT);
+const INDEX = new URL("filter_index.json", CLIENT);
+
+/**
+ * Endpoints that arrived in NetBox 4.4, which the filter index (4.3, 4.5, …) does not cover: the
+ * index alone would say 4.5. From NetBox's 4.4 release notes (`/api/core/object-types/`, #19829)
+ * and the 4.4 migration of config context profiles (`extras` 0132, August 2025).
+ */
+const SINCE_4_4 = ["core/object-types/", "extras/config-context-profiles/"];
+
+/**
+ * The endpoints typed first (the toolkit's own models): a choice set several models share is
+ * named after the first model that uses it, so these keep the names they have had since they
+ * were the whole table (`SiteStatus`, not `LocationStatus`; `InterfaceType`, not
+ * `InterfaceTemplateType`). Every other endpoint follows in path order.
+ */
+const FIRST_NAMED = [
+  "dcim/sites/",
+  "dcim/regions/",
+  "dcim/locations/",
+  "dcim/racks/",
+  "dcim/manufacturers/",
+  "dcim/device-types/",
+  "dcim/device-roles/",
+  "dcim/platforms/",
+  "dcim/devices/",
+  "dcim/interfaces/",
+  "ipam/vrfs/",
+  "ipam/prefixes/",
+  "ipam/ip-ranges/",
+  "ipam/ip-addresses/",
+  "ipam/vlans/",
+  "ipam/vlan-groups/",
+  "ipam/roles/",
+  "virtualization/cluster-types/",
+  "virtualization/clusters/",
+  "virtualization/virtual-machines/",
+  "virtualization/interfaces/",
+  "tenancy/tenants/",
+  "extras/tags/",
+];
 
 // deno-lint-ignore no-explicit-any
 type Node = any;
@@ -37,10 +80,21 @@ interface OpenApi {
   components: { schemas: Record<string, Node> };
 }
 
-/** The list paths of the typed endpoint table: every `at("…")` in `lib/client/endpoints.ts`. */
-export async function endpointPaths(): Promise<string[]> {
-  const text = await Deno.readTextFile(ENDPOINTS);
-  return [...text.matchAll(/\bat\("([^"]+)"\)/g)].map((m) => m[1]);
+/**
+ * The list paths of NetBox's core schema: every list operation under `/api/` (the paths of the
+ * filter index) that pages through objects, without plugins (`plugins/…` differ between
+ * installations). Not `dcim/connected-device/`: a look-up that answers a bare array.
+ */
+export function listPaths(schema: OpenApi): string[] {
+  const paged = (path: string) => {
+    const ref = schema.paths[`/api/${path}`]?.get?.responses?.["200"]?.content
+      ?.["application/json"]?.schema?.$ref;
+    return typeof ref === "string" && !!schema.components.schemas[refName(ref)]?.properties
+      ?.results;
+  };
+  return Object.keys(extractListFilters(schema))
+    .filter((path) => !path.startsWith("plugins/") && paged(path))
+    .sort();
 }
 
 /** Fetches `/api/status/` and the OpenAPI schema of the server at `url`. */
@@ -135,10 +189,21 @@ function lookupName(suffixes: string[], taken: Set<string>): string {
   return name;
 }
 
-interface EndpointTypes {
+/** The generated types of one list endpoint, and its place in the client's tree. */
+export interface EndpointTypes {
+  /** The list path, e.g. `"ipam/ip-addresses/"`. */
   path: string;
+  /** The app (`client.<app>`), e.g. `"ipam"`. */
+  app: string;
+  /** The endpoint's name in the app (`client.ipam.<name>`), e.g. `"ipAddresses"`. */
+  name: string;
+  /** The read type. */
   read: string;
+  /** The brief read type (`?brief=1`; the read type when NetBox has none). */
+  brief: string;
+  /** The write type, `"never"` for a read-only endpoint. */
   write: string;
+  /** The filters type. */
   filters: string;
 }
 
@@ -148,12 +213,15 @@ interface EndpointTypes {
  * @param schema NetBox's OpenAPI schema (`/api/schema/?format=json`).
  * @param version The NetBox version the schema came from, e.g. `"4.7.3"`.
  * @param paths The list paths to generate types for, e.g. `["ipam/ip-addresses/"]`.
+ *   @default {every list path of the schema but plugins'}
+ * @param since The first NetBox version of each path older versions lack (for the docs).
  * @returns The TypeScript source and the type names per path.
  */
 export function generateModels(
   schema: OpenApi,
   version: string,
-  paths: string[],
+  paths: string[] = listPaths(schema),
+  since: Readonly<Record<string, string>> = {},
 ): { text: string; endpoints: EndpointTypes[] } {
   const components = schema.components.schemas;
   const [major, minor] = version.split(".");
@@ -293,53 +361,73 @@ export function generateModels(
   const endpoints: EndpointTypes[] = [];
   const seenPaths = new Set<string>();
   const filterParams = new Map<string, Node[]>();
-  for (const path of paths) {
+  const order = [
+    ...FIRST_NAMED.filter((path) => paths.includes(path)),
+    ...paths.filter((path) => !FIRST_NAMED.includes(path)),
+  ];
+  for (const path of order) {
     if (seenPaths.has(path)) continue;
     seenPaths.add(path);
     const list = schema.paths[`/api/${path}`];
+    if (!list?.get) throw new Error(`Cannot generate models: the schema has no /api/${path}`);
     const detail = schema.paths[`/api/${path}{id}/`];
-    if (!list?.get || !list?.post || !detail?.patch) {
-      throw new Error(
-        `Cannot generate models: the schema lacks list/create/update of /api/${path}`,
-      );
-    }
     const page = refName(list.get.responses["200"].content["application/json"].schema.$ref);
     const read = refName(components[page].properties.results.items.$ref);
-    const body = list.post.requestBody.content["application/json"].schema;
-    const writeRef = refName((body.oneOf?.[0] ?? body).$ref);
-    const patchRef = refName(
-      detail.patch.requestBody.content["application/json"].schema.$ref,
-    );
-    const writeName = `Writable${writeRef.replace(/^Writable/, "").replace(/Request$/, "")}`;
-    const wProps = Object.keys(components[writeRef].properties ?? {}).sort().join();
-    const pProps = Object.keys(components[patchRef].properties ?? {}).sort().join();
-    if (wProps !== pProps) {
-      throw new Error(`Cannot generate models: ${patchRef} differs from ${writeRef}`);
+    if (readModels.has(read)) {
+      throw new Error(`Cannot generate models: ${read} is read from two list paths`);
     }
+    readModels.add(read);
+    const brief = components[`Brief${read}`] ? `Brief${read}` : read;
+    docs.set(read, `NetBox's ${read} as read from \`/api/${path}\` (NetBox ${minorVersion}).`);
+    filterParams.set(path, [
+      ...(list.parameters ?? []),
+      ...(list.get.parameters ?? []),
+    ]);
+    const [app, segment] = path.split("/");
+    const name = segment.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const body = list.post?.requestBody?.content?.["application/json"]?.schema;
+    if (!body) {
+      // Read-only (jobs, changelog, object types, …): nothing to create or update.
+      endpoints.push({ path, app, name, read, brief, write: "never", filters: `${read}Filters` });
+      continue;
+    }
+    const writeRef = refName((body.oneOf?.[0] ?? body).$ref);
+    const patchSchema = detail?.patch?.requestBody?.content?.["application/json"]?.schema;
+    if (patchSchema) {
+      const patchRef = refName(patchSchema.$ref);
+      const wProps = Object.keys(components[writeRef].properties ?? {}).sort().join();
+      const pProps = Object.keys(components[patchRef].properties ?? {}).sort().join();
+      if (wProps !== pProps) {
+        throw new Error(`Cannot generate models: ${patchRef} differs from ${writeRef}`);
+      }
+    }
+    const writeName = `Writable${writeRef.replace(/^Writable/, "").replace(/Request$/, "")}`;
     rename.set(writeRef, writeName);
     usedNames.add(writeName);
-    readModels.add(read);
     writeModels.add(writeRef);
-    docs.set(read, `NetBox's ${read} as read from \`/api/${path}\` (NetBox ${minorVersion}).`);
     docs.set(
       writeRef,
       `What \`/api/${path}\` accepts on create (POST); \`Partial\` of it on update (PATCH). ` +
         `Relations take an id or a dict of attributes identifying the object.`,
     );
-    filterParams.set(path, [
-      ...(list.parameters ?? []),
-      ...(list.get.parameters ?? []),
-    ]);
-    endpoints.push({ path, read, write: writeName, filters: `${read}Filters` });
+    endpoints.push({ path, app, name, read, brief, write: writeName, filters: `${read}Filters` });
   }
-  for (const e of endpoints) {
-    emit(e.read, false);
-    emit([...rename].find(([, v]) => v === e.write)![0], true);
+  const drain = () => {
+    while (queue.length) {
+      const { name, write } = queue.shift()!;
+      emit(name, write);
+    }
+  };
+  const firstNamed = endpoints.filter((e) => FIRST_NAMED.includes(e.path));
+  for (const group of [firstNamed, endpoints.filter((e) => !firstNamed.includes(e))]) {
+    for (const e of group) {
+      emit(e.read, false);
+      if (e.write !== "never") emit([...rename].find(([, v]) => v === e.write)![0], true);
+    }
+    drain();
   }
-  while (queue.length) {
-    const { name, write } = queue.shift()!;
-    emit(name, write);
-  }
+  for (const e of endpoints) if (e.brief !== e.read) want(e.brief, false);
+  drain();
 
   // Filters: names grouped by base and lookup set; choice filters typed by their enum.
   const lookupSets = new Map<string, string>(); // "empty ic …" → type name
@@ -395,7 +483,8 @@ export function generateModels(
     );
   }
 
-  // The text.
+  // The text, by list path.
+  endpoints.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const out: string[] = [];
   out.push(
     `// Generated by scripts/gen_models.ts from the OpenAPI schema of NetBox ${version}. ` +
@@ -408,8 +497,8 @@ export function generateModels(
     " * endpoint (`IPAddressFilters`). Type-only: importing it costs nothing at run time.",
     " *",
     " * Regenerate with `deno run --allow-net=127.0.0.1 --allow-env --allow-read",
-    " * --allow-write=lib --allow-run=deno scripts/gen_models.ts --url URL`; for another NetBox",
-    " * version add `--out lib/client/models_<major>_<minor>.ts`.",
+    " * --allow-write=lib --allow-run=deno scripts/gen_models.ts --url URL` (it writes",
+    " * `_endpoint_table.ts` too).",
     " *",
     " * @module",
     " */",
@@ -422,14 +511,42 @@ export function generateModels(
     "/** A choice field as NetBox reads it: the stored value and its label. */",
     "export type Choice<V> = { value: V; label: string };",
     "",
-    "/** The read, write and filter types of each endpoint of the table, by list path. */",
+    "/**",
+    " * The read, brief, write and filter types of each endpoint of the table, by list path",
+    " * (`write` is `never` for a read-only endpoint).",
+    " */",
     "export interface ModelsByPath {",
   );
   for (const e of endpoints) {
     out.push(
       `  /** \`/api/${e.path}\` */`,
-      `  ${literal(e.path)}: { read: ${e.read}; write: ${e.write}; filters: ${e.filters} };`,
+      `  ${literal(e.path)}: {`,
+      `    read: ${e.read};`,
+      `    brief: ${e.brief};`,
+      `    write: ${e.write};`,
+      `    filters: ${e.filters};`,
+      `  };`,
     );
+  }
+  out.push("}", "");
+  out.push(
+    "/**",
+    " * The client's typed tree: each app of NetBox's API and the list path of each of its",
+    " * endpoints (`client.ipam.ipAddresses` is `ipam/ip-addresses/`).",
+    " */",
+    "export interface EndpointPaths {",
+  );
+  for (const app of [...new Set(endpoints.map((e) => e.app))]) {
+    out.push(`  /** The \`/api/${app}/\` endpoints. */`, `  ${quoteKey(app)}: {`);
+    for (const e of endpoints.filter((x) => x.app === app)) {
+      const needs = since[e.path] ? ` Needs NetBox ≥ ${since[e.path]}.` : "";
+      const readOnly = e.write === "never" ? " Read-only." : "";
+      out.push(
+        ...jsDoc(`\`/api/${e.path}\`: ${e.read} objects.${readOnly}${needs}`, "    "),
+        `    ${quoteKey(e.name)}: ${literal(e.path)};`,
+      );
+    }
+    out.push("  };");
   }
   out.push("}", "");
   const section = (title: string) => out.push(`// ${title}`, "");
@@ -438,9 +555,11 @@ export function generateModels(
 
   section("Models of the endpoint table");
   for (const e of endpoints) {
-    const writeRef = [...rename].find(([, v]) => v === e.write)![0];
     typeDecl(e.read, docs.get(e.read)!, emitted.get(e.read)!);
-    typeDecl(e.write, docs.get(writeRef)!, emitted.get(writeRef)!);
+    if (e.write !== "never") {
+      const writeRef = [...rename].find(([, v]) => v === e.write)![0];
+      typeDecl(e.write, docs.get(writeRef)!, emitted.get(writeRef)!);
+    }
     typeDecl(
       e.filters,
       `The filters of \`/api/${e.path}\`: its filter names with their lookups, the common ` +
@@ -489,9 +608,92 @@ export async function formatTs(text: string): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Generates and formats the models text for a schema (what `models.ts` should hold). */
-export async function renderModels(schema: OpenApi, version: string): Promise<string> {
-  return await formatTs(generateModels(schema, version, await endpointPaths()).text);
+/** The minor versions of the filter index, oldest first, and the list paths of each. */
+export async function indexedPaths(): Promise<[string, Set<string>][]> {
+  const index: Record<string, { paths: Record<string, string> }> = JSON.parse(
+    await Deno.readTextFile(INDEX),
+  );
+  const minor = (v: string) => v.split(".").map(Number);
+  return Object.keys(index)
+    .sort((a, b) => minor(a)[0] - minor(b)[0] || minor(a)[1] - minor(b)[1])
+    .map((v) => [v, new Set(Object.keys(index[v].paths))]);
+}
+
+/**
+ * The first NetBox version of each path the oldest indexed version lacks: the first minor
+ * version of the filter index that has it (4.4, which the index lacks, from `SINCE_4_4`).
+ */
+export function sinceVersions(
+  paths: readonly string[],
+  indexed: readonly [string, Set<string>][],
+): Record<string, string> {
+  const since: Record<string, string> = {};
+  for (const path of paths) {
+    const first = indexed.find(([, have]) => have.has(path))?.[0];
+    if (first === indexed[0]?.[0]) continue;
+    since[path] = SINCE_4_4.includes(path) ? "4.4" : first ?? "";
+    if (!since[path]) throw new Error(`Cannot generate models: ${path} is in no filter index`);
+  }
+  return since;
+}
+
+/** The text of `_endpoint_table.ts`: the typed tree's paths at run time, and their versions. */
+export function generateEndpointTable(
+  endpoints: readonly EndpointTypes[],
+  version: string,
+  since: Readonly<Record<string, string>>,
+): string {
+  const out = [
+    `// Generated by scripts/gen_models.ts from the OpenAPI schema of NetBox ${version}. ` +
+    `Do not edit.`,
+    "",
+    "/**",
+    " * The client's typed tree at run time: the list path of each endpoint by app and name (the",
+    " * values of `EndpointPaths` in `models.ts`), and the first NetBox version of the endpoints",
+    " * older versions lack.",
+    " *",
+    " * @module",
+    " */",
+    "",
+    `import type { EndpointPaths } from "./models.ts";`,
+    "",
+    "/** The list path of each typed endpoint: `client.<app>.<name>`. */",
+    "export const ENDPOINT_TABLE: EndpointPaths = {",
+  ];
+  for (const app of [...new Set(endpoints.map((e) => e.app))]) {
+    out.push(`${quoteKey(app)}: {`);
+    for (const e of endpoints.filter((x) => x.app === app)) {
+      out.push(`${quoteKey(e.name)}: ${literal(e.path)},`);
+    }
+    out.push("},");
+  }
+  out.push(
+    "};",
+    "",
+    "/**",
+    " * The first NetBox version of each typed endpoint that NetBox 4.3 lacks (every other one is",
+    " * in 4.3 already). Used against an older server, such an endpoint refuses before sending.",
+    " */",
+    "export const ENDPOINT_SINCE: Readonly<Record<string, string>> = {",
+    ...Object.keys(since).sort().map((path) => `${literal(path)}: ${literal(since[path])},`),
+    "};",
+    "",
+  );
+  return out.join("\n");
+}
+
+/** The generated files, by name under `lib/client/`, formatted as checked in. */
+export async function renderGenerated(
+  schema: OpenApi,
+  version: string,
+): Promise<Record<string, string>> {
+  const paths = listPaths(schema);
+  const since = sinceVersions(paths, await indexedPaths());
+  const { text, endpoints } = generateModels(schema, version, paths, since);
+  return {
+    "models.ts": await formatTs(text),
+    "_endpoint_table.ts": await formatTs(generateEndpointTable(endpoints, version, since)),
+  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -499,7 +701,9 @@ async function main(args: string[]): Promise<number> {
     const at = args.indexOf(name);
     return at >= 0 ? args[at + 1] : undefined;
   };
-  const out = flag("--out") ? new URL(flag("--out")!, `file://${Deno.cwd()}/`) : OUT;
+  const outDir = flag("--out-dir")
+    ? new URL(flag("--out-dir")!.replace(/\/*$/, "/"), `file://${Deno.cwd()}/`)
+    : CLIENT;
   let schema: OpenApi;
   let version: string;
   const file = flag("--schema");
@@ -522,9 +726,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`Cannot generate the models: no NetBox version (got "${version}")`);
     return 2;
   }
-  const text = await renderModels(schema, version);
-  await Deno.writeTextFile(out, text);
-  console.error(`NetBox ${version}: wrote ${out.pathname} (${text.length} bytes)`);
+  for (const [name, text] of Object.entries(await renderGenerated(schema, version))) {
+    const out = new URL(name, outDir);
+    await Deno.writeTextFile(out, text);
+    console.error(`NetBox ${version}: wrote ${out.pathname} (${text.length} bytes)`);
+  }
   return 0;
 }
 

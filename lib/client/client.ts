@@ -33,7 +33,11 @@ import type { ClientOptions, NetBoxClient } from "./types.ts";
  */
 export function createClient(options: ClientOptions): NetBoxClient {
   const transport = createTransport(options);
-  return { ...transport, ...createEndpoints(transport) };
+  // The descriptors, not a spread: a spread would read (and so make) every app of the lazy tree.
+  return Object.defineProperties(
+    { ...transport },
+    Object.getOwnPropertyDescriptors(createEndpoints(transport)),
+  ) as NetBoxClient;
 }
 
 /** Without these the client cannot start; every other variable is optional. */

@@ -7,8 +7,8 @@
  * endpoint (`IPAddressFilters`). Type-only: importing it costs nothing at run time.
  *
  * Regenerate with `deno run --allow-net=127.0.0.1 --allow-env --allow-read
- * --allow-write=lib --allow-run=deno scripts/gen_models.ts --url URL`; for another NetBox
- * version add `--out lib/client/models_<major>_<minor>.ts`.
+ * --allow-write=lib --allow-run=deno scripts/gen_models.ts --url URL` (it writes
+ * `_endpoint_table.ts` too).
  *
  * @module
  */
@@ -21,335 +21,1404 @@ export type ModelsVersion = "4.7.3";
 /** A choice field as NetBox reads it: the stored value and its label. */
 export type Choice<V> = { value: V; label: string };
 
-/** The read, write and filter types of each endpoint of the table, by list path. */
+/**
+ * The read, brief, write and filter types of each endpoint of the table, by list path
+ * (`write` is `never` for a read-only endpoint).
+ */
 export interface ModelsByPath {
-  /** `/api/ipam/prefixes/` */
-  "ipam/prefixes/": { read: Prefix; write: WritablePrefix; filters: PrefixFilters };
-  /** `/api/ipam/ip-ranges/` */
-  "ipam/ip-ranges/": { read: IPRange; write: WritableIPRange; filters: IPRangeFilters };
-  /** `/api/ipam/vlan-groups/` */
-  "ipam/vlan-groups/": { read: VLANGroup; write: WritableVLANGroup; filters: VLANGroupFilters };
-  /** `/api/dcim/sites/` */
-  "dcim/sites/": { read: Site; write: WritableSite; filters: SiteFilters };
-  /** `/api/dcim/regions/` */
-  "dcim/regions/": { read: Region; write: WritableRegion; filters: RegionFilters };
+  /** `/api/circuits/circuit-group-assignments/` */
+  "circuits/circuit-group-assignments/": {
+    read: CircuitGroupAssignment;
+    brief: CircuitGroupAssignment;
+    write: WritableCircuitGroupAssignment;
+    filters: CircuitGroupAssignmentFilters;
+  };
+  /** `/api/circuits/circuit-groups/` */
+  "circuits/circuit-groups/": {
+    read: CircuitGroup;
+    brief: BriefCircuitGroup;
+    write: WritableCircuitGroup;
+    filters: CircuitGroupFilters;
+  };
+  /** `/api/circuits/circuit-terminations/` */
+  "circuits/circuit-terminations/": {
+    read: CircuitTermination;
+    brief: CircuitTermination;
+    write: WritableCircuitTermination;
+    filters: CircuitTerminationFilters;
+  };
+  /** `/api/circuits/circuit-types/` */
+  "circuits/circuit-types/": {
+    read: CircuitType;
+    brief: BriefCircuitType;
+    write: WritableCircuitType;
+    filters: CircuitTypeFilters;
+  };
+  /** `/api/circuits/circuits/` */
+  "circuits/circuits/": {
+    read: Circuit;
+    brief: BriefCircuit;
+    write: WritableCircuit;
+    filters: CircuitFilters;
+  };
+  /** `/api/circuits/provider-accounts/` */
+  "circuits/provider-accounts/": {
+    read: ProviderAccount;
+    brief: BriefProviderAccount;
+    write: WritableProviderAccount;
+    filters: ProviderAccountFilters;
+  };
+  /** `/api/circuits/provider-networks/` */
+  "circuits/provider-networks/": {
+    read: ProviderNetwork;
+    brief: BriefProviderNetwork;
+    write: WritableProviderNetwork;
+    filters: ProviderNetworkFilters;
+  };
+  /** `/api/circuits/providers/` */
+  "circuits/providers/": {
+    read: Provider;
+    brief: BriefProvider;
+    write: WritableProvider;
+    filters: ProviderFilters;
+  };
+  /** `/api/circuits/virtual-circuit-terminations/` */
+  "circuits/virtual-circuit-terminations/": {
+    read: VirtualCircuitTermination;
+    brief: VirtualCircuitTermination;
+    write: WritableVirtualCircuitTermination;
+    filters: VirtualCircuitTerminationFilters;
+  };
+  /** `/api/circuits/virtual-circuit-types/` */
+  "circuits/virtual-circuit-types/": {
+    read: VirtualCircuitType;
+    brief: BriefVirtualCircuitType;
+    write: WritableVirtualCircuitType;
+    filters: VirtualCircuitTypeFilters;
+  };
+  /** `/api/circuits/virtual-circuits/` */
+  "circuits/virtual-circuits/": {
+    read: VirtualCircuit;
+    brief: BriefVirtualCircuit;
+    write: WritableVirtualCircuit;
+    filters: VirtualCircuitFilters;
+  };
+  /** `/api/core/data-files/` */
+  "core/data-files/": {
+    read: DataFile;
+    brief: BriefDataFile;
+    write: never;
+    filters: DataFileFilters;
+  };
+  /** `/api/core/data-sources/` */
+  "core/data-sources/": {
+    read: DataSource;
+    brief: BriefDataSource;
+    write: WritableDataSource;
+    filters: DataSourceFilters;
+  };
+  /** `/api/core/jobs/` */
+  "core/jobs/": {
+    read: Job;
+    brief: BriefJob;
+    write: never;
+    filters: JobFilters;
+  };
+  /** `/api/core/object-changes/` */
+  "core/object-changes/": {
+    read: ObjectChange;
+    brief: ObjectChange;
+    write: never;
+    filters: ObjectChangeFilters;
+  };
+  /** `/api/core/object-types/` */
+  "core/object-types/": {
+    read: ObjectType;
+    brief: ObjectType;
+    write: never;
+    filters: ObjectTypeFilters;
+  };
+  /** `/api/dcim/cable-bundles/` */
+  "dcim/cable-bundles/": {
+    read: CableBundle;
+    brief: BriefCableBundle;
+    write: WritableCableBundle;
+    filters: CableBundleFilters;
+  };
+  /** `/api/dcim/cable-terminations/` */
+  "dcim/cable-terminations/": {
+    read: CableTermination;
+    brief: CableTermination;
+    write: never;
+    filters: CableTerminationFilters;
+  };
+  /** `/api/dcim/cables/` */
+  "dcim/cables/": {
+    read: Cable;
+    brief: BriefCable;
+    write: WritableCable;
+    filters: CableFilters;
+  };
+  /** `/api/dcim/console-port-templates/` */
+  "dcim/console-port-templates/": {
+    read: ConsolePortTemplate;
+    brief: ConsolePortTemplate;
+    write: WritableConsolePortTemplate;
+    filters: ConsolePortTemplateFilters;
+  };
+  /** `/api/dcim/console-ports/` */
+  "dcim/console-ports/": {
+    read: ConsolePort;
+    brief: ConsolePort;
+    write: WritableConsolePort;
+    filters: ConsolePortFilters;
+  };
+  /** `/api/dcim/console-server-port-templates/` */
+  "dcim/console-server-port-templates/": {
+    read: ConsoleServerPortTemplate;
+    brief: ConsoleServerPortTemplate;
+    write: WritableConsoleServerPortTemplate;
+    filters: ConsoleServerPortTemplateFilters;
+  };
+  /** `/api/dcim/console-server-ports/` */
+  "dcim/console-server-ports/": {
+    read: ConsoleServerPort;
+    brief: ConsoleServerPort;
+    write: WritableConsoleServerPort;
+    filters: ConsoleServerPortFilters;
+  };
+  /** `/api/dcim/cooling-feeds/` */
+  "dcim/cooling-feeds/": {
+    read: CoolingFeed;
+    brief: CoolingFeed;
+    write: WritableCoolingFeed;
+    filters: CoolingFeedFilters;
+  };
+  /** `/api/dcim/cooling-intake-templates/` */
+  "dcim/cooling-intake-templates/": {
+    read: CoolingIntakeTemplate;
+    brief: BriefCoolingIntakeTemplate;
+    write: WritableCoolingIntakeTemplate;
+    filters: CoolingIntakeTemplateFilters;
+  };
+  /** `/api/dcim/cooling-intakes/` */
+  "dcim/cooling-intakes/": {
+    read: CoolingIntake;
+    brief: BriefCoolingIntake;
+    write: WritableCoolingIntake;
+    filters: CoolingIntakeFilters;
+  };
+  /** `/api/dcim/cooling-outflow-templates/` */
+  "dcim/cooling-outflow-templates/": {
+    read: CoolingOutflowTemplate;
+    brief: CoolingOutflowTemplate;
+    write: WritableCoolingOutflowTemplate;
+    filters: CoolingOutflowTemplateFilters;
+  };
+  /** `/api/dcim/cooling-outflows/` */
+  "dcim/cooling-outflows/": {
+    read: CoolingOutflow;
+    brief: CoolingOutflow;
+    write: WritableCoolingOutflow;
+    filters: CoolingOutflowFilters;
+  };
+  /** `/api/dcim/cooling-sources/` */
+  "dcim/cooling-sources/": {
+    read: CoolingSource;
+    brief: BriefCoolingSource;
+    write: WritableCoolingSource;
+    filters: CoolingSourceFilters;
+  };
+  /** `/api/dcim/device-bay-templates/` */
+  "dcim/device-bay-templates/": {
+    read: DeviceBayTemplate;
+    brief: DeviceBayTemplate;
+    write: WritableDeviceBayTemplate;
+    filters: DeviceBayTemplateFilters;
+  };
+  /** `/api/dcim/device-bays/` */
+  "dcim/device-bays/": {
+    read: DeviceBay;
+    brief: DeviceBay;
+    write: WritableDeviceBay;
+    filters: DeviceBayFilters;
+  };
+  /** `/api/dcim/device-roles/` */
+  "dcim/device-roles/": {
+    read: DeviceRole;
+    brief: BriefDeviceRole;
+    write: WritableDeviceRole;
+    filters: DeviceRoleFilters;
+  };
+  /** `/api/dcim/device-types/` */
+  "dcim/device-types/": {
+    read: DeviceType;
+    brief: BriefDeviceType;
+    write: WritableDeviceType;
+    filters: DeviceTypeFilters;
+  };
+  /** `/api/dcim/devices/` */
+  "dcim/devices/": {
+    read: Device;
+    brief: BriefDevice;
+    write: WritableDevice;
+    filters: DeviceFilters;
+  };
+  /** `/api/dcim/front-port-templates/` */
+  "dcim/front-port-templates/": {
+    read: FrontPortTemplate;
+    brief: FrontPortTemplate;
+    write: WritableFrontPortTemplate;
+    filters: FrontPortTemplateFilters;
+  };
+  /** `/api/dcim/front-ports/` */
+  "dcim/front-ports/": {
+    read: FrontPort;
+    brief: FrontPort;
+    write: WritableFrontPort;
+    filters: FrontPortFilters;
+  };
+  /** `/api/dcim/interface-templates/` */
+  "dcim/interface-templates/": {
+    read: InterfaceTemplate;
+    brief: InterfaceTemplate;
+    write: WritableInterfaceTemplate;
+    filters: InterfaceTemplateFilters;
+  };
+  /** `/api/dcim/interfaces/` */
+  "dcim/interfaces/": {
+    read: Interface;
+    brief: BriefInterface;
+    write: WritableInterface;
+    filters: InterfaceFilters;
+  };
+  /** `/api/dcim/inventory-item-roles/` */
+  "dcim/inventory-item-roles/": {
+    read: InventoryItemRole;
+    brief: BriefInventoryItemRole;
+    write: WritableInventoryItemRole;
+    filters: InventoryItemRoleFilters;
+  };
+  /** `/api/dcim/inventory-item-templates/` */
+  "dcim/inventory-item-templates/": {
+    read: InventoryItemTemplate;
+    brief: InventoryItemTemplate;
+    write: WritableInventoryItemTemplate;
+    filters: InventoryItemTemplateFilters;
+  };
+  /** `/api/dcim/inventory-items/` */
+  "dcim/inventory-items/": {
+    read: InventoryItem;
+    brief: InventoryItem;
+    write: WritableInventoryItem;
+    filters: InventoryItemFilters;
+  };
   /** `/api/dcim/locations/` */
-  "dcim/locations/": { read: Location; write: WritableLocation; filters: LocationFilters };
-  /** `/api/dcim/racks/` */
-  "dcim/racks/": { read: Rack; write: WritableRack; filters: RackFilters };
+  "dcim/locations/": {
+    read: Location;
+    brief: BriefLocation;
+    write: WritableLocation;
+    filters: LocationFilters;
+  };
+  /** `/api/dcim/mac-addresses/` */
+  "dcim/mac-addresses/": {
+    read: MACAddress;
+    brief: BriefMACAddress;
+    write: WritableMACAddress;
+    filters: MACAddressFilters;
+  };
   /** `/api/dcim/manufacturers/` */
   "dcim/manufacturers/": {
     read: Manufacturer;
+    brief: BriefManufacturer;
     write: WritableManufacturer;
     filters: ManufacturerFilters;
   };
-  /** `/api/dcim/device-types/` */
-  "dcim/device-types/": { read: DeviceType; write: WritableDeviceType; filters: DeviceTypeFilters };
-  /** `/api/dcim/device-roles/` */
-  "dcim/device-roles/": { read: DeviceRole; write: WritableDeviceRole; filters: DeviceRoleFilters };
+  /** `/api/dcim/module-bay-templates/` */
+  "dcim/module-bay-templates/": {
+    read: ModuleBayTemplate;
+    brief: ModuleBayTemplate;
+    write: WritableModuleBayTemplate;
+    filters: ModuleBayTemplateFilters;
+  };
+  /** `/api/dcim/module-bay-types/` */
+  "dcim/module-bay-types/": {
+    read: ModuleBayType;
+    brief: BriefModuleBayType;
+    write: WritableModuleBayType;
+    filters: ModuleBayTypeFilters;
+  };
+  /** `/api/dcim/module-bays/` */
+  "dcim/module-bays/": {
+    read: ModuleBay;
+    brief: ModuleBay;
+    write: WritableModuleBay;
+    filters: ModuleBayFilters;
+  };
+  /** `/api/dcim/module-type-profiles/` */
+  "dcim/module-type-profiles/": {
+    read: ModuleTypeProfile;
+    brief: BriefModuleTypeProfile;
+    write: WritableModuleTypeProfile;
+    filters: ModuleTypeProfileFilters;
+  };
+  /** `/api/dcim/module-types/` */
+  "dcim/module-types/": {
+    read: ModuleType;
+    brief: BriefModuleType;
+    write: WritableModuleType;
+    filters: ModuleTypeFilters;
+  };
+  /** `/api/dcim/modules/` */
+  "dcim/modules/": {
+    read: Module;
+    brief: BriefModule;
+    write: WritableModule;
+    filters: ModuleFilters;
+  };
   /** `/api/dcim/platforms/` */
-  "dcim/platforms/": { read: Platform; write: WritablePlatform; filters: PlatformFilters };
-  /** `/api/dcim/devices/` */
-  "dcim/devices/": { read: Device; write: WritableDevice; filters: DeviceFilters };
-  /** `/api/dcim/interfaces/` */
-  "dcim/interfaces/": { read: Interface; write: WritableInterface; filters: InterfaceFilters };
-  /** `/api/ipam/vrfs/` */
-  "ipam/vrfs/": { read: VRF; write: WritableVRF; filters: VRFFilters };
+  "dcim/platforms/": {
+    read: Platform;
+    brief: BriefPlatform;
+    write: WritablePlatform;
+    filters: PlatformFilters;
+  };
+  /** `/api/dcim/power-feeds/` */
+  "dcim/power-feeds/": {
+    read: PowerFeed;
+    brief: PowerFeed;
+    write: WritablePowerFeed;
+    filters: PowerFeedFilters;
+  };
+  /** `/api/dcim/power-outlet-templates/` */
+  "dcim/power-outlet-templates/": {
+    read: PowerOutletTemplate;
+    brief: PowerOutletTemplate;
+    write: WritablePowerOutletTemplate;
+    filters: PowerOutletTemplateFilters;
+  };
+  /** `/api/dcim/power-outlets/` */
+  "dcim/power-outlets/": {
+    read: PowerOutlet;
+    brief: PowerOutlet;
+    write: WritablePowerOutlet;
+    filters: PowerOutletFilters;
+  };
+  /** `/api/dcim/power-panels/` */
+  "dcim/power-panels/": {
+    read: PowerPanel;
+    brief: BriefPowerPanel;
+    write: WritablePowerPanel;
+    filters: PowerPanelFilters;
+  };
+  /** `/api/dcim/power-port-templates/` */
+  "dcim/power-port-templates/": {
+    read: PowerPortTemplate;
+    brief: BriefPowerPortTemplate;
+    write: WritablePowerPortTemplate;
+    filters: PowerPortTemplateFilters;
+  };
+  /** `/api/dcim/power-ports/` */
+  "dcim/power-ports/": {
+    read: PowerPort;
+    brief: BriefPowerPort;
+    write: WritablePowerPort;
+    filters: PowerPortFilters;
+  };
+  /** `/api/dcim/rack-groups/` */
+  "dcim/rack-groups/": {
+    read: RackGroup;
+    brief: BriefRackGroup;
+    write: WritableRackGroup;
+    filters: RackGroupFilters;
+  };
+  /** `/api/dcim/rack-reservations/` */
+  "dcim/rack-reservations/": {
+    read: RackReservation;
+    brief: RackReservation;
+    write: WritableRackReservation;
+    filters: RackReservationFilters;
+  };
+  /** `/api/dcim/rack-roles/` */
+  "dcim/rack-roles/": {
+    read: RackRole;
+    brief: BriefRackRole;
+    write: WritableRackRole;
+    filters: RackRoleFilters;
+  };
+  /** `/api/dcim/rack-types/` */
+  "dcim/rack-types/": {
+    read: RackType;
+    brief: BriefRackType;
+    write: WritableRackType;
+    filters: RackTypeFilters;
+  };
+  /** `/api/dcim/racks/` */
+  "dcim/racks/": {
+    read: Rack;
+    brief: BriefRack;
+    write: WritableRack;
+    filters: RackFilters;
+  };
+  /** `/api/dcim/rear-port-templates/` */
+  "dcim/rear-port-templates/": {
+    read: RearPortTemplate;
+    brief: RearPortTemplate;
+    write: WritableRearPortTemplate;
+    filters: RearPortTemplateFilters;
+  };
+  /** `/api/dcim/rear-ports/` */
+  "dcim/rear-ports/": {
+    read: RearPort;
+    brief: RearPort;
+    write: WritableRearPort;
+    filters: RearPortFilters;
+  };
+  /** `/api/dcim/regions/` */
+  "dcim/regions/": {
+    read: Region;
+    brief: BriefRegion;
+    write: WritableRegion;
+    filters: RegionFilters;
+  };
+  /** `/api/dcim/site-groups/` */
+  "dcim/site-groups/": {
+    read: SiteGroup;
+    brief: BriefSiteGroup;
+    write: WritableSiteGroup;
+    filters: SiteGroupFilters;
+  };
+  /** `/api/dcim/sites/` */
+  "dcim/sites/": {
+    read: Site;
+    brief: BriefSite;
+    write: WritableSite;
+    filters: SiteFilters;
+  };
+  /** `/api/dcim/virtual-chassis/` */
+  "dcim/virtual-chassis/": {
+    read: VirtualChassis;
+    brief: BriefVirtualChassis;
+    write: WritableVirtualChassis;
+    filters: VirtualChassisFilters;
+  };
+  /** `/api/dcim/virtual-device-contexts/` */
+  "dcim/virtual-device-contexts/": {
+    read: VirtualDeviceContext;
+    brief: BriefVirtualDeviceContext;
+    write: WritableVirtualDeviceContext;
+    filters: VirtualDeviceContextFilters;
+  };
+  /** `/api/extras/bookmarks/` */
+  "extras/bookmarks/": {
+    read: Bookmark;
+    brief: Bookmark;
+    write: WritableBookmark;
+    filters: BookmarkFilters;
+  };
+  /** `/api/extras/config-context-profiles/` */
+  "extras/config-context-profiles/": {
+    read: ConfigContextProfile;
+    brief: BriefConfigContextProfile;
+    write: WritableConfigContextProfile;
+    filters: ConfigContextProfileFilters;
+  };
+  /** `/api/extras/config-contexts/` */
+  "extras/config-contexts/": {
+    read: ConfigContext;
+    brief: ConfigContext;
+    write: WritableConfigContext;
+    filters: ConfigContextFilters;
+  };
+  /** `/api/extras/config-templates/` */
+  "extras/config-templates/": {
+    read: ConfigTemplate;
+    brief: BriefConfigTemplate;
+    write: WritableConfigTemplate;
+    filters: ConfigTemplateFilters;
+  };
+  /** `/api/extras/custom-field-choice-sets/` */
+  "extras/custom-field-choice-sets/": {
+    read: CustomFieldChoiceSet;
+    brief: BriefCustomFieldChoiceSet;
+    write: WritableCustomFieldChoiceSet;
+    filters: CustomFieldChoiceSetFilters;
+  };
+  /** `/api/extras/custom-fields/` */
+  "extras/custom-fields/": {
+    read: CustomField;
+    brief: CustomField;
+    write: WritableCustomField;
+    filters: CustomFieldFilters;
+  };
+  /** `/api/extras/custom-links/` */
+  "extras/custom-links/": {
+    read: CustomLink;
+    brief: CustomLink;
+    write: WritableCustomLink;
+    filters: CustomLinkFilters;
+  };
+  /** `/api/extras/event-rules/` */
+  "extras/event-rules/": {
+    read: EventRule;
+    brief: EventRule;
+    write: WritableEventRule;
+    filters: EventRuleFilters;
+  };
+  /** `/api/extras/export-templates/` */
+  "extras/export-templates/": {
+    read: ExportTemplate;
+    brief: ExportTemplate;
+    write: WritableExportTemplate;
+    filters: ExportTemplateFilters;
+  };
+  /** `/api/extras/image-attachments/` */
+  "extras/image-attachments/": {
+    read: ImageAttachment;
+    brief: ImageAttachment;
+    write: WritableImageAttachment;
+    filters: ImageAttachmentFilters;
+  };
+  /** `/api/extras/journal-entries/` */
+  "extras/journal-entries/": {
+    read: JournalEntry;
+    brief: JournalEntry;
+    write: WritableJournalEntry;
+    filters: JournalEntryFilters;
+  };
+  /** `/api/extras/notification-groups/` */
+  "extras/notification-groups/": {
+    read: NotificationGroup;
+    brief: NotificationGroup;
+    write: WritableNotificationGroup;
+    filters: NotificationGroupFilters;
+  };
+  /** `/api/extras/notifications/` */
+  "extras/notifications/": {
+    read: Notification;
+    brief: Notification;
+    write: WritableNotification;
+    filters: NotificationFilters;
+  };
+  /** `/api/extras/saved-filters/` */
+  "extras/saved-filters/": {
+    read: SavedFilter;
+    brief: SavedFilter;
+    write: WritableSavedFilter;
+    filters: SavedFilterFilters;
+  };
+  /** `/api/extras/scripts/` */
+  "extras/scripts/": {
+    read: Script;
+    brief: Script;
+    write: never;
+    filters: ScriptFilters;
+  };
+  /** `/api/extras/subscriptions/` */
+  "extras/subscriptions/": {
+    read: Subscription;
+    brief: Subscription;
+    write: WritableSubscription;
+    filters: SubscriptionFilters;
+  };
+  /** `/api/extras/table-configs/` */
+  "extras/table-configs/": {
+    read: TableConfig;
+    brief: TableConfig;
+    write: WritableTableConfig;
+    filters: TableConfigFilters;
+  };
+  /** `/api/extras/tagged-objects/` */
+  "extras/tagged-objects/": {
+    read: TaggedItem;
+    brief: TaggedItem;
+    write: never;
+    filters: TaggedItemFilters;
+  };
+  /** `/api/extras/tags/` */
+  "extras/tags/": {
+    read: Tag;
+    brief: BriefTag;
+    write: WritableTag;
+    filters: TagFilters;
+  };
+  /** `/api/extras/webhooks/` */
+  "extras/webhooks/": {
+    read: Webhook;
+    brief: Webhook;
+    write: WritableWebhook;
+    filters: WebhookFilters;
+  };
+  /** `/api/ipam/aggregates/` */
+  "ipam/aggregates/": {
+    read: Aggregate;
+    brief: Aggregate;
+    write: WritableAggregate;
+    filters: AggregateFilters;
+  };
+  /** `/api/ipam/asn-ranges/` */
+  "ipam/asn-ranges/": {
+    read: ASNRange;
+    brief: ASNRange;
+    write: WritableASNRange;
+    filters: ASNRangeFilters;
+  };
+  /** `/api/ipam/asns/` */
+  "ipam/asns/": {
+    read: ASN;
+    brief: BriefASN;
+    write: WritableASN;
+    filters: ASNFilters;
+  };
+  /** `/api/ipam/fhrp-group-assignments/` */
+  "ipam/fhrp-group-assignments/": {
+    read: FHRPGroupAssignment;
+    brief: FHRPGroupAssignment;
+    write: WritableFHRPGroupAssignment;
+    filters: FHRPGroupAssignmentFilters;
+  };
+  /** `/api/ipam/fhrp-groups/` */
+  "ipam/fhrp-groups/": {
+    read: FHRPGroup;
+    brief: BriefFHRPGroup;
+    write: WritableFHRPGroup;
+    filters: FHRPGroupFilters;
+  };
   /** `/api/ipam/ip-addresses/` */
-  "ipam/ip-addresses/": { read: IPAddress; write: WritableIPAddress; filters: IPAddressFilters };
-  /** `/api/ipam/vlans/` */
-  "ipam/vlans/": { read: VLAN; write: WritableVLAN; filters: VLANFilters };
+  "ipam/ip-addresses/": {
+    read: IPAddress;
+    brief: BriefIPAddress;
+    write: WritableIPAddress;
+    filters: IPAddressFilters;
+  };
+  /** `/api/ipam/ip-ranges/` */
+  "ipam/ip-ranges/": {
+    read: IPRange;
+    brief: IPRange;
+    write: WritableIPRange;
+    filters: IPRangeFilters;
+  };
+  /** `/api/ipam/prefixes/` */
+  "ipam/prefixes/": {
+    read: Prefix;
+    brief: Prefix;
+    write: WritablePrefix;
+    filters: PrefixFilters;
+  };
+  /** `/api/ipam/rirs/` */
+  "ipam/rirs/": {
+    read: RIR;
+    brief: BriefRIR;
+    write: WritableRIR;
+    filters: RIRFilters;
+  };
   /** `/api/ipam/roles/` */
-  "ipam/roles/": { read: Role; write: WritableRole; filters: RoleFilters };
+  "ipam/roles/": {
+    read: Role;
+    brief: BriefRole;
+    write: WritableRole;
+    filters: RoleFilters;
+  };
+  /** `/api/ipam/route-targets/` */
+  "ipam/route-targets/": {
+    read: RouteTarget;
+    brief: BriefRouteTarget;
+    write: WritableRouteTarget;
+    filters: RouteTargetFilters;
+  };
+  /** `/api/ipam/service-templates/` */
+  "ipam/service-templates/": {
+    read: ServiceTemplate;
+    brief: ServiceTemplate;
+    write: WritableServiceTemplate;
+    filters: ServiceTemplateFilters;
+  };
+  /** `/api/ipam/services/` */
+  "ipam/services/": {
+    read: Service;
+    brief: Service;
+    write: WritableService;
+    filters: ServiceFilters;
+  };
+  /** `/api/ipam/vlan-groups/` */
+  "ipam/vlan-groups/": {
+    read: VLANGroup;
+    brief: BriefVLANGroup;
+    write: WritableVLANGroup;
+    filters: VLANGroupFilters;
+  };
+  /** `/api/ipam/vlan-translation-policies/` */
+  "ipam/vlan-translation-policies/": {
+    read: VLANTranslationPolicy;
+    brief: BriefVLANTranslationPolicy;
+    write: WritableVLANTranslationPolicy;
+    filters: VLANTranslationPolicyFilters;
+  };
+  /** `/api/ipam/vlan-translation-rules/` */
+  "ipam/vlan-translation-rules/": {
+    read: VLANTranslationRule;
+    brief: BriefVLANTranslationRule;
+    write: WritableVLANTranslationRule;
+    filters: VLANTranslationRuleFilters;
+  };
+  /** `/api/ipam/vlans/` */
+  "ipam/vlans/": {
+    read: VLAN;
+    brief: BriefVLAN;
+    write: WritableVLAN;
+    filters: VLANFilters;
+  };
+  /** `/api/ipam/vrfs/` */
+  "ipam/vrfs/": {
+    read: VRF;
+    brief: BriefVRF;
+    write: WritableVRF;
+    filters: VRFFilters;
+  };
+  /** `/api/tenancy/contact-assignments/` */
+  "tenancy/contact-assignments/": {
+    read: ContactAssignment;
+    brief: ContactAssignment;
+    write: WritableContactAssignment;
+    filters: ContactAssignmentFilters;
+  };
+  /** `/api/tenancy/contact-groups/` */
+  "tenancy/contact-groups/": {
+    read: ContactGroup;
+    brief: BriefContactGroup;
+    write: WritableContactGroup;
+    filters: ContactGroupFilters;
+  };
+  /** `/api/tenancy/contact-roles/` */
+  "tenancy/contact-roles/": {
+    read: ContactRole;
+    brief: BriefContactRole;
+    write: WritableContactRole;
+    filters: ContactRoleFilters;
+  };
+  /** `/api/tenancy/contacts/` */
+  "tenancy/contacts/": {
+    read: Contact;
+    brief: BriefContact;
+    write: WritableContact;
+    filters: ContactFilters;
+  };
+  /** `/api/tenancy/tenant-groups/` */
+  "tenancy/tenant-groups/": {
+    read: TenantGroup;
+    brief: BriefTenantGroup;
+    write: WritableTenantGroup;
+    filters: TenantGroupFilters;
+  };
+  /** `/api/tenancy/tenants/` */
+  "tenancy/tenants/": {
+    read: Tenant;
+    brief: BriefTenant;
+    write: WritableTenant;
+    filters: TenantFilters;
+  };
+  /** `/api/users/groups/` */
+  "users/groups/": {
+    read: Group;
+    brief: BriefGroup;
+    write: WritableGroup;
+    filters: GroupFilters;
+  };
+  /** `/api/users/owner-groups/` */
+  "users/owner-groups/": {
+    read: OwnerGroup;
+    brief: BriefOwnerGroup;
+    write: WritableOwnerGroup;
+    filters: OwnerGroupFilters;
+  };
+  /** `/api/users/owners/` */
+  "users/owners/": {
+    read: Owner;
+    brief: BriefOwner;
+    write: WritableOwner;
+    filters: OwnerFilters;
+  };
+  /** `/api/users/permissions/` */
+  "users/permissions/": {
+    read: ObjectPermission;
+    brief: BriefObjectPermission;
+    write: WritableObjectPermission;
+    filters: ObjectPermissionFilters;
+  };
+  /** `/api/users/tokens/` */
+  "users/tokens/": {
+    read: Token;
+    brief: Token;
+    write: WritableToken;
+    filters: TokenFilters;
+  };
+  /** `/api/users/users/` */
+  "users/users/": {
+    read: User;
+    brief: BriefUser;
+    write: WritableUser;
+    filters: UserFilters;
+  };
+  /** `/api/virtualization/cluster-groups/` */
+  "virtualization/cluster-groups/": {
+    read: ClusterGroup;
+    brief: BriefClusterGroup;
+    write: WritableClusterGroup;
+    filters: ClusterGroupFilters;
+  };
   /** `/api/virtualization/cluster-types/` */
   "virtualization/cluster-types/": {
     read: ClusterType;
+    brief: BriefClusterType;
     write: WritableClusterType;
     filters: ClusterTypeFilters;
   };
   /** `/api/virtualization/clusters/` */
-  "virtualization/clusters/": { read: Cluster; write: WritableCluster; filters: ClusterFilters };
-  /** `/api/virtualization/virtual-machines/` */
-  "virtualization/virtual-machines/": {
-    read: VirtualMachine;
-    write: WritableVirtualMachine;
-    filters: VirtualMachineFilters;
+  "virtualization/clusters/": {
+    read: Cluster;
+    brief: BriefCluster;
+    write: WritableCluster;
+    filters: ClusterFilters;
   };
   /** `/api/virtualization/interfaces/` */
   "virtualization/interfaces/": {
     read: VMInterface;
+    brief: VMInterface;
     write: WritableVMInterface;
     filters: VMInterfaceFilters;
   };
-  /** `/api/tenancy/tenants/` */
-  "tenancy/tenants/": { read: Tenant; write: WritableTenant; filters: TenantFilters };
-  /** `/api/extras/tags/` */
-  "extras/tags/": { read: Tag; write: WritableTag; filters: TagFilters };
+  /** `/api/virtualization/virtual-disks/` */
+  "virtualization/virtual-disks/": {
+    read: VirtualDisk;
+    brief: VirtualDisk;
+    write: WritableVirtualDisk;
+    filters: VirtualDiskFilters;
+  };
+  /** `/api/virtualization/virtual-machine-types/` */
+  "virtualization/virtual-machine-types/": {
+    read: VirtualMachineType;
+    brief: BriefVirtualMachineType;
+    write: WritableVirtualMachineType;
+    filters: VirtualMachineTypeFilters;
+  };
+  /** `/api/virtualization/virtual-machines/` */
+  "virtualization/virtual-machines/": {
+    read: VirtualMachine;
+    brief: BriefVirtualMachine;
+    write: WritableVirtualMachine;
+    filters: VirtualMachineFilters;
+  };
+  /** `/api/vpn/ike-policies/` */
+  "vpn/ike-policies/": {
+    read: IKEPolicy;
+    brief: BriefIKEPolicy;
+    write: WritableIKEPolicy;
+    filters: IKEPolicyFilters;
+  };
+  /** `/api/vpn/ike-proposals/` */
+  "vpn/ike-proposals/": {
+    read: IKEProposal;
+    brief: BriefIKEProposal;
+    write: WritableIKEProposal;
+    filters: IKEProposalFilters;
+  };
+  /** `/api/vpn/ipsec-policies/` */
+  "vpn/ipsec-policies/": {
+    read: IPSecPolicy;
+    brief: BriefIPSecPolicy;
+    write: WritableIPSecPolicy;
+    filters: IPSecPolicyFilters;
+  };
+  /** `/api/vpn/ipsec-profiles/` */
+  "vpn/ipsec-profiles/": {
+    read: IPSecProfile;
+    brief: BriefIPSecProfile;
+    write: WritableIPSecProfile;
+    filters: IPSecProfileFilters;
+  };
+  /** `/api/vpn/ipsec-proposals/` */
+  "vpn/ipsec-proposals/": {
+    read: IPSecProposal;
+    brief: BriefIPSecProposal;
+    write: WritableIPSecProposal;
+    filters: IPSecProposalFilters;
+  };
+  /** `/api/vpn/l2vpn-terminations/` */
+  "vpn/l2vpn-terminations/": {
+    read: L2VPNTermination;
+    brief: BriefL2VPNTermination;
+    write: WritableL2VPNTermination;
+    filters: L2VPNTerminationFilters;
+  };
+  /** `/api/vpn/l2vpns/` */
+  "vpn/l2vpns/": {
+    read: L2VPN;
+    brief: BriefL2VPN;
+    write: WritableL2VPN;
+    filters: L2VPNFilters;
+  };
+  /** `/api/vpn/tunnel-groups/` */
+  "vpn/tunnel-groups/": {
+    read: TunnelGroup;
+    brief: BriefTunnelGroup;
+    write: WritableTunnelGroup;
+    filters: TunnelGroupFilters;
+  };
+  /** `/api/vpn/tunnel-terminations/` */
+  "vpn/tunnel-terminations/": {
+    read: TunnelTermination;
+    brief: TunnelTermination;
+    write: WritableTunnelTermination;
+    filters: TunnelTerminationFilters;
+  };
+  /** `/api/vpn/tunnels/` */
+  "vpn/tunnels/": {
+    read: Tunnel;
+    brief: BriefTunnel;
+    write: WritableTunnel;
+    filters: TunnelFilters;
+  };
+  /** `/api/wireless/wireless-lan-groups/` */
+  "wireless/wireless-lan-groups/": {
+    read: WirelessLANGroup;
+    brief: BriefWirelessLANGroup;
+    write: WritableWirelessLANGroup;
+    filters: WirelessLANGroupFilters;
+  };
+  /** `/api/wireless/wireless-lans/` */
+  "wireless/wireless-lans/": {
+    read: WirelessLAN;
+    brief: BriefWirelessLAN;
+    write: WritableWirelessLAN;
+    filters: WirelessLANFilters;
+  };
+  /** `/api/wireless/wireless-links/` */
+  "wireless/wireless-links/": {
+    read: WirelessLink;
+    brief: WirelessLink;
+    write: WritableWirelessLink;
+    filters: WirelessLinkFilters;
+  };
+}
+
+/**
+ * The client's typed tree: each app of NetBox's API and the list path of each of its
+ * endpoints (`client.ipam.ipAddresses` is `ipam/ip-addresses/`).
+ */
+export interface EndpointPaths {
+  /** The `/api/circuits/` endpoints. */
+  circuits: {
+    /** `/api/circuits/circuit-group-assignments/`: CircuitGroupAssignment objects. */
+    circuitGroupAssignments: "circuits/circuit-group-assignments/";
+    /** `/api/circuits/circuit-groups/`: CircuitGroup objects. */
+    circuitGroups: "circuits/circuit-groups/";
+    /** `/api/circuits/circuit-terminations/`: CircuitTermination objects. */
+    circuitTerminations: "circuits/circuit-terminations/";
+    /** `/api/circuits/circuit-types/`: CircuitType objects. */
+    circuitTypes: "circuits/circuit-types/";
+    /** `/api/circuits/circuits/`: Circuit objects. */
+    circuits: "circuits/circuits/";
+    /** `/api/circuits/provider-accounts/`: ProviderAccount objects. */
+    providerAccounts: "circuits/provider-accounts/";
+    /** `/api/circuits/provider-networks/`: ProviderNetwork objects. */
+    providerNetworks: "circuits/provider-networks/";
+    /** `/api/circuits/providers/`: Provider objects. */
+    providers: "circuits/providers/";
+    /** `/api/circuits/virtual-circuit-terminations/`: VirtualCircuitTermination objects. */
+    virtualCircuitTerminations: "circuits/virtual-circuit-terminations/";
+    /** `/api/circuits/virtual-circuit-types/`: VirtualCircuitType objects. */
+    virtualCircuitTypes: "circuits/virtual-circuit-types/";
+    /** `/api/circuits/virtual-circuits/`: VirtualCircuit objects. */
+    virtualCircuits: "circuits/virtual-circuits/";
+  };
+  /** The `/api/core/` endpoints. */
+  core: {
+    /** `/api/core/data-files/`: DataFile objects. Read-only. */
+    dataFiles: "core/data-files/";
+    /** `/api/core/data-sources/`: DataSource objects. */
+    dataSources: "core/data-sources/";
+    /** `/api/core/jobs/`: Job objects. Read-only. */
+    jobs: "core/jobs/";
+    /** `/api/core/object-changes/`: ObjectChange objects. Read-only. */
+    objectChanges: "core/object-changes/";
+    /** `/api/core/object-types/`: ObjectType objects. Read-only. Needs NetBox ≥ 4.4. */
+    objectTypes: "core/object-types/";
+  };
+  /** The `/api/dcim/` endpoints. */
+  dcim: {
+    /** `/api/dcim/cable-bundles/`: CableBundle objects. Needs NetBox ≥ 4.6. */
+    cableBundles: "dcim/cable-bundles/";
+    /** `/api/dcim/cable-terminations/`: CableTermination objects. Read-only. */
+    cableTerminations: "dcim/cable-terminations/";
+    /** `/api/dcim/cables/`: Cable objects. */
+    cables: "dcim/cables/";
+    /** `/api/dcim/console-port-templates/`: ConsolePortTemplate objects. */
+    consolePortTemplates: "dcim/console-port-templates/";
+    /** `/api/dcim/console-ports/`: ConsolePort objects. */
+    consolePorts: "dcim/console-ports/";
+    /** `/api/dcim/console-server-port-templates/`: ConsoleServerPortTemplate objects. */
+    consoleServerPortTemplates: "dcim/console-server-port-templates/";
+    /** `/api/dcim/console-server-ports/`: ConsoleServerPort objects. */
+    consoleServerPorts: "dcim/console-server-ports/";
+    /** `/api/dcim/cooling-feeds/`: CoolingFeed objects. Needs NetBox ≥ 4.7. */
+    coolingFeeds: "dcim/cooling-feeds/";
+    /**
+     * `/api/dcim/cooling-intake-templates/`: CoolingIntakeTemplate objects. Needs NetBox ≥ 4.7.
+     */
+    coolingIntakeTemplates: "dcim/cooling-intake-templates/";
+    /** `/api/dcim/cooling-intakes/`: CoolingIntake objects. Needs NetBox ≥ 4.7. */
+    coolingIntakes: "dcim/cooling-intakes/";
+    /**
+     * `/api/dcim/cooling-outflow-templates/`: CoolingOutflowTemplate objects. Needs NetBox ≥ 4.7.
+     */
+    coolingOutflowTemplates: "dcim/cooling-outflow-templates/";
+    /** `/api/dcim/cooling-outflows/`: CoolingOutflow objects. Needs NetBox ≥ 4.7. */
+    coolingOutflows: "dcim/cooling-outflows/";
+    /** `/api/dcim/cooling-sources/`: CoolingSource objects. Needs NetBox ≥ 4.7. */
+    coolingSources: "dcim/cooling-sources/";
+    /** `/api/dcim/device-bay-templates/`: DeviceBayTemplate objects. */
+    deviceBayTemplates: "dcim/device-bay-templates/";
+    /** `/api/dcim/device-bays/`: DeviceBay objects. */
+    deviceBays: "dcim/device-bays/";
+    /** `/api/dcim/device-roles/`: DeviceRole objects. */
+    deviceRoles: "dcim/device-roles/";
+    /** `/api/dcim/device-types/`: DeviceType objects. */
+    deviceTypes: "dcim/device-types/";
+    /** `/api/dcim/devices/`: Device objects. */
+    devices: "dcim/devices/";
+    /** `/api/dcim/front-port-templates/`: FrontPortTemplate objects. */
+    frontPortTemplates: "dcim/front-port-templates/";
+    /** `/api/dcim/front-ports/`: FrontPort objects. */
+    frontPorts: "dcim/front-ports/";
+    /** `/api/dcim/interface-templates/`: InterfaceTemplate objects. */
+    interfaceTemplates: "dcim/interface-templates/";
+    /** `/api/dcim/interfaces/`: Interface objects. */
+    interfaces: "dcim/interfaces/";
+    /** `/api/dcim/inventory-item-roles/`: InventoryItemRole objects. */
+    inventoryItemRoles: "dcim/inventory-item-roles/";
+    /** `/api/dcim/inventory-item-templates/`: InventoryItemTemplate objects. */
+    inventoryItemTemplates: "dcim/inventory-item-templates/";
+    /** `/api/dcim/inventory-items/`: InventoryItem objects. */
+    inventoryItems: "dcim/inventory-items/";
+    /** `/api/dcim/locations/`: Location objects. */
+    locations: "dcim/locations/";
+    /** `/api/dcim/mac-addresses/`: MACAddress objects. */
+    macAddresses: "dcim/mac-addresses/";
+    /** `/api/dcim/manufacturers/`: Manufacturer objects. */
+    manufacturers: "dcim/manufacturers/";
+    /** `/api/dcim/module-bay-templates/`: ModuleBayTemplate objects. */
+    moduleBayTemplates: "dcim/module-bay-templates/";
+    /** `/api/dcim/module-bay-types/`: ModuleBayType objects. Needs NetBox ≥ 4.7. */
+    moduleBayTypes: "dcim/module-bay-types/";
+    /** `/api/dcim/module-bays/`: ModuleBay objects. */
+    moduleBays: "dcim/module-bays/";
+    /** `/api/dcim/module-type-profiles/`: ModuleTypeProfile objects. */
+    moduleTypeProfiles: "dcim/module-type-profiles/";
+    /** `/api/dcim/module-types/`: ModuleType objects. */
+    moduleTypes: "dcim/module-types/";
+    /** `/api/dcim/modules/`: Module objects. */
+    modules: "dcim/modules/";
+    /** `/api/dcim/platforms/`: Platform objects. */
+    platforms: "dcim/platforms/";
+    /** `/api/dcim/power-feeds/`: PowerFeed objects. */
+    powerFeeds: "dcim/power-feeds/";
+    /** `/api/dcim/power-outlet-templates/`: PowerOutletTemplate objects. */
+    powerOutletTemplates: "dcim/power-outlet-templates/";
+    /** `/api/dcim/power-outlets/`: PowerOutlet objects. */
+    powerOutlets: "dcim/power-outlets/";
+    /** `/api/dcim/power-panels/`: PowerPanel objects. */
+    powerPanels: "dcim/power-panels/";
+    /** `/api/dcim/power-port-templates/`: PowerPortTemplate objects. */
+    powerPortTemplates: "dcim/power-port-templates/";
+    /** `/api/dcim/power-ports/`: PowerPort objects. */
+    powerPorts: "dcim/power-ports/";
+    /** `/api/dcim/rack-groups/`: RackGroup objects. Needs NetBox ≥ 4.6. */
+    rackGroups: "dcim/rack-groups/";
+    /** `/api/dcim/rack-reservations/`: RackReservation objects. */
+    rackReservations: "dcim/rack-reservations/";
+    /** `/api/dcim/rack-roles/`: RackRole objects. */
+    rackRoles: "dcim/rack-roles/";
+    /** `/api/dcim/rack-types/`: RackType objects. */
+    rackTypes: "dcim/rack-types/";
+    /** `/api/dcim/racks/`: Rack objects. */
+    racks: "dcim/racks/";
+    /** `/api/dcim/rear-port-templates/`: RearPortTemplate objects. */
+    rearPortTemplates: "dcim/rear-port-templates/";
+    /** `/api/dcim/rear-ports/`: RearPort objects. */
+    rearPorts: "dcim/rear-ports/";
+    /** `/api/dcim/regions/`: Region objects. */
+    regions: "dcim/regions/";
+    /** `/api/dcim/site-groups/`: SiteGroup objects. */
+    siteGroups: "dcim/site-groups/";
+    /** `/api/dcim/sites/`: Site objects. */
+    sites: "dcim/sites/";
+    /** `/api/dcim/virtual-chassis/`: VirtualChassis objects. */
+    virtualChassis: "dcim/virtual-chassis/";
+    /** `/api/dcim/virtual-device-contexts/`: VirtualDeviceContext objects. */
+    virtualDeviceContexts: "dcim/virtual-device-contexts/";
+  };
+  /** The `/api/extras/` endpoints. */
+  extras: {
+    /** `/api/extras/bookmarks/`: Bookmark objects. */
+    bookmarks: "extras/bookmarks/";
+    /**
+     * `/api/extras/config-context-profiles/`: ConfigContextProfile objects. Needs NetBox ≥ 4.4.
+     */
+    configContextProfiles: "extras/config-context-profiles/";
+    /** `/api/extras/config-contexts/`: ConfigContext objects. */
+    configContexts: "extras/config-contexts/";
+    /** `/api/extras/config-templates/`: ConfigTemplate objects. */
+    configTemplates: "extras/config-templates/";
+    /** `/api/extras/custom-field-choice-sets/`: CustomFieldChoiceSet objects. */
+    customFieldChoiceSets: "extras/custom-field-choice-sets/";
+    /** `/api/extras/custom-fields/`: CustomField objects. */
+    customFields: "extras/custom-fields/";
+    /** `/api/extras/custom-links/`: CustomLink objects. */
+    customLinks: "extras/custom-links/";
+    /** `/api/extras/event-rules/`: EventRule objects. */
+    eventRules: "extras/event-rules/";
+    /** `/api/extras/export-templates/`: ExportTemplate objects. */
+    exportTemplates: "extras/export-templates/";
+    /** `/api/extras/image-attachments/`: ImageAttachment objects. */
+    imageAttachments: "extras/image-attachments/";
+    /** `/api/extras/journal-entries/`: JournalEntry objects. */
+    journalEntries: "extras/journal-entries/";
+    /** `/api/extras/notification-groups/`: NotificationGroup objects. */
+    notificationGroups: "extras/notification-groups/";
+    /** `/api/extras/notifications/`: Notification objects. */
+    notifications: "extras/notifications/";
+    /** `/api/extras/saved-filters/`: SavedFilter objects. */
+    savedFilters: "extras/saved-filters/";
+    /** `/api/extras/scripts/`: Script objects. Read-only. */
+    scripts: "extras/scripts/";
+    /** `/api/extras/subscriptions/`: Subscription objects. */
+    subscriptions: "extras/subscriptions/";
+    /** `/api/extras/table-configs/`: TableConfig objects. */
+    tableConfigs: "extras/table-configs/";
+    /** `/api/extras/tagged-objects/`: TaggedItem objects. Read-only. */
+    taggedObjects: "extras/tagged-objects/";
+    /** `/api/extras/tags/`: Tag objects. */
+    tags: "extras/tags/";
+    /** `/api/extras/webhooks/`: Webhook objects. */
+    webhooks: "extras/webhooks/";
+  };
+  /** The `/api/ipam/` endpoints. */
+  ipam: {
+    /** `/api/ipam/aggregates/`: Aggregate objects. */
+    aggregates: "ipam/aggregates/";
+    /** `/api/ipam/asn-ranges/`: ASNRange objects. */
+    asnRanges: "ipam/asn-ranges/";
+    /** `/api/ipam/asns/`: ASN objects. */
+    asns: "ipam/asns/";
+    /** `/api/ipam/fhrp-group-assignments/`: FHRPGroupAssignment objects. */
+    fhrpGroupAssignments: "ipam/fhrp-group-assignments/";
+    /** `/api/ipam/fhrp-groups/`: FHRPGroup objects. */
+    fhrpGroups: "ipam/fhrp-groups/";
+    /** `/api/ipam/ip-addresses/`: IPAddress objects. */
+    ipAddresses: "ipam/ip-addresses/";
+    /** `/api/ipam/ip-ranges/`: IPRange objects. */
+    ipRanges: "ipam/ip-ranges/";
+    /** `/api/ipam/prefixes/`: Prefix objects. */
+    prefixes: "ipam/prefixes/";
+    /** `/api/ipam/rirs/`: RIR objects. */
+    rirs: "ipam/rirs/";
+    /** `/api/ipam/roles/`: Role objects. */
+    roles: "ipam/roles/";
+    /** `/api/ipam/route-targets/`: RouteTarget objects. */
+    routeTargets: "ipam/route-targets/";
+    /** `/api/ipam/service-templates/`: ServiceTemplate objects. */
+    serviceTemplates: "ipam/service-templates/";
+    /** `/api/ipam/services/`: Service objects. */
+    services: "ipam/services/";
+    /** `/api/ipam/vlan-groups/`: VLANGroup objects. */
+    vlanGroups: "ipam/vlan-groups/";
+    /** `/api/ipam/vlan-translation-policies/`: VLANTranslationPolicy objects. */
+    vlanTranslationPolicies: "ipam/vlan-translation-policies/";
+    /** `/api/ipam/vlan-translation-rules/`: VLANTranslationRule objects. */
+    vlanTranslationRules: "ipam/vlan-translation-rules/";
+    /** `/api/ipam/vlans/`: VLAN objects. */
+    vlans: "ipam/vlans/";
+    /** `/api/ipam/vrfs/`: VRF objects. */
+    vrfs: "ipam/vrfs/";
+  };
+  /** The `/api/tenancy/` endpoints. */
+  tenancy: {
+    /** `/api/tenancy/contact-assignments/`: ContactAssignment objects. */
+    contactAssignments: "tenancy/contact-assignments/";
+    /** `/api/tenancy/contact-groups/`: ContactGroup objects. */
+    contactGroups: "tenancy/contact-groups/";
+    /** `/api/tenancy/contact-roles/`: ContactRole objects. */
+    contactRoles: "tenancy/contact-roles/";
+    /** `/api/tenancy/contacts/`: Contact objects. */
+    contacts: "tenancy/contacts/";
+    /** `/api/tenancy/tenant-groups/`: TenantGroup objects. */
+    tenantGroups: "tenancy/tenant-groups/";
+    /** `/api/tenancy/tenants/`: Tenant objects. */
+    tenants: "tenancy/tenants/";
+  };
+  /** The `/api/users/` endpoints. */
+  users: {
+    /** `/api/users/groups/`: Group objects. */
+    groups: "users/groups/";
+    /** `/api/users/owner-groups/`: OwnerGroup objects. Needs NetBox ≥ 4.5. */
+    ownerGroups: "users/owner-groups/";
+    /** `/api/users/owners/`: Owner objects. Needs NetBox ≥ 4.5. */
+    owners: "users/owners/";
+    /** `/api/users/permissions/`: ObjectPermission objects. */
+    permissions: "users/permissions/";
+    /** `/api/users/tokens/`: Token objects. */
+    tokens: "users/tokens/";
+    /** `/api/users/users/`: User objects. */
+    users: "users/users/";
+  };
+  /** The `/api/virtualization/` endpoints. */
+  virtualization: {
+    /** `/api/virtualization/cluster-groups/`: ClusterGroup objects. */
+    clusterGroups: "virtualization/cluster-groups/";
+    /** `/api/virtualization/cluster-types/`: ClusterType objects. */
+    clusterTypes: "virtualization/cluster-types/";
+    /** `/api/virtualization/clusters/`: Cluster objects. */
+    clusters: "virtualization/clusters/";
+    /** `/api/virtualization/interfaces/`: VMInterface objects. */
+    interfaces: "virtualization/interfaces/";
+    /** `/api/virtualization/virtual-disks/`: VirtualDisk objects. */
+    virtualDisks: "virtualization/virtual-disks/";
+    /**
+     * `/api/virtualization/virtual-machine-types/`: VirtualMachineType objects. Needs NetBox ≥ 4.6.
+     */
+    virtualMachineTypes: "virtualization/virtual-machine-types/";
+    /** `/api/virtualization/virtual-machines/`: VirtualMachine objects. */
+    virtualMachines: "virtualization/virtual-machines/";
+  };
+  /** The `/api/vpn/` endpoints. */
+  vpn: {
+    /** `/api/vpn/ike-policies/`: IKEPolicy objects. */
+    ikePolicies: "vpn/ike-policies/";
+    /** `/api/vpn/ike-proposals/`: IKEProposal objects. */
+    ikeProposals: "vpn/ike-proposals/";
+    /** `/api/vpn/ipsec-policies/`: IPSecPolicy objects. */
+    ipsecPolicies: "vpn/ipsec-policies/";
+    /** `/api/vpn/ipsec-profiles/`: IPSecProfile objects. */
+    ipsecProfiles: "vpn/ipsec-profiles/";
+    /** `/api/vpn/ipsec-proposals/`: IPSecProposal objects. */
+    ipsecProposals: "vpn/ipsec-proposals/";
+    /** `/api/vpn/l2vpn-terminations/`: L2VPNTermination objects. */
+    l2vpnTerminations: "vpn/l2vpn-terminations/";
+    /** `/api/vpn/l2vpns/`: L2VPN objects. */
+    l2vpns: "vpn/l2vpns/";
+    /** `/api/vpn/tunnel-groups/`: TunnelGroup objects. */
+    tunnelGroups: "vpn/tunnel-groups/";
+    /** `/api/vpn/tunnel-terminations/`: TunnelTermination objects. */
+    tunnelTerminations: "vpn/tunnel-terminations/";
+    /** `/api/vpn/tunnels/`: Tunnel objects. */
+    tunnels: "vpn/tunnels/";
+  };
+  /** The `/api/wireless/` endpoints. */
+  wireless: {
+    /** `/api/wireless/wireless-lan-groups/`: WirelessLANGroup objects. */
+    wirelessLanGroups: "wireless/wireless-lan-groups/";
+    /** `/api/wireless/wireless-lans/`: WirelessLAN objects. */
+    wirelessLans: "wireless/wireless-lans/";
+    /** `/api/wireless/wireless-links/`: WirelessLink objects. */
+    wirelessLinks: "wireless/wireless-links/";
+  };
 }
 
 // Models of the endpoint table
 
-/** NetBox's Prefix as read from `/api/ipam/prefixes/` (NetBox 4.7). */
-export type Prefix = {
+/**
+ * NetBox's CircuitGroupAssignment as read from `/api/circuits/circuit-group-assignments/` (NetBox
+ * 4.7).
+ */
+export type CircuitGroupAssignment = {
   id: number;
   url: string;
   display_url: string;
   display: string;
-  family: Choice<PrefixFamily>;
-  prefix: string;
-  vrf?: BriefVRF | null;
-  scope_type?: string | null;
-  scope_id?: number | null;
-  scope: unknown;
-  tenant?: BriefTenant | null;
-  vlan?: BriefVLAN | null;
-  status?: Choice<PrefixStatus>;
-  role?: BriefRole | null;
-  /** All IP addresses within this prefix are considered usable */
-  is_pool?: boolean;
-  /** Treat as fully utilized */
-  mark_utilized?: boolean;
-  description?: string;
-  owner?: BriefOwner | null;
-  comments?: string;
+  group: BriefCircuitGroup;
+  member_type: string;
+  member_id: number;
+  member: unknown;
+  priority?: Choice<CircuitGroupAssignmentPriority> | null;
   tags?: NestedTag[];
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
-  children: number;
-  _depth: number;
 };
 
 /**
- * What `/api/ipam/prefixes/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
- * take an id or a dict of attributes identifying the object.
+ * What `/api/circuits/circuit-group-assignments/` accepts on create (POST); `Partial` of it on
+ * update (PATCH). Relations take an id or a dict of attributes identifying the object.
  */
-export type WritablePrefix = {
-  prefix: string;
-  vrf?: number | BriefVRFRequest | null;
-  scope_type?: string | null;
-  scope_id?: number | null;
-  tenant?: number | BriefTenantRequest | null;
-  vlan?: number | BriefVLANRequest | null;
-  /** Operational status of this prefix */
-  status?: PrefixStatus;
-  role?: number | BriefRoleRequest | null;
-  /** All IP addresses within this prefix are considered usable */
-  is_pool?: boolean;
-  /** Treat as fully utilized */
-  mark_utilized?: boolean;
-  description?: string;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
+export type WritableCircuitGroupAssignment = {
+  group: number | BriefCircuitGroupRequest;
+  member_type: string;
+  member_id: number;
+  priority?: CircuitGroupAssignmentPriority | "" | null;
   tags?: (number | NestedTagRequest)[];
   custom_fields?: Record<string, unknown>;
 };
 
 /**
- * The filters of `/api/ipam/prefixes/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/circuits/circuit-group-assignments/`: its filter names with their lookups,
+ * the common list parameters and `cf_*`. Any other name is a compile error.
  */
-export type PrefixFilters = FiltersOf<
+export type CircuitGroupAssignmentFilters = FiltersOf<
   | "brief"
-  | "contains"
+  | "circuit"
+  | "circuit_id"
   | "created_by_request"
-  | "family"
   | "fields"
-  | "is_pool"
   | "limit"
-  | "mark_utilized"
   | "modified_by_request"
   | "offset"
   | "omit"
   | "ordering"
-  | "prefix"
-  | "present_in_vrf"
-  | "present_in_vrf_id"
+  | "provider"
+  | "provider_id"
   | "q"
   | "start"
   | "updated_by_request"
-  | "within"
-  | "within_include"
+  | "virtual_circuit"
+  | "virtual_circuit_id"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<
-    "children" | "created" | "depth" | "id" | "last_updated" | "scope_id" | "vlan_vid",
-    NumberLookup
-  >
-  | WithLookups<"description" | "status", TextLookup>
-  | WithLookups<"mask_length", RangeLookup>
-  | WithLookups<
-    | "contact"
-    | "contact_group"
-    | "contact_role"
-    | "location"
-    | "location_id"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id"
-    | "region"
-    | "region_id"
-    | "role"
-    | "role_id"
-    | "scope_type"
-    | "site"
-    | "site_group"
-    | "site_group_id"
-    | "site_id"
-    | "tenant"
-    | "tenant_group"
-    | "tenant_group_id"
-    | "tenant_id"
-    | "vlan_group"
-    | "vlan_group_id"
-    | "vlan_id"
-    | "vrf"
-    | "vrf_id",
-    NegatedLookup
-  >,
+  | WithLookups<"created" | "id" | "last_updated" | "member_id", NumberLookup>
+  | WithLookups<"priority", TextLookup>
+  | WithLookups<"group" | "group_id" | "member_type" | "member_type_id", NegatedLookup>,
   {
-    status?: ChoiceFilter<PrefixStatus>;
-    status__n?: ChoiceFilter<PrefixStatus>;
+    priority?: ChoiceFilter<CircuitGroupAssignmentPriority>;
+    priority__n?: ChoiceFilter<CircuitGroupAssignmentPriority>;
   }
 >;
 
-/** NetBox's IPRange as read from `/api/ipam/ip-ranges/` (NetBox 4.7). */
-export type IPRange = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  family: Choice<PrefixFamily>;
-  start_address: string;
-  end_address: string;
-  size: number;
-  vrf?: BriefVRF | null;
-  tenant?: BriefTenant | null;
-  status?: Choice<IPRangeStatus>;
-  role?: BriefRole | null;
-  description?: string;
-  owner?: BriefOwner | null;
-  comments?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
-  /** Prevent the creation of IP addresses within this range */
-  mark_populated?: boolean;
-  /** Report space as fully utilized */
-  mark_utilized?: boolean;
-};
-
-/**
- * What `/api/ipam/ip-ranges/` accepts on create (POST); `Partial` of it on update (PATCH).
- * Relations take an id or a dict of attributes identifying the object.
- */
-export type WritableIPRange = {
-  start_address: string;
-  end_address: string;
-  vrf?: number | BriefVRFRequest | null;
-  tenant?: number | BriefTenantRequest | null;
-  /** Operational status of this range */
-  status?: IPRangeStatus;
-  role?: number | BriefRoleRequest | null;
-  description?: string;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
-  tags?: (number | NestedTagRequest)[];
-  custom_fields?: Record<string, unknown>;
-  /** Prevent the creation of IP addresses within this range */
-  mark_populated?: boolean;
-  /** Report space as fully utilized */
-  mark_utilized?: boolean;
-};
-
-/**
- * The filters of `/api/ipam/ip-ranges/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
- */
-export type IPRangeFilters = FiltersOf<
-  | "brief"
-  | "contains"
-  | "created_by_request"
-  | "end_address"
-  | "family"
-  | "fields"
-  | "limit"
-  | "mark_populated"
-  | "mark_utilized"
-  | "modified_by_request"
-  | "offset"
-  | "omit"
-  | "ordering"
-  | "parent"
-  | "q"
-  | "start"
-  | "start_address"
-  | "updated_by_request"
-  | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated" | "size", NumberLookup>
-  | WithLookups<"description" | "status", TextLookup>
-  | WithLookups<
-    | "contact"
-    | "contact_group"
-    | "contact_role"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id"
-    | "role"
-    | "role_id"
-    | "tenant"
-    | "tenant_group"
-    | "tenant_group_id"
-    | "tenant_id"
-    | "vrf"
-    | "vrf_id",
-    NegatedLookup
-  >,
-  {
-    status?: ChoiceFilter<IPRangeStatus>;
-    status__n?: ChoiceFilter<IPRangeStatus>;
-  }
->;
-
-/** NetBox's VLANGroup as read from `/api/ipam/vlan-groups/` (NetBox 4.7). */
-export type VLANGroup = {
+/** NetBox's CircuitGroup as read from `/api/circuits/circuit-groups/` (NetBox 4.7). */
+export type CircuitGroup = {
   id: number;
   url: string;
   display_url: string;
   display: string;
   name: string;
   slug: string;
-  scope_type?: string | null;
-  scope_id?: number | null;
-  scope: unknown;
-  vid_ranges?: IntegerRange[];
-  total_vlan_ids: number;
-  tenant?: BriefTenant | null;
   description?: string;
+  tenant?: BriefTenant | null;
   owner?: BriefOwner | null;
   comments?: string;
   tags?: NestedTag[];
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
-  vlan_count: number;
-  utilization: string;
+  circuit_count: number;
 };
 
 /**
- * What `/api/ipam/vlan-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * What `/api/circuits/circuit-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
  * Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableVLANGroup = {
+export type WritableCircuitGroup = {
   name: string;
   slug: string;
-  scope_type?: string | null;
-  scope_id?: number | null;
-  vid_ranges?: IntegerRangeRequest[];
-  tenant?: number | BriefTenantRequest | null;
   description?: string;
+  tenant?: number | BriefTenantRequest | null;
   owner?: number | BriefOwnerRequest | null;
   comments?: string;
   tags?: (number | NestedTagRequest)[];
@@ -357,39 +1426,29 @@ export type WritableVLANGroup = {
 };
 
 /**
- * The filters of `/api/ipam/vlan-groups/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/circuits/circuit-groups/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
  */
-export type VLANGroupFilters = FiltersOf<
+export type CircuitGroupFilters = FiltersOf<
   | "brief"
-  | "cluster"
-  | "cluster_group"
-  | "contains_vid"
   | "created_by_request"
   | "fields"
   | "limit"
-  | "location"
   | "modified_by_request"
   | "offset"
   | "omit"
   | "ordering"
   | "q"
-  | "rack"
-  | "rack_group"
-  | "region"
-  | "site"
-  | "site_group"
   | "start"
   | "updated_by_request"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated" | "scope_id" | "total_vlan_ids", NumberLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
   | WithLookups<"description" | "name" | "slug", TextLookup>
   | WithLookups<
     | "owner"
     | "owner_group"
     | "owner_group_id"
     | "owner_id"
-    | "scope_type"
     | "tenant"
     | "tenant_group"
     | "tenant_group_id"
@@ -398,31 +1457,441 @@ export type VLANGroupFilters = FiltersOf<
   >
 >;
 
-/** NetBox's Site as read from `/api/dcim/sites/` (NetBox 4.7). */
-export type Site = {
+/**
+ * NetBox's CircuitTermination as read from `/api/circuits/circuit-terminations/` (NetBox 4.7).
+ */
+export type CircuitTermination = {
   id: number;
   url: string;
   display_url: string;
   display: string;
-  /** Full name of the site */
+  circuit: BriefCircuit;
+  term_side: CircuitTerminationTermSide;
+  termination_type?: string | null;
+  termination_id?: number | null;
+  termination: unknown;
+  /** Physical circuit speed */
+  port_speed?: number | null;
+  /** Upstream speed, if different from port speed */
+  upstream_speed?: number | null;
+  /** ID of the local cross-connect */
+  xconnect_id?: string;
+  /** Patch panel ID and port number(s) */
+  pp_info?: string;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/circuits/circuit-terminations/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCircuitTermination = {
+  circuit: number | BriefCircuitRequest;
+  term_side: CircuitTerminationTermSide;
+  termination_type?: string | null;
+  termination_id?: number | null;
+  /** Physical circuit speed */
+  port_speed?: number | null;
+  /** Upstream speed, if different from port speed */
+  upstream_speed?: number | null;
+  /** ID of the local cross-connect */
+  xconnect_id?: string;
+  /** Patch panel ID and port number(s) */
+  pp_info?: string;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/circuit-terminations/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CircuitTerminationFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "cable_connector"
+    | "created"
+    | "id"
+    | "last_updated"
+    | "port_speed"
+    | "termination_id"
+    | "upstream_speed",
+    NumberLookup
+  >
+  | WithLookups<"cable_end" | "description" | "pp_info" | "term_side" | "xconnect_id", TextLookup>
+  | WithLookups<
+    | "cable_id"
+    | "circuit_id"
+    | "location"
+    | "location_id"
+    | "provider"
+    | "provider_id"
+    | "provider_network_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "termination_type",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    term_side?: ChoiceFilter<CircuitTerminationTermSide>;
+    term_side__n?: ChoiceFilter<CircuitTerminationTermSide>;
+  }
+>;
+
+/** NetBox's CircuitType as read from `/api/circuits/circuit-types/` (NetBox 4.7). */
+export type CircuitType = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
   name: string;
   slug: string;
-  status?: Choice<SiteStatus>;
-  region?: BriefRegion | null;
-  group?: BriefSiteGroup | null;
-  tenant?: BriefTenant | null;
-  /** Local facility ID or description */
-  facility?: string;
-  time_zone?: string | null;
+  color?: string;
   description?: string;
-  /** Physical location of the building */
-  physical_address?: string;
-  /** If different from the physical address */
-  shipping_address?: string;
-  /** GPS coordinate in decimal format (xx.yyyyyy) */
-  latitude?: number | null;
-  /** GPS coordinate in decimal format (xx.yyyyyy) */
-  longitude?: number | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  circuit_count: number;
+};
+
+/**
+ * What `/api/circuits/circuit-types/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCircuitType = {
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/circuit-types/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CircuitTypeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's Circuit as read from `/api/circuits/circuits/` (NetBox 4.7). */
+export type Circuit = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** Unique circuit ID */
+  cid: string;
+  provider: BriefProvider;
+  provider_account?: BriefProviderAccount | null;
+  type: BriefCircuitType;
+  status?: Choice<CircuitStatus>;
+  tenant?: BriefTenant | null;
+  /** Installed */
+  install_date?: string | null;
+  /** Terminates */
+  termination_date?: string | null;
+  /** Committed rate */
+  commit_rate?: number | null;
+  description?: string;
+  distance?: number | null;
+  distance_unit?: Choice<CircuitDistanceUnit> | null;
+  termination_a: CircuitCircuitTermination | null;
+  termination_z: CircuitCircuitTermination | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  assignments: BriefCircuitGroupAssignmentSerializer_[];
+};
+
+/**
+ * What `/api/circuits/circuits/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCircuit = {
+  /** Unique circuit ID */
+  cid: string;
+  provider: number | BriefProviderRequest;
+  provider_account?: number | BriefProviderAccountRequest | null;
+  type: number | BriefCircuitTypeRequest;
+  status?: CircuitStatus;
+  tenant?: number | BriefTenantRequest | null;
+  /** Installed */
+  install_date?: string | null;
+  /** Terminates */
+  termination_date?: string | null;
+  /** Committed rate */
+  commit_rate?: number | null;
+  description?: string;
+  distance?: number | null;
+  distance_unit?: CircuitDistanceUnit | "" | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/circuits/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CircuitFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "commit_rate"
+    | "created"
+    | "distance"
+    | "id"
+    | "install_date"
+    | "last_updated"
+    | "termination_date",
+    NumberLookup
+  >
+  | WithLookups<"cid" | "description" | "distance_unit" | "status", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "provider"
+    | "provider_account"
+    | "provider_account_id"
+    | "provider_id"
+    | "provider_network_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "termination_a_id"
+    | "termination_z_id"
+    | "type"
+    | "type_id",
+    NegatedLookup
+  >,
+  {
+    distance_unit?: ChoiceFilter<CircuitDistanceUnit>;
+    distance_unit__n?: ChoiceFilter<CircuitDistanceUnit>;
+    status?: ChoiceFilter<CircuitStatus>;
+    status__n?: ChoiceFilter<CircuitStatus>;
+  }
+>;
+
+/** NetBox's ProviderAccount as read from `/api/circuits/provider-accounts/` (NetBox 4.7). */
+export type ProviderAccount = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  provider: BriefProvider;
+  name?: string;
+  /** Account ID */
+  account: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/circuits/provider-accounts/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableProviderAccount = {
+  provider: number | BriefProviderRequest;
+  name?: string;
+  /** Account ID */
+  account: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/provider-accounts/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ProviderAccountFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"account" | "description" | "name", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "provider"
+    | "provider_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ProviderNetwork as read from `/api/circuits/provider-networks/` (NetBox 4.7). */
+export type ProviderNetwork = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  provider: BriefProvider;
+  name: string;
+  service_id?: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/circuits/provider-networks/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableProviderNetwork = {
+  provider: number | BriefProviderRequest;
+  name: string;
+  service_id?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/provider-networks/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ProviderNetworkFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "service_id", TextLookup>
+  | WithLookups<
+    "owner" | "owner_group" | "owner_group_id" | "owner_id" | "provider" | "provider_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Provider as read from `/api/circuits/providers/` (NetBox 4.7). */
+export type Provider = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** Full name of the provider */
+  name: string;
+  slug: string;
+  accounts?: NestedProviderAccount[];
+  description?: string;
   owner?: BriefOwner | null;
   comments?: string;
   asns?: BriefASN[];
@@ -431,37 +1900,18 @@ export type Site = {
   created: string | null;
   last_updated: string | null;
   circuit_count: number;
-  device_count: number;
-  prefix_count: number;
-  rack_count: number;
-  virtualmachine_count: number;
-  vlan_count: number;
 };
 
 /**
- * What `/api/dcim/sites/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
- * take an id or a dict of attributes identifying the object.
+ * What `/api/circuits/providers/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableSite = {
-  /** Full name of the site */
+export type WritableProvider = {
+  /** Full name of the provider */
   name: string;
   slug: string;
-  status?: SiteStatus;
-  region?: number | BriefRegionRequest | null;
-  group?: number | BriefSiteGroupRequest | null;
-  tenant?: number | BriefTenantRequest | null;
-  /** Local facility ID or description */
-  facility?: string;
-  time_zone?: string | null;
+  accounts?: number[];
   description?: string;
-  /** Physical location of the building */
-  physical_address?: string;
-  /** If different from the physical address */
-  shipping_address?: string;
-  /** GPS coordinate in decimal format (xx.yyyyyy) */
-  latitude?: number | null;
-  /** GPS coordinate in decimal format (xx.yyyyyy) */
-  longitude?: number | null;
   owner?: number | BriefOwnerRequest | null;
   comments?: string;
   asns?: number[];
@@ -470,10 +1920,10 @@ export type WritableSite = {
 };
 
 /**
- * The filters of `/api/dcim/sites/`: its filter names with their lookups, the common list
+ * The filters of `/api/circuits/providers/`: its filter names with their lookups, the common list
  * parameters and `cf_*`. Any other name is a compile error.
  */
-export type SiteFilters = FiltersOf<
+export type ProviderFilters = FiltersOf<
   | "brief"
   | "created_by_request"
   | "fields"
@@ -486,76 +1936,65 @@ export type SiteFilters = FiltersOf<
   | "start"
   | "updated_by_request"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated" | "latitude" | "longitude", NumberLookup>
-  | WithLookups<"description" | "facility" | "name" | "slug" | "status", TextLookup>
-  | WithLookups<"time_zone", TextLookupNoEmpty>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
   | WithLookups<
     | "asn"
     | "asn_id"
     | "contact"
     | "contact_group"
     | "contact_role"
-    | "group"
-    | "group_id"
     | "owner"
     | "owner_group"
     | "owner_group_id"
     | "owner_id"
     | "region"
     | "region_id"
-    | "tenant"
-    | "tenant_group"
-    | "tenant_group_id"
-    | "tenant_id",
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id",
     NegatedLookup
-  >,
-  {
-    status?: ChoiceFilter<SiteStatus>;
-    status__n?: ChoiceFilter<SiteStatus>;
-  }
+  >
 >;
 
-/** NetBox's Region as read from `/api/dcim/regions/` (NetBox 4.7). */
-export type Region = {
+/**
+ * NetBox's VirtualCircuitTermination as read from `/api/circuits/virtual-circuit-terminations/`
+ * (NetBox 4.7).
+ */
+export type VirtualCircuitTermination = {
   id: number;
   url: string;
   display_url: string;
   display: string;
-  name: string;
-  slug: string;
-  parent?: NestedRegion | null;
+  virtual_circuit: BriefVirtualCircuit;
+  role?: Choice<VirtualCircuitTerminationRole>;
+  interface: BriefInterface;
   description?: string;
   tags?: NestedTag[];
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
-  site_count: number;
-  prefix_count: number;
-  owner?: BriefOwner | null;
-  comments?: string;
-  _depth: number;
 };
 
 /**
- * What `/api/dcim/regions/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
- * take an id or a dict of attributes identifying the object.
+ * What `/api/circuits/virtual-circuit-terminations/` accepts on create (POST); `Partial` of it on
+ * update (PATCH). Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableRegion = {
-  name: string;
-  slug: string;
-  parent?: number | null;
+export type WritableVirtualCircuitTermination = {
+  virtual_circuit: number | BriefVirtualCircuitRequest;
+  role?: VirtualCircuitTerminationRole;
+  interface: number | BriefInterfaceRequest;
   description?: string;
   tags?: (number | NestedTagRequest)[];
   custom_fields?: Record<string, unknown>;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
 };
 
 /**
- * The filters of `/api/dcim/regions/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/circuits/virtual-circuit-terminations/`: its filter names with their
+ * lookups, the common list parameters and `cf_*`. Any other name is a compile error.
  */
-export type RegionFilters = FiltersOf<
+export type VirtualCircuitTerminationFilters = FiltersOf<
   | "brief"
   | "created_by_request"
   | "fields"
@@ -569,389 +2008,1790 @@ export type RegionFilters = FiltersOf<
   | "updated_by_request"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
   | WithLookups<"created" | "id" | "last_updated", NumberLookup>
-  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<"description" | "role", TextLookup>
   | WithLookups<
-    | "ancestor"
-    | "ancestor_id"
+    | "interface_id"
+    | "provider"
+    | "provider_account"
+    | "provider_account_id"
+    | "provider_id"
+    | "provider_network_id"
+    | "virtual_circuit_id",
+    NegatedLookup
+  >,
+  {
+    role?: ChoiceFilter<VirtualCircuitTerminationRole>;
+    role__n?: ChoiceFilter<VirtualCircuitTerminationRole>;
+  }
+>;
+
+/**
+ * NetBox's VirtualCircuitType as read from `/api/circuits/virtual-circuit-types/` (NetBox 4.7).
+ */
+export type VirtualCircuitType = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  virtual_circuit_count: number;
+};
+
+/**
+ * What `/api/circuits/virtual-circuit-types/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVirtualCircuitType = {
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/virtual-circuit-types/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VirtualCircuitTypeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's VirtualCircuit as read from `/api/circuits/virtual-circuits/` (NetBox 4.7). */
+export type VirtualCircuit = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** Unique circuit ID */
+  cid: string;
+  provider_network: BriefProviderNetwork;
+  provider_account?: BriefProviderAccount | null;
+  type: BriefVirtualCircuitType;
+  status?: Choice<CircuitStatus>;
+  tenant?: BriefTenant | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/circuits/virtual-circuits/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVirtualCircuit = {
+  /** Unique circuit ID */
+  cid: string;
+  provider_network: number | BriefProviderNetworkRequest;
+  provider_account?: number | BriefProviderAccountRequest | null;
+  type: number | BriefVirtualCircuitTypeRequest;
+  status?: CircuitStatus;
+  tenant?: number | BriefTenantRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/circuits/virtual-circuits/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VirtualCircuitFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"cid" | "description" | "status", TextLookup>
+  | WithLookups<
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "provider"
+    | "provider_account"
+    | "provider_account_id"
+    | "provider_id"
+    | "provider_network_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "type"
+    | "type_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<CircuitStatus>;
+    status__n?: ChoiceFilter<CircuitStatus>;
+  }
+>;
+
+/** NetBox's DataFile as read from `/api/core/data-files/` (NetBox 4.7). */
+export type DataFile = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  source: BriefDataSource;
+  /** File path relative to the data source's root */
+  path: string;
+  last_updated: string;
+  size: number;
+  /** SHA256 hash of the file data */
+  hash: string;
+};
+
+/**
+ * The filters of `/api/core/data-files/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type DataFileFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated" | "size", NumberLookup>
+  | WithLookups<"hash" | "path", TextLookup>
+  | WithLookups<"source" | "source_id", NegatedLookup>
+>;
+
+/** NetBox's DataSource as read from `/api/core/data-sources/` (NetBox 4.7). */
+export type DataSource = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  type: Choice<DataSourceType>;
+  /** URL */
+  source_url: string;
+  enabled?: boolean;
+  status: Choice<DataSourceStatus>;
+  description?: string;
+  sync_interval?: DataSourceSyncInterval | null;
+  parameters?: unknown;
+  /** Patterns (one per line) matching files or paths to ignore when syncing */
+  ignore_rules?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  last_synced: string | null;
+  file_count: number;
+};
+
+/**
+ * What `/api/core/data-sources/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableDataSource = {
+  name: string;
+  type: string;
+  /** URL */
+  source_url: string;
+  enabled?: boolean;
+  description?: string;
+  sync_interval?: DataSourceSyncInterval | null;
+  parameters?: unknown;
+  /** Patterns (one per line) matching files or paths to ignore when syncing */
+  ignore_rules?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/core/data-sources/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type DataSourceFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_synced" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "source_url" | "status" | "type", TextLookup>
+  | WithLookups<"sync_interval", TextLookupNoEmpty>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>,
+  {
+    status?: ChoiceFilter<DataSourceStatus>;
+    status__n?: ChoiceFilter<DataSourceStatus>;
+    sync_interval?: ChoiceFilter<DataSourceSyncInterval>;
+    sync_interval__n?: ChoiceFilter<DataSourceSyncInterval>;
+  }
+>;
+
+/** NetBox's Job as read from `/api/core/jobs/` (NetBox 4.7). */
+export type Job = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_type: string;
+  object_id?: number | null;
+  object: unknown;
+  name: string;
+  status: Choice<JobStatus>;
+  created: string;
+  scheduled?: string | null;
+  /** Recurrence interval (in minutes) */
+  interval?: number | null;
+  started?: string | null;
+  completed?: string | null;
+  execution_time: string | null;
+  user: BriefUser;
+  data?: unknown;
+  error: string;
+  job_id: string;
+  /** Name of the queue in which this job was enqueued */
+  queue_name?: string;
+  notifications: Choice<JobNotifications>;
+  log_entries?: unknown[];
+};
+
+/**
+ * The filters of `/api/core/jobs/`: its filter names with their lookups, the common list parameters
+ * and `cf_*`. Any other name is a compile error.
+ */
+export type JobFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "job_id"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"completed" | "created" | "scheduled" | "started", Lookup>
+  | WithLookups<"id" | "interval" | "object_id", NumberLookup>
+  | WithLookups<"name" | "notifications" | "queue_name" | "status", TextLookup>
+  | WithLookups<"execution_time", RangeLookup>
+  | WithLookups<"object_type" | "object_type_id" | "user" | "user_id", NegatedLookup>,
+  {
+    notifications?: ChoiceFilter<JobNotifications>;
+    notifications__n?: ChoiceFilter<JobNotifications>;
+    status?: ChoiceFilter<JobStatus>;
+    status__n?: ChoiceFilter<JobStatus>;
+  }
+>;
+
+/** NetBox's ObjectChange as read from `/api/core/object-changes/` (NetBox 4.7). */
+export type ObjectChange = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  time: string;
+  user: BriefUser;
+  user_name: string;
+  request_id: string;
+  action: Choice<ObjectChangeAction>;
+  changed_object_type: string;
+  changed_object_id: number;
+  changed_object: unknown;
+  object_repr: string;
+  message: string;
+  prechange_data: unknown;
+  postchange_data: unknown;
+};
+
+/**
+ * The filters of `/api/core/object-changes/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ObjectChangeFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "request_id"
+  | "start"
+  | "time_after"
+  | "time_before"
+  | WithLookups<"changed_object_id" | "id" | "related_object_id", NumberLookup>
+  | WithLookups<"action" | "object_repr" | "user_name", TextLookup>
+  | WithLookups<
+    "changed_object_type" | "changed_object_type_id" | "related_object_type" | "user" | "user_id",
+    NegatedLookup
+  >,
+  {
+    action?: ChoiceFilter<ObjectChangeAction>;
+    action__n?: ChoiceFilter<ObjectChangeAction>;
+  }
+>;
+
+/** NetBox's ObjectType as read from `/api/core/object-types/` (NetBox 4.7). */
+export type ObjectType = {
+  id: number;
+  url: string;
+  display: string;
+  app_label: string;
+  app_name: string;
+  /** Python model class name */
+  model: string;
+  model_name: string;
+  model_name_plural: string;
+  public: boolean;
+  features: string[];
+  is_plugin_model: boolean;
+  rest_api_endpoint: string;
+  description: string;
+};
+
+/**
+ * The filters of `/api/core/object-types/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ObjectTypeFilters = FiltersOf<
+  | "brief"
+  | "features"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "public"
+  | "q"
+  | "start"
+  | WithLookups<"id", NumberLookup>
+  | WithLookups<"app_label" | "model", TextLookup>
+>;
+
+/** NetBox's CableBundle as read from `/api/dcim/cable-bundles/` (NetBox 4.7). */
+export type CableBundle = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  cable_count: number;
+};
+
+/**
+ * What `/api/dcim/cable-bundles/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCableBundle = {
+  name: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/cable-bundles/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CableBundleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's CableTermination as read from `/api/dcim/cable-terminations/` (NetBox 4.7). */
+export type CableTermination = {
+  id: number;
+  url: string;
+  display: string;
+  cable: number;
+  cable_end: InterfaceCableEnd;
+  termination_type: string;
+  termination_id: number;
+  termination: unknown;
+  connector: number | null;
+  positions: number[] | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * The filters of `/api/dcim/cable-terminations/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CableTerminationFilters = FiltersOf<
+  | "brief"
+  | "circuittermination_id"
+  | "consoleport_id"
+  | "consoleserverport_id"
+  | "created_by_request"
+  | "fields"
+  | "frontport_id"
+  | "interface_id"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "powerfeed_id"
+  | "poweroutlet_id"
+  | "powerport_id"
+  | "rearport_id"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated" | "termination_id", NumberLookup>
+  | WithLookups<"cable_end", TextLookup>
+  | WithLookups<"cable" | "cable_id" | "termination_type", NegatedLookup>,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+  }
+>;
+
+/** NetBox's Cable as read from `/api/dcim/cables/` (NetBox 4.7). */
+export type Cable = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  type?: CableType | "" | null;
+  a_terminations?: GenericObject[];
+  b_terminations?: GenericObject[];
+  status?: Choice<CableStatus>;
+  profile?: Choice<CableProfile>;
+  tenant?: BriefTenant | null;
+  bundle?: BriefCableBundle | null;
+  label?: string;
+  color?: string;
+  length?: number | null;
+  length_unit?: Choice<CableLengthUnit> | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cables/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableCable = {
+  type?: CableType | "" | null;
+  a_terminations?: GenericObjectRequest[];
+  b_terminations?: GenericObjectRequest[];
+  status?: CableStatus;
+  profile?: CableProfile | "";
+  tenant?: number | BriefTenantRequest | null;
+  bundle?: number | BriefCableBundleRequest | null;
+  label?: string;
+  color?: string;
+  length?: number | null;
+  length_unit?: CableLengthUnit | "" | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/cables/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CableFilters = FiltersOf<
+  | "brief"
+  | "circuittermination_id"
+  | "consoleport_id"
+  | "consoleserverport_id"
+  | "created_by_request"
+  | "device"
+  | "device_id"
+  | "fields"
+  | "frontport_id"
+  | "interface_id"
+  | "limit"
+  | "location"
+  | "location_id"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "powerfeed_id"
+  | "poweroutlet_id"
+  | "powerport_id"
+  | "q"
+  | "rack"
+  | "rack_id"
+  | "rearport_id"
+  | "site"
+  | "site_id"
+  | "start"
+  | "termination_a_id"
+  | "termination_b_id"
+  | "unterminated"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "length", NumberLookup>
+  | WithLookups<
+    "color" | "description" | "label" | "length_unit" | "profile" | "status" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "bundle"
+    | "bundle_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "termination_a_type"
+    | "termination_b_type",
+    NegatedLookup
+  >,
+  {
+    length_unit?: ChoiceFilter<CableLengthUnit>;
+    length_unit__n?: ChoiceFilter<CableLengthUnit>;
+    profile?: ChoiceFilter<CableProfile>;
+    profile__n?: ChoiceFilter<CableProfile>;
+    status?: ChoiceFilter<CableStatus>;
+    status__n?: ChoiceFilter<CableStatus>;
+    type?: ChoiceFilter<CableType>;
+    type__n?: ChoiceFilter<CableType>;
+  }
+>;
+
+/**
+ * NetBox's ConsolePortTemplate as read from `/api/dcim/console-port-templates/` (NetBox 4.7).
+ */
+export type ConsolePortTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<ConsolePortTemplateType> | null;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/console-port-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConsolePortTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: ConsolePortTemplateType | "" | null;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/console-port-templates/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConsolePortTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"device_type_id" | "module_type_id", NegatedLookup>,
+  {
+    type?: ChoiceFilter<ConsolePortTemplateType>;
+    type__n?: ChoiceFilter<ConsolePortTemplateType>;
+  }
+>;
+
+/** NetBox's ConsolePort as read from `/api/dcim/console-ports/` (NetBox 4.7). */
+export type ConsolePort = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<ConsolePortTemplateType> | null;
+  speed?: Choice<ConsolePortSpeed> | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  connected_endpoints: unknown[] | null;
+  connected_endpoints_type: string | null;
+  connected_endpoints_reachable: boolean;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/console-ports/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConsolePort = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Physical port type */
+  type?: ConsolePortTemplateType | "" | null;
+  /** Port speed in bits per second */
+  speed?: ConsolePortSpeed | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/console-ports/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConsolePortFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "connected"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cable_connector" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    "cable_end" | "description" | "device_status" | "label" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<"speed", TextLookupNoEmpty>
+  | WithLookups<
+    | "cable_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    speed?: ChoiceFilter<ConsolePortSpeed>;
+    speed__n?: ChoiceFilter<ConsolePortSpeed>;
+    type?: ChoiceFilter<ConsolePortTemplateType>;
+    type__n?: ChoiceFilter<ConsolePortTemplateType>;
+  }
+>;
+
+/**
+ * NetBox's ConsoleServerPortTemplate as read from `/api/dcim/console-server-port-templates/`
+ * (NetBox 4.7).
+ */
+export type ConsoleServerPortTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<ConsolePortTemplateType> | null;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/console-server-port-templates/` accepts on create (POST); `Partial` of it on
+ * update (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConsoleServerPortTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: ConsolePortTemplateType | "" | null;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/console-server-port-templates/`: its filter names with their lookups,
+ * the common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConsoleServerPortTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"device_type_id" | "module_type_id", NegatedLookup>,
+  {
+    type?: ChoiceFilter<ConsolePortTemplateType>;
+    type__n?: ChoiceFilter<ConsolePortTemplateType>;
+  }
+>;
+
+/** NetBox's ConsoleServerPort as read from `/api/dcim/console-server-ports/` (NetBox 4.7). */
+export type ConsoleServerPort = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<ConsolePortTemplateType> | null;
+  speed?: Choice<ConsolePortSpeed> | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  connected_endpoints: unknown[] | null;
+  connected_endpoints_type: string | null;
+  connected_endpoints_reachable: boolean;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/console-server-ports/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConsoleServerPort = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Physical port type */
+  type?: ConsolePortTemplateType | "" | null;
+  /** Port speed in bits per second */
+  speed?: ConsolePortSpeed | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/console-server-ports/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConsoleServerPortFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "connected"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cable_connector" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    "cable_end" | "description" | "device_status" | "label" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<"speed", TextLookupNoEmpty>
+  | WithLookups<
+    | "cable_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    speed?: ChoiceFilter<ConsolePortSpeed>;
+    speed__n?: ChoiceFilter<ConsolePortSpeed>;
+    type?: ChoiceFilter<ConsolePortTemplateType>;
+    type__n?: ChoiceFilter<ConsolePortTemplateType>;
+  }
+>;
+
+/** NetBox's CoolingFeed as read from `/api/dcim/cooling-feeds/` (NetBox 4.7). */
+export type CoolingFeed = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  cooling_source: BriefCoolingSource;
+  rack?: BriefRack | null;
+  name: string;
+  status?: Choice<CoolingFeedStatus>;
+  /** Rated cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  max_flow?: number | null;
+  max_flow_unit?: Choice<CoolingFeedMaxFlowUnit> | null;
+  description?: string;
+  tenant?: BriefTenant | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cooling-feeds/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCoolingFeed = {
+  cooling_source: number | BriefCoolingSourceRequest;
+  rack?: number | BriefRackRequest | null;
+  name: string;
+  status?: CoolingFeedStatus;
+  /** Rated cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  max_flow?: number | null;
+  max_flow_unit?: CoolingFeedMaxFlowUnit | "" | null;
+  description?: string;
+  tenant?: number | BriefTenantRequest | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/cooling-feeds/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CoolingFeedFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cooling_capacity" | "created" | "id" | "last_updated" | "max_flow", NumberLookup>
+  | WithLookups<"description" | "max_flow_unit" | "name" | "status", TextLookup>
+  | WithLookups<
+    | "cooling_source_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    max_flow_unit?: ChoiceFilter<CoolingFeedMaxFlowUnit>;
+    max_flow_unit__n?: ChoiceFilter<CoolingFeedMaxFlowUnit>;
+    status?: ChoiceFilter<CoolingFeedStatus>;
+    status__n?: ChoiceFilter<CoolingFeedStatus>;
+  }
+>;
+
+/**
+ * NetBox's CoolingIntakeTemplate as read from `/api/dcim/cooling-intake-templates/` (NetBox 4.7).
+ */
+export type CoolingIntakeTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<CoolingIntakeTemplateType> | null;
+  diameter?: number | null;
+  diameter_unit?: Choice<CoolingIntakeTemplateDiameterUnit> | null;
+  max_flow?: number | null;
+  max_flow_unit?: Choice<CoolingFeedMaxFlowUnit> | null;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cooling-intake-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCoolingIntakeTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: CoolingIntakeTemplateType | "" | null;
+  diameter?: number | null;
+  diameter_unit?: CoolingIntakeTemplateDiameterUnit | "" | null;
+  max_flow?: number | null;
+  max_flow_unit?: CoolingFeedMaxFlowUnit | "" | null;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/cooling-intake-templates/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CoolingIntakeTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "diameter" | "id" | "last_updated" | "max_flow", NumberLookup>
+  | WithLookups<
+    "description" | "diameter_unit" | "label" | "max_flow_unit" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<"device_type_id" | "module_type_id", NegatedLookup>,
+  {
+    diameter_unit?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    diameter_unit__n?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    max_flow_unit?: ChoiceFilter<CoolingFeedMaxFlowUnit>;
+    max_flow_unit__n?: ChoiceFilter<CoolingFeedMaxFlowUnit>;
+    type?: ChoiceFilter<CoolingIntakeTemplateType>;
+    type__n?: ChoiceFilter<CoolingIntakeTemplateType>;
+  }
+>;
+
+/** NetBox's CoolingIntake as read from `/api/dcim/cooling-intakes/` (NetBox 4.7). */
+export type CoolingIntake = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<CoolingIntakeTemplateType> | null;
+  diameter?: number | null;
+  diameter_unit?: Choice<CoolingIntakeTemplateDiameterUnit> | null;
+  max_flow?: number | null;
+  max_flow_unit?: Choice<CoolingFeedMaxFlowUnit> | null;
+  cooling_outflow?: NestedCoolingOutflow | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cooling-intakes/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCoolingIntake = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Physical connector type */
+  type?: CoolingIntakeTemplateType | "" | null;
+  diameter?: number | null;
+  diameter_unit?: CoolingIntakeTemplateDiameterUnit | "" | null;
+  max_flow?: number | null;
+  max_flow_unit?: CoolingFeedMaxFlowUnit | "" | null;
+  /** The upstream cooling outflow supplying this intake */
+  cooling_outflow?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/cooling-intakes/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CoolingIntakeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "diameter" | "id" | "last_updated" | "max_flow", NumberLookup>
+  | WithLookups<
+    "description" | "device_status" | "diameter_unit" | "label" | "max_flow_unit" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cooling_outflow_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    diameter_unit?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    diameter_unit__n?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    max_flow_unit?: ChoiceFilter<CoolingFeedMaxFlowUnit>;
+    max_flow_unit__n?: ChoiceFilter<CoolingFeedMaxFlowUnit>;
+    type?: ChoiceFilter<CoolingIntakeTemplateType>;
+    type__n?: ChoiceFilter<CoolingIntakeTemplateType>;
+  }
+>;
+
+/**
+ * NetBox's CoolingOutflowTemplate as read from `/api/dcim/cooling-outflow-templates/` (NetBox 4.7).
+ */
+export type CoolingOutflowTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<CoolingIntakeTemplateType> | null;
+  diameter?: number | null;
+  diameter_unit?: Choice<CoolingIntakeTemplateDiameterUnit> | null;
+  cooling_intake?: BriefCoolingIntakeTemplate | null;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cooling-outflow-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCoolingOutflowTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: CoolingIntakeTemplateType | "" | null;
+  diameter?: number | null;
+  diameter_unit?: CoolingIntakeTemplateDiameterUnit | "" | null;
+  cooling_intake?: number | BriefCoolingIntakeTemplateRequest | null;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/cooling-outflow-templates/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CoolingOutflowTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "diameter" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "diameter_unit" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"cooling_intake_id" | "device_type_id" | "module_type_id", NegatedLookup>,
+  {
+    diameter_unit?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    diameter_unit__n?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    type?: ChoiceFilter<CoolingIntakeTemplateType>;
+    type__n?: ChoiceFilter<CoolingIntakeTemplateType>;
+  }
+>;
+
+/** NetBox's CoolingOutflow as read from `/api/dcim/cooling-outflows/` (NetBox 4.7). */
+export type CoolingOutflow = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<CoolingIntakeTemplateType> | null;
+  diameter?: number | null;
+  diameter_unit?: Choice<CoolingIntakeTemplateDiameterUnit> | null;
+  cooling_intake?: BriefCoolingIntake | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cooling-outflows/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCoolingOutflow = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Physical connector type */
+  type?: CoolingIntakeTemplateType | "" | null;
+  diameter?: number | null;
+  diameter_unit?: CoolingIntakeTemplateDiameterUnit | "" | null;
+  cooling_intake?: number | BriefCoolingIntakeRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/cooling-outflows/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CoolingOutflowFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "diameter" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    "description" | "device_status" | "diameter_unit" | "label" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cooling_intake_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    diameter_unit?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    diameter_unit__n?: ChoiceFilter<CoolingIntakeTemplateDiameterUnit>;
+    type?: ChoiceFilter<CoolingIntakeTemplateType>;
+    type__n?: ChoiceFilter<CoolingIntakeTemplateType>;
+  }
+>;
+
+/** NetBox's CoolingSource as read from `/api/dcim/cooling-sources/` (NetBox 4.7). */
+export type CoolingSource = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  site: BriefSite;
+  location?: BriefLocation | null;
+  name: string;
+  type: Choice<CoolingSourceType>;
+  status?: Choice<CoolingFeedStatus>;
+  fluid_type?: Choice<CoolingSourceFluidType> | null;
+  /** Total rated cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  coolingfeed_count: number;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/cooling-sources/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCoolingSource = {
+  site: number | BriefSiteRequest;
+  location?: number | BriefLocationRequest | null;
+  name: string;
+  type: CoolingSourceType;
+  status?: CoolingFeedStatus;
+  fluid_type?: CoolingSourceFluidType | "" | null;
+  /** Total rated cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/cooling-sources/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CoolingSourceFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cooling_capacity" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "fluid_type" | "name" | "status" | "type", TextLookup>
+  | WithLookups<
     | "contact"
     | "contact_group"
     | "contact_role"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id",
+    NegatedLookup
+  >,
+  {
+    fluid_type?: ChoiceFilter<CoolingSourceFluidType>;
+    fluid_type__n?: ChoiceFilter<CoolingSourceFluidType>;
+    status?: ChoiceFilter<CoolingFeedStatus>;
+    status__n?: ChoiceFilter<CoolingFeedStatus>;
+    type?: ChoiceFilter<CoolingSourceType>;
+    type__n?: ChoiceFilter<CoolingSourceType>;
+  }
+>;
+
+/** NetBox's DeviceBayTemplate as read from `/api/dcim/device-bay-templates/` (NetBox 4.7). */
+export type DeviceBayTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type: BriefDeviceType;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  enabled?: boolean;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/device-bay-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableDeviceBayTemplate = {
+  device_type: number | BriefDeviceTypeRequest;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  enabled?: boolean;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/device-bay-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type DeviceBayTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "label" | "name", TextLookup>
+  | WithLookups<"device_type_id", NegatedLookup>
+>;
+
+/** NetBox's DeviceBay as read from `/api/dcim/device-bays/` (NetBox 4.7). */
+export type DeviceBay = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  name: string;
+  /** Physical label */
+  label?: string;
+  enabled?: boolean;
+  description?: string;
+  installed_device?: BriefDevice | null;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/device-bays/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableDeviceBay = {
+  device: number | BriefDeviceRequest;
+  name: string;
+  /** Physical label */
+  label?: string;
+  enabled?: boolean;
+  description?: string;
+  installed_device?: number | BriefDeviceRequest | null;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/device-bays/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type DeviceBayFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "device_status" | "label" | "name", TextLookup>
+  | WithLookups<
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "installed_device"
+    | "installed_device_id"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+  }
+>;
+
+/** NetBox's DeviceRole as read from `/api/dcim/device-roles/` (NetBox 4.7). */
+export type DeviceRole = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  color?: string;
+  /** Virtual machines may be assigned to this role */
+  vm_role?: boolean;
+  config_template?: BriefConfigTemplate | null;
+  parent?: NestedDeviceRole | null;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  device_count: number;
+  virtualmachine_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/device-roles/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableDeviceRole = {
+  name: string;
+  slug: string;
+  color?: string;
+  /** Virtual machines may be assigned to this role */
+  vm_role?: boolean;
+  config_template?: number | BriefConfigTemplateRequest | null;
+  parent?: number | null;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/dcim/device-roles/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type DeviceRoleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | "vm_role"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "config_template_id"
     | "owner"
     | "owner_group"
     | "owner_group_id"
     | "owner_id"
     | "parent"
     | "parent_id",
-    NegatedLookup
-  >
->;
-
-/** NetBox's Location as read from `/api/dcim/locations/` (NetBox 4.7). */
-export type Location = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  name: string;
-  slug: string;
-  site: BriefSite;
-  parent?: NestedLocation | null;
-  status?: Choice<SiteStatus>;
-  tenant?: BriefTenant | null;
-  /** Local facility ID or description */
-  facility?: string;
-  description?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
-  rack_count: number;
-  device_count: number;
-  prefix_count: number;
-  owner?: BriefOwner | null;
-  comments?: string;
-  _depth: number;
-};
-
-/**
- * What `/api/dcim/locations/` accepts on create (POST); `Partial` of it on update (PATCH).
- * Relations take an id or a dict of attributes identifying the object.
- */
-export type WritableLocation = {
-  name: string;
-  slug: string;
-  site: number | BriefSiteRequest;
-  parent?: number | null;
-  status?: SiteStatus;
-  tenant?: number | BriefTenantRequest | null;
-  /** Local facility ID or description */
-  facility?: string;
-  description?: string;
-  tags?: (number | NestedTagRequest)[];
-  custom_fields?: Record<string, unknown>;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
-};
-
-/**
- * The filters of `/api/dcim/locations/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
- */
-export type LocationFilters = FiltersOf<
-  | "brief"
-  | "created_by_request"
-  | "fields"
-  | "limit"
-  | "modified_by_request"
-  | "offset"
-  | "omit"
-  | "ordering"
-  | "q"
-  | "start"
-  | "updated_by_request"
-  | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
-  | WithLookups<"description" | "facility" | "name" | "slug" | "status", TextLookup>
-  | WithLookups<
-    | "ancestor"
-    | "ancestor_id"
-    | "contact"
-    | "contact_group"
-    | "contact_role"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id"
-    | "parent"
-    | "parent_id"
-    | "region"
-    | "region_id"
-    | "site"
-    | "site_group"
-    | "site_group_id"
-    | "site_id"
-    | "tenant"
-    | "tenant_group"
-    | "tenant_group_id"
-    | "tenant_id",
-    NegatedLookup
-  >,
-  {
-    status?: ChoiceFilter<SiteStatus>;
-    status__n?: ChoiceFilter<SiteStatus>;
-  }
->;
-
-/** NetBox's Rack as read from `/api/dcim/racks/` (NetBox 4.7). */
-export type Rack = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  name: string;
-  facility_id?: string | null;
-  site: BriefSite;
-  location?: BriefLocation | null;
-  group?: BriefRackGroup | null;
-  tenant?: BriefTenant | null;
-  status?: Choice<RackStatus>;
-  role?: BriefRackRole | null;
-  /** Serial number */
-  serial?: string;
-  /** A unique tag used to identify this rack */
-  asset_tag?: string | null;
-  rack_type?: BriefRackType | null;
-  form_factor?: Choice<RackFormFactor> | null;
-  width?: Choice<RackWidth>;
-  /** Height in rack units */
-  u_height?: number;
-  /** Starting unit for rack */
-  starting_unit?: number;
-  weight?: number | null;
-  /** Maximum load capacity for the rack */
-  max_weight?: number | null;
-  weight_unit?: Choice<RackWeightUnit> | null;
-  /** Units are numbered top-to-bottom */
-  desc_units?: boolean;
-  /** Outer dimension of rack (width) */
-  outer_width?: number | null;
-  /** Outer dimension of rack (height) */
-  outer_height?: number | null;
-  /** Outer dimension of rack (depth) */
-  outer_depth?: number | null;
-  outer_unit?: Choice<RackOuterUnit> | null;
-  /**
-   * Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance
-   * between the front and rear rails.
-   */
-  mounting_depth?: number | null;
-  airflow?: Choice<RackAirflow> | null;
-  cooling_capability?: Choice<RackCoolingCapability> | null;
-  /** Cooling capacity (kW) */
-  cooling_capacity?: number | null;
-  description?: string;
-  owner?: BriefOwner | null;
-  comments?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
-  device_count: number;
-  powerfeed_count: number;
-};
-
-/**
- * What `/api/dcim/racks/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
- * take an id or a dict of attributes identifying the object.
- */
-export type WritableRack = {
-  name: string;
-  facility_id?: string | null;
-  site: number | BriefSiteRequest;
-  location?: number | BriefLocationRequest | null;
-  group?: number | BriefRackGroupRequest | null;
-  tenant?: number | BriefTenantRequest | null;
-  status?: RackStatus;
-  role?: number | BriefRackRoleRequest | null;
-  /** Serial number */
-  serial?: string;
-  /** A unique tag used to identify this rack */
-  asset_tag?: string | null;
-  rack_type?: number | BriefRackTypeRequest | null;
-  form_factor?: RackFormFactor | "" | null;
-  /** Rail-to-rail width */
-  width?: RackWidth;
-  /** Height in rack units */
-  u_height?: number;
-  /** Starting unit for rack */
-  starting_unit?: number;
-  weight?: number | null;
-  /** Maximum load capacity for the rack */
-  max_weight?: number | null;
-  weight_unit?: RackWeightUnit | "" | null;
-  /** Units are numbered top-to-bottom */
-  desc_units?: boolean;
-  /** Outer dimension of rack (width) */
-  outer_width?: number | null;
-  /** Outer dimension of rack (height) */
-  outer_height?: number | null;
-  /** Outer dimension of rack (depth) */
-  outer_depth?: number | null;
-  outer_unit?: RackOuterUnit | "" | null;
-  /**
-   * Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance
-   * between the front and rear rails.
-   */
-  mounting_depth?: number | null;
-  airflow?: RackAirflow | "" | null;
-  cooling_capability?: RackCoolingCapability | "" | null;
-  /** Cooling capacity (kW) */
-  cooling_capacity?: number | null;
-  description?: string;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
-  tags?: (number | NestedTagRequest)[];
-  custom_fields?: Record<string, unknown>;
-};
-
-/**
- * The filters of `/api/dcim/racks/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
- */
-export type RackFilters = FiltersOf<
-  | "brief"
-  | "created_by_request"
-  | "desc_units"
-  | "fields"
-  | "limit"
-  | "modified_by_request"
-  | "offset"
-  | "omit"
-  | "ordering"
-  | "q"
-  | "start"
-  | "updated_by_request"
-  | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<
-    | "cooling_capacity"
-    | "created"
-    | "id"
-    | "last_updated"
-    | "max_weight"
-    | "mounting_depth"
-    | "outer_depth"
-    | "outer_height"
-    | "outer_width"
-    | "starting_unit"
-    | "u_height"
-    | "weight",
-    NumberLookup
-  >
-  | WithLookups<
-    | "airflow"
-    | "asset_tag"
-    | "cooling_capability"
-    | "description"
-    | "facility_id"
-    | "form_factor"
-    | "name"
-    | "outer_unit"
-    | "serial"
-    | "status"
-    | "weight_unit",
-    TextLookup
-  >
-  | WithLookups<"width", TextLookupNoEmpty>
-  | WithLookups<
-    | "contact"
-    | "contact_group"
-    | "contact_role"
-    | "group"
-    | "group_id"
-    | "location"
-    | "location_id"
-    | "manufacturer"
-    | "manufacturer_id"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id"
-    | "rack_type"
-    | "rack_type_id"
-    | "region"
-    | "region_id"
-    | "role"
-    | "role_id"
-    | "site"
-    | "site_group"
-    | "site_group_id"
-    | "site_id"
-    | "tenant"
-    | "tenant_group"
-    | "tenant_group_id"
-    | "tenant_id",
-    NegatedLookup
-  >,
-  {
-    airflow?: ChoiceFilter<RackAirflow>;
-    airflow__n?: ChoiceFilter<RackAirflow>;
-    cooling_capability?: ChoiceFilter<RackCoolingCapability>;
-    cooling_capability__n?: ChoiceFilter<RackCoolingCapability>;
-    form_factor?: ChoiceFilter<RackFormFactor>;
-    form_factor__n?: ChoiceFilter<RackFormFactor>;
-    outer_unit?: ChoiceFilter<RackOuterUnit>;
-    outer_unit__n?: ChoiceFilter<RackOuterUnit>;
-    status?: ChoiceFilter<RackStatus>;
-    status__n?: ChoiceFilter<RackStatus>;
-    weight_unit?: ChoiceFilter<RackWeightUnit>;
-    weight_unit__n?: ChoiceFilter<RackWeightUnit>;
-    width?: ChoiceFilter<RackWidth>;
-    width__n?: ChoiceFilter<RackWidth>;
-  }
->;
-
-/** NetBox's Manufacturer as read from `/api/dcim/manufacturers/` (NetBox 4.7). */
-export type Manufacturer = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  name: string;
-  slug: string;
-  description?: string;
-  owner?: BriefOwner | null;
-  comments?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
-  devicetype_count: number;
-  moduletype_count: number;
-  inventoryitem_count: number;
-  platform_count: number;
-};
-
-/**
- * What `/api/dcim/manufacturers/` accepts on create (POST); `Partial` of it on update (PATCH).
- * Relations take an id or a dict of attributes identifying the object.
- */
-export type WritableManufacturer = {
-  name: string;
-  slug: string;
-  description?: string;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
-  tags?: (number | NestedTagRequest)[];
-  custom_fields?: Record<string, unknown>;
-};
-
-/**
- * The filters of `/api/dcim/manufacturers/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
- */
-export type ManufacturerFilters = FiltersOf<
-  | "brief"
-  | "created_by_request"
-  | "fields"
-  | "limit"
-  | "modified_by_request"
-  | "offset"
-  | "omit"
-  | "ordering"
-  | "q"
-  | "start"
-  | "updated_by_request"
-  | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
-  | WithLookups<"description" | "name" | "slug", TextLookup>
-  | WithLookups<
-    | "contact"
-    | "contact_group"
-    | "contact_role"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id",
     NegatedLookup
   >
 >;
@@ -1126,160 +3966,6 @@ export type DeviceTypeFilters = FiltersOf<
     weight_unit?: ChoiceFilter<RackWeightUnit>;
     weight_unit__n?: ChoiceFilter<RackWeightUnit>;
   }
->;
-
-/** NetBox's DeviceRole as read from `/api/dcim/device-roles/` (NetBox 4.7). */
-export type DeviceRole = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  name: string;
-  slug: string;
-  color?: string;
-  /** Virtual machines may be assigned to this role */
-  vm_role?: boolean;
-  config_template?: BriefConfigTemplate | null;
-  parent?: NestedDeviceRole | null;
-  description?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
-  device_count: number;
-  virtualmachine_count: number;
-  owner?: BriefOwner | null;
-  comments?: string;
-  _depth: number;
-};
-
-/**
- * What `/api/dcim/device-roles/` accepts on create (POST); `Partial` of it on update (PATCH).
- * Relations take an id or a dict of attributes identifying the object.
- */
-export type WritableDeviceRole = {
-  name: string;
-  slug: string;
-  color?: string;
-  /** Virtual machines may be assigned to this role */
-  vm_role?: boolean;
-  config_template?: number | BriefConfigTemplateRequest | null;
-  parent?: number | null;
-  description?: string;
-  tags?: (number | NestedTagRequest)[];
-  custom_fields?: Record<string, unknown>;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
-};
-
-/**
- * The filters of `/api/dcim/device-roles/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
- */
-export type DeviceRoleFilters = FiltersOf<
-  | "brief"
-  | "created_by_request"
-  | "fields"
-  | "limit"
-  | "modified_by_request"
-  | "offset"
-  | "omit"
-  | "ordering"
-  | "q"
-  | "start"
-  | "updated_by_request"
-  | "vm_role"
-  | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
-  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
-  | WithLookups<
-    | "ancestor"
-    | "ancestor_id"
-    | "config_template_id"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id"
-    | "parent"
-    | "parent_id",
-    NegatedLookup
-  >
->;
-
-/** NetBox's Platform as read from `/api/dcim/platforms/` (NetBox 4.7). */
-export type Platform = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  parent?: NestedPlatform | null;
-  name: string;
-  slug: string;
-  manufacturer?: BriefManufacturer | null;
-  config_template?: BriefConfigTemplate | null;
-  description?: string;
-  owner?: BriefOwner | null;
-  comments?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
-  device_count: number;
-  virtualmachine_count: number;
-  _depth: number;
-};
-
-/**
- * What `/api/dcim/platforms/` accepts on create (POST); `Partial` of it on update (PATCH).
- * Relations take an id or a dict of attributes identifying the object.
- */
-export type WritablePlatform = {
-  parent?: number | null;
-  name: string;
-  slug: string;
-  manufacturer?: number | BriefManufacturerRequest | null;
-  config_template?: number | BriefConfigTemplateRequest | null;
-  description?: string;
-  owner?: number | BriefOwnerRequest | null;
-  comments?: string;
-  tags?: (number | NestedTagRequest)[];
-  custom_fields?: Record<string, unknown>;
-};
-
-/**
- * The filters of `/api/dcim/platforms/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
- */
-export type PlatformFilters = FiltersOf<
-  | "available_for_device_type"
-  | "brief"
-  | "created_by_request"
-  | "fields"
-  | "limit"
-  | "modified_by_request"
-  | "offset"
-  | "omit"
-  | "ordering"
-  | "q"
-  | "start"
-  | "updated_by_request"
-  | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
-  | WithLookups<"description" | "name" | "slug", TextLookup>
-  | WithLookups<
-    | "ancestor"
-    | "ancestor_id"
-    | "config_template_id"
-    | "manufacturer"
-    | "manufacturer_id"
-    | "owner"
-    | "owner_group"
-    | "owner_group_id"
-    | "owner_id"
-    | "parent"
-    | "parent_id",
-    NegatedLookup
-  >
 >;
 
 /** NetBox's Device as read from `/api/dcim/devices/` (NetBox 4.7). */
@@ -1515,6 +4201,293 @@ export type DeviceFilters = FiltersOf<
     face__n?: ChoiceFilter<DeviceFace>;
     status?: ChoiceFilter<DeviceStatus>;
     status__n?: ChoiceFilter<DeviceStatus>;
+  }
+>;
+
+/** NetBox's FrontPortTemplate as read from `/api/dcim/front-port-templates/` (NetBox 4.7). */
+export type FrontPortTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: Choice<FrontPortTemplateType>;
+  color?: string;
+  positions?: number;
+  rear_ports?: FrontPortTemplateMapping[];
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/front-port-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableFrontPortTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: FrontPortTemplateType;
+  color?: string;
+  positions?: number;
+  rear_ports?: FrontPortTemplateMappingRequest[];
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/front-port-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type FrontPortTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated" | "positions", NumberLookup>
+  | WithLookups<"color" | "description" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"device_type_id" | "module_type_id" | "rear_port_id", NegatedLookup>,
+  {
+    type?: ChoiceFilter<FrontPortTemplateType>;
+    type__n?: ChoiceFilter<FrontPortTemplateType>;
+  }
+>;
+
+/** NetBox's FrontPort as read from `/api/dcim/front-ports/` (NetBox 4.7). */
+export type FrontPort = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: Choice<FrontPortTemplateType>;
+  color?: string;
+  positions?: number;
+  rear_ports?: FrontPortMapping[];
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/front-ports/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableFrontPort = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: FrontPortTemplateType;
+  color?: string;
+  positions?: number;
+  rear_ports?: FrontPortMappingRequest[];
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/front-ports/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type FrontPortFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cable_connector" | "created" | "id" | "last_updated" | "positions", NumberLookup>
+  | WithLookups<
+    "cable_end" | "color" | "description" | "device_status" | "label" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cable_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "rear_port_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    type?: ChoiceFilter<FrontPortTemplateType>;
+    type__n?: ChoiceFilter<FrontPortTemplateType>;
+  }
+>;
+
+/** NetBox's InterfaceTemplate as read from `/api/dcim/interface-templates/` (NetBox 4.7). */
+export type InterfaceTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: Choice<InterfaceType>;
+  /** The number of channels into which this interface is channelized */
+  channels?: number | null;
+  /** The channel on the parent interface to which this subinterface is bound */
+  channel_id?: number | null;
+  enabled?: boolean;
+  /** Management only */
+  mgmt_only?: boolean;
+  description?: string;
+  parent?: NestedInterfaceTemplate | null;
+  bridge?: NestedInterfaceTemplate | null;
+  poe_mode?: Choice<InterfacePoeMode> | null;
+  poe_type?: Choice<InterfacePoeType> | null;
+  rf_role?: Choice<InterfaceRfRole> | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/interface-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableInterfaceTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: InterfaceType;
+  /** The number of channels into which this interface is channelized */
+  channels?: number | null;
+  /** The channel on the parent interface to which this subinterface is bound */
+  channel_id?: number | null;
+  enabled?: boolean;
+  /** Management only */
+  mgmt_only?: boolean;
+  description?: string;
+  /** Parent interface */
+  parent?: number | null;
+  /** Bridge interface */
+  bridge?: number | null;
+  poe_mode?: InterfacePoeMode | "" | null;
+  poe_type?: InterfacePoeType | "" | null;
+  rf_role?: InterfaceRfRole | "" | null;
+};
+
+/**
+ * The filters of `/api/dcim/interface-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type InterfaceTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "mgmt_only"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"channel_id" | "channels" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    "description" | "label" | "name" | "poe_mode" | "poe_type" | "rf_role" | "type",
+    TextLookup
+  >
+  | WithLookups<"bridge_id" | "device_type_id" | "module_type_id" | "parent_id", NegatedLookup>,
+  {
+    poe_mode?: ChoiceFilter<InterfacePoeMode>;
+    poe_mode__n?: ChoiceFilter<InterfacePoeMode>;
+    poe_type?: ChoiceFilter<InterfacePoeType>;
+    poe_type__n?: ChoiceFilter<InterfacePoeType>;
+    rf_role?: ChoiceFilter<InterfaceRfRole>;
+    rf_role__n?: ChoiceFilter<InterfaceRfRole>;
+    type?: ChoiceFilter<InterfaceType>;
+    type__n?: ChoiceFilter<InterfaceType>;
   }
 >;
 
@@ -1777,59 +4750,47 @@ export type InterfaceFilters = FiltersOf<
   }
 >;
 
-/** NetBox's VRF as read from `/api/ipam/vrfs/` (NetBox 4.7). */
-export type VRF = {
+/** NetBox's InventoryItemRole as read from `/api/dcim/inventory-item-roles/` (NetBox 4.7). */
+export type InventoryItemRole = {
   id: number;
   url: string;
   display_url: string;
   display: string;
   name: string;
-  /** Unique route distinguisher (as defined in RFC 4364) */
-  rd?: string | null;
-  tenant?: BriefTenant | null;
-  /** Prevent duplicate prefixes/IP addresses within this VRF */
-  enforce_unique?: boolean;
+  slug: string;
+  color?: string;
   description?: string;
   owner?: BriefOwner | null;
   comments?: string;
-  import_targets?: RouteTarget[];
-  export_targets?: RouteTarget[];
   tags?: NestedTag[];
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
-  ipaddress_count: number;
-  prefix_count: number;
+  inventoryitem_count: number;
 };
 
 /**
- * What `/api/ipam/vrfs/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
- * take an id or a dict of attributes identifying the object.
+ * What `/api/dcim/inventory-item-roles/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableVRF = {
+export type WritableInventoryItemRole = {
   name: string;
-  /** Unique route distinguisher (as defined in RFC 4364) */
-  rd?: string | null;
-  tenant?: number | BriefTenantRequest | null;
-  /** Prevent duplicate prefixes/IP addresses within this VRF */
-  enforce_unique?: boolean;
+  slug: string;
+  color?: string;
   description?: string;
   owner?: number | BriefOwnerRequest | null;
   comments?: string;
-  import_targets?: number[];
-  export_targets?: number[];
   tags?: (number | NestedTagRequest)[];
   custom_fields?: Record<string, unknown>;
 };
 
 /**
- * The filters of `/api/ipam/vrfs/`: its filter names with their lookups, the common list parameters
- * and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/dcim/inventory-item-roles/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
  */
-export type VRFFilters = FiltersOf<
+export type InventoryItemRoleFilters = FiltersOf<
   | "brief"
   | "created_by_request"
-  | "enforce_unique"
   | "fields"
   | "limit"
   | "modified_by_request"
@@ -1841,22 +4802,4659 @@ export type VRFFilters = FiltersOf<
   | "updated_by_request"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
   | WithLookups<"created" | "id" | "last_updated", NumberLookup>
-  | WithLookups<"description" | "name" | "rd", TextLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/**
+ * NetBox's InventoryItemTemplate as read from `/api/dcim/inventory-item-templates/` (NetBox 4.7).
+ */
+export type InventoryItemTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type: BriefDeviceType;
+  parent?: number | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  role?: BriefInventoryItemRole | null;
+  manufacturer?: BriefManufacturer | null;
+  /** Manufacturer-assigned part identifier */
+  part_id?: string;
+  description?: string;
+  component_type?: string | null;
+  component_id?: number | null;
+  component: unknown;
+  created: string | null;
+  last_updated: string | null;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/inventory-item-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableInventoryItemTemplate = {
+  device_type: number | BriefDeviceTypeRequest;
+  parent?: number | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  role?: number | BriefInventoryItemRoleRequest | null;
+  manufacturer?: number | BriefManufacturerRequest | null;
+  /** Manufacturer-assigned part identifier */
+  part_id?: string;
+  description?: string;
+  component_type?: string | null;
+  component_id?: number | null;
+};
+
+/**
+ * The filters of `/api/dcim/inventory-item-templates/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type InventoryItemTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"component_id" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "label" | "name" | "part_id", TextLookup>
   | WithLookups<
-    | "export_target"
-    | "export_target_id"
-    | "import_target"
-    | "import_target_id"
+    | "component_type"
+    | "device_type_id"
+    | "manufacturer"
+    | "manufacturer_id"
+    | "parent_id"
+    | "role"
+    | "role_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's InventoryItem as read from `/api/dcim/inventory-items/` (NetBox 4.7). */
+export type InventoryItem = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  parent?: number | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  status?: Choice<InventoryItemStatus>;
+  role?: BriefInventoryItemRole | null;
+  manufacturer?: BriefManufacturer | null;
+  /** Manufacturer-assigned part identifier */
+  part_id?: string;
+  /** Serial number */
+  serial?: string;
+  /** A unique tag used to identify this item */
+  asset_tag?: string | null;
+  /** This item was automatically discovered */
+  discovered?: boolean;
+  description?: string;
+  component_type?: string | null;
+  component_id?: number | null;
+  component: unknown;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/inventory-items/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableInventoryItem = {
+  device: number | BriefDeviceRequest;
+  parent?: number | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  status?: InventoryItemStatus;
+  role?: number | BriefInventoryItemRoleRequest | null;
+  manufacturer?: number | BriefManufacturerRequest | null;
+  /** Manufacturer-assigned part identifier */
+  part_id?: string;
+  /** Serial number */
+  serial?: string;
+  /** A unique tag used to identify this item */
+  asset_tag?: string | null;
+  /** This item was automatically discovered */
+  discovered?: boolean;
+  description?: string;
+  component_type?: string | null;
+  component_id?: number | null;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/inventory-items/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type InventoryItemFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "discovered"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"component_id" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    | "asset_tag"
+    | "description"
+    | "device_status"
+    | "label"
+    | "name"
+    | "part_id"
+    | "serial"
+    | "status",
+    TextLookup
+  >
+  | WithLookups<
+    | "component_type"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "manufacturer"
+    | "manufacturer_id"
     | "owner"
     | "owner_group"
     | "owner_group_id"
     | "owner_id"
+    | "parent_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "role"
+    | "role_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    status?: ChoiceFilter<InventoryItemStatus>;
+    status__n?: ChoiceFilter<InventoryItemStatus>;
+  }
+>;
+
+/** NetBox's Location as read from `/api/dcim/locations/` (NetBox 4.7). */
+export type Location = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  site: BriefSite;
+  parent?: NestedLocation | null;
+  status?: Choice<SiteStatus>;
+  tenant?: BriefTenant | null;
+  /** Local facility ID or description */
+  facility?: string;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  rack_count: number;
+  device_count: number;
+  prefix_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/locations/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableLocation = {
+  name: string;
+  slug: string;
+  site: number | BriefSiteRequest;
+  parent?: number | null;
+  status?: SiteStatus;
+  tenant?: number | BriefTenantRequest | null;
+  /** Local facility ID or description */
+  facility?: string;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/dcim/locations/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type LocationFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "facility" | "name" | "slug" | "status", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<SiteStatus>;
+    status__n?: ChoiceFilter<SiteStatus>;
+  }
+>;
+
+/** NetBox's MACAddress as read from `/api/dcim/mac-addresses/` (NetBox 4.7). */
+export type MACAddress = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  mac_address: string;
+  assigned_object_type?: string | null;
+  assigned_object_id?: number | null;
+  assigned_object: unknown;
+  is_primary: boolean;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/mac-addresses/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableMACAddress = {
+  mac_address: string;
+  assigned_object_type?: string | null;
+  assigned_object_id?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/mac-addresses/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type MACAddressFilters = FiltersOf<
+  | "assigned"
+  | "brief"
+  | "created_by_request"
+  | "device"
+  | "device_id"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "primary"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | "virtual_machine"
+  | "virtual_machine_id"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"assigned_object_id" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description", TextLookup>
+  | WithLookups<"mac_address", TextLookupNoEmpty>
+  | WithLookups<
+    | "assigned_object_type"
+    | "interface"
+    | "interface_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "vminterface"
+    | "vminterface_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Manufacturer as read from `/api/dcim/manufacturers/` (NetBox 4.7). */
+export type Manufacturer = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  devicetype_count: number;
+  moduletype_count: number;
+  inventoryitem_count: number;
+  platform_count: number;
+};
+
+/**
+ * What `/api/dcim/manufacturers/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableManufacturer = {
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/manufacturers/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ManufacturerFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ModuleBayTemplate as read from `/api/dcim/module-bay-templates/` (NetBox 4.7). */
+export type ModuleBayTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Identifier to reference when renaming installed components */
+  position?: string;
+  enabled?: boolean;
+  description?: string;
+  module_bay_types?: BriefModuleBayType[];
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/module-bay-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableModuleBayTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Identifier to reference when renaming installed components */
+  position?: string;
+  enabled?: boolean;
+  description?: string;
+  module_bay_types?: number[];
+};
+
+/**
+ * The filters of `/api/dcim/module-bay-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ModuleBayTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "label" | "name" | "position", TextLookup>
+  | WithLookups<
+    "device_type_id" | "module_bay_type" | "module_bay_type_id" | "module_type_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ModuleBayType as read from `/api/dcim/module-bay-types/` (NetBox 4.7). */
+export type ModuleBayType = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  manufacturer?: BriefManufacturer | null;
+  color?: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/module-bay-types/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableModuleBayType = {
+  name: string;
+  slug: string;
+  manufacturer?: number | BriefManufacturerRequest | null;
+  color?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/module-bay-types/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ModuleBayTypeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "manufacturer"
+    | "manufacturer_id"
+    | "module_bay_id"
+    | "module_bay_template_id"
+    | "module_type_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ModuleBay as read from `/api/dcim/module-bays/` (NetBox 4.7). */
+export type ModuleBay = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Identifier to reference when renaming installed components */
+  position?: string;
+  enabled?: boolean;
+  description?: string;
+  module_bay_types?: BriefModuleBayType[];
+  installed_module: BriefModule | null;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+  is_module_compatible: boolean;
+};
+
+/**
+ * What `/api/dcim/module-bays/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableModuleBay = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Identifier to reference when renaming installed components */
+  position?: string;
+  enabled?: boolean;
+  description?: string;
+  module_bay_types?: number[];
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/module-bays/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ModuleBayFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "device_status" | "label" | "name" | "position", TextLookup>
+  | WithLookups<
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "installed_module_id"
+    | "location"
+    | "location_id"
+    | "module_bay_type"
+    | "module_bay_type_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+  }
+>;
+
+/** NetBox's ModuleTypeProfile as read from `/api/dcim/module-type-profiles/` (NetBox 4.7). */
+export type ModuleTypeProfile = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  schema?: unknown;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/module-type-profiles/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableModuleTypeProfile = {
+  name: string;
+  description?: string;
+  schema?: unknown;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/module-type-profiles/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ModuleTypeProfileFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's ModuleType as read from `/api/dcim/module-types/` (NetBox 4.7). */
+export type ModuleType = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  profile?: BriefModuleTypeProfile | null;
+  manufacturer: BriefManufacturer;
+  model: string;
+  /** Discrete part number (optional) */
+  part_number?: string;
+  airflow?: Choice<ModuleTypeAirflow> | null;
+  cooling_method?: Choice<DeviceTypeCoolingMethod> | null;
+  weight?: number | null;
+  weight_unit?: Choice<RackWeightUnit> | null;
+  /** The date after which this module type is no longer supported by the manufacturer */
+  end_of_life?: string | null;
+  description?: string;
+  attributes?: unknown;
+  module_bay_types?: BriefModuleBayType[];
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  module_count: number;
+  console_port_template_count: number;
+  console_server_port_template_count: number;
+  power_port_template_count: number;
+  power_outlet_template_count: number;
+  cooling_intake_template_count: number;
+  cooling_outflow_template_count: number;
+  interface_template_count: number;
+  front_port_template_count: number;
+  rear_port_template_count: number;
+  module_bay_template_count: number;
+};
+
+/**
+ * What `/api/dcim/module-types/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableModuleType = {
+  profile?: number | BriefModuleTypeProfileRequest | null;
+  manufacturer: number | BriefManufacturerRequest;
+  model: string;
+  /** Discrete part number (optional) */
+  part_number?: string;
+  airflow?: ModuleTypeAirflow | "" | null;
+  cooling_method?: DeviceTypeCoolingMethod | "" | null;
+  weight?: number | null;
+  weight_unit?: RackWeightUnit | "" | null;
+  /** The date after which this module type is no longer supported by the manufacturer */
+  end_of_life?: string | null;
+  description?: string;
+  attributes?: unknown;
+  module_bay_types?: number[];
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/module-types/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ModuleTypeFilters = FiltersOf<
+  | "brief"
+  | "console_ports"
+  | "console_server_ports"
+  | "created_by_request"
+  | "fields"
+  | "interfaces"
+  | "limit"
+  | "modified_by_request"
+  | "module_bays"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "pass_through_ports"
+  | "power_outlets"
+  | "power_ports"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "console_port_template_count"
+    | "console_server_port_template_count"
+    | "cooling_intake_template_count"
+    | "cooling_outflow_template_count"
+    | "created"
+    | "end_of_life"
+    | "front_port_template_count"
+    | "id"
+    | "interface_template_count"
+    | "last_updated"
+    | "module_bay_template_count"
+    | "module_count"
+    | "power_outlet_template_count"
+    | "power_port_template_count"
+    | "rear_port_template_count"
+    | "weight",
+    NumberLookup
+  >
+  | WithLookups<
+    "airflow" | "cooling_method" | "description" | "model" | "part_number" | "weight_unit",
+    TextLookup
+  >
+  | WithLookups<
+    | "manufacturer"
+    | "manufacturer_id"
+    | "module_bay_type"
+    | "module_bay_type_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "profile"
+    | "profile_id",
+    NegatedLookup
+  >,
+  {
+    airflow?: ChoiceFilter<ModuleTypeAirflow>;
+    airflow__n?: ChoiceFilter<ModuleTypeAirflow>;
+    cooling_method?: ChoiceFilter<DeviceTypeCoolingMethod>;
+    cooling_method__n?: ChoiceFilter<DeviceTypeCoolingMethod>;
+    weight_unit?: ChoiceFilter<RackWeightUnit>;
+    weight_unit__n?: ChoiceFilter<RackWeightUnit>;
+  }
+>;
+
+/** NetBox's Module as read from `/api/dcim/modules/` (NetBox 4.7). */
+export type Module = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module_bay: NestedModuleBay;
+  module_type: BriefModuleType;
+  status?: Choice<InventoryItemStatus>;
+  /** Serial number */
+  serial?: string;
+  /** A unique tag used to identify this device */
+  asset_tag?: string | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  is_bay_compatible: boolean;
+};
+
+/**
+ * What `/api/dcim/modules/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableModule = {
+  device: number | BriefDeviceRequest;
+  module_bay: number;
+  module_type: number | BriefModuleTypeRequest;
+  status?: InventoryItemStatus;
+  /** Serial number */
+  serial?: string;
+  /** A unique tag used to identify this device */
+  asset_tag?: string | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  /** Automatically populate components associated with this module type (default: true) */
+  replicate_components?: boolean;
+  /** Adopt already existing components */
+  adopt_components?: boolean;
+};
+
+/**
+ * The filters of `/api/dcim/modules/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ModuleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"asset_tag" | "description" | "serial" | "status", TextLookup>
+  | WithLookups<
+    | "device"
+    | "device_id"
+    | "location"
+    | "location_id"
+    | "manufacturer"
+    | "manufacturer_id"
+    | "module_bay_id"
+    | "module_type"
+    | "module_type_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "profile"
+    | "profile_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<InventoryItemStatus>;
+    status__n?: ChoiceFilter<InventoryItemStatus>;
+  }
+>;
+
+/** NetBox's Platform as read from `/api/dcim/platforms/` (NetBox 4.7). */
+export type Platform = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  parent?: NestedPlatform | null;
+  name: string;
+  slug: string;
+  manufacturer?: BriefManufacturer | null;
+  config_template?: BriefConfigTemplate | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  device_count: number;
+  virtualmachine_count: number;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/platforms/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePlatform = {
+  parent?: number | null;
+  name: string;
+  slug: string;
+  manufacturer?: number | BriefManufacturerRequest | null;
+  config_template?: number | BriefConfigTemplateRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/platforms/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PlatformFilters = FiltersOf<
+  | "available_for_device_type"
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "config_template_id"
+    | "manufacturer"
+    | "manufacturer_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's PowerFeed as read from `/api/dcim/power-feeds/` (NetBox 4.7). */
+export type PowerFeed = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  power_panel: BriefPowerPanel;
+  rack?: BriefRack | null;
+  name: string;
+  status?: Choice<CoolingFeedStatus>;
+  type?: Choice<PowerFeedType>;
+  supply?: Choice<PowerFeedSupply>;
+  phase?: Choice<PowerFeedPhase>;
+  voltage?: number;
+  amperage?: number;
+  /** Maximum permissible draw (percentage) */
+  max_utilization?: number;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  connected_endpoints: unknown[] | null;
+  connected_endpoints_type: string | null;
+  connected_endpoints_reachable: boolean;
+  description?: string;
+  tenant?: BriefTenant | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/power-feeds/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePowerFeed = {
+  power_panel: number | BriefPowerPanelRequest;
+  rack?: number | BriefRackRequest | null;
+  name: string;
+  status?: CoolingFeedStatus;
+  type?: PowerFeedType;
+  supply?: PowerFeedSupply;
+  phase?: PowerFeedPhase;
+  voltage?: number;
+  amperage?: number;
+  /** Maximum permissible draw (percentage) */
+  max_utilization?: number;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  description?: string;
+  tenant?: number | BriefTenantRequest | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/power-feeds/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PowerFeedFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "connected"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "amperage"
+    | "available_power"
+    | "cable_connector"
+    | "created"
+    | "id"
+    | "last_updated"
+    | "max_utilization"
+    | "voltage",
+    NumberLookup
+  >
+  | WithLookups<
+    "cable_end" | "description" | "name" | "phase" | "status" | "supply" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cable_id"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "power_panel_id"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    phase?: ChoiceFilter<PowerFeedPhase>;
+    phase__n?: ChoiceFilter<PowerFeedPhase>;
+    status?: ChoiceFilter<CoolingFeedStatus>;
+    status__n?: ChoiceFilter<CoolingFeedStatus>;
+    supply?: ChoiceFilter<PowerFeedSupply>;
+    supply__n?: ChoiceFilter<PowerFeedSupply>;
+    type?: ChoiceFilter<PowerFeedType>;
+    type__n?: ChoiceFilter<PowerFeedType>;
+  }
+>;
+
+/**
+ * NetBox's PowerOutletTemplate as read from `/api/dcim/power-outlet-templates/` (NetBox 4.7).
+ */
+export type PowerOutletTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<PowerOutletTemplateType> | null;
+  color?: string;
+  power_port?: BriefPowerPortTemplate | null;
+  feed_leg?: Choice<PowerOutletTemplateFeedLeg> | null;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/power-outlet-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePowerOutletTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: PowerOutletTemplateType | "" | null;
+  color?: string;
+  power_port?: number | BriefPowerPortTemplateRequest | null;
+  /** Phase (for three-phase feeds) */
+  feed_leg?: PowerOutletTemplateFeedLeg | "" | null;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/power-outlet-templates/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PowerOutletTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"color" | "description" | "feed_leg" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"device_type_id" | "module_type_id" | "power_port_id", NegatedLookup>,
+  {
+    feed_leg?: ChoiceFilter<PowerOutletTemplateFeedLeg>;
+    feed_leg__n?: ChoiceFilter<PowerOutletTemplateFeedLeg>;
+    type?: ChoiceFilter<PowerOutletTemplateType>;
+    type__n?: ChoiceFilter<PowerOutletTemplateType>;
+  }
+>;
+
+/** NetBox's PowerOutlet as read from `/api/dcim/power-outlets/` (NetBox 4.7). */
+export type PowerOutlet = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<PowerOutletTemplateType> | null;
+  status?: Choice<PowerOutletStatus>;
+  color?: string;
+  power_port?: BriefPowerPort | null;
+  feed_leg?: Choice<PowerOutletTemplateFeedLeg> | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  connected_endpoints: unknown[] | null;
+  connected_endpoints_type: string | null;
+  connected_endpoints_reachable: boolean;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/power-outlets/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePowerOutlet = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Physical port type */
+  type?: PowerOutletTemplateType | "" | null;
+  status?: PowerOutletStatus;
+  color?: string;
+  power_port?: number | BriefPowerPortRequest | null;
+  /** Phase (for three-phase feeds) */
+  feed_leg?: PowerOutletTemplateFeedLeg | "" | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/power-outlets/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PowerOutletFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "connected"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cable_connector" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    | "cable_end"
+    | "color"
+    | "description"
+    | "device_status"
+    | "feed_leg"
+    | "label"
+    | "name"
+    | "status"
+    | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cable_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "power_port_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    feed_leg?: ChoiceFilter<PowerOutletTemplateFeedLeg>;
+    feed_leg__n?: ChoiceFilter<PowerOutletTemplateFeedLeg>;
+    status?: ChoiceFilter<PowerOutletStatus>;
+    status__n?: ChoiceFilter<PowerOutletStatus>;
+    type?: ChoiceFilter<PowerOutletTemplateType>;
+    type__n?: ChoiceFilter<PowerOutletTemplateType>;
+  }
+>;
+
+/** NetBox's PowerPanel as read from `/api/dcim/power-panels/` (NetBox 4.7). */
+export type PowerPanel = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  site: BriefSite;
+  location?: BriefLocation | null;
+  name: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  powerfeed_count: number;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/power-panels/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePowerPanel = {
+  site: number | BriefSiteRequest;
+  location?: number | BriefLocationRequest | null;
+  name: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/power-panels/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PowerPanelFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's PowerPortTemplate as read from `/api/dcim/power-port-templates/` (NetBox 4.7). */
+export type PowerPortTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<PowerPortTemplateType> | null;
+  /** Maximum power draw (watts) */
+  maximum_draw?: number | null;
+  /** Allocated power draw (watts) */
+  allocated_draw?: number | null;
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/power-port-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePowerPortTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: PowerPortTemplateType | "" | null;
+  /** Maximum power draw (watts) */
+  maximum_draw?: number | null;
+  /** Allocated power draw (watts) */
+  allocated_draw?: number | null;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/power-port-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PowerPortTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"allocated_draw" | "created" | "id" | "last_updated" | "maximum_draw", NumberLookup>
+  | WithLookups<"description" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"device_type_id" | "module_type_id", NegatedLookup>,
+  {
+    type?: ChoiceFilter<PowerPortTemplateType>;
+    type__n?: ChoiceFilter<PowerPortTemplateType>;
+  }
+>;
+
+/** NetBox's PowerPort as read from `/api/dcim/power-ports/` (NetBox 4.7). */
+export type PowerPort = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type?: Choice<PowerPortTemplateType> | null;
+  /** Maximum power draw (watts) */
+  maximum_draw?: number | null;
+  /** Allocated power draw (watts) */
+  allocated_draw?: number | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  connected_endpoints: unknown[] | null;
+  connected_endpoints_type: string | null;
+  connected_endpoints_reachable: boolean;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/power-ports/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritablePowerPort = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  /** Physical port type */
+  type?: PowerPortTemplateType | "" | null;
+  /** Maximum power draw (watts) */
+  maximum_draw?: number | null;
+  /** Allocated power draw (watts) */
+  allocated_draw?: number | null;
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/power-ports/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PowerPortFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "connected"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    "allocated_draw" | "cable_connector" | "created" | "id" | "last_updated" | "maximum_draw",
+    NumberLookup
+  >
+  | WithLookups<
+    "cable_end" | "description" | "device_status" | "label" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cable_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    type?: ChoiceFilter<PowerPortTemplateType>;
+    type__n?: ChoiceFilter<PowerPortTemplateType>;
+  }
+>;
+
+/** NetBox's RackGroup as read from `/api/dcim/rack-groups/` (NetBox 4.7). */
+export type RackGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  rack_count: number;
+};
+
+/**
+ * What `/api/dcim/rack-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRackGroup = {
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/rack-groups/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RackGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's RackReservation as read from `/api/dcim/rack-reservations/` (NetBox 4.7). */
+export type RackReservation = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  rack: BriefRack;
+  units: number[];
+  unit_count: number;
+  status?: Choice<RackReservationStatus>;
+  created: string | null;
+  last_updated: string | null;
+  user: BriefUser;
+  tenant?: BriefTenant | null;
+  description: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * What `/api/dcim/rack-reservations/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRackReservation = {
+  rack: number | BriefRackRequest;
+  units: number[];
+  status?: RackReservationStatus;
+  user: number | BriefUserRequest;
+  tenant?: number | BriefTenantRequest | null;
+  description: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/rack-reservations/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RackReservationFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "unit_count_max"
+  | "unit_count_min"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "unit", NumberLookup>
+  | WithLookups<"description" | "status", TextLookup>
+  | WithLookups<
+    | "group"
+    | "group_id"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "user"
+    | "user_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<RackReservationStatus>;
+    status__n?: ChoiceFilter<RackReservationStatus>;
+  }
+>;
+
+/** NetBox's RackRole as read from `/api/dcim/rack-roles/` (NetBox 4.7). */
+export type RackRole = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  rack_count: number;
+};
+
+/**
+ * What `/api/dcim/rack-roles/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRackRole = {
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/rack-roles/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RackRoleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's RackType as read from `/api/dcim/rack-types/` (NetBox 4.7). */
+export type RackType = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  manufacturer: BriefManufacturer;
+  model: string;
+  slug: string;
+  description?: string;
+  form_factor: Choice<RackFormFactor>;
+  width?: Choice<RackWidth>;
+  /** Height in rack units */
+  u_height?: number;
+  /** Starting unit for rack */
+  starting_unit?: number;
+  /** Units are numbered top-to-bottom */
+  desc_units?: boolean;
+  /** Outer dimension of rack (width) */
+  outer_width?: number | null;
+  /** Outer dimension of rack (height) */
+  outer_height?: number | null;
+  /** Outer dimension of rack (depth) */
+  outer_depth?: number | null;
+  outer_unit?: Choice<RackOuterUnit> | null;
+  weight?: number | null;
+  /** Maximum load capacity for the rack */
+  max_weight?: number | null;
+  weight_unit?: Choice<RackWeightUnit> | null;
+  /**
+   * Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance
+   * between the front and rear rails.
+   */
+  mounting_depth?: number | null;
+  cooling_capability?: Choice<RackCoolingCapability> | null;
+  /** Cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  rack_count: number;
+};
+
+/**
+ * What `/api/dcim/rack-types/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRackType = {
+  manufacturer: number | BriefManufacturerRequest;
+  model: string;
+  slug: string;
+  description?: string;
+  form_factor: RackFormFactor;
+  /** Rail-to-rail width */
+  width?: RackWidth;
+  /** Height in rack units */
+  u_height?: number;
+  /** Starting unit for rack */
+  starting_unit?: number;
+  /** Units are numbered top-to-bottom */
+  desc_units?: boolean;
+  /** Outer dimension of rack (width) */
+  outer_width?: number | null;
+  /** Outer dimension of rack (height) */
+  outer_height?: number | null;
+  /** Outer dimension of rack (depth) */
+  outer_depth?: number | null;
+  outer_unit?: RackOuterUnit | "" | null;
+  weight?: number | null;
+  /** Maximum load capacity for the rack */
+  max_weight?: number | null;
+  weight_unit?: RackWeightUnit | "" | null;
+  /**
+   * Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance
+   * between the front and rear rails.
+   */
+  mounting_depth?: number | null;
+  cooling_capability?: RackCoolingCapability | "" | null;
+  /** Cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/rack-types/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RackTypeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "desc_units"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "cooling_capacity"
+    | "created"
+    | "id"
+    | "last_updated"
+    | "max_weight"
+    | "mounting_depth"
+    | "outer_depth"
+    | "outer_height"
+    | "outer_width"
+    | "rack_count"
+    | "starting_unit"
+    | "u_height"
+    | "weight",
+    NumberLookup
+  >
+  | WithLookups<
+    | "cooling_capability"
+    | "description"
+    | "form_factor"
+    | "model"
+    | "outer_unit"
+    | "slug"
+    | "weight_unit",
+    TextLookup
+  >
+  | WithLookups<"width", TextLookupNoEmpty>
+  | WithLookups<
+    "manufacturer" | "manufacturer_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >,
+  {
+    cooling_capability?: ChoiceFilter<RackCoolingCapability>;
+    cooling_capability__n?: ChoiceFilter<RackCoolingCapability>;
+    form_factor?: ChoiceFilter<RackFormFactor>;
+    form_factor__n?: ChoiceFilter<RackFormFactor>;
+    outer_unit?: ChoiceFilter<RackOuterUnit>;
+    outer_unit__n?: ChoiceFilter<RackOuterUnit>;
+    weight_unit?: ChoiceFilter<RackWeightUnit>;
+    weight_unit__n?: ChoiceFilter<RackWeightUnit>;
+    width?: ChoiceFilter<RackWidth>;
+    width__n?: ChoiceFilter<RackWidth>;
+  }
+>;
+
+/** NetBox's Rack as read from `/api/dcim/racks/` (NetBox 4.7). */
+export type Rack = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  facility_id?: string | null;
+  site: BriefSite;
+  location?: BriefLocation | null;
+  group?: BriefRackGroup | null;
+  tenant?: BriefTenant | null;
+  status?: Choice<RackStatus>;
+  role?: BriefRackRole | null;
+  /** Serial number */
+  serial?: string;
+  /** A unique tag used to identify this rack */
+  asset_tag?: string | null;
+  rack_type?: BriefRackType | null;
+  form_factor?: Choice<RackFormFactor> | null;
+  width?: Choice<RackWidth>;
+  /** Height in rack units */
+  u_height?: number;
+  /** Starting unit for rack */
+  starting_unit?: number;
+  weight?: number | null;
+  /** Maximum load capacity for the rack */
+  max_weight?: number | null;
+  weight_unit?: Choice<RackWeightUnit> | null;
+  /** Units are numbered top-to-bottom */
+  desc_units?: boolean;
+  /** Outer dimension of rack (width) */
+  outer_width?: number | null;
+  /** Outer dimension of rack (height) */
+  outer_height?: number | null;
+  /** Outer dimension of rack (depth) */
+  outer_depth?: number | null;
+  outer_unit?: Choice<RackOuterUnit> | null;
+  /**
+   * Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance
+   * between the front and rear rails.
+   */
+  mounting_depth?: number | null;
+  airflow?: Choice<RackAirflow> | null;
+  cooling_capability?: Choice<RackCoolingCapability> | null;
+  /** Cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  device_count: number;
+  powerfeed_count: number;
+};
+
+/**
+ * What `/api/dcim/racks/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableRack = {
+  name: string;
+  facility_id?: string | null;
+  site: number | BriefSiteRequest;
+  location?: number | BriefLocationRequest | null;
+  group?: number | BriefRackGroupRequest | null;
+  tenant?: number | BriefTenantRequest | null;
+  status?: RackStatus;
+  role?: number | BriefRackRoleRequest | null;
+  /** Serial number */
+  serial?: string;
+  /** A unique tag used to identify this rack */
+  asset_tag?: string | null;
+  rack_type?: number | BriefRackTypeRequest | null;
+  form_factor?: RackFormFactor | "" | null;
+  /** Rail-to-rail width */
+  width?: RackWidth;
+  /** Height in rack units */
+  u_height?: number;
+  /** Starting unit for rack */
+  starting_unit?: number;
+  weight?: number | null;
+  /** Maximum load capacity for the rack */
+  max_weight?: number | null;
+  weight_unit?: RackWeightUnit | "" | null;
+  /** Units are numbered top-to-bottom */
+  desc_units?: boolean;
+  /** Outer dimension of rack (width) */
+  outer_width?: number | null;
+  /** Outer dimension of rack (height) */
+  outer_height?: number | null;
+  /** Outer dimension of rack (depth) */
+  outer_depth?: number | null;
+  outer_unit?: RackOuterUnit | "" | null;
+  /**
+   * Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance
+   * between the front and rear rails.
+   */
+  mounting_depth?: number | null;
+  airflow?: RackAirflow | "" | null;
+  cooling_capability?: RackCoolingCapability | "" | null;
+  /** Cooling capacity (kW) */
+  cooling_capacity?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/racks/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RackFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "desc_units"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "cooling_capacity"
+    | "created"
+    | "id"
+    | "last_updated"
+    | "max_weight"
+    | "mounting_depth"
+    | "outer_depth"
+    | "outer_height"
+    | "outer_width"
+    | "starting_unit"
+    | "u_height"
+    | "weight",
+    NumberLookup
+  >
+  | WithLookups<
+    | "airflow"
+    | "asset_tag"
+    | "cooling_capability"
+    | "description"
+    | "facility_id"
+    | "form_factor"
+    | "name"
+    | "outer_unit"
+    | "serial"
+    | "status"
+    | "weight_unit",
+    TextLookup
+  >
+  | WithLookups<"width", TextLookupNoEmpty>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "group"
+    | "group_id"
+    | "location"
+    | "location_id"
+    | "manufacturer"
+    | "manufacturer_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack_type"
+    | "rack_type_id"
+    | "region"
+    | "region_id"
+    | "role"
+    | "role_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    airflow?: ChoiceFilter<RackAirflow>;
+    airflow__n?: ChoiceFilter<RackAirflow>;
+    cooling_capability?: ChoiceFilter<RackCoolingCapability>;
+    cooling_capability__n?: ChoiceFilter<RackCoolingCapability>;
+    form_factor?: ChoiceFilter<RackFormFactor>;
+    form_factor__n?: ChoiceFilter<RackFormFactor>;
+    outer_unit?: ChoiceFilter<RackOuterUnit>;
+    outer_unit__n?: ChoiceFilter<RackOuterUnit>;
+    status?: ChoiceFilter<RackStatus>;
+    status__n?: ChoiceFilter<RackStatus>;
+    weight_unit?: ChoiceFilter<RackWeightUnit>;
+    weight_unit__n?: ChoiceFilter<RackWeightUnit>;
+    width?: ChoiceFilter<RackWidth>;
+    width__n?: ChoiceFilter<RackWidth>;
+  }
+>;
+
+/** NetBox's RearPortTemplate as read from `/api/dcim/rear-port-templates/` (NetBox 4.7). */
+export type RearPortTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  device_type?: BriefDeviceType | null;
+  module_type?: BriefModuleType | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: Choice<FrontPortTemplateType>;
+  color?: string;
+  positions?: number;
+  front_ports?: RearPortTemplateMapping[];
+  description?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/dcim/rear-port-templates/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRearPortTemplate = {
+  device_type?: number | BriefDeviceTypeRequest | null;
+  module_type?: number | BriefModuleTypeRequest | null;
+  /**
+   * {module} is accepted as a substitution for the module bay position when attached to a module
+   * type.
+   */
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: FrontPortTemplateType;
+  color?: string;
+  positions?: number;
+  front_ports?: RearPortTemplateMappingRequest[];
+  description?: string;
+};
+
+/**
+ * The filters of `/api/dcim/rear-port-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RearPortTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated" | "positions", NumberLookup>
+  | WithLookups<"color" | "description" | "label" | "name" | "type", TextLookup>
+  | WithLookups<"device_type_id" | "front_port_id" | "module_type_id", NegatedLookup>,
+  {
+    type?: ChoiceFilter<FrontPortTemplateType>;
+    type__n?: ChoiceFilter<FrontPortTemplateType>;
+  }
+>;
+
+/** NetBox's RearPort as read from `/api/dcim/rear-ports/` (NetBox 4.7). */
+export type RearPort = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: BriefDevice;
+  module?: BriefModule | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: Choice<FrontPortTemplateType>;
+  color?: string;
+  positions?: number;
+  front_ports?: RearPortMapping[];
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  cable: BriefCable | null;
+  cable_end: InterfaceCableEnd | null;
+  link_peers: unknown[];
+  /** Return the type of the peer link terminations, or None. */
+  link_peers_type: string | null;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  _occupied: boolean;
+};
+
+/**
+ * What `/api/dcim/rear-ports/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRearPort = {
+  device: number | BriefDeviceRequest;
+  module?: number | BriefModuleRequest | null;
+  name: string;
+  /** Physical label */
+  label?: string;
+  type: FrontPortTemplateType;
+  color?: string;
+  positions?: number;
+  front_ports?: RearPortMappingRequest[];
+  description?: string;
+  /** Treat as if a cable is connected */
+  mark_connected?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/rear-ports/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RearPortFilters = FiltersOf<
+  | "brief"
+  | "cabled"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "mark_connected"
+  | "modified_by_request"
+  | "occupied"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"cable_connector" | "created" | "id" | "last_updated" | "positions", NumberLookup>
+  | WithLookups<
+    "cable_end" | "color" | "description" | "device_status" | "label" | "name" | "type",
+    TextLookup
+  >
+  | WithLookups<
+    | "cable_id"
+    | "device"
+    | "device_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type"
+    | "device_type_id"
+    | "front_port_id"
+    | "location"
+    | "location_id"
+    | "module_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rack"
+    | "rack_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id"
+    | "virtual_chassis"
+    | "virtual_chassis_id",
+    NegatedLookup
+  >,
+  {
+    cable_end?: ChoiceFilter<InterfaceCableEnd>;
+    cable_end__n?: ChoiceFilter<InterfaceCableEnd>;
+    device_status?: ChoiceFilter<DeviceStatus>;
+    device_status__n?: ChoiceFilter<DeviceStatus>;
+    type?: ChoiceFilter<FrontPortTemplateType>;
+    type__n?: ChoiceFilter<FrontPortTemplateType>;
+  }
+>;
+
+/** NetBox's Region as read from `/api/dcim/regions/` (NetBox 4.7). */
+export type Region = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  parent?: NestedRegion | null;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  site_count: number;
+  prefix_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/regions/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableRegion = {
+  name: string;
+  slug: string;
+  parent?: number | null;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/dcim/regions/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RegionFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's SiteGroup as read from `/api/dcim/site-groups/` (NetBox 4.7). */
+export type SiteGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  parent?: NestedSiteGroup | null;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  site_count: number;
+  prefix_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/dcim/site-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableSiteGroup = {
+  name: string;
+  slug: string;
+  parent?: number | null;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/dcim/site-groups/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type SiteGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Site as read from `/api/dcim/sites/` (NetBox 4.7). */
+export type Site = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** Full name of the site */
+  name: string;
+  slug: string;
+  status?: Choice<SiteStatus>;
+  region?: BriefRegion | null;
+  group?: BriefSiteGroup | null;
+  tenant?: BriefTenant | null;
+  /** Local facility ID or description */
+  facility?: string;
+  time_zone?: string | null;
+  description?: string;
+  /** Physical location of the building */
+  physical_address?: string;
+  /** If different from the physical address */
+  shipping_address?: string;
+  /** GPS coordinate in decimal format (xx.yyyyyy) */
+  latitude?: number | null;
+  /** GPS coordinate in decimal format (xx.yyyyyy) */
+  longitude?: number | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  asns?: BriefASN[];
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  circuit_count: number;
+  device_count: number;
+  prefix_count: number;
+  rack_count: number;
+  virtualmachine_count: number;
+  vlan_count: number;
+};
+
+/**
+ * What `/api/dcim/sites/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableSite = {
+  /** Full name of the site */
+  name: string;
+  slug: string;
+  status?: SiteStatus;
+  region?: number | BriefRegionRequest | null;
+  group?: number | BriefSiteGroupRequest | null;
+  tenant?: number | BriefTenantRequest | null;
+  /** Local facility ID or description */
+  facility?: string;
+  time_zone?: string | null;
+  description?: string;
+  /** Physical location of the building */
+  physical_address?: string;
+  /** If different from the physical address */
+  shipping_address?: string;
+  /** GPS coordinate in decimal format (xx.yyyyyy) */
+  latitude?: number | null;
+  /** GPS coordinate in decimal format (xx.yyyyyy) */
+  longitude?: number | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  asns?: number[];
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/sites/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type SiteFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "latitude" | "longitude", NumberLookup>
+  | WithLookups<"description" | "facility" | "name" | "slug" | "status", TextLookup>
+  | WithLookups<"time_zone", TextLookupNoEmpty>
+  | WithLookups<
+    | "asn"
+    | "asn_id"
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "group"
+    | "group_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "region"
+    | "region_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<SiteStatus>;
+    status__n?: ChoiceFilter<SiteStatus>;
+  }
+>;
+
+/** NetBox's VirtualChassis as read from `/api/dcim/virtual-chassis/` (NetBox 4.7). */
+export type VirtualChassis = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  domain?: string;
+  master?: NestedDevice | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  member_count: number;
+  members: NestedDevice[];
+};
+
+/**
+ * What `/api/dcim/virtual-chassis/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVirtualChassis = {
+  name: string;
+  domain?: string;
+  master?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/virtual-chassis/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VirtualChassisFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "member_count", NumberLookup>
+  | WithLookups<"description" | "domain" | "name", TextLookup>
+  | WithLookups<
+    | "master"
+    | "master_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/**
+ * NetBox's VirtualDeviceContext as read from `/api/dcim/virtual-device-contexts/` (NetBox 4.7).
+ */
+export type VirtualDeviceContext = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  device: BriefDevice;
+  identifier?: number | null;
+  tenant?: BriefTenant | null;
+  primary_ip: BriefIPAddress | null;
+  primary_ip4?: BriefIPAddress | null;
+  primary_ip6?: BriefIPAddress | null;
+  status: Choice<VirtualDeviceContextStatus>;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  interface_count: number;
+};
+
+/**
+ * What `/api/dcim/virtual-device-contexts/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVirtualDeviceContext = {
+  name: string;
+  device: number | BriefDeviceRequest;
+  identifier?: number | null;
+  tenant?: number | BriefTenantRequest | null;
+  primary_ip4?: number | BriefIPAddressRequest | null;
+  primary_ip6?: number | BriefIPAddressRequest | null;
+  status: VirtualDeviceContextStatus;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/dcim/virtual-device-contexts/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VirtualDeviceContextFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "has_primary_ip"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "identifier" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "status", TextLookup>
+  | WithLookups<
+    | "device"
+    | "device_id"
+    | "interface_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "primary_ip4"
+    | "primary_ip4_id"
+    | "primary_ip6"
+    | "primary_ip6_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<VirtualDeviceContextStatus>;
+    status__n?: ChoiceFilter<VirtualDeviceContextStatus>;
+  }
+>;
+
+/** NetBox's Bookmark as read from `/api/extras/bookmarks/` (NetBox 4.7). */
+export type Bookmark = {
+  id: number;
+  url: string;
+  display: string;
+  object_type: string;
+  object_id: number;
+  object: unknown;
+  user: BriefUser;
+  created: string;
+};
+
+/**
+ * What `/api/extras/bookmarks/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableBookmark = {
+  object_type: string;
+  object_id: number;
+  user: number | BriefUserRequest;
+};
+
+/**
+ * The filters of `/api/extras/bookmarks/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type BookmarkFilters = FiltersOf<
+  | "brief"
+  | "created"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "start"
+  | WithLookups<"id" | "object_id" | "object_type_id", NumberLookup>
+  | WithLookups<"object_type" | "user" | "user_id", NegatedLookup>
+>;
+
+/**
+ * NetBox's ConfigContextProfile as read from `/api/extras/config-context-profiles/` (NetBox 4.7).
+ */
+export type ConfigContextProfile = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  /** A JSON schema specifying the structure of the context data for this profile */
+  schema?: unknown;
+  tags?: NestedTag[];
+  owner?: BriefOwner | null;
+  comments?: string;
+  data_source?: BriefDataSource;
+  /** Path to remote file (relative to data source root) */
+  data_path: string;
+  data_file?: BriefDataFile | null;
+  /** Date synced */
+  data_synced: string | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/config-context-profiles/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConfigContextProfile = {
+  name: string;
+  description?: string;
+  /** A JSON schema specifying the structure of the context data for this profile */
+  schema?: unknown;
+  tags?: (number | NestedTagRequest)[];
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  data_source?: number | BriefDataSourceRequest;
+};
+
+/**
+ * The filters of `/api/extras/config-context-profiles/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConfigContextProfileFilters = FiltersOf<
+  | "auto_sync_enabled"
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "data_synced" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    "data_file_id" | "data_source_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ConfigContext as read from `/api/extras/config-contexts/` (NetBox 4.7). */
+export type ConfigContext = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  weight?: number;
+  profile?: BriefConfigContextProfile | null;
+  description?: string;
+  is_active?: boolean;
+  regions?: BriefRegion[];
+  site_groups?: BriefSiteGroup[];
+  sites?: BriefSite[];
+  locations?: BriefLocation[];
+  device_types?: BriefDeviceType[];
+  roles?: BriefDeviceRole[];
+  platforms?: BriefPlatform[];
+  cluster_types?: BriefClusterType[];
+  cluster_groups?: BriefClusterGroup[];
+  clusters?: BriefCluster[];
+  tenant_groups?: BriefTenantGroup[];
+  tenants?: BriefTenant[];
+  owner?: BriefOwner | null;
+  tags?: string[];
+  data_source?: BriefDataSource;
+  /** Path to remote file (relative to data source root) */
+  data_path: string;
+  data_file?: BriefDataFile | null;
+  /** Date synced */
+  data_synced: string | null;
+  data: unknown;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/config-contexts/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConfigContext = {
+  name: string;
+  weight?: number;
+  profile?: number | BriefConfigContextProfileRequest | null;
+  description?: string;
+  is_active?: boolean;
+  regions?: number[];
+  site_groups?: number[];
+  sites?: number[];
+  locations?: number[];
+  device_types?: number[];
+  roles?: number[];
+  platforms?: number[];
+  cluster_types?: number[];
+  cluster_groups?: number[];
+  clusters?: number[];
+  tenant_groups?: number[];
+  tenants?: number[];
+  owner?: number | BriefOwnerRequest | null;
+  tags?: string[];
+  data_source?: number | BriefDataSourceRequest;
+  data: unknown;
+};
+
+/**
+ * The filters of `/api/extras/config-contexts/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConfigContextFilters = FiltersOf<
+  | "auto_sync_enabled"
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "is_active"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "data_synced" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    | "cluster_group"
+    | "cluster_group_id"
+    | "cluster_id"
+    | "cluster_type"
+    | "cluster_type_id"
+    | "data_file_id"
+    | "data_source_id"
+    | "device_role"
+    | "device_role_id"
+    | "device_type_id"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "platform"
+    | "platform_id"
+    | "profile"
+    | "profile_id"
+    | "region"
+    | "region_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tag"
+    | "tag_id"
     | "tenant"
     | "tenant_group"
     | "tenant_group_id"
     | "tenant_id",
     NegatedLookup
   >
+>;
+
+/** NetBox's ConfigTemplate as read from `/api/extras/config-templates/` (NetBox 4.7). */
+export type ConfigTemplate = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  /**
+   * Any <a href="https://jinja.palletsprojects.com/en/stable/api/#jinja2.Environment">additional
+   * parameters</a> to pass when constructing the Jinja environment
+   */
+  environment_params?: unknown;
+  /** Jinja template code. */
+  template_code: string;
+  /** Defaults to <code>text/plain; charset=utf-8</code> */
+  mime_type?: string;
+  /** Filename to give to the rendered export file */
+  file_name?: string;
+  /** Extension to append to the rendered filename */
+  file_extension?: string;
+  /** Download file as attachment */
+  as_attachment?: boolean;
+  /**
+   * Enable verbose error output when rendering this template. Not recommended for production use.
+   */
+  debug?: boolean;
+  data_source?: BriefDataSource;
+  /** Path to remote file (relative to data source root) */
+  data_path: string;
+  data_file?: BriefDataFile | null;
+  /** Enable automatic synchronization of data when the data file is updated */
+  auto_sync_enabled?: boolean;
+  /** Date synced */
+  data_synced: string | null;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/config-templates/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableConfigTemplate = {
+  name: string;
+  description?: string;
+  /**
+   * Any <a href="https://jinja.palletsprojects.com/en/stable/api/#jinja2.Environment">additional
+   * parameters</a> to pass when constructing the Jinja environment
+   */
+  environment_params?: unknown;
+  /** Jinja template code. */
+  template_code: string;
+  /** Defaults to <code>text/plain; charset=utf-8</code> */
+  mime_type?: string;
+  /** Filename to give to the rendered export file */
+  file_name?: string;
+  /** Extension to append to the rendered filename */
+  file_extension?: string;
+  /** Download file as attachment */
+  as_attachment?: boolean;
+  /**
+   * Enable verbose error output when rendering this template. Not recommended for production use.
+   */
+  debug?: boolean;
+  data_source?: number | BriefDataSourceRequest;
+  /** Enable automatic synchronization of data when the data file is updated */
+  auto_sync_enabled?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+};
+
+/**
+ * The filters of `/api/extras/config-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ConfigTemplateFilters = FiltersOf<
+  | "as_attachment"
+  | "auto_sync_enabled"
+  | "brief"
+  | "created_by_request"
+  | "debug"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "data_synced" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "file_extension" | "file_name" | "mime_type" | "name", TextLookup>
+  | WithLookups<
+    "data_file_id" | "data_source_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/**
+ * NetBox's CustomFieldChoiceSet as read from `/api/extras/custom-field-choice-sets/` (NetBox 4.7).
+ */
+export type CustomFieldChoiceSet = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  base_choices?: Choice<CustomFieldChoiceSetBaseChoices> | null;
+  extra_choices: ([unknown, unknown])[];
+  choice_colors?: Record<string, unknown>;
+  /** Choices are automatically ordered alphabetically */
+  order_alphabetically?: boolean;
+  choices_count: number;
+  owner?: BriefOwner | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/custom-field-choice-sets/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCustomFieldChoiceSet = {
+  name: string;
+  description?: string;
+  /** Base set of predefined choices (optional) */
+  base_choices?: CustomFieldChoiceSetBaseChoices | "" | null;
+  extra_choices: ([unknown, unknown])[];
+  choice_colors?: Record<string, unknown>;
+  /** Choices are automatically ordered alphabetically */
+  order_alphabetically?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+};
+
+/**
+ * The filters of `/api/extras/custom-field-choice-sets/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CustomFieldChoiceSetFilters = FiltersOf<
+  | "brief"
+  | "choice"
+  | "choice_colors"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "order_alphabetically"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"base_choices" | "description" | "name", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>,
+  {
+    base_choices?: ChoiceFilter<CustomFieldChoiceSetBaseChoices>;
+    base_choices__n?: ChoiceFilter<CustomFieldChoiceSetBaseChoices>;
+  }
+>;
+
+/** NetBox's CustomField as read from `/api/extras/custom-fields/` (NetBox 4.7). */
+export type CustomField = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_types: string[];
+  type: Choice<CustomFieldType>;
+  related_object_type?: string | null;
+  data_type: string;
+  /** Internal field name */
+  name: string;
+  /**
+   * Name of the field as displayed to users (if not provided, 'the field's name will be used)
+   */
+  label?: string;
+  /** Custom fields within the same group will be displayed together */
+  group_name?: string;
+  description?: string;
+  /** This field is required when creating new objects or editing an existing object. */
+  required?: boolean;
+  /** The value of this field must be unique for the assigned object */
+  unique?: boolean;
+  /**
+   * Weighting for search. Lower values are considered more important. Fields with a search weight
+   * of zero will be ignored.
+   */
+  search_weight?: number;
+  filter_logic?: Choice<CustomFieldFilterLogic>;
+  ui_visible?: Choice<CustomFieldUiVisible>;
+  ui_editable?: Choice<CustomFieldUiEditable>;
+  /** Replicate this value when cloning objects */
+  is_cloneable?: boolean;
+  /** Sort null values before non-null values when ordering by this field */
+  nulls_first?: boolean;
+  /**
+   * Default value for the field (must be a JSON value). Encapsulate strings with double quotes
+   * (e.g. "Foo").
+   */
+  default?: unknown;
+  /**
+   * Filter the object selection choices using a query_params dict (must be a JSON
+   * value).Encapsulate strings with double quotes (e.g. "Foo").
+   */
+  related_object_filter?: unknown;
+  /** Fields with higher weights appear lower in a form. */
+  weight?: number;
+  /** Minimum allowed value (for numeric fields) */
+  validation_minimum?: number | null;
+  /** Maximum allowed value (for numeric fields) */
+  validation_maximum?: number | null;
+  /**
+   * Regular expression to enforce on text field values. Use ^ and $ to force matching of entire
+   * string. For example, <code>^[A-Z]{3}$</code> will limit values to exactly three uppercase
+   * letters.
+   */
+  validation_regex?: string;
+  /** A JSON schema definition for validating the custom field value */
+  validation_schema?: unknown;
+  choice_set?: BriefCustomFieldChoiceSet | null;
+  status: Choice<CustomFieldStatus>;
+  owner?: BriefOwner | null;
+  comments?: string;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/custom-fields/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCustomField = {
+  object_types: string[];
+  /** The type of data this custom field holds */
+  type?: CustomFieldType;
+  related_object_type?: string | null;
+  /** Internal field name */
+  name: string;
+  /**
+   * Name of the field as displayed to users (if not provided, 'the field's name will be used)
+   */
+  label?: string;
+  /** Custom fields within the same group will be displayed together */
+  group_name?: string;
+  description?: string;
+  /** This field is required when creating new objects or editing an existing object. */
+  required?: boolean;
+  /** The value of this field must be unique for the assigned object */
+  unique?: boolean;
+  /**
+   * Weighting for search. Lower values are considered more important. Fields with a search weight
+   * of zero will be ignored.
+   */
+  search_weight?: number;
+  /** Loose matches any instance of a given string; exact matches the entire field. */
+  filter_logic?: CustomFieldFilterLogic;
+  /** Specifies whether the custom field is displayed in the UI */
+  ui_visible?: CustomFieldUiVisible;
+  /** Specifies whether the custom field value can be edited in the UI */
+  ui_editable?: CustomFieldUiEditable;
+  /** Replicate this value when cloning objects */
+  is_cloneable?: boolean;
+  /** Sort null values before non-null values when ordering by this field */
+  nulls_first?: boolean;
+  /**
+   * Default value for the field (must be a JSON value). Encapsulate strings with double quotes
+   * (e.g. "Foo").
+   */
+  default?: unknown;
+  /**
+   * Filter the object selection choices using a query_params dict (must be a JSON
+   * value).Encapsulate strings with double quotes (e.g. "Foo").
+   */
+  related_object_filter?: unknown;
+  /** Fields with higher weights appear lower in a form. */
+  weight?: number;
+  /** Minimum allowed value (for numeric fields) */
+  validation_minimum?: number | null;
+  /** Maximum allowed value (for numeric fields) */
+  validation_maximum?: number | null;
+  /**
+   * Regular expression to enforce on text field values. Use ^ and $ to force matching of entire
+   * string. For example, <code>^[A-Z]{3}$</code> will limit values to exactly three uppercase
+   * letters.
+   */
+  validation_regex?: string;
+  /** A JSON schema definition for validating the custom field value */
+  validation_schema?: unknown;
+  choice_set?: number | BriefCustomFieldChoiceSetRequest | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/extras/custom-fields/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CustomFieldFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "is_cloneable"
+  | "limit"
+  | "modified_by_request"
+  | "nulls_first"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "required"
+  | "start"
+  | "unique"
+  | "updated_by_request"
+  | WithLookups<
+    | "created"
+    | "id"
+    | "last_updated"
+    | "search_weight"
+    | "validation_maximum"
+    | "validation_minimum"
+    | "weight",
+    NumberLookup
+  >
+  | WithLookups<
+    | "description"
+    | "filter_logic"
+    | "group_name"
+    | "label"
+    | "name"
+    | "status"
+    | "type"
+    | "ui_editable"
+    | "ui_visible"
+    | "validation_regex",
+    TextLookup
+  >
+  | WithLookups<"object_type", TextLookupNoEmpty>
+  | WithLookups<
+    | "choice_set"
+    | "choice_set_id"
+    | "object_type_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "related_object_type"
+    | "related_object_type_id",
+    NegatedLookup
+  >,
+  {
+    filter_logic?: ChoiceFilter<CustomFieldFilterLogic>;
+    filter_logic__n?: ChoiceFilter<CustomFieldFilterLogic>;
+    status?: ChoiceFilter<CustomFieldStatus>;
+    status__n?: ChoiceFilter<CustomFieldStatus>;
+    type?: ChoiceFilter<CustomFieldType>;
+    type__n?: ChoiceFilter<CustomFieldType>;
+    ui_editable?: ChoiceFilter<CustomFieldUiEditable>;
+    ui_editable__n?: ChoiceFilter<CustomFieldUiEditable>;
+    ui_visible?: ChoiceFilter<CustomFieldUiVisible>;
+    ui_visible__n?: ChoiceFilter<CustomFieldUiVisible>;
+  }
+>;
+
+/** NetBox's CustomLink as read from `/api/extras/custom-links/` (NetBox 4.7). */
+export type CustomLink = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_types: string[];
+  name: string;
+  enabled?: boolean;
+  /** Jinja2 template code for link text */
+  link_text: string;
+  /** Jinja2 template code for link URL */
+  link_url: string;
+  weight?: number;
+  /** Links with the same group will appear as a dropdown menu */
+  group_name?: string;
+  /** The class of the first link in a group will be used for the dropdown button */
+  button_class?: CustomLinkButtonClass;
+  /** Force link to open in a new window */
+  new_window?: boolean;
+  owner?: BriefOwner | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/custom-links/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableCustomLink = {
+  object_types: string[];
+  name: string;
+  enabled?: boolean;
+  /** Jinja2 template code for link text */
+  link_text: string;
+  /** Jinja2 template code for link URL */
+  link_url: string;
+  weight?: number;
+  /** Links with the same group will appear as a dropdown menu */
+  group_name?: string;
+  /** The class of the first link in a group will be used for the dropdown button */
+  button_class?: CustomLinkButtonClass;
+  /** Force link to open in a new window */
+  new_window?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+};
+
+/**
+ * The filters of `/api/extras/custom-links/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type CustomLinkFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "new_window"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"button_class" | "group_name" | "name", TextLookup>
+  | WithLookups<"link_text" | "link_url" | "object_type", TextLookupNoEmpty>
+  | WithLookups<
+    "object_type_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >,
+  {
+    button_class?: ChoiceFilter<CustomLinkButtonClass>;
+    button_class__n?: ChoiceFilter<CustomLinkButtonClass>;
+  }
+>;
+
+/** NetBox's EventRule as read from `/api/extras/event-rules/` (NetBox 4.7). */
+export type EventRule = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_types: string[];
+  name: string;
+  enabled?: boolean;
+  /** The types of event which will trigger this rule. */
+  event_types: EventRuleEventTypes[];
+  /** A set of conditions which determine whether the event will be generated. */
+  conditions?: unknown;
+  action_type: Choice<EventRuleActionType>;
+  action_object_type?: string | null;
+  action_object_id?: number | null;
+  action_object: unknown;
+  action_is_available: boolean;
+  description?: string;
+  custom_fields?: Record<string, unknown>;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/event-rules/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableEventRule = {
+  object_types: string[];
+  name: string;
+  enabled?: boolean;
+  /** The types of event which will trigger this rule. */
+  event_types: EventRuleEventTypes[];
+  /** A set of conditions which determine whether the event will be generated. */
+  conditions?: unknown;
+  action_type: EventRuleActionType;
+  action_object_type?: string | null;
+  action_object_id?: number | null;
+  description?: string;
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+};
+
+/**
+ * The filters of `/api/extras/event-rules/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type EventRuleFilters = FiltersOf<
+  | "action_is_available"
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "event_type"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"action_object_id" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"action_type" | "description" | "name", TextLookup>
+  | WithLookups<"object_type", TextLookupNoEmpty>
+  | WithLookups<
+    | "action_object_type"
+    | "object_type_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >,
+  {
+    action_type?: ChoiceFilter<EventRuleActionType>;
+    action_type__n?: ChoiceFilter<EventRuleActionType>;
+  }
+>;
+
+/** NetBox's ExportTemplate as read from `/api/extras/export-templates/` (NetBox 4.7). */
+export type ExportTemplate = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_types: string[];
+  name: string;
+  description?: string;
+  /**
+   * Any <a href="https://jinja.palletsprojects.com/en/stable/api/#jinja2.Environment">additional
+   * parameters</a> to pass when constructing the Jinja environment
+   */
+  environment_params?: unknown;
+  /** Jinja template code. */
+  template_code: string;
+  /** Defaults to <code>text/plain; charset=utf-8</code> */
+  mime_type?: string;
+  /** Filename to give to the rendered export file */
+  file_name?: string;
+  /** Extension to append to the rendered filename */
+  file_extension?: string;
+  /** Download file as attachment */
+  as_attachment?: boolean;
+  data_source?: BriefDataSource;
+  /** Path to remote file (relative to data source root) */
+  data_path: string;
+  data_file?: BriefDataFile | null;
+  /** Enable automatic synchronization of data when the data file is updated */
+  auto_sync_enabled?: boolean;
+  /** Date synced */
+  data_synced: string | null;
+  owner?: BriefOwner | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/export-templates/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableExportTemplate = {
+  object_types: string[];
+  name: string;
+  description?: string;
+  /**
+   * Any <a href="https://jinja.palletsprojects.com/en/stable/api/#jinja2.Environment">additional
+   * parameters</a> to pass when constructing the Jinja environment
+   */
+  environment_params?: unknown;
+  /** Jinja template code. */
+  template_code: string;
+  /** Defaults to <code>text/plain; charset=utf-8</code> */
+  mime_type?: string;
+  /** Filename to give to the rendered export file */
+  file_name?: string;
+  /** Extension to append to the rendered filename */
+  file_extension?: string;
+  /** Download file as attachment */
+  as_attachment?: boolean;
+  data_source?: number | BriefDataSourceRequest;
+  /** Enable automatic synchronization of data when the data file is updated */
+  auto_sync_enabled?: boolean;
+  owner?: number | BriefOwnerRequest | null;
+};
+
+/**
+ * The filters of `/api/extras/export-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ExportTemplateFilters = FiltersOf<
+  | "as_attachment"
+  | "auto_sync_enabled"
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "data_synced" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "file_extension" | "file_name" | "mime_type" | "name", TextLookup>
+  | WithLookups<"object_type", TextLookupNoEmpty>
+  | WithLookups<
+    | "data_file_id"
+    | "data_source_id"
+    | "object_type_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ImageAttachment as read from `/api/extras/image-attachments/` (NetBox 4.7). */
+export type ImageAttachment = {
+  id: number;
+  url: string;
+  display: string;
+  object_type: string;
+  object_id: number;
+  parent: unknown;
+  name?: string;
+  image: string;
+  description?: string;
+  image_height: number;
+  image_width: number;
+  image_size: number;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/image-attachments/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableImageAttachment = {
+  object_type: string;
+  object_id: number;
+  name?: string;
+  image: string;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/extras/image-attachments/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ImageAttachmentFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<
+    "created" | "id" | "image_height" | "image_size" | "image_width" | "last_updated" | "object_id",
+    NumberLookup
+  >
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"object_type" | "object_type_id", NegatedLookup>
+>;
+
+/** NetBox's JournalEntry as read from `/api/extras/journal-entries/` (NetBox 4.7). */
+export type JournalEntry = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  assigned_object_type: string;
+  assigned_object_id: number;
+  assigned_object: unknown;
+  created: string | null;
+  created_by?: number | null;
+  kind?: Choice<JournalEntryKind>;
+  comments: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/journal-entries/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableJournalEntry = {
+  assigned_object_type: string;
+  assigned_object_id: number;
+  created_by?: number | null;
+  kind?: JournalEntryKind;
+  comments: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/extras/journal-entries/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type JournalEntryFilters = FiltersOf<
+  | "brief"
+  | "created_after"
+  | "created_before"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"assigned_object_id" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"kind", TextLookup>
+  | WithLookups<
+    "assigned_object_type" | "assigned_object_type_id" | "created_by" | "created_by_id",
+    NegatedLookup
+  >,
+  {
+    kind?: ChoiceFilter<JournalEntryKind>;
+    kind__n?: ChoiceFilter<JournalEntryKind>;
+  }
+>;
+
+/** NetBox's NotificationGroup as read from `/api/extras/notification-groups/` (NetBox 4.7). */
+export type NotificationGroup = {
+  id: number;
+  url: string;
+  display: string;
+  display_url: string;
+  name: string;
+  description?: string;
+  groups?: BriefGroup[];
+  users?: BriefUser[];
+};
+
+/**
+ * What `/api/extras/notification-groups/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableNotificationGroup = {
+  name: string;
+  description?: string;
+  groups?: number[];
+  users?: number[];
+};
+
+/**
+ * The filters of `/api/extras/notification-groups/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type NotificationGroupFilters = FiltersOf<
+  "brief" | "fields" | "limit" | "offset" | "omit" | "ordering" | "start"
+>;
+
+/** NetBox's Notification as read from `/api/extras/notifications/` (NetBox 4.7). */
+export type Notification = {
+  id: number;
+  url: string;
+  display: string;
+  object_type: string;
+  object_id: number;
+  object: unknown;
+  user: BriefUser;
+  created: string;
+  read?: string | null;
+  event_type: EventRuleEventTypes;
+};
+
+/**
+ * What `/api/extras/notifications/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableNotification = {
+  object_type: string;
+  object_id: number;
+  user: number | BriefUserRequest;
+  read?: string | null;
+  event_type: EventRuleEventTypes;
+};
+
+/**
+ * The filters of `/api/extras/notifications/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type NotificationFilters = FiltersOf<
+  "brief" | "fields" | "limit" | "offset" | "omit" | "ordering" | "start"
+>;
+
+/** NetBox's SavedFilter as read from `/api/extras/saved-filters/` (NetBox 4.7). */
+export type SavedFilter = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_types: string[];
+  name: string;
+  slug: string;
+  description?: string;
+  user?: number | null;
+  weight?: number;
+  enabled?: boolean;
+  shared?: boolean;
+  parameters: unknown;
+  owner?: BriefOwner | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/saved-filters/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableSavedFilter = {
+  object_types: string[];
+  name: string;
+  slug: string;
+  description?: string;
+  user?: number | null;
+  weight?: number;
+  enabled?: boolean;
+  shared?: boolean;
+  parameters: unknown;
+  owner?: number | BriefOwnerRequest | null;
+};
+
+/**
+ * The filters of `/api/extras/saved-filters/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type SavedFilterFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "shared"
+  | "start"
+  | "updated_by_request"
+  | "usable"
+  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<"object_type", TextLookupNoEmpty>
+  | WithLookups<
+    "object_type_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id" | "user" | "user_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Script as read from `/api/extras/scripts/` (NetBox 4.7). */
+export type Script = {
+  id: number;
+  url: string;
+  display_url: string;
+  module: number;
+  name: string;
+  description: string | null;
+  vars: unknown;
+  result: BriefJob;
+  display: string;
+  is_executable: boolean;
+};
+
+/**
+ * The filters of `/api/extras/scripts/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ScriptFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "is_executable"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"id", NumberLookup>
+  | WithLookups<"name", TextLookup>
+  | WithLookups<"module_id", NegatedLookup>
+>;
+
+/** NetBox's Subscription as read from `/api/extras/subscriptions/` (NetBox 4.7). */
+export type Subscription = {
+  id: number;
+  url: string;
+  display: string;
+  object_type: string;
+  object_id: number;
+  object: unknown;
+  user: BriefUser;
+  created: string;
+};
+
+/**
+ * What `/api/extras/subscriptions/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableSubscription = {
+  object_type: string;
+  object_id: number;
+  user: number | BriefUserRequest;
+};
+
+/**
+ * The filters of `/api/extras/subscriptions/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type SubscriptionFilters = FiltersOf<
+  "brief" | "fields" | "limit" | "offset" | "omit" | "ordering" | "start"
+>;
+
+/** NetBox's TableConfig as read from `/api/extras/table-configs/` (NetBox 4.7). */
+export type TableConfig = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  object_type: string;
+  table: string;
+  name: string;
+  description?: string;
+  user?: number | null;
+  weight?: number;
+  enabled?: boolean;
+  shared?: boolean;
+  columns: string[];
+  ordering?: string[] | null;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/table-configs/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableTableConfig = {
+  object_type: string;
+  table: string;
+  name: string;
+  description?: string;
+  user?: number | null;
+  weight?: number;
+  enabled?: boolean;
+  shared?: boolean;
+  columns: string[];
+  ordering?: string[] | null;
+};
+
+/**
+ * The filters of `/api/extras/table-configs/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TableConfigFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "shared"
+  | "start"
+  | "updated_by_request"
+  | "usable"
+  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"description" | "name" | "table", TextLookup>
+  | WithLookups<"object_type" | "object_type_id" | "user" | "user_id", NegatedLookup>
+>;
+
+/** NetBox's TaggedItem as read from `/api/extras/tagged-objects/` (NetBox 4.7). */
+export type TaggedItem = {
+  id: number;
+  url: string;
+  display: string;
+  object_type: string;
+  object_id: number;
+  object: unknown;
+  tag: BriefTag;
+};
+
+/**
+ * The filters of `/api/extras/tagged-objects/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TaggedItemFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"id" | "object_id", NumberLookup>
+  | WithLookups<"object_type" | "object_type_id" | "tag" | "tag_id", NegatedLookup>
+>;
+
+/** NetBox's Tag as read from `/api/extras/tags/` (NetBox 4.7). */
+export type Tag = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  weight?: number;
+  object_types?: string[];
+  tagged_items: number;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/tags/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableTag = {
+  name: string;
+  slug: string;
+  color?: string;
+  description?: string;
+  weight?: number;
+  object_types?: string[];
+};
+
+/**
+ * The filters of `/api/extras/tags/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TagFilters = FiltersOf<
+  | "brief"
+  | "content_type"
+  | "content_type_id"
+  | "created_by_request"
+  | "fields"
+  | "for_object_type_id"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    "object_types" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Webhook as read from `/api/extras/webhooks/` (NetBox 4.7). */
+export type Webhook = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  /**
+   * This URL will be called using the HTTP method defined when the webhook is called. Must be
+   * http:// or https://. Jinja2 template processing is supported (with the same context as the
+   * request body) for part or all of the URL.
+   */
+  payload_url: string;
+  http_method?: WebhookHttpMethod;
+  /**
+   * The complete list of official content types is available <a
+   * href="https://www.iana.org/assignments/media-types/media-types.xhtml">here</a>.
+   */
+  http_content_type?: string;
+  /**
+   * User-supplied HTTP headers to be sent with the request in addition to the HTTP content type.
+   * Headers should be defined in the format <code>Name: Value</code>. Jinja2 template processing is
+   * supported with the same context as the request body (below). When interpolating untrusted data
+   * (such as object attributes) into a header value, apply the <code>header_safe</code> filter to
+   * guard against HTTP header injection, e.g. <code>X-Object: {{ data.name | header_safe }}</code>.
+   */
+  additional_headers?: string;
+  /**
+   * Jinja2 template for a custom request body. If blank, a JSON object representing the change will
+   * be included. Available context data includes: <code>event</code>, <code>model</code>,
+   * <code>timestamp</code>, <code>request</code>, and <code>data</code>.
+   */
+  body_template?: string;
+  /**
+   * When provided, the request will include a <code>X-Hook-Signature</code> header containing a
+   * HMAC hex digest of the payload body using the secret as the key. The secret is not transmitted
+   * in the request.
+   */
+  secret?: string;
+  /** Enable SSL certificate verification. Disable with caution! */
+  ssl_verification?: boolean;
+  /**
+   * The specific CA certificate file to use for SSL verification. Leave blank to use the system
+   * defaults.
+   */
+  ca_file_path?: string | null;
+  /**
+   * The maximum time (in seconds) to wait for a response before failing the request. Leave blank to
+   * use the system default (60 seconds).
+   */
+  timeout?: number | null;
+  custom_fields?: Record<string, unknown>;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/extras/webhooks/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableWebhook = {
+  name: string;
+  description?: string;
+  /**
+   * This URL will be called using the HTTP method defined when the webhook is called. Must be
+   * http:// or https://. Jinja2 template processing is supported (with the same context as the
+   * request body) for part or all of the URL.
+   */
+  payload_url: string;
+  http_method?: WebhookHttpMethod;
+  /**
+   * The complete list of official content types is available <a
+   * href="https://www.iana.org/assignments/media-types/media-types.xhtml">here</a>.
+   */
+  http_content_type?: string;
+  /**
+   * User-supplied HTTP headers to be sent with the request in addition to the HTTP content type.
+   * Headers should be defined in the format <code>Name: Value</code>. Jinja2 template processing is
+   * supported with the same context as the request body (below). When interpolating untrusted data
+   * (such as object attributes) into a header value, apply the <code>header_safe</code> filter to
+   * guard against HTTP header injection, e.g. <code>X-Object: {{ data.name | header_safe }}</code>.
+   */
+  additional_headers?: string;
+  /**
+   * Jinja2 template for a custom request body. If blank, a JSON object representing the change will
+   * be included. Available context data includes: <code>event</code>, <code>model</code>,
+   * <code>timestamp</code>, <code>request</code>, and <code>data</code>.
+   */
+  body_template?: string;
+  /**
+   * When provided, the request will include a <code>X-Hook-Signature</code> header containing a
+   * HMAC hex digest of the payload body using the secret as the key. The secret is not transmitted
+   * in the request.
+   */
+  secret?: string;
+  /** Enable SSL certificate verification. Disable with caution! */
+  ssl_verification?: boolean;
+  /**
+   * The specific CA certificate file to use for SSL verification. Leave blank to use the system
+   * defaults.
+   */
+  ca_file_path?: string | null;
+  /**
+   * The maximum time (in seconds) to wait for a response before failing the request. Leave blank to
+   * use the system default (60 seconds).
+   */
+  timeout?: number | null;
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+};
+
+/**
+ * The filters of `/api/extras/webhooks/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type WebhookFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "payload_url"
+  | "q"
+  | "ssl_verification"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "timeout", NumberLookup>
+  | WithLookups<
+    "ca_file_path" | "description" | "http_content_type" | "http_method" | "name" | "secret",
+    TextLookup
+  >
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>,
+  {
+    http_method?: ChoiceFilter<WebhookHttpMethod>;
+    http_method__n?: ChoiceFilter<WebhookHttpMethod>;
+  }
+>;
+
+/** NetBox's Aggregate as read from `/api/ipam/aggregates/` (NetBox 4.7). */
+export type Aggregate = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  family: Choice<PrefixFamily>;
+  prefix: string;
+  rir: BriefRIR;
+  tenant?: BriefTenant | null;
+  date_added?: string | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/aggregates/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableAggregate = {
+  prefix: string;
+  rir: number | BriefRIRRequest;
+  tenant?: number | BriefTenantRequest | null;
+  date_added?: string | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/aggregates/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type AggregateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "family"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "prefix"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "date_added" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rir"
+    | "rir_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ASNRange as read from `/api/ipam/asn-ranges/` (NetBox 4.7). */
+export type ASNRange = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  rir: BriefRIR;
+  start: number;
+  end: number;
+  tenant?: BriefTenant | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  asn_count: number;
+};
+
+/**
+ * What `/api/ipam/asn-ranges/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableASNRange = {
+  name: string;
+  slug: string;
+  rir: number | BriefRIRRequest;
+  start: number;
+  end: number;
+  tenant?: number | BriefTenantRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/asn-ranges/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ASNRangeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "end" | "id" | "last_updated" | "start", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "rir"
+    | "rir_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ASN as read from `/api/ipam/asns/` (NetBox 4.7). */
+export type ASN = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** 16- or 32-bit autonomous system number */
+  asn: number;
+  rir?: BriefRIR | null;
+  role?: BriefRole | null;
+  tenant?: BriefTenant | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  site_count: number;
+  provider_count: number;
+  sites?: ASNSite[];
+};
+
+/**
+ * What `/api/ipam/asns/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableASN = {
+  /** 16- or 32-bit autonomous system number */
+  asn: number;
+  rir?: number | BriefRIRRequest | null;
+  role?: number | BriefRoleRequest | null;
+  tenant?: number | BriefTenantRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  sites?: number[];
+};
+
+/**
+ * The filters of `/api/ipam/asns/`: its filter names with their lookups, the common list parameters
+ * and `cf_*`. Any other name is a compile error.
+ */
+export type ASNFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"asn" | "created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description", TextLookup>
+  | WithLookups<
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "provider"
+    | "provider_id"
+    | "rir"
+    | "rir_id"
+    | "role"
+    | "role_id"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/**
+ * NetBox's FHRPGroupAssignment as read from `/api/ipam/fhrp-group-assignments/` (NetBox 4.7).
+ */
+export type FHRPGroupAssignment = {
+  id: number;
+  url: string;
+  display: string;
+  group: BriefFHRPGroup;
+  interface_type: string;
+  interface_id: number;
+  interface: unknown;
+  priority: number;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/fhrp-group-assignments/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableFHRPGroupAssignment = {
+  group: number | BriefFHRPGroupRequest;
+  interface_type: string;
+  interface_id: number;
+  priority: number;
+};
+
+/**
+ * The filters of `/api/ipam/fhrp-group-assignments/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type FHRPGroupAssignmentFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "device"
+  | "device_id"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "start"
+  | "updated_by_request"
+  | "virtual_machine"
+  | "virtual_machine_id"
+  | WithLookups<"created" | "id" | "interface_id" | "last_updated" | "priority", NumberLookup>
+  | WithLookups<"group_id" | "interface_type", NegatedLookup>
+>;
+
+/** NetBox's FHRPGroup as read from `/api/ipam/fhrp-groups/` (NetBox 4.7). */
+export type FHRPGroup = {
+  id: number;
+  name?: string;
+  url: string;
+  display_url: string;
+  display: string;
+  protocol: FHRPGroupProtocol;
+  group_id: number;
+  auth_type?: FHRPGroupAuthType | "" | null;
+  /** Authentication key */
+  auth_key?: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  ip_addresses: BriefIPAddress[];
+};
+
+/**
+ * What `/api/ipam/fhrp-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableFHRPGroup = {
+  name?: string;
+  protocol: FHRPGroupProtocol;
+  group_id: number;
+  auth_type?: FHRPGroupAuthType | "" | null;
+  /** Authentication key */
+  auth_key?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/fhrp-groups/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type FHRPGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "related_ip"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "group_id" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"auth_key" | "auth_type" | "description" | "name" | "protocol", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>,
+  {
+    auth_type?: ChoiceFilter<FHRPGroupAuthType>;
+    auth_type__n?: ChoiceFilter<FHRPGroupAuthType>;
+    protocol?: ChoiceFilter<FHRPGroupProtocol>;
+    protocol__n?: ChoiceFilter<FHRPGroupProtocol>;
+  }
 >;
 
 /** NetBox's IPAddress as read from `/api/ipam/ip-addresses/` (NetBox 4.7). */
@@ -1975,6 +9573,770 @@ export type IPAddressFilters = FiltersOf<
   }
 >;
 
+/** NetBox's IPRange as read from `/api/ipam/ip-ranges/` (NetBox 4.7). */
+export type IPRange = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  family: Choice<PrefixFamily>;
+  start_address: string;
+  end_address: string;
+  size: number;
+  vrf?: BriefVRF | null;
+  tenant?: BriefTenant | null;
+  status?: Choice<IPRangeStatus>;
+  role?: BriefRole | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  /** Prevent the creation of IP addresses within this range */
+  mark_populated?: boolean;
+  /** Report space as fully utilized */
+  mark_utilized?: boolean;
+};
+
+/**
+ * What `/api/ipam/ip-ranges/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableIPRange = {
+  start_address: string;
+  end_address: string;
+  vrf?: number | BriefVRFRequest | null;
+  tenant?: number | BriefTenantRequest | null;
+  /** Operational status of this range */
+  status?: IPRangeStatus;
+  role?: number | BriefRoleRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  /** Prevent the creation of IP addresses within this range */
+  mark_populated?: boolean;
+  /** Report space as fully utilized */
+  mark_utilized?: boolean;
+};
+
+/**
+ * The filters of `/api/ipam/ip-ranges/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type IPRangeFilters = FiltersOf<
+  | "brief"
+  | "contains"
+  | "created_by_request"
+  | "end_address"
+  | "family"
+  | "fields"
+  | "limit"
+  | "mark_populated"
+  | "mark_utilized"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "parent"
+  | "q"
+  | "start"
+  | "start_address"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "size", NumberLookup>
+  | WithLookups<"description" | "status", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "role"
+    | "role_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "vrf"
+    | "vrf_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<IPRangeStatus>;
+    status__n?: ChoiceFilter<IPRangeStatus>;
+  }
+>;
+
+/** NetBox's Prefix as read from `/api/ipam/prefixes/` (NetBox 4.7). */
+export type Prefix = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  family: Choice<PrefixFamily>;
+  prefix: string;
+  vrf?: BriefVRF | null;
+  scope_type?: string | null;
+  scope_id?: number | null;
+  scope: unknown;
+  tenant?: BriefTenant | null;
+  vlan?: BriefVLAN | null;
+  status?: Choice<PrefixStatus>;
+  role?: BriefRole | null;
+  /** All IP addresses within this prefix are considered usable */
+  is_pool?: boolean;
+  /** Treat as fully utilized */
+  mark_utilized?: boolean;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  children: number;
+  _depth: number;
+};
+
+/**
+ * What `/api/ipam/prefixes/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritablePrefix = {
+  prefix: string;
+  vrf?: number | BriefVRFRequest | null;
+  scope_type?: string | null;
+  scope_id?: number | null;
+  tenant?: number | BriefTenantRequest | null;
+  vlan?: number | BriefVLANRequest | null;
+  /** Operational status of this prefix */
+  status?: PrefixStatus;
+  role?: number | BriefRoleRequest | null;
+  /** All IP addresses within this prefix are considered usable */
+  is_pool?: boolean;
+  /** Treat as fully utilized */
+  mark_utilized?: boolean;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/prefixes/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type PrefixFilters = FiltersOf<
+  | "brief"
+  | "contains"
+  | "created_by_request"
+  | "family"
+  | "fields"
+  | "is_pool"
+  | "limit"
+  | "mark_utilized"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "prefix"
+  | "present_in_vrf"
+  | "present_in_vrf_id"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | "within"
+  | "within_include"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    "children" | "created" | "depth" | "id" | "last_updated" | "scope_id" | "vlan_vid",
+    NumberLookup
+  >
+  | WithLookups<"description" | "status", TextLookup>
+  | WithLookups<"mask_length", RangeLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "region"
+    | "region_id"
+    | "role"
+    | "role_id"
+    | "scope_type"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "vlan_group"
+    | "vlan_group_id"
+    | "vlan_id"
+    | "vrf"
+    | "vrf_id",
+    NegatedLookup
+  >,
+  {
+    status?: ChoiceFilter<PrefixStatus>;
+    status__n?: ChoiceFilter<PrefixStatus>;
+  }
+>;
+
+/** NetBox's RIR as read from `/api/ipam/rirs/` (NetBox 4.7). */
+export type RIR = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  /** IP space managed by this RIR is considered private */
+  is_private?: boolean;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  aggregate_count: number;
+};
+
+/**
+ * What `/api/ipam/rirs/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableRIR = {
+  name: string;
+  slug: string;
+  /** IP space managed by this RIR is considered private */
+  is_private?: boolean;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/rirs/`: its filter names with their lookups, the common list parameters
+ * and `cf_*`. Any other name is a compile error.
+ */
+export type RIRFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "is_private"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's Role as read from `/api/ipam/roles/` (NetBox 4.7). */
+export type Role = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  weight?: number;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  prefix_count: number;
+  vlan_count: number;
+  asn_count: number;
+};
+
+/**
+ * What `/api/ipam/roles/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableRole = {
+  name: string;
+  slug: string;
+  weight?: number;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/roles/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RoleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's RouteTarget as read from `/api/ipam/route-targets/` (NetBox 4.7). */
+export type RouteTarget = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** Route target value (formatted in accordance with RFC 4360) */
+  name: string;
+  tenant?: BriefTenant | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/route-targets/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableRouteTarget = {
+  /** Route target value (formatted in accordance with RFC 4360) */
+  name: string;
+  tenant?: number | BriefTenantRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/route-targets/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type RouteTargetFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    | "exporting_l2vpn"
+    | "exporting_l2vpn_id"
+    | "exporting_vrf"
+    | "exporting_vrf_id"
+    | "importing_l2vpn"
+    | "importing_l2vpn_id"
+    | "importing_vrf"
+    | "importing_vrf_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ServiceTemplate as read from `/api/ipam/service-templates/` (NetBox 4.7). */
+export type ServiceTemplate = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  port_mappings?: string[];
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  protocol?: Choice<ServiceTemplateProtocol> | null;
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  ports?: number[] | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/service-templates/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableServiceTemplate = {
+  name: string;
+  port_mappings?: string[];
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  protocol?: ServiceTemplateProtocol | null;
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  ports?: number[] | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/service-templates/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ServiceTemplateFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"port", Lookup2>
+  | WithLookups<
+    "owner" | "owner_group" | "owner_group_id" | "owner_id" | "port_mappings" | "protocol",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Service as read from `/api/ipam/services/` (NetBox 4.7). */
+export type Service = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  parent_object_type: string;
+  parent_object_id: number;
+  parent: unknown;
+  name: string;
+  port_mappings?: string[];
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  protocol?: Choice<ServiceTemplateProtocol> | null;
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  ports?: number[] | null;
+  ipaddresses?: BriefIPAddress[];
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/services/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableService = {
+  parent_object_type: string;
+  parent_object_id: number;
+  name: string;
+  port_mappings?: string[];
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  protocol?: ServiceTemplateProtocol | null;
+  /** Deprecated; use port_mappings. Reported only for single-protocol services. */
+  ports?: number[] | null;
+  ipaddresses?: number[];
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/services/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ServiceFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "device"
+  | "device_id"
+  | "fhrpgroup"
+  | "fhrpgroup_id"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | "virtual_machine"
+  | "virtual_machine_id"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "parent_object_id", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"port", Lookup2>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "ip_address"
+    | "ip_address_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent_object_type"
+    | "port_mappings"
+    | "protocol",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's VLANGroup as read from `/api/ipam/vlan-groups/` (NetBox 4.7). */
+export type VLANGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  scope_type?: string | null;
+  scope_id?: number | null;
+  scope: unknown;
+  vid_ranges?: IntegerRange[];
+  total_vlan_ids: number;
+  tenant?: BriefTenant | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  vlan_count: number;
+  utilization: string;
+};
+
+/**
+ * What `/api/ipam/vlan-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVLANGroup = {
+  name: string;
+  slug: string;
+  scope_type?: string | null;
+  scope_id?: number | null;
+  vid_ranges?: IntegerRangeRequest[];
+  tenant?: number | BriefTenantRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/vlan-groups/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VLANGroupFilters = FiltersOf<
+  | "brief"
+  | "cluster"
+  | "cluster_group"
+  | "contains_vid"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "location"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "rack"
+  | "rack_group"
+  | "region"
+  | "site"
+  | "site_group"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "scope_id" | "total_vlan_ids", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "scope_type"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/**
+ * NetBox's VLANTranslationPolicy as read from `/api/ipam/vlan-translation-policies/` (NetBox 4.7).
+ */
+export type VLANTranslationPolicy = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  rules: BriefVLANTranslationRule[];
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/vlan-translation-policies/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVLANTranslationPolicy = {
+  name: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/vlan-translation-policies/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VLANTranslationPolicyFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/**
+ * NetBox's VLANTranslationRule as read from `/api/ipam/vlan-translation-rules/` (NetBox 4.7).
+ */
+export type VLANTranslationRule = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  policy: number;
+  /** Numeric VLAN ID (1-4094) */
+  local_vid: number;
+  /** Numeric VLAN ID (1-4094) */
+  remote_vid: number;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/ipam/vlan-translation-rules/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVLANTranslationRule = {
+  policy: number;
+  /** Numeric VLAN ID (1-4094) */
+  local_vid: number;
+  /** Numeric VLAN ID (1-4094) */
+  remote_vid: number;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/ipam/vlan-translation-rules/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VLANTranslationRuleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "local_vid" | "remote_vid", NumberLookup>
+  | WithLookups<"description", TextLookup>
+  | WithLookups<"policy" | "policy_id", NegatedLookup>
+>;
+
 /** NetBox's VLAN as read from `/api/ipam/vlans/` (NetBox 4.7). */
 export type VLAN = {
   id: number;
@@ -2084,47 +10446,124 @@ export type VLANFilters = FiltersOf<
   }
 >;
 
-/** NetBox's Role as read from `/api/ipam/roles/` (NetBox 4.7). */
-export type Role = {
+/** NetBox's VRF as read from `/api/ipam/vrfs/` (NetBox 4.7). */
+export type VRF = {
   id: number;
   url: string;
   display_url: string;
   display: string;
   name: string;
-  slug: string;
-  weight?: number;
+  /** Unique route distinguisher (as defined in RFC 4364) */
+  rd?: string | null;
+  tenant?: BriefTenant | null;
+  /** Prevent duplicate prefixes/IP addresses within this VRF */
+  enforce_unique?: boolean;
   description?: string;
   owner?: BriefOwner | null;
   comments?: string;
+  import_targets?: RouteTarget[];
+  export_targets?: RouteTarget[];
   tags?: NestedTag[];
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
+  ipaddress_count: number;
   prefix_count: number;
-  vlan_count: number;
-  asn_count: number;
 };
 
 /**
- * What `/api/ipam/roles/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * What `/api/ipam/vrfs/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
  * take an id or a dict of attributes identifying the object.
  */
-export type WritableRole = {
+export type WritableVRF = {
   name: string;
-  slug: string;
-  weight?: number;
+  /** Unique route distinguisher (as defined in RFC 4364) */
+  rd?: string | null;
+  tenant?: number | BriefTenantRequest | null;
+  /** Prevent duplicate prefixes/IP addresses within this VRF */
+  enforce_unique?: boolean;
   description?: string;
   owner?: number | BriefOwnerRequest | null;
   comments?: string;
+  import_targets?: number[];
+  export_targets?: number[];
   tags?: (number | NestedTagRequest)[];
   custom_fields?: Record<string, unknown>;
 };
 
 /**
- * The filters of `/api/ipam/roles/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/ipam/vrfs/`: its filter names with their lookups, the common list parameters
+ * and `cf_*`. Any other name is a compile error.
  */
-export type RoleFilters = FiltersOf<
+export type VRFFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enforce_unique"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "rd", TextLookup>
+  | WithLookups<
+    | "export_target"
+    | "export_target_id"
+    | "import_target"
+    | "import_target_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ContactAssignment as read from `/api/tenancy/contact-assignments/` (NetBox 4.7). */
+export type ContactAssignment = {
+  id: number;
+  url: string;
+  display: string;
+  object_type: string;
+  object_id: number;
+  object: unknown;
+  contact: BriefContact;
+  role?: BriefContactRole | null;
+  priority?: Choice<CircuitGroupAssignmentPriority> | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/tenancy/contact-assignments/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableContactAssignment = {
+  object_type: string;
+  object_id: number;
+  contact: number | BriefContactRequest;
+  role?: number | BriefContactRoleRequest | null;
+  priority?: CircuitGroupAssignmentPriority | "" | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/tenancy/contact-assignments/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ContactAssignmentFilters = FiltersOf<
   | "brief"
   | "created_by_request"
   | "fields"
@@ -2137,9 +10576,736 @@ export type RoleFilters = FiltersOf<
   | "start"
   | "updated_by_request"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "object_id", NumberLookup>
+  | WithLookups<"priority", TextLookup>
+  | WithLookups<
+    "contact_id" | "group" | "group_id" | "object_type" | "object_type_id" | "role" | "role_id",
+    NegatedLookup
+  >,
+  {
+    priority?: ChoiceFilter<CircuitGroupAssignmentPriority>;
+    priority__n?: ChoiceFilter<CircuitGroupAssignmentPriority>;
+  }
+>;
+
+/** NetBox's ContactGroup as read from `/api/tenancy/contact-groups/` (NetBox 4.7). */
+export type ContactGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  parent?: NestedContactGroup | null;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  contact_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/tenancy/contact-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableContactGroup = {
+  name: string;
+  slug: string;
+  parent?: number | null;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/tenancy/contact-groups/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ContactGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "contact_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ContactRole as read from `/api/tenancy/contact-roles/` (NetBox 4.7). */
+export type ContactRole = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/tenancy/contact-roles/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableContactRole = {
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/tenancy/contact-roles/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ContactRoleFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
   | WithLookups<"description" | "name" | "slug", TextLookup>
   | WithLookups<"owner" | "owner_group" | "owner_group_id" | "owner_id", NegatedLookup>
+>;
+
+/** NetBox's Contact as read from `/api/tenancy/contacts/` (NetBox 4.7). */
+export type Contact = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  groups?: BriefContactGroup[];
+  name: string;
+  title?: string;
+  phone?: string;
+  email?: string;
+  address?: string;
+  link?: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/tenancy/contacts/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableContact = {
+  groups?: number[];
+  name: string;
+  title?: string;
+  phone?: string;
+  email?: string;
+  address?: string;
+  link?: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/tenancy/contacts/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ContactFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    "address" | "description" | "email" | "link" | "name" | "phone" | "title",
+    TextLookup
+  >
+  | WithLookups<
+    "group" | "group_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's TenantGroup as read from `/api/tenancy/tenant-groups/` (NetBox 4.7). */
+export type TenantGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  parent?: NestedTenantGroup | null;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  tenant_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/tenancy/tenant-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableTenantGroup = {
+  name: string;
+  slug: string;
+  parent?: number | null;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/tenancy/tenant-groups/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TenantGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Tenant as read from `/api/tenancy/tenants/` (NetBox 4.7). */
+export type Tenant = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  group?: BriefTenantGroup | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  circuit_count: number;
+  device_count: number;
+  ipaddress_count: number;
+  prefix_count: number;
+  rack_count: number;
+  site_count: number;
+  virtualmachine_count: number;
+  vlan_count: number;
+  vrf_count: number;
+  cluster_count: number;
+};
+
+/**
+ * What `/api/tenancy/tenants/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableTenant = {
+  name: string;
+  slug: string;
+  group?: number | BriefTenantGroupRequest | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/tenancy/tenants/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TenantFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "group"
+    | "group_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Group as read from `/api/users/groups/` (NetBox 4.7). */
+export type Group = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  permissions?: BriefObjectPermission[];
+  user_count: number;
+};
+
+/**
+ * What `/api/users/groups/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableGroup = {
+  name: string;
+  description?: string;
+  permissions?: number[];
+};
+
+/**
+ * The filters of `/api/users/groups/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type GroupFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"id", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    "notification_group_id" | "owner" | "owner_id" | "permission_id" | "user_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's OwnerGroup as read from `/api/users/owner-groups/` (NetBox 4.7). */
+export type OwnerGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  member_count: number;
+};
+
+/**
+ * What `/api/users/owner-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableOwnerGroup = {
+  name: string;
+  description?: string;
+};
+
+/**
+ * The filters of `/api/users/owner-groups/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type OwnerGroupFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"id", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+>;
+
+/** NetBox's Owner as read from `/api/users/owners/` (NetBox 4.7). */
+export type Owner = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  group: BriefOwnerGroup | null;
+  description?: string;
+  user_groups?: BriefGroup[];
+  users?: BriefUser[];
+};
+
+/**
+ * What `/api/users/owners/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableOwner = {
+  name: string;
+  group: number | BriefOwnerGroupRequest | null;
+  description?: string;
+  user_groups?: number[];
+  users?: number[];
+};
+
+/**
+ * The filters of `/api/users/owners/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type OwnerFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"id", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    "group" | "group_id" | "user" | "user_group" | "user_group_id" | "user_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ObjectPermission as read from `/api/users/permissions/` (NetBox 4.7). */
+export type ObjectPermission = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  object_types: string[];
+  /** The list of actions granted by this permission */
+  actions: string[];
+  /** Queryset filter matching the applicable objects of the selected type(s) */
+  constraints?: unknown;
+  groups?: NestedGroup[];
+  users?: NestedUser[];
+};
+
+/**
+ * What `/api/users/permissions/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableObjectPermission = {
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  object_types: string[];
+  /** The list of actions granted by this permission */
+  actions: string[];
+  /** Queryset filter matching the applicable objects of the selected type(s) */
+  constraints?: unknown;
+  groups?: number[];
+  users?: number[];
+};
+
+/**
+ * The filters of `/api/users/permissions/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ObjectPermissionFilters = FiltersOf<
+  | "brief"
+  | "can_add"
+  | "can_change"
+  | "can_delete"
+  | "can_view"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"id", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"object_type", TextLookupNoEmpty>
+  | WithLookups<
+    "group" | "group_id" | "object_type_id" | "object_types" | "user" | "user_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's Token as read from `/api/users/tokens/` (NetBox 4.7). */
+export type Token = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  version?: TokenVersion;
+  /** v2 token identification key */
+  key: string | null;
+  user: BriefUser;
+  description?: string;
+  created: string;
+  expires?: string | null;
+  last_used?: string | null;
+  /** Disable to temporarily revoke this token without deleting it. */
+  enabled?: boolean;
+  /** Permit create/update/delete operations using this token */
+  write_enabled?: boolean;
+  /** ID of the cryptographic pepper used to hash the token (v2 only) */
+  pepper_id?: number | null;
+  token: string;
+};
+
+/**
+ * What `/api/users/tokens/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableToken = {
+  version?: TokenVersion;
+  user: number | BriefUserRequest;
+  description?: string;
+  expires?: string | null;
+  last_used?: string | null;
+  /** Disable to temporarily revoke this token without deleting it. */
+  enabled?: boolean;
+  /** Permit create/update/delete operations using this token */
+  write_enabled?: boolean;
+  /** ID of the cryptographic pepper used to hash the token (v2 only) */
+  pepper_id?: number | null;
+};
+
+/**
+ * The filters of `/api/users/tokens/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TokenFilters = FiltersOf<
+  | "brief"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "write_enabled"
+  | WithLookups<"id" | "pepper_id", NumberLookup>
+  | WithLookups<"description" | "key", TextLookup>
+  | WithLookups<"created" | "expires" | "last_used", RangeLookup>
+  | WithLookups<"version", TextLookupNoEmpty>
+  | WithLookups<"user" | "user_id", NegatedLookup>,
+  {
+    version?: ChoiceFilter<TokenVersion>;
+    version__n?: ChoiceFilter<TokenVersion>;
+  }
+>;
+
+/** NetBox's User as read from `/api/users/users/` (NetBox 4.7). */
+export type User = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  /** Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+  username: string;
+  first_name?: string;
+  last_name?: string;
+  /** Email address */
+  email?: string;
+  /**
+   * Designates whether this user should be treated as active. Unselect this instead of deleting
+   * accounts.
+   */
+  is_active?: boolean;
+  date_joined?: string;
+  last_login?: string | null;
+  groups?: BriefGroup[];
+  permissions?: BriefObjectPermission[];
+};
+
+/**
+ * What `/api/users/users/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableUser = {
+  /** Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+  username: string;
+  password: string;
+  first_name?: string;
+  last_name?: string;
+  /** Email address */
+  email?: string;
+  /**
+   * Designates whether this user should be treated as active. Unselect this instead of deleting
+   * accounts.
+   */
+  is_active?: boolean;
+  date_joined?: string;
+  last_login?: string | null;
+  groups?: number[];
+  permissions?: number[];
+};
+
+/**
+ * The filters of `/api/users/users/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type UserFilters = FiltersOf<
+  | "brief"
+  | "fields"
+  | "is_active"
+  | "is_superuser"
+  | "limit"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | WithLookups<"date_joined" | "id" | "last_login", NumberLookup>
+  | WithLookups<"email" | "first_name" | "last_name" | "username", TextLookup>
+  | WithLookups<
+    "group" | "group_id" | "notification_group_id" | "owner" | "owner_id" | "permission_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's ClusterGroup as read from `/api/virtualization/cluster-groups/` (NetBox 4.7). */
+export type ClusterGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  cluster_count: number;
+};
+
+/**
+ * What `/api/virtualization/cluster-groups/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableClusterGroup = {
+  name: string;
+  slug: string;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/virtualization/cluster-groups/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type ClusterGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >
 >;
 
 /** NetBox's ClusterType as read from `/api/virtualization/cluster-types/` (NetBox 4.7). */
@@ -2293,6 +11459,256 @@ export type ClusterFilters = FiltersOf<
     status?: ChoiceFilter<ClusterStatus>;
     status__n?: ChoiceFilter<ClusterStatus>;
   }
+>;
+
+/** NetBox's VMInterface as read from `/api/virtualization/interfaces/` (NetBox 4.7). */
+export type VMInterface = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  virtual_machine: BriefVirtualMachine;
+  name: string;
+  enabled?: boolean;
+  parent?: NestedVMInterface | null;
+  bridge?: NestedVMInterface | null;
+  mtu?: number | null;
+  mac_address?: string | null;
+  primary_mac_address?: BriefMACAddress | null;
+  mac_addresses: BriefMACAddress[] | null;
+  description?: string;
+  mode?: Choice<InterfaceMode> | null;
+  untagged_vlan?: BriefVLAN | null;
+  tagged_vlans?: BriefVLAN[];
+  qinq_svlan?: BriefVLAN | null;
+  vlan_translation_policy?: BriefVLANTranslationPolicy | null;
+  vrf?: BriefVRF | null;
+  l2vpn_termination: BriefL2VPNTermination | null;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  count_ipaddresses: number;
+  count_fhrp_groups: number;
+};
+
+/**
+ * What `/api/virtualization/interfaces/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVMInterface = {
+  virtual_machine: number | BriefVirtualMachineRequest;
+  name: string;
+  enabled?: boolean;
+  /** Parent interface */
+  parent?: number | null;
+  /** Bridge interface */
+  bridge?: number | null;
+  mtu?: number | null;
+  mac_address?: string | null;
+  primary_mac_address?: number | BriefMACAddressRequest | null;
+  description?: string;
+  /** IEEE 802.1Q tagging strategy */
+  mode?: InterfaceMode | "" | null;
+  untagged_vlan?: number | BriefVLANRequest | null;
+  tagged_vlans?: number[];
+  qinq_svlan?: number | BriefVLANRequest | null;
+  vlan_translation_policy?: number | BriefVLANTranslationPolicyRequest | null;
+  vrf?: number | BriefVRFRequest | null;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/virtualization/interfaces/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VMInterfaceFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "enabled"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | "vlan"
+  | "vlan_id"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "mtu", NumberLookup>
+  | WithLookups<"description" | "mode" | "name", TextLookup>
+  | WithLookups<"mac_address", TextLookupNoEmpty>
+  | WithLookups<
+    | "bridge_id"
+    | "cluster"
+    | "cluster_id"
+    | "l2vpn"
+    | "l2vpn_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent_id"
+    | "primary_mac_address"
+    | "primary_mac_address_id"
+    | "virtual_machine"
+    | "virtual_machine_id"
+    | "vlan_translation_policy"
+    | "vlan_translation_policy_id"
+    | "vrf"
+    | "vrf_id",
+    NegatedLookup
+  >,
+  {
+    mode?: ChoiceFilter<InterfaceMode>;
+    mode__n?: ChoiceFilter<InterfaceMode>;
+  }
+>;
+
+/** NetBox's VirtualDisk as read from `/api/virtualization/virtual-disks/` (NetBox 4.7). */
+export type VirtualDisk = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  virtual_machine: BriefVirtualMachine;
+  name: string;
+  description?: string;
+  size: number;
+  owner?: BriefOwner | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/virtualization/virtual-disks/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVirtualDisk = {
+  virtual_machine: number | BriefVirtualMachineRequest;
+  name: string;
+  description?: string;
+  size: number;
+  owner?: number | BriefOwnerRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/virtualization/virtual-disks/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VirtualDiskFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "size", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "virtual_machine"
+    | "virtual_machine_id",
+    NegatedLookup
+  >
+>;
+
+/**
+ * NetBox's VirtualMachineType as read from `/api/virtualization/virtual-machine-types/` (NetBox
+ * 4.7).
+ */
+export type VirtualMachineType = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  default_platform?: BriefPlatform | null;
+  default_vcpus?: number | null;
+  default_memory?: number | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  virtual_machine_count: number;
+};
+
+/**
+ * What `/api/virtualization/virtual-machine-types/` accepts on create (POST); `Partial` of it on
+ * update (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableVirtualMachineType = {
+  name: string;
+  slug: string;
+  default_platform?: number | BriefPlatformRequest | null;
+  default_vcpus?: number | null;
+  default_memory?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/virtualization/virtual-machine-types/`: its filter names with their lookups,
+ * the common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type VirtualMachineTypeFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    | "created"
+    | "default_memory"
+    | "default_vcpus"
+    | "id"
+    | "last_updated"
+    | "virtual_machine_count",
+    NumberLookup
+  >
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "default_platform"
+    | "default_platform_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >
 >;
 
 /** NetBox's VirtualMachine as read from `/api/virtualization/virtual-machines/` (NetBox 4.7). */
@@ -2451,74 +11867,50 @@ export type VirtualMachineFilters = FiltersOf<
   }
 >;
 
-/** NetBox's VMInterface as read from `/api/virtualization/interfaces/` (NetBox 4.7). */
-export type VMInterface = {
+/** NetBox's IKEPolicy as read from `/api/vpn/ike-policies/` (NetBox 4.7). */
+export type IKEPolicy = {
   id: number;
   url: string;
   display_url: string;
   display: string;
-  virtual_machine: BriefVirtualMachine;
   name: string;
-  enabled?: boolean;
-  parent?: NestedVMInterface | null;
-  bridge?: NestedVMInterface | null;
-  mtu?: number | null;
-  mac_address?: string | null;
-  primary_mac_address?: BriefMACAddress | null;
-  mac_addresses: BriefMACAddress[] | null;
   description?: string;
-  mode?: Choice<InterfaceMode> | null;
-  untagged_vlan?: BriefVLAN | null;
-  tagged_vlans?: BriefVLAN[];
-  qinq_svlan?: BriefVLAN | null;
-  vlan_translation_policy?: BriefVLANTranslationPolicy | null;
-  vrf?: BriefVRF | null;
-  l2vpn_termination: BriefL2VPNTermination | null;
+  version: Choice<IKEPolicyVersion>;
+  mode?: Choice<IKEPolicyMode>;
+  proposals?: BriefIKEProposal[];
+  preshared_key?: string;
   owner?: BriefOwner | null;
+  comments?: string;
   tags?: NestedTag[];
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
-  count_ipaddresses: number;
-  count_fhrp_groups: number;
 };
 
 /**
- * What `/api/virtualization/interfaces/` accepts on create (POST); `Partial` of it on update
- * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ * What `/api/vpn/ike-policies/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableVMInterface = {
-  virtual_machine: number | BriefVirtualMachineRequest;
+export type WritableIKEPolicy = {
   name: string;
-  enabled?: boolean;
-  /** Parent interface */
-  parent?: number | null;
-  /** Bridge interface */
-  bridge?: number | null;
-  mtu?: number | null;
-  mac_address?: string | null;
-  primary_mac_address?: number | BriefMACAddressRequest | null;
   description?: string;
-  /** IEEE 802.1Q tagging strategy */
-  mode?: InterfaceMode | "" | null;
-  untagged_vlan?: number | BriefVLANRequest | null;
-  tagged_vlans?: number[];
-  qinq_svlan?: number | BriefVLANRequest | null;
-  vlan_translation_policy?: number | BriefVLANTranslationPolicyRequest | null;
-  vrf?: number | BriefVRFRequest | null;
+  version?: IKEPolicyVersion;
+  mode?: IKEPolicyMode | "" | null;
+  proposals?: number[];
+  preshared_key?: string;
   owner?: number | BriefOwnerRequest | null;
+  comments?: string;
   tags?: (number | NestedTagRequest)[];
   custom_fields?: Record<string, unknown>;
 };
 
 /**
- * The filters of `/api/virtualization/interfaces/`: its filter names with their lookups, the common
- * list parameters and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/vpn/ike-policies/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
  */
-export type VMInterfaceFilters = FiltersOf<
+export type IKEPolicyFilters = FiltersOf<
   | "brief"
   | "created_by_request"
-  | "enabled"
   | "fields"
   | "limit"
   | "modified_by_request"
@@ -2528,48 +11920,490 @@ export type VMInterfaceFilters = FiltersOf<
   | "q"
   | "start"
   | "updated_by_request"
-  | "vlan"
-  | "vlan_id"
   | WithLookups<"tag" | "tag_id", ArrayLookup>
-  | WithLookups<"created" | "id" | "last_updated" | "mtu", NumberLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
   | WithLookups<"description" | "mode" | "name", TextLookup>
-  | WithLookups<"mac_address", TextLookupNoEmpty>
+  | WithLookups<"preshared_key" | "version", TextLookupNoEmpty>
   | WithLookups<
-    | "bridge_id"
-    | "cluster"
-    | "cluster_id"
+    "ike_proposal" | "ike_proposal_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >,
+  {
+    mode?: ChoiceFilter<IKEPolicyMode>;
+    mode__n?: ChoiceFilter<IKEPolicyMode>;
+    version?: ChoiceFilter<IKEPolicyVersion>;
+    version__n?: ChoiceFilter<IKEPolicyVersion>;
+  }
+>;
+
+/** NetBox's IKEProposal as read from `/api/vpn/ike-proposals/` (NetBox 4.7). */
+export type IKEProposal = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  authentication_method: Choice<IKEProposalAuthenticationMethod>;
+  encryption_algorithm: Choice<IKEProposalEncryptionAlgorithm>;
+  authentication_algorithm?: Choice<IKEProposalAuthenticationAlgorithm>;
+  group: Choice<IKEProposalGroup>;
+  /** Security association lifetime (in seconds) */
+  sa_lifetime?: number | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/vpn/ike-proposals/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableIKEProposal = {
+  name: string;
+  description?: string;
+  authentication_method: IKEProposalAuthenticationMethod;
+  encryption_algorithm: IKEProposalEncryptionAlgorithm;
+  authentication_algorithm?: IKEProposalAuthenticationAlgorithm | "" | null;
+  /** Diffie-Hellman group ID */
+  group: IKEProposalGroup;
+  /** Security association lifetime (in seconds) */
+  sa_lifetime?: number | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/ike-proposals/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type IKEProposalFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "sa_lifetime", NumberLookup>
+  | WithLookups<
+    | "authentication_algorithm"
+    | "authentication_method"
+    | "description"
+    | "encryption_algorithm"
+    | "name",
+    TextLookup
+  >
+  | WithLookups<"group", TextLookupNoEmpty>
+  | WithLookups<
+    "ike_policy" | "ike_policy_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >,
+  {
+    authentication_algorithm?: ChoiceFilter<IKEProposalAuthenticationAlgorithm>;
+    authentication_algorithm__n?: ChoiceFilter<IKEProposalAuthenticationAlgorithm>;
+    authentication_method?: ChoiceFilter<IKEProposalAuthenticationMethod>;
+    authentication_method__n?: ChoiceFilter<IKEProposalAuthenticationMethod>;
+    encryption_algorithm?: ChoiceFilter<IKEProposalEncryptionAlgorithm>;
+    encryption_algorithm__n?: ChoiceFilter<IKEProposalEncryptionAlgorithm>;
+    group?: ChoiceFilter<IKEProposalGroup>;
+    group__n?: ChoiceFilter<IKEProposalGroup>;
+  }
+>;
+
+/** NetBox's IPSecPolicy as read from `/api/vpn/ipsec-policies/` (NetBox 4.7). */
+export type IPSecPolicy = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  proposals?: BriefIPSecProposal[];
+  pfs_group?: Choice<IKEProposalGroup>;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/vpn/ipsec-policies/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableIPSecPolicy = {
+  name: string;
+  description?: string;
+  proposals?: number[];
+  /** Diffie-Hellman group for Perfect Forward Secrecy */
+  pfs_group?: IKEProposalGroup | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/ipsec-policies/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type IPSecPolicyFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name", TextLookup>
+  | WithLookups<"pfs_group", TextLookupNoEmpty>
+  | WithLookups<
+    | "ipsec_proposal"
+    | "ipsec_proposal_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >,
+  {
+    pfs_group?: ChoiceFilter<IKEProposalGroup>;
+    pfs_group__n?: ChoiceFilter<IKEProposalGroup>;
+  }
+>;
+
+/** NetBox's IPSecProfile as read from `/api/vpn/ipsec-profiles/` (NetBox 4.7). */
+export type IPSecProfile = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  mode: Choice<IPSecProfileMode>;
+  ike_policy: BriefIKEPolicy;
+  ipsec_policy: BriefIPSecPolicy;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/vpn/ipsec-profiles/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableIPSecProfile = {
+  name: string;
+  description?: string;
+  mode: IPSecProfileMode;
+  ike_policy: number | BriefIKEPolicyRequest;
+  ipsec_policy: number | BriefIPSecPolicyRequest;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/ipsec-profiles/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type IPSecProfileFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "mode" | "name", TextLookup>
+  | WithLookups<
+    | "ike_policy"
+    | "ike_policy_id"
+    | "ipsec_policy"
+    | "ipsec_policy_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id",
+    NegatedLookup
+  >,
+  {
+    mode?: ChoiceFilter<IPSecProfileMode>;
+    mode__n?: ChoiceFilter<IPSecProfileMode>;
+  }
+>;
+
+/** NetBox's IPSecProposal as read from `/api/vpn/ipsec-proposals/` (NetBox 4.7). */
+export type IPSecProposal = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  description?: string;
+  encryption_algorithm?: Choice<IKEProposalEncryptionAlgorithm>;
+  authentication_algorithm?: Choice<IKEProposalAuthenticationAlgorithm>;
+  /** Security association lifetime (seconds) */
+  sa_lifetime_seconds?: number | null;
+  /** Security association lifetime (in kilobytes) */
+  sa_lifetime_data?: number | null;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/vpn/ipsec-proposals/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableIPSecProposal = {
+  name: string;
+  description?: string;
+  encryption_algorithm?: IKEProposalEncryptionAlgorithm | "" | null;
+  authentication_algorithm?: IKEProposalAuthenticationAlgorithm | "" | null;
+  /** Security association lifetime (seconds) */
+  sa_lifetime_seconds?: number | null;
+  /** Security association lifetime (in kilobytes) */
+  sa_lifetime_data?: number | null;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/ipsec-proposals/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type IPSecProposalFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<
+    "created" | "id" | "last_updated" | "sa_lifetime_data" | "sa_lifetime_seconds",
+    NumberLookup
+  >
+  | WithLookups<
+    "authentication_algorithm" | "description" | "encryption_algorithm" | "name",
+    TextLookup
+  >
+  | WithLookups<
+    "ipsec_policy" | "ipsec_policy_id" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    NegatedLookup
+  >,
+  {
+    authentication_algorithm?: ChoiceFilter<IKEProposalAuthenticationAlgorithm>;
+    authentication_algorithm__n?: ChoiceFilter<IKEProposalAuthenticationAlgorithm>;
+    encryption_algorithm?: ChoiceFilter<IKEProposalEncryptionAlgorithm>;
+    encryption_algorithm__n?: ChoiceFilter<IKEProposalEncryptionAlgorithm>;
+  }
+>;
+
+/** NetBox's L2VPNTermination as read from `/api/vpn/l2vpn-terminations/` (NetBox 4.7). */
+export type L2VPNTermination = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  l2vpn: BriefL2VPN;
+  assigned_object_type: string;
+  assigned_object_id: number;
+  assigned_object: unknown;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/vpn/l2vpn-terminations/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableL2VPNTermination = {
+  l2vpn: number | BriefL2VPNRequest;
+  assigned_object_type: string;
+  assigned_object_id: number;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/l2vpn-terminations/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type L2VPNTerminationFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "region"
+  | "region_id"
+  | "site"
+  | "site_id"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"assigned_object_id" | "created" | "id" | "last_updated" | "vlan_vid", NumberLookup>
+  | WithLookups<
+    | "assigned_object_type"
+    | "assigned_object_type_id"
+    | "device"
+    | "device_id"
+    | "interface"
+    | "interface_id"
     | "l2vpn"
     | "l2vpn_id"
+    | "virtual_machine"
+    | "virtual_machine_id"
+    | "vlan"
+    | "vlan_id"
+    | "vminterface"
+    | "vminterface_id",
+    NegatedLookup
+  >
+>;
+
+/** NetBox's L2VPN as read from `/api/vpn/l2vpns/` (NetBox 4.7). */
+export type L2VPN = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  identifier?: number | null;
+  name: string;
+  slug: string;
+  type: Choice<BriefL2VPNType>;
+  status?: Choice<L2VPNStatus>;
+  import_targets?: BriefRouteTarget[];
+  export_targets?: BriefRouteTarget[];
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tenant?: BriefTenant | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/vpn/l2vpns/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableL2VPN = {
+  identifier?: number | null;
+  name: string;
+  slug: string;
+  type: BriefL2VPNType;
+  status?: L2VPNStatus;
+  import_targets?: number[];
+  export_targets?: number[];
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tenant?: number | BriefTenantRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/l2vpns/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type L2VPNFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "identifier" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug" | "status" | "type", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "export_target"
+    | "export_target_id"
+    | "import_target"
+    | "import_target_id"
     | "owner"
     | "owner_group"
     | "owner_group_id"
     | "owner_id"
-    | "parent_id"
-    | "primary_mac_address"
-    | "primary_mac_address_id"
-    | "virtual_machine"
-    | "virtual_machine_id"
-    | "vlan_translation_policy"
-    | "vlan_translation_policy_id"
-    | "vrf"
-    | "vrf_id",
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
     NegatedLookup
   >,
   {
-    mode?: ChoiceFilter<InterfaceMode>;
-    mode__n?: ChoiceFilter<InterfaceMode>;
+    status?: ChoiceFilter<L2VPNStatus>;
+    status__n?: ChoiceFilter<L2VPNStatus>;
+    type?: ChoiceFilter<BriefL2VPNType>;
+    type__n?: ChoiceFilter<BriefL2VPNType>;
   }
 >;
 
-/** NetBox's Tenant as read from `/api/tenancy/tenants/` (NetBox 4.7). */
-export type Tenant = {
+/** NetBox's TunnelGroup as read from `/api/vpn/tunnel-groups/` (NetBox 4.7). */
+export type TunnelGroup = {
   id: number;
   url: string;
   display_url: string;
   display: string;
   name: string;
   slug: string;
-  group?: BriefTenantGroup | null;
   description?: string;
   owner?: BriefOwner | null;
   comments?: string;
@@ -2577,26 +12411,16 @@ export type Tenant = {
   custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
-  circuit_count: number;
-  device_count: number;
-  ipaddress_count: number;
-  prefix_count: number;
-  rack_count: number;
-  site_count: number;
-  virtualmachine_count: number;
-  vlan_count: number;
-  vrf_count: number;
-  cluster_count: number;
+  tunnel_count: number;
 };
 
 /**
- * What `/api/tenancy/tenants/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * What `/api/vpn/tunnel-groups/` accepts on create (POST); `Partial` of it on update (PATCH).
  * Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableTenant = {
+export type WritableTunnelGroup = {
   name: string;
   slug: string;
-  group?: number | BriefTenantGroupRequest | null;
   description?: string;
   owner?: number | BriefOwnerRequest | null;
   comments?: string;
@@ -2605,10 +12429,10 @@ export type WritableTenant = {
 };
 
 /**
- * The filters of `/api/tenancy/tenants/`: its filter names with their lookups, the common list
+ * The filters of `/api/vpn/tunnel-groups/`: its filter names with their lookups, the common list
  * parameters and `cf_*`. Any other name is a compile error.
  */
-export type TenantFilters = FiltersOf<
+export type TunnelGroupFilters = FiltersOf<
   | "brief"
   | "created_by_request"
   | "fields"
@@ -2627,8 +12451,6 @@ export type TenantFilters = FiltersOf<
     | "contact"
     | "contact_group"
     | "contact_role"
-    | "group"
-    | "group_id"
     | "owner"
     | "owner_group"
     | "owner_group_id"
@@ -2637,47 +12459,46 @@ export type TenantFilters = FiltersOf<
   >
 >;
 
-/** NetBox's Tag as read from `/api/extras/tags/` (NetBox 4.7). */
-export type Tag = {
+/** NetBox's TunnelTermination as read from `/api/vpn/tunnel-terminations/` (NetBox 4.7). */
+export type TunnelTermination = {
   id: number;
   url: string;
   display_url: string;
   display: string;
-  name: string;
-  slug: string;
-  color?: string;
-  description?: string;
-  weight?: number;
-  object_types?: string[];
-  tagged_items: number;
+  tunnel: BriefTunnel;
+  role: Choice<VirtualCircuitTerminationRole>;
+  termination_type: string;
+  termination_id?: number | null;
+  termination: unknown;
+  outside_ip?: BriefIPAddress | null;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
   created: string | null;
   last_updated: string | null;
 };
 
 /**
- * What `/api/extras/tags/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
- * take an id or a dict of attributes identifying the object.
+ * What `/api/vpn/tunnel-terminations/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
  */
-export type WritableTag = {
-  name: string;
-  slug: string;
-  color?: string;
-  description?: string;
-  weight?: number;
-  object_types?: string[];
+export type WritableTunnelTermination = {
+  tunnel: number | BriefTunnelRequest;
+  role?: VirtualCircuitTerminationRole;
+  termination_type: string;
+  termination_id?: number | null;
+  outside_ip?: number | BriefIPAddressRequest | null;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
 };
 
 /**
- * The filters of `/api/extras/tags/`: its filter names with their lookups, the common list
- * parameters and `cf_*`. Any other name is a compile error.
+ * The filters of `/api/vpn/tunnel-terminations/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
  */
-export type TagFilters = FiltersOf<
+export type TunnelTerminationFilters = FiltersOf<
   | "brief"
-  | "content_type"
-  | "content_type_id"
   | "created_by_request"
   | "fields"
-  | "for_object_type_id"
   | "limit"
   | "modified_by_request"
   | "offset"
@@ -2686,15 +12507,393 @@ export type TagFilters = FiltersOf<
   | "q"
   | "start"
   | "updated_by_request"
-  | WithLookups<"created" | "id" | "last_updated" | "weight", NumberLookup>
-  | WithLookups<"color" | "description" | "name" | "slug", TextLookup>
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "termination_id", NumberLookup>
+  | WithLookups<"role", TextLookup>
   | WithLookups<
-    "object_types" | "owner" | "owner_group" | "owner_group_id" | "owner_id",
+    | "interface"
+    | "interface_id"
+    | "outside_ip_id"
+    | "termination_type"
+    | "tunnel"
+    | "tunnel_id"
+    | "vminterface"
+    | "vminterface_id",
+    NegatedLookup
+  >,
+  {
+    role?: ChoiceFilter<VirtualCircuitTerminationRole>;
+    role__n?: ChoiceFilter<VirtualCircuitTerminationRole>;
+  }
+>;
+
+/** NetBox's Tunnel as read from `/api/vpn/tunnels/` (NetBox 4.7). */
+export type Tunnel = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  status: Choice<TunnelStatus>;
+  group?: BriefTunnelGroup | null;
+  encapsulation: Choice<TunnelEncapsulation>;
+  ipsec_profile?: BriefIPSecProfile | null;
+  tenant?: BriefTenant | null;
+  tunnel_id?: number | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  terminations_count: number;
+};
+
+/**
+ * What `/api/vpn/tunnels/` accepts on create (POST); `Partial` of it on update (PATCH). Relations
+ * take an id or a dict of attributes identifying the object.
+ */
+export type WritableTunnel = {
+  name: string;
+  status?: TunnelStatus;
+  group?: number | BriefTunnelGroupRequest | null;
+  encapsulation: TunnelEncapsulation;
+  ipsec_profile?: number | BriefIPSecProfileRequest | null;
+  tenant?: number | BriefTenantRequest | null;
+  tunnel_id?: number | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/vpn/tunnels/`: its filter names with their lookups, the common list
+ * parameters and `cf_*`. Any other name is a compile error.
+ */
+export type TunnelFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "tunnel_id", NumberLookup>
+  | WithLookups<"description" | "encapsulation" | "name" | "status", TextLookup>
+  | WithLookups<
+    | "contact"
+    | "contact_group"
+    | "contact_role"
+    | "group"
+    | "group_id"
+    | "ipsec_profile"
+    | "ipsec_profile_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    encapsulation?: ChoiceFilter<TunnelEncapsulation>;
+    encapsulation__n?: ChoiceFilter<TunnelEncapsulation>;
+    status?: ChoiceFilter<TunnelStatus>;
+    status__n?: ChoiceFilter<TunnelStatus>;
+  }
+>;
+
+/** NetBox's WirelessLANGroup as read from `/api/wireless/wireless-lan-groups/` (NetBox 4.7). */
+export type WirelessLANGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  parent?: NestedWirelessLANGroup | null;
+  description?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+  wirelesslan_count: number;
+  owner?: BriefOwner | null;
+  comments?: string;
+  _depth: number;
+};
+
+/**
+ * What `/api/wireless/wireless-lan-groups/` accepts on create (POST); `Partial` of it on update
+ * (PATCH). Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableWirelessLANGroup = {
+  name: string;
+  slug: string;
+  parent?: number | null;
+  description?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+};
+
+/**
+ * The filters of `/api/wireless/wireless-lan-groups/`: its filter names with their lookups, the
+ * common list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type WirelessLANGroupFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated", NumberLookup>
+  | WithLookups<"description" | "name" | "slug", TextLookup>
+  | WithLookups<
+    | "ancestor"
+    | "ancestor_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "parent"
+    | "parent_id",
     NegatedLookup
   >
 >;
 
+/** NetBox's WirelessLAN as read from `/api/wireless/wireless-lans/` (NetBox 4.7). */
+export type WirelessLAN = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  ssid: string;
+  description?: string;
+  group?: BriefWirelessLANGroup | null;
+  status?: Choice<WirelessLANStatus> | null;
+  vlan?: BriefVLAN | null;
+  scope_type?: string | null;
+  scope_id?: number | null;
+  scope: unknown;
+  tenant?: BriefTenant | null;
+  auth_type?: Choice<WirelessLANAuthType> | null;
+  auth_cipher?: Choice<WirelessLANAuthCipher> | null;
+  /** Pre-shared key */
+  auth_psk?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/wireless/wireless-lans/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableWirelessLAN = {
+  ssid: string;
+  description?: string;
+  group?: number | BriefWirelessLANGroupRequest | null;
+  status?: WirelessLANStatus;
+  vlan?: number | BriefVLANRequest | null;
+  scope_type?: string | null;
+  scope_id?: number | null;
+  tenant?: number | BriefTenantRequest | null;
+  auth_type?: WirelessLANAuthType | "" | null;
+  auth_cipher?: WirelessLANAuthCipher | "" | null;
+  /** Pre-shared key */
+  auth_psk?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/wireless/wireless-lans/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type WirelessLANFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "id" | "last_updated" | "scope_id", NumberLookup>
+  | WithLookups<
+    "auth_cipher" | "auth_psk" | "auth_type" | "description" | "ssid" | "status",
+    TextLookup
+  >
+  | WithLookups<
+    | "group"
+    | "group_id"
+    | "interface_id"
+    | "location"
+    | "location_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "region"
+    | "region_id"
+    | "scope_type"
+    | "site"
+    | "site_group"
+    | "site_group_id"
+    | "site_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id"
+    | "vlan_id",
+    NegatedLookup
+  >,
+  {
+    auth_cipher?: ChoiceFilter<WirelessLANAuthCipher>;
+    auth_cipher__n?: ChoiceFilter<WirelessLANAuthCipher>;
+    auth_type?: ChoiceFilter<WirelessLANAuthType>;
+    auth_type__n?: ChoiceFilter<WirelessLANAuthType>;
+    status?: ChoiceFilter<WirelessLANStatus>;
+    status__n?: ChoiceFilter<WirelessLANStatus>;
+  }
+>;
+
+/** NetBox's WirelessLink as read from `/api/wireless/wireless-links/` (NetBox 4.7). */
+export type WirelessLink = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  interface_a: BriefInterface;
+  interface_b: BriefInterface;
+  ssid?: string;
+  status?: Choice<CableStatus>;
+  tenant?: BriefTenant | null;
+  auth_type?: Choice<WirelessLANAuthType> | null;
+  auth_cipher?: Choice<WirelessLANAuthCipher> | null;
+  /** Pre-shared key */
+  auth_psk?: string;
+  distance?: number | null;
+  distance_unit?: Choice<CircuitDistanceUnit> | null;
+  description?: string;
+  owner?: BriefOwner | null;
+  comments?: string;
+  tags?: NestedTag[];
+  custom_fields?: Record<string, unknown>;
+  created: string | null;
+  last_updated: string | null;
+};
+
+/**
+ * What `/api/wireless/wireless-links/` accepts on create (POST); `Partial` of it on update (PATCH).
+ * Relations take an id or a dict of attributes identifying the object.
+ */
+export type WritableWirelessLink = {
+  interface_a: number | BriefInterfaceRequest;
+  interface_b: number | BriefInterfaceRequest;
+  ssid?: string;
+  status?: CableStatus;
+  tenant?: number | BriefTenantRequest | null;
+  auth_type?: WirelessLANAuthType | "" | null;
+  auth_cipher?: WirelessLANAuthCipher | "" | null;
+  /** Pre-shared key */
+  auth_psk?: string;
+  distance?: number | null;
+  distance_unit?: CircuitDistanceUnit | "" | null;
+  description?: string;
+  owner?: number | BriefOwnerRequest | null;
+  comments?: string;
+  tags?: (number | NestedTagRequest)[];
+  custom_fields?: Record<string, unknown>;
+};
+
+/**
+ * The filters of `/api/wireless/wireless-links/`: its filter names with their lookups, the common
+ * list parameters and `cf_*`. Any other name is a compile error.
+ */
+export type WirelessLinkFilters = FiltersOf<
+  | "brief"
+  | "created_by_request"
+  | "fields"
+  | "limit"
+  | "modified_by_request"
+  | "offset"
+  | "omit"
+  | "ordering"
+  | "q"
+  | "start"
+  | "updated_by_request"
+  | WithLookups<"tag" | "tag_id", ArrayLookup>
+  | WithLookups<"created" | "distance" | "id" | "last_updated", NumberLookup>
+  | WithLookups<
+    "auth_cipher" | "auth_psk" | "auth_type" | "description" | "distance_unit" | "ssid" | "status",
+    TextLookup
+  >
+  | WithLookups<
+    | "interface_a_id"
+    | "interface_b_id"
+    | "owner"
+    | "owner_group"
+    | "owner_group_id"
+    | "owner_id"
+    | "tenant"
+    | "tenant_group"
+    | "tenant_group_id"
+    | "tenant_id",
+    NegatedLookup
+  >,
+  {
+    auth_cipher?: ChoiceFilter<WirelessLANAuthCipher>;
+    auth_cipher__n?: ChoiceFilter<WirelessLANAuthCipher>;
+    auth_type?: ChoiceFilter<WirelessLANAuthType>;
+    auth_type__n?: ChoiceFilter<WirelessLANAuthType>;
+    distance_unit?: ChoiceFilter<CircuitDistanceUnit>;
+    distance_unit__n?: ChoiceFilter<CircuitDistanceUnit>;
+    status?: ChoiceFilter<CableStatus>;
+    status__n?: ChoiceFilter<CableStatus>;
+  }
+>;
+
 // Nested shapes
+
+/** NetBox's ASNSite as nested in other objects. */
+export type ASNSite = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+  slug: string;
+};
 
 /** NetBox's ASN as nested in other objects (brief form). */
 export type BriefASN = {
@@ -2711,6 +12910,77 @@ export type BriefCable = {
   url: string;
   display: string;
   label?: string;
+  description?: string;
+};
+
+/** NetBox's CableBundle as nested in other objects (brief form). */
+export type BriefCableBundle = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one CableBundle on write (any subset); an id does too. */
+export type BriefCableBundleRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's Circuit as nested in other objects (brief form). */
+export type BriefCircuit = {
+  id: number;
+  url: string;
+  display: string;
+  cid: string;
+  provider: BriefProvider;
+  description?: string;
+};
+
+/** NetBox's CircuitGroup as nested in other objects (brief form). */
+export type BriefCircuitGroup = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+};
+
+/** NetBox's CircuitGroupAssignmentSerializer_ as nested in other objects (brief form). */
+export type BriefCircuitGroupAssignmentSerializer_ = {
+  id: number;
+  url: string;
+  display: string;
+  group: BriefCircuitGroup;
+  priority?: Choice<CircuitGroupAssignmentPriority> | null;
+};
+
+/** Attributes that identify one CircuitGroup on write (any subset); an id does too. */
+export type BriefCircuitGroupRequest = {
+  name?: string;
+};
+
+/** Attributes that identify one Circuit on write (any subset); an id does too. */
+export type BriefCircuitRequest = {
+  cid?: string;
+  provider?: number | BriefProviderRequest;
+  description?: string;
+};
+
+/** NetBox's CircuitType as nested in other objects (brief form). */
+export type BriefCircuitType = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** Attributes that identify one CircuitType on write (any subset); an id does too. */
+export type BriefCircuitTypeRequest = {
+  name?: string;
+  slug?: string;
   description?: string;
 };
 
@@ -2763,6 +13033,21 @@ export type BriefClusterTypeRequest = {
   description?: string;
 };
 
+/** NetBox's ConfigContextProfile as nested in other objects (brief form). */
+export type BriefConfigContextProfile = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one ConfigContextProfile on write (any subset); an id does too. */
+export type BriefConfigContextProfileRequest = {
+  name?: string;
+  description?: string;
+};
+
 /** NetBox's ConfigTemplate as nested in other objects (brief form). */
 export type BriefConfigTemplate = {
   id: number;
@@ -2774,6 +13059,136 @@ export type BriefConfigTemplate = {
 
 /** Attributes that identify one ConfigTemplate on write (any subset); an id does too. */
 export type BriefConfigTemplateRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's Contact as nested in other objects (brief form). */
+export type BriefContact = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** NetBox's ContactGroup as nested in other objects (brief form). */
+export type BriefContactGroup = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+  contact_count: number;
+  _depth: number;
+};
+
+/** Attributes that identify one Contact on write (any subset); an id does too. */
+export type BriefContactRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's ContactRole as nested in other objects (brief form). */
+export type BriefContactRole = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** Attributes that identify one ContactRole on write (any subset); an id does too. */
+export type BriefContactRoleRequest = {
+  name?: string;
+  slug?: string;
+  description?: string;
+};
+
+/** NetBox's CoolingIntake as nested in other objects (brief form). */
+export type BriefCoolingIntake = {
+  id: number;
+  url: string;
+  display: string;
+  device: BriefDevice;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one CoolingIntake on write (any subset); an id does too. */
+export type BriefCoolingIntakeRequest = {
+  device?: number | BriefDeviceRequest;
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's CoolingIntakeTemplate as nested in other objects (brief form). */
+export type BriefCoolingIntakeTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one CoolingIntakeTemplate on write (any subset); an id does too. */
+export type BriefCoolingIntakeTemplateRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's CoolingSource as nested in other objects (brief form). */
+export type BriefCoolingSource = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one CoolingSource on write (any subset); an id does too. */
+export type BriefCoolingSourceRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's CustomFieldChoiceSet as nested in other objects (brief form). */
+export type BriefCustomFieldChoiceSet = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+  choices_count: number;
+};
+
+/** Attributes that identify one CustomFieldChoiceSet on write (any subset); an id does too. */
+export type BriefCustomFieldChoiceSetRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's DataFile as nested in other objects (brief form). */
+export type BriefDataFile = {
+  id: number;
+  url: string;
+  display: string;
+  path: string;
+};
+
+/** NetBox's DataSource as nested in other objects (brief form). */
+export type BriefDataSource = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one DataSource on write (any subset); an id does too. */
+export type BriefDataSourceRequest = {
   name?: string;
   description?: string;
 };
@@ -2833,6 +13248,56 @@ export type BriefDeviceTypeRequest = {
   description?: string;
 };
 
+/** NetBox's FHRPGroup as nested in other objects (brief form). */
+export type BriefFHRPGroup = {
+  id: number;
+  url: string;
+  display: string;
+  protocol: FHRPGroupProtocol;
+  group_id: number;
+  description?: string;
+};
+
+/** Attributes that identify one FHRPGroup on write (any subset); an id does too. */
+export type BriefFHRPGroupRequest = {
+  protocol?: FHRPGroupProtocol;
+  group_id?: number;
+  description?: string;
+};
+
+/** NetBox's Group as nested in other objects (brief form). */
+export type BriefGroup = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** NetBox's IKEPolicy as nested in other objects (brief form). */
+export type BriefIKEPolicy = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one IKEPolicy on write (any subset); an id does too. */
+export type BriefIKEPolicyRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's IKEProposal as nested in other objects (brief form). */
+export type BriefIKEProposal = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
 /** NetBox's IPAddress as nested in other objects (brief form). */
 export type BriefIPAddress = {
   id: number;
@@ -2854,6 +13319,90 @@ export type BriefIPAddressRequest = {
   description?: string;
 };
 
+/** NetBox's IPSecPolicy as nested in other objects (brief form). */
+export type BriefIPSecPolicy = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one IPSecPolicy on write (any subset); an id does too. */
+export type BriefIPSecPolicyRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's IPSecProfile as nested in other objects (brief form). */
+export type BriefIPSecProfile = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one IPSecProfile on write (any subset); an id does too. */
+export type BriefIPSecProfileRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's IPSecProposal as nested in other objects (brief form). */
+export type BriefIPSecProposal = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** NetBox's Interface as nested in other objects (brief form). */
+export type BriefInterface = {
+  id: number;
+  url: string;
+  display: string;
+  device: BriefDevice;
+  name: string;
+  description?: string;
+  cable: BriefCable | null;
+  _occupied: boolean;
+};
+
+/** Attributes that identify one Interface on write (any subset); an id does too. */
+export type BriefInterfaceRequest = {
+  device?: number | BriefDeviceRequest;
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's InventoryItemRole as nested in other objects (brief form). */
+export type BriefInventoryItemRole = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** Attributes that identify one InventoryItemRole on write (any subset); an id does too. */
+export type BriefInventoryItemRoleRequest = {
+  name?: string;
+  slug?: string;
+  description?: string;
+};
+
+/** NetBox's Job as nested in other objects (brief form). */
+export type BriefJob = {
+  url: string;
+  status: Choice<JobStatus>;
+  created: string;
+  completed?: string | null;
+  user: BriefUser;
+};
+
 /** NetBox's L2VPN as nested in other objects (brief form). */
 export type BriefL2VPN = {
   id: number;
@@ -2863,6 +13412,15 @@ export type BriefL2VPN = {
   name: string;
   slug: string;
   type: Choice<BriefL2VPNType>;
+  description?: string;
+};
+
+/** Attributes that identify one L2VPN on write (any subset); an id does too. */
+export type BriefL2VPNRequest = {
+  identifier?: number | null;
+  name?: string;
+  slug?: string;
+  type?: BriefL2VPNType;
   description?: string;
 };
 
@@ -2934,10 +13492,69 @@ export type BriefModule = {
   module_bay: NestedModuleBay;
 };
 
+/** NetBox's ModuleBayType as nested in other objects (brief form). */
+export type BriefModuleBayType = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  manufacturer?: BriefManufacturer | null;
+  color?: string;
+  description?: string;
+};
+
 /** Attributes that identify one Module on write (any subset); an id does too. */
 export type BriefModuleRequest = {
   device?: number | BriefDeviceRequest;
   module_bay?: number | NestedModuleBayRequest;
+};
+
+/** NetBox's ModuleType as nested in other objects (brief form). */
+export type BriefModuleType = {
+  id: number;
+  url: string;
+  display: string;
+  profile?: BriefModuleTypeProfile | null;
+  manufacturer: BriefManufacturer;
+  model: string;
+  description?: string;
+  module_count: number;
+};
+
+/** NetBox's ModuleTypeProfile as nested in other objects (brief form). */
+export type BriefModuleTypeProfile = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one ModuleTypeProfile on write (any subset); an id does too. */
+export type BriefModuleTypeProfileRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** Attributes that identify one ModuleType on write (any subset); an id does too. */
+export type BriefModuleTypeRequest = {
+  profile?: number | BriefModuleTypeProfileRequest | null;
+  manufacturer?: number | BriefManufacturerRequest;
+  model?: string;
+  description?: string;
+};
+
+/** NetBox's ObjectPermission as nested in other objects (brief form). */
+export type BriefObjectPermission = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  object_types: string[];
+  actions: string[];
 };
 
 /** NetBox's Owner as nested in other objects (brief form). */
@@ -2946,6 +13563,21 @@ export type BriefOwner = {
   url: string;
   display: string;
   name: string;
+  description?: string;
+};
+
+/** NetBox's OwnerGroup as nested in other objects (brief form). */
+export type BriefOwnerGroup = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one OwnerGroup on write (any subset); an id does too. */
+export type BriefOwnerGroupRequest = {
+  name?: string;
   description?: string;
 };
 
@@ -2970,6 +13602,121 @@ export type BriefPlatform = {
 
 /** Attributes that identify one Platform on write (any subset); an id does too. */
 export type BriefPlatformRequest = {
+  name?: string;
+  slug?: string;
+  description?: string;
+};
+
+/** NetBox's PowerPanel as nested in other objects (brief form). */
+export type BriefPowerPanel = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one PowerPanel on write (any subset); an id does too. */
+export type BriefPowerPanelRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's PowerPort as nested in other objects (brief form). */
+export type BriefPowerPort = {
+  id: number;
+  url: string;
+  display: string;
+  device: BriefDevice;
+  name: string;
+  description?: string;
+  cable: BriefCable | null;
+  _occupied: boolean;
+};
+
+/** Attributes that identify one PowerPort on write (any subset); an id does too. */
+export type BriefPowerPortRequest = {
+  device?: number | BriefDeviceRequest;
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's PowerPortTemplate as nested in other objects (brief form). */
+export type BriefPowerPortTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one PowerPortTemplate on write (any subset); an id does too. */
+export type BriefPowerPortTemplateRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's Provider as nested in other objects (brief form). */
+export type BriefProvider = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** NetBox's ProviderAccount as nested in other objects (brief form). */
+export type BriefProviderAccount = {
+  id: number;
+  url: string;
+  display: string;
+  name?: string;
+  account: string;
+  description?: string;
+};
+
+/** Attributes that identify one ProviderAccount on write (any subset); an id does too. */
+export type BriefProviderAccountRequest = {
+  name?: string;
+  account?: string;
+  description?: string;
+};
+
+/** NetBox's ProviderNetwork as nested in other objects (brief form). */
+export type BriefProviderNetwork = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** Attributes that identify one ProviderNetwork on write (any subset); an id does too. */
+export type BriefProviderNetworkRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** Attributes that identify one Provider on write (any subset); an id does too. */
+export type BriefProviderRequest = {
+  name?: string;
+  slug?: string;
+  description?: string;
+};
+
+/** NetBox's RIR as nested in other objects (brief form). */
+export type BriefRIR = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** Attributes that identify one RIR on write (any subset); an id does too. */
+export type BriefRIRRequest = {
   name?: string;
   slug?: string;
   description?: string;
@@ -3080,6 +13827,15 @@ export type BriefRoleRequest = {
   description?: string;
 };
 
+/** NetBox's RouteTarget as nested in other objects (brief form). */
+export type BriefRouteTarget = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
 /** NetBox's Site as nested in other objects (brief form). */
 export type BriefSite = {
   id: number;
@@ -3113,6 +13869,17 @@ export type BriefSiteGroupRequest = {
 export type BriefSiteRequest = {
   name?: string;
   slug?: string;
+  description?: string;
+};
+
+/** NetBox's Tag as nested in other objects (brief form). */
+export type BriefTag = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  color?: string;
   description?: string;
 };
 
@@ -3150,6 +13917,51 @@ export type BriefTenantRequest = {
   name?: string;
   slug?: string;
   description?: string;
+};
+
+/** NetBox's Tunnel as nested in other objects (brief form). */
+export type BriefTunnel = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  description?: string;
+};
+
+/** NetBox's TunnelGroup as nested in other objects (brief form). */
+export type BriefTunnelGroup = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** Attributes that identify one TunnelGroup on write (any subset); an id does too. */
+export type BriefTunnelGroupRequest = {
+  name?: string;
+  slug?: string;
+  description?: string;
+};
+
+/** Attributes that identify one Tunnel on write (any subset); an id does too. */
+export type BriefTunnelRequest = {
+  name?: string;
+  description?: string;
+};
+
+/** NetBox's User as nested in other objects (brief form). */
+export type BriefUser = {
+  id: number;
+  url: string;
+  display: string;
+  username: string;
+};
+
+/** Attributes that identify one User on write (any subset); an id does too. */
+export type BriefUserRequest = {
+  username?: string;
 };
 
 /** NetBox's VLAN as nested in other objects (brief form). */
@@ -3201,6 +14013,17 @@ export type BriefVLANTranslationPolicyRequest = {
   description?: string;
 };
 
+/** NetBox's VLANTranslationRule as nested in other objects (brief form). */
+export type BriefVLANTranslationRule = {
+  id: number;
+  url: string;
+  display: string;
+  policy: number;
+  local_vid: number;
+  remote_vid: number;
+  description?: string;
+};
+
 /** NetBox's VRF as nested in other objects (brief form). */
 export type BriefVRF = {
   id: number;
@@ -3233,6 +14056,40 @@ export type BriefVirtualChassis = {
 export type BriefVirtualChassisRequest = {
   name?: string;
   master?: number | NestedDeviceRequest | null;
+  description?: string;
+};
+
+/** NetBox's VirtualCircuit as nested in other objects (brief form). */
+export type BriefVirtualCircuit = {
+  id: number;
+  url: string;
+  display: string;
+  cid: string;
+  provider_network: BriefProviderNetwork;
+  description?: string;
+};
+
+/** Attributes that identify one VirtualCircuit on write (any subset); an id does too. */
+export type BriefVirtualCircuitRequest = {
+  cid?: string;
+  provider_network?: number | BriefProviderNetworkRequest;
+  description?: string;
+};
+
+/** NetBox's VirtualCircuitType as nested in other objects (brief form). */
+export type BriefVirtualCircuitType = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+};
+
+/** Attributes that identify one VirtualCircuitType on write (any subset); an id does too. */
+export type BriefVirtualCircuitTypeRequest = {
+  name?: string;
+  slug?: string;
   description?: string;
 };
 
@@ -3288,11 +14145,107 @@ export type BriefWirelessLAN = {
   description?: string;
 };
 
+/** NetBox's WirelessLANGroup as nested in other objects (brief form). */
+export type BriefWirelessLANGroup = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  slug: string;
+  description?: string;
+  wirelesslan_count: number;
+  _depth: number;
+};
+
+/** Attributes that identify one WirelessLANGroup on write (any subset); an id does too. */
+export type BriefWirelessLANGroupRequest = {
+  name?: string;
+  slug?: string;
+  description?: string;
+};
+
+/** NetBox's CircuitCircuitTermination as nested in other objects. */
+export type CircuitCircuitTermination = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  termination_type?: string | null;
+  termination_id?: number | null;
+  termination: unknown;
+  port_speed?: number | null;
+  upstream_speed?: number | null;
+  xconnect_id?: string;
+  description?: string;
+};
+
+/** NetBox's FrontPortMapping as nested in other objects. */
+export type FrontPortMapping = {
+  position: number;
+  rear_port: number;
+  rear_port_position?: number;
+};
+
+/** NetBox's FrontPortMappingRequest as nested in other objects. */
+export type FrontPortMappingRequest = {
+  position: number;
+  rear_port: number;
+  rear_port_position?: number;
+};
+
+/** NetBox's FrontPortTemplateMapping as nested in other objects. */
+export type FrontPortTemplateMapping = {
+  position: number;
+  rear_port: number;
+  rear_port_position?: number;
+};
+
+/** NetBox's FrontPortTemplateMappingRequest as nested in other objects. */
+export type FrontPortTemplateMappingRequest = {
+  position: number;
+  rear_port: number;
+  rear_port_position?: number;
+};
+
+/** NetBox's GenericObject as nested in other objects. */
+export type GenericObject = {
+  object_type: string;
+  object_id: number;
+  object: unknown;
+};
+
+/** NetBox's GenericObjectRequest as nested in other objects. */
+export type GenericObjectRequest = {
+  object_type: string;
+  object_id: number;
+};
+
 /** NetBox's IntegerRange as nested in other objects. */
 export type IntegerRange = [number, number];
 
 /** NetBox's IntegerRangeRequest as nested in other objects. */
 export type IntegerRangeRequest = [number, number];
+
+/** NetBox's ContactGroup as nested in other objects (brief form). */
+export type NestedContactGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  _depth: number;
+};
+
+/** NetBox's CoolingOutflow as nested in other objects (brief form). */
+export type NestedCoolingOutflow = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  device: NestedDevice;
+  name: string;
+};
 
 /** NetBox's Device as nested in other objects (brief form). */
 export type NestedDevice = {
@@ -3310,6 +14263,15 @@ export type NestedDeviceRequest = {
 
 /** NetBox's DeviceRole as nested in other objects (brief form). */
 export type NestedDeviceRole = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+};
+
+/** NetBox's Group as nested in other objects (brief form). */
+export type NestedGroup = {
   id: number;
   url: string;
   display_url: string;
@@ -3342,6 +14304,14 @@ export type NestedInterface = {
   name: string;
   cable?: number | null;
   _occupied: boolean;
+};
+
+/** NetBox's InterfaceTemplate as nested in other objects (brief form). */
+export type NestedInterfaceTemplate = {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
 };
 
 /** NetBox's Location as nested in other objects (brief form). */
@@ -3378,8 +14348,29 @@ export type NestedPlatform = {
   name: string;
 };
 
+/** NetBox's ProviderAccount as nested in other objects (brief form). */
+export type NestedProviderAccount = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name?: string;
+  account: string;
+};
+
 /** NetBox's Region as nested in other objects (brief form). */
 export type NestedRegion = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  _depth: number;
+};
+
+/** NetBox's SiteGroup as nested in other objects (brief form). */
+export type NestedSiteGroup = {
   id: number;
   url: string;
   display_url: string;
@@ -3405,6 +14396,26 @@ export type NestedTagRequest = {
   name?: string;
   slug?: string;
   color?: string;
+};
+
+/** NetBox's TenantGroup as nested in other objects (brief form). */
+export type NestedTenantGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  _depth: number;
+};
+
+/** NetBox's User as nested in other objects (brief form). */
+export type NestedUser = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  username: string;
 };
 
 /** NetBox's VLAN as nested in other objects (brief form). */
@@ -3436,6 +14447,17 @@ export type NestedVirtualMachine = {
   name: string;
 };
 
+/** NetBox's WirelessLANGroup as nested in other objects (brief form). */
+export type NestedWirelessLANGroup = {
+  id: number;
+  url: string;
+  display_url: string;
+  display: string;
+  name: string;
+  slug: string;
+  _depth: number;
+};
+
 /** NetBox's WirelessLink as nested in other objects (brief form). */
 export type NestedWirelessLink = {
   id: number;
@@ -3445,21 +14467,32 @@ export type NestedWirelessLink = {
   ssid?: string;
 };
 
-/** NetBox's RouteTarget as nested in other objects. */
-export type RouteTarget = {
-  id: number;
-  url: string;
-  display_url: string;
-  display: string;
-  name: string;
-  tenant?: BriefTenant | null;
-  description?: string;
-  owner?: BriefOwner | null;
-  comments?: string;
-  tags?: NestedTag[];
-  custom_fields?: Record<string, unknown>;
-  created: string | null;
-  last_updated: string | null;
+/** NetBox's RearPortMapping as nested in other objects. */
+export type RearPortMapping = {
+  position: number;
+  front_port: number;
+  front_port_position?: number;
+};
+
+/** NetBox's RearPortMappingRequest as nested in other objects. */
+export type RearPortMappingRequest = {
+  position: number;
+  front_port: number;
+  front_port_position?: number;
+};
+
+/** NetBox's RearPortTemplateMapping as nested in other objects. */
+export type RearPortTemplateMapping = {
+  position: number;
+  front_port: number;
+  front_port_position?: number;
+};
+
+/** NetBox's RearPortTemplateMappingRequest as nested in other objects. */
+export type RearPortTemplateMappingRequest = {
+  position: number;
+  front_port: number;
+  front_port_position?: number;
 };
 
 // Choice values
@@ -3481,8 +14514,201 @@ export type BriefL2VPNType =
   | "evp-tree"
   | "spb";
 
+/** The values of NetBox's CableLengthUnit choice. */
+export type CableLengthUnit = "km" | "m" | "cm" | "mi" | "ft" | "in";
+
+/** The values of NetBox's CableProfile choice. */
+export type CableProfile =
+  | "single-1c1p"
+  | "single-1c2p"
+  | "single-1c4p"
+  | "single-1c6p"
+  | "single-1c8p"
+  | "single-1c12p"
+  | "single-1c16p"
+  | "trunk-2c1p"
+  | "trunk-2c2p"
+  | "trunk-2c4p"
+  | "trunk-2c4p-shuffle"
+  | "trunk-2c6p"
+  | "trunk-2c8p"
+  | "trunk-2c12p"
+  | "trunk-4c1p"
+  | "trunk-4c2p"
+  | "trunk-4c4p"
+  | "trunk-4c4p-shuffle"
+  | "trunk-4c6p"
+  | "trunk-4c8p"
+  | "trunk-8c4p"
+  | "breakout-1c2p-2c1p"
+  | "breakout-1c4p-4c1p"
+  | "breakout-1c6p-6c1p"
+  | "breakout-1c8p-8c1p"
+  | "breakout-2c4p-8c1p-shuffle";
+
+/** The values of NetBox's CableStatus choice. */
+export type CableStatus = "connected" | "planned" | "decommissioning";
+
+/** The values of NetBox's CableType choice. */
+export type CableType =
+  | "cat3"
+  | "cat5"
+  | "cat5e"
+  | "cat6"
+  | "cat6a"
+  | "cat7"
+  | "cat7a"
+  | "cat8"
+  | "mrj21-trunk"
+  | "dac-active"
+  | "dac-passive"
+  | "coaxial"
+  | "rg-6"
+  | "rg-8"
+  | "rg-11"
+  | "rg-59"
+  | "rg-62"
+  | "rg-213"
+  | "lmr-100"
+  | "lmr-200"
+  | "lmr-400"
+  | "mmf"
+  | "mmf-om1"
+  | "mmf-om2"
+  | "mmf-om3"
+  | "mmf-om4"
+  | "mmf-om5"
+  | "smf"
+  | "smf-os1"
+  | "smf-os2"
+  | "aoc"
+  | "power"
+  | "usb";
+
+/** The values of NetBox's CircuitDistanceUnit choice. */
+export type CircuitDistanceUnit = "km" | "m" | "mi" | "ft";
+
+/** The values of NetBox's CircuitGroupAssignmentPriority choice. */
+export type CircuitGroupAssignmentPriority = "primary" | "secondary" | "tertiary" | "inactive";
+
+/** The values of NetBox's CircuitStatus choice. */
+export type CircuitStatus =
+  | "planned"
+  | "provisioning"
+  | "active"
+  | "offline"
+  | "deprovisioning"
+  | "decommissioned";
+
+/** The values of NetBox's CircuitTerminationTermSide choice. */
+export type CircuitTerminationTermSide = "A" | "Z";
+
 /** The values of NetBox's ClusterStatus choice. */
 export type ClusterStatus = "planned" | "staging" | "active" | "decommissioning" | "offline";
+
+/** The values of NetBox's ConsolePortSpeed choice. */
+export type ConsolePortSpeed = 1200 | 2400 | 4800 | 9600 | 19200 | 38400 | 57600 | 115200;
+
+/** The values of NetBox's ConsolePortTemplateType choice. */
+export type ConsolePortTemplateType =
+  | "de-9"
+  | "db-25"
+  | "rj-11"
+  | "rj-12"
+  | "rj-45"
+  | "mini-din-8"
+  | "usb-a"
+  | "usb-b"
+  | "usb-c"
+  | "usb-mini-a"
+  | "usb-mini-b"
+  | "usb-micro-a"
+  | "usb-micro-b"
+  | "usb-micro-ab"
+  | "other";
+
+/** The values of NetBox's CoolingFeedMaxFlowUnit choice. */
+export type CoolingFeedMaxFlowUnit = "lpm" | "m3ph" | "gpm";
+
+/** The values of NetBox's CoolingFeedStatus choice. */
+export type CoolingFeedStatus = "offline" | "active" | "planned" | "failed";
+
+/** The values of NetBox's CoolingIntakeTemplateDiameterUnit choice. */
+export type CoolingIntakeTemplateDiameterUnit = "mm" | "cm" | "in";
+
+/** The values of NetBox's CoolingIntakeTemplateType choice. */
+export type CoolingIntakeTemplateType =
+  | "uqd"
+  | "uqdb"
+  | "qdc"
+  | "camlock"
+  | "npt"
+  | "bsp"
+  | "proprietary";
+
+/** The values of NetBox's CoolingSourceFluidType choice. */
+export type CoolingSourceFluidType = "water" | "water-glycol" | "dielectric" | "refrigerant";
+
+/** The values of NetBox's CoolingSourceType choice. */
+export type CoolingSourceType = "chiller" | "cooling-tower" | "dry-cooler" | "crac" | "crah";
+
+/** The values of NetBox's CustomFieldChoiceSetBaseChoices choice. */
+export type CustomFieldChoiceSetBaseChoices = "IATA" | "ISO_3166" | "UN_LOCODE";
+
+/** The values of NetBox's CustomFieldFilterLogic choice. */
+export type CustomFieldFilterLogic = "disabled" | "loose" | "exact";
+
+/** The values of NetBox's CustomFieldStatus choice. */
+export type CustomFieldStatus = "active" | "provisioning" | "deleting";
+
+/** The values of NetBox's CustomFieldType choice. */
+export type CustomFieldType =
+  | "text"
+  | "longtext"
+  | "integer"
+  | "decimal"
+  | "boolean"
+  | "date"
+  | "datetime"
+  | "url"
+  | "json"
+  | "select"
+  | "multiselect"
+  | "object"
+  | "multiobject";
+
+/** The values of NetBox's CustomFieldUiEditable choice. */
+export type CustomFieldUiEditable = "yes" | "no" | "hidden";
+
+/** The values of NetBox's CustomFieldUiVisible choice. */
+export type CustomFieldUiVisible = "always" | "if-set" | "hidden";
+
+/** The values of NetBox's CustomLinkButtonClass choice. */
+export type CustomLinkButtonClass =
+  | "default"
+  | "blue"
+  | "indigo"
+  | "purple"
+  | "pink"
+  | "red"
+  | "orange"
+  | "yellow"
+  | "green"
+  | "teal"
+  | "cyan"
+  | "gray"
+  | "black"
+  | "white"
+  | "ghost-dark";
+
+/** The values of NetBox's DataSourceStatus choice. */
+export type DataSourceStatus = "new" | "queued" | "syncing" | "completed" | "failed";
+
+/** The values of NetBox's DataSourceSyncInterval choice. */
+export type DataSourceSyncInterval = 1 | 60 | 720 | 1440 | 10080 | 43200;
+
+/** The values of NetBox's DataSourceType choice. */
+export type DataSourceType = "local" | "git" | "amazon-s3";
 
 /** The values of NetBox's DeviceFace choice. */
 export type DeviceFace = "front" | "rear";
@@ -3516,6 +14742,162 @@ export type DeviceTypeCoolingMethod = "air" | "liquid" | "hybrid" | "immersion";
 /** The values of NetBox's DeviceTypeSubdeviceRole choice. */
 export type DeviceTypeSubdeviceRole = "parent" | "child";
 
+/** The values of NetBox's EventRuleActionType choice. */
+export type EventRuleActionType = "webhook" | "script" | "notification";
+
+/** The values of NetBox's EventRuleEventTypes choice. */
+export type EventRuleEventTypes =
+  | "object_created"
+  | "object_updated"
+  | "object_deleted"
+  | "job_started"
+  | "job_completed"
+  | "job_failed"
+  | "job_errored"
+  | "branch_provisioned"
+  | "branch_deprovisioned"
+  | "branch_synced"
+  | "branch_merged"
+  | "branch_reverted";
+
+/** The values of NetBox's FHRPGroupAuthType choice. */
+export type FHRPGroupAuthType = "plaintext" | "md5";
+
+/** The values of NetBox's FHRPGroupProtocol choice. */
+export type FHRPGroupProtocol =
+  | "vrrp2"
+  | "vrrp3"
+  | "carp"
+  | "clusterxl"
+  | "hsrp"
+  | "glbp"
+  | "other";
+
+/** The values of NetBox's FrontPortTemplateType choice. */
+export type FrontPortTemplateType =
+  | "8p8c"
+  | "8p6c"
+  | "8p4c"
+  | "8p2c"
+  | "6p6c"
+  | "6p4c"
+  | "6p2c"
+  | "4p4c"
+  | "4p2c"
+  | "gg45"
+  | "tera-4p"
+  | "tera-2p"
+  | "tera-1p"
+  | "110-punch"
+  | "bnc"
+  | "f"
+  | "n"
+  | "mrj21"
+  | "fc"
+  | "fc-pc"
+  | "fc-upc"
+  | "fc-apc"
+  | "lc"
+  | "lc-pc"
+  | "lc-upc"
+  | "lc-apc"
+  | "mu"
+  | "mu-pc"
+  | "mu-upc"
+  | "mu-apc"
+  | "lsh"
+  | "lsh-pc"
+  | "lsh-upc"
+  | "lsh-apc"
+  | "lx5"
+  | "lx5-pc"
+  | "lx5-upc"
+  | "lx5-apc"
+  | "mpo"
+  | "mtrj"
+  | "sc"
+  | "sc-pc"
+  | "sc-upc"
+  | "sc-apc"
+  | "st"
+  | "cs"
+  | "sn"
+  | "mdc"
+  | "sma-905"
+  | "sma-906"
+  | "urm-p2"
+  | "urm-p4"
+  | "urm-p8"
+  | "splice"
+  | "usb-a"
+  | "usb-b"
+  | "usb-c"
+  | "usb-mini-a"
+  | "usb-mini-b"
+  | "usb-micro-a"
+  | "usb-micro-b"
+  | "usb-micro-ab"
+  | "other";
+
+/** The values of NetBox's IKEPolicyMode choice. */
+export type IKEPolicyMode = "aggressive" | "main";
+
+/** The values of NetBox's IKEPolicyVersion choice. */
+export type IKEPolicyVersion = 1 | 2;
+
+/** The values of NetBox's IKEProposalAuthenticationAlgorithm choice. */
+export type IKEProposalAuthenticationAlgorithm =
+  | "hmac-sha1"
+  | "hmac-sha256"
+  | "hmac-sha384"
+  | "hmac-sha512"
+  | "hmac-md5";
+
+/** The values of NetBox's IKEProposalAuthenticationMethod choice. */
+export type IKEProposalAuthenticationMethod =
+  | "preshared-keys"
+  | "certificates"
+  | "rsa-signatures"
+  | "dsa-signatures";
+
+/** The values of NetBox's IKEProposalEncryptionAlgorithm choice. */
+export type IKEProposalEncryptionAlgorithm =
+  | "aes-128-cbc"
+  | "aes-128-gcm"
+  | "aes-192-cbc"
+  | "aes-192-gcm"
+  | "aes-256-cbc"
+  | "aes-256-gcm"
+  | "3des-cbc"
+  | "des-cbc";
+
+/** The values of NetBox's IKEProposalGroup choice. */
+export type IKEProposalGroup =
+  | 1
+  | 2
+  | 5
+  | 14
+  | 15
+  | 16
+  | 17
+  | 18
+  | 19
+  | 20
+  | 21
+  | 22
+  | 23
+  | 24
+  | 25
+  | 26
+  | 27
+  | 28
+  | 29
+  | 30
+  | 31
+  | 32
+  | 33
+  | 34;
+
 /** The values of NetBox's IPAddressRole choice. */
 export type IPAddressRole =
   | "loopback"
@@ -3532,6 +14914,9 @@ export type IPAddressStatus = "active" | "reserved" | "deprecated" | "dhcp" | "s
 
 /** The values of NetBox's IPRangeStatus choice. */
 export type IPRangeStatus = "active" | "reserved" | "deprecated";
+
+/** The values of NetBox's IPSecProfileMode choice. */
+export type IPSecProfileMode = "esp" | "ah";
 
 /** The values of NetBox's InterfaceCableEnd choice. */
 export type InterfaceCableEnd = "A" | "B";
@@ -3993,6 +15378,266 @@ export type InterfaceType =
   | "hpe-synergy-interconnect-link"
   | "other";
 
+/** The values of NetBox's InventoryItemStatus choice. */
+export type InventoryItemStatus =
+  | "offline"
+  | "active"
+  | "planned"
+  | "staged"
+  | "failed"
+  | "decommissioning";
+
+/** The values of NetBox's JobNotifications choice. */
+export type JobNotifications = "always" | "on_failure" | "never";
+
+/** The values of NetBox's JobStatus choice. */
+export type JobStatus = "pending" | "scheduled" | "running" | "completed" | "errored" | "failed";
+
+/** The values of NetBox's JournalEntryKind choice. */
+export type JournalEntryKind = "info" | "success" | "warning" | "danger";
+
+/** The values of NetBox's L2VPNStatus choice. */
+export type L2VPNStatus = "active" | "planned" | "decommissioning";
+
+/** The values of NetBox's ModuleTypeAirflow choice. */
+export type ModuleTypeAirflow =
+  | "front-to-rear"
+  | "rear-to-front"
+  | "left-to-right"
+  | "right-to-left"
+  | "side-to-rear"
+  | "passive";
+
+/** The values of NetBox's ObjectChangeAction choice. */
+export type ObjectChangeAction = "create" | "update" | "delete";
+
+/** The values of NetBox's PowerFeedPhase choice. */
+export type PowerFeedPhase = "single-phase" | "three-phase";
+
+/** The values of NetBox's PowerFeedSupply choice. */
+export type PowerFeedSupply = "ac" | "dc";
+
+/** The values of NetBox's PowerFeedType choice. */
+export type PowerFeedType = "primary" | "redundant";
+
+/** The values of NetBox's PowerOutletStatus choice. */
+export type PowerOutletStatus = "enabled" | "disabled" | "faulty";
+
+/** The values of NetBox's PowerOutletTemplateFeedLeg choice. */
+export type PowerOutletTemplateFeedLeg = "A" | "B" | "C";
+
+/** The values of NetBox's PowerOutletTemplateType choice. */
+export type PowerOutletTemplateType =
+  | "iec-60320-c5"
+  | "iec-60320-c7"
+  | "iec-60320-c13"
+  | "iec-60320-c15"
+  | "iec-60320-c17"
+  | "iec-60320-c19"
+  | "iec-60320-c21"
+  | "iec-60309-p-n-e-4h"
+  | "iec-60309-p-n-e-6h"
+  | "iec-60309-p-n-e-9h"
+  | "iec-60309-2p-e-4h"
+  | "iec-60309-2p-e-6h"
+  | "iec-60309-2p-e-9h"
+  | "iec-60309-3p-e-4h"
+  | "iec-60309-3p-e-6h"
+  | "iec-60309-3p-e-9h"
+  | "iec-60309-3p-n-e-4h"
+  | "iec-60309-3p-n-e-6h"
+  | "iec-60309-3p-n-e-9h"
+  | "iec-60906-1"
+  | "nbr-14136-10a"
+  | "nbr-14136-20a"
+  | "nema-1-15r"
+  | "nema-5-15r"
+  | "nema-5-20r"
+  | "nema-5-30r"
+  | "nema-5-50r"
+  | "nema-6-15r"
+  | "nema-6-20r"
+  | "nema-6-30r"
+  | "nema-6-50r"
+  | "nema-10-30r"
+  | "nema-10-50r"
+  | "nema-14-20r"
+  | "nema-14-30r"
+  | "nema-14-50r"
+  | "nema-14-60r"
+  | "nema-15-15r"
+  | "nema-15-20r"
+  | "nema-15-30r"
+  | "nema-15-50r"
+  | "nema-15-60r"
+  | "nema-l1-15r"
+  | "nema-l5-15r"
+  | "nema-l5-20r"
+  | "nema-l5-30r"
+  | "nema-l5-50r"
+  | "nema-l6-15r"
+  | "nema-l6-20r"
+  | "nema-l6-30r"
+  | "nema-l6-50r"
+  | "nema-l10-30r"
+  | "nema-l14-20r"
+  | "nema-l14-30r"
+  | "nema-l14-50r"
+  | "nema-l14-60r"
+  | "nema-l15-20r"
+  | "nema-l15-30r"
+  | "nema-l15-50r"
+  | "nema-l15-60r"
+  | "nema-l21-20r"
+  | "nema-l21-30r"
+  | "nema-l22-20r"
+  | "nema-l22-30r"
+  | "CS6360C"
+  | "CS6364C"
+  | "CS8164C"
+  | "CS8264C"
+  | "CS8364C"
+  | "CS8464C"
+  | "ita-e"
+  | "ita-f"
+  | "ita-g"
+  | "ita-h"
+  | "ita-i"
+  | "ita-j"
+  | "ita-k"
+  | "ita-l"
+  | "ita-m"
+  | "ita-n"
+  | "ita-o"
+  | "ita-multistandard"
+  | "usb-a"
+  | "usb-micro-b"
+  | "usb-c"
+  | "molex-micro-fit-1x2"
+  | "molex-micro-fit-2x2"
+  | "molex-micro-fit-2x3"
+  | "molex-micro-fit-2x4"
+  | "dc-terminal"
+  | "eaton-c39"
+  | "hdot-cx"
+  | "saf-d-grid"
+  | "neutrik-powercon-20a"
+  | "neutrik-powercon-32a"
+  | "neutrik-powercon-true1"
+  | "neutrik-powercon-true1-top"
+  | "ubiquiti-smartpower"
+  | "hardwired"
+  | "other";
+
+/** The values of NetBox's PowerPortTemplateType choice. */
+export type PowerPortTemplateType =
+  | "iec-60320-c6"
+  | "iec-60320-c8"
+  | "iec-60320-c14"
+  | "iec-60320-c16"
+  | "iec-60320-c18"
+  | "iec-60320-c20"
+  | "iec-60320-c22"
+  | "iec-60309-p-n-e-4h"
+  | "iec-60309-p-n-e-6h"
+  | "iec-60309-p-n-e-9h"
+  | "iec-60309-2p-e-4h"
+  | "iec-60309-2p-e-6h"
+  | "iec-60309-2p-e-9h"
+  | "iec-60309-3p-e-4h"
+  | "iec-60309-3p-e-6h"
+  | "iec-60309-3p-e-9h"
+  | "iec-60309-3p-n-e-4h"
+  | "iec-60309-3p-n-e-6h"
+  | "iec-60309-3p-n-e-9h"
+  | "iec-60906-1"
+  | "nbr-14136-10a"
+  | "nbr-14136-20a"
+  | "nema-1-15p"
+  | "nema-5-15p"
+  | "nema-5-20p"
+  | "nema-5-30p"
+  | "nema-5-50p"
+  | "nema-6-15p"
+  | "nema-6-20p"
+  | "nema-6-30p"
+  | "nema-6-50p"
+  | "nema-10-30p"
+  | "nema-10-50p"
+  | "nema-14-20p"
+  | "nema-14-30p"
+  | "nema-14-50p"
+  | "nema-14-60p"
+  | "nema-15-15p"
+  | "nema-15-20p"
+  | "nema-15-30p"
+  | "nema-15-50p"
+  | "nema-15-60p"
+  | "nema-l1-15p"
+  | "nema-l5-15p"
+  | "nema-l5-20p"
+  | "nema-l5-30p"
+  | "nema-l5-50p"
+  | "nema-l6-15p"
+  | "nema-l6-20p"
+  | "nema-l6-30p"
+  | "nema-l6-50p"
+  | "nema-l10-30p"
+  | "nema-l14-20p"
+  | "nema-l14-30p"
+  | "nema-l14-50p"
+  | "nema-l14-60p"
+  | "nema-l15-20p"
+  | "nema-l15-30p"
+  | "nema-l15-50p"
+  | "nema-l15-60p"
+  | "nema-l21-20p"
+  | "nema-l21-30p"
+  | "nema-l22-20p"
+  | "nema-l22-30p"
+  | "cs6361c"
+  | "cs6365c"
+  | "cs8165c"
+  | "cs8265c"
+  | "cs8365c"
+  | "cs8465c"
+  | "ita-c"
+  | "ita-e"
+  | "ita-f"
+  | "ita-ef"
+  | "ita-g"
+  | "ita-h"
+  | "ita-i"
+  | "ita-j"
+  | "ita-k"
+  | "ita-l"
+  | "ita-m"
+  | "ita-n"
+  | "ita-o"
+  | "usb-a"
+  | "usb-b"
+  | "usb-c"
+  | "usb-mini-a"
+  | "usb-mini-b"
+  | "usb-micro-a"
+  | "usb-micro-b"
+  | "usb-micro-ab"
+  | "usb-3-b"
+  | "usb-3-micro-b"
+  | "molex-micro-fit-1x2"
+  | "molex-micro-fit-2x2"
+  | "molex-micro-fit-2x3"
+  | "molex-micro-fit-2x4"
+  | "dc-terminal"
+  | "saf-d-grid"
+  | "neutrik-powercon-20"
+  | "neutrik-powercon-32"
+  | "neutrik-powercon-true1"
+  | "neutrik-powercon-true1-top"
+  | "ubiquiti-smartpower"
+  | "hardwired"
+  | "other";
+
 /** The values of NetBox's PrefixFamily choice. */
 export type PrefixFamily = 4 | 6;
 
@@ -4018,6 +15663,9 @@ export type RackFormFactor =
 /** The values of NetBox's RackOuterUnit choice. */
 export type RackOuterUnit = "mm" | "in";
 
+/** The values of NetBox's RackReservationStatus choice. */
+export type RackReservationStatus = "pending" | "active" | "stale";
+
 /** The values of NetBox's RackStatus choice. */
 export type RackStatus = "reserved" | "available" | "planned" | "active" | "deprecated";
 
@@ -4027,11 +15675,37 @@ export type RackWeightUnit = "kg" | "g" | "lb" | "oz";
 /** The values of NetBox's RackWidth choice. */
 export type RackWidth = 10 | 19 | 21 | 23;
 
+/** The values of NetBox's ServiceTemplateProtocol choice. */
+export type ServiceTemplateProtocol = "tcp" | "udp" | "sctp";
+
 /** The values of NetBox's SiteStatus choice. */
 export type SiteStatus = "planned" | "staging" | "active" | "decommissioning" | "retired";
 
+/** The values of NetBox's TokenVersion choice. */
+export type TokenVersion = 1 | 2;
+
+/** The values of NetBox's TunnelEncapsulation choice. */
+export type TunnelEncapsulation =
+  | "ipsec-transport"
+  | "ipsec-tunnel"
+  | "ip-ip"
+  | "gre"
+  | "wireguard"
+  | "openvpn"
+  | "l2tp"
+  | "pptp";
+
+/** The values of NetBox's TunnelStatus choice. */
+export type TunnelStatus = "planned" | "active" | "disabled";
+
 /** The values of NetBox's VLANQinqRole choice. */
 export type VLANQinqRole = "svlan" | "cvlan";
+
+/** The values of NetBox's VirtualCircuitTerminationRole choice. */
+export type VirtualCircuitTerminationRole = "peer" | "hub" | "spoke";
+
+/** The values of NetBox's VirtualDeviceContextStatus choice. */
+export type VirtualDeviceContextStatus = "active" | "planned" | "offline";
 
 /** The values of NetBox's VirtualMachineStartOnBoot choice. */
 export type VirtualMachineStartOnBoot = "on" | "off" | "laststate";
@@ -4046,10 +15720,28 @@ export type VirtualMachineStatus =
   | "decommissioning"
   | "paused";
 
+/** The values of NetBox's WebhookHttpMethod choice. */
+export type WebhookHttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** The values of NetBox's WirelessLANAuthCipher choice. */
+export type WirelessLANAuthCipher = "auto" | "tkip" | "aes";
+
+/** The values of NetBox's WirelessLANAuthType choice. */
+export type WirelessLANAuthType = "open" | "wep" | "wpa-personal" | "wpa-enterprise";
+
+/** The values of NetBox's WirelessLANStatus choice. */
+export type WirelessLANStatus = "active" | "reserved" | "disabled" | "deprecated";
+
 // Filter lookups
 
 /** Lookup suffixes of a filter name: `__any`, `__n`. */
 export type ArrayLookup = "any" | "n";
+
+/** Lookup suffixes of a filter name: `__after`, `__before`. */
+export type Lookup = "after" | "before";
+
+/** Lookup suffixes of a filter name: `__gt`, `__gte`, `__lt`, `__lte`, `__n`. */
+export type Lookup2 = "gt" | "gte" | "lt" | "lte" | "n";
 
 /** Lookup suffixes of a filter name: `__n`. */
 export type NegatedLookup = "n";

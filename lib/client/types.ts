@@ -7,7 +7,7 @@
 
 import type { Filters } from "./filter_types.ts";
 import type * as M from "./models.ts";
-import type { ModelsByPath } from "./models.ts";
+import type { EndpointPaths, ModelsByPath } from "./models.ts";
 
 export type {
   ChoiceFilter,
@@ -439,46 +439,35 @@ export interface Transport {
   close(): void;
 }
 
-/** The client: the transport plus the typed endpoint table. */
-export interface NetBoxClient extends Transport {
+/**
+ * The endpoint of a list path of the typed tree: {@linkcode EndpointOf} of it, with the detail
+ * helpers of prefixes, IP ranges and VLAN groups.
+ */
+export type TypedEndpoint<P extends keyof ModelsByPath> = P extends "ipam/prefixes/"
+  ? PrefixEndpoint
+  : P extends "ipam/ip-ranges/" ? IpRangeEndpoint
+  : P extends "ipam/vlan-groups/" ? VlanGroupEndpoint
+  : EndpointOf<P>;
+
+/**
+ * Every app of NetBox's API with its typed endpoints, generated from NetBox's schema
+ * ({@linkcode EndpointPaths}): `client.circuits.circuits`, `client.vpn.tunnels`,
+ * `client.wireless.wirelessLans`, `client.core.jobs`, …
+ */
+export type TypedApps = {
+  readonly [A in keyof EndpointPaths]: {
+    readonly [E in keyof EndpointPaths[A]]: EndpointPaths[A][E] extends keyof ModelsByPath
+      ? TypedEndpoint<EndpointPaths[A][E]>
+      : never;
+  };
+};
+
+/**
+ * The client: the transport plus the typed tree — one object per app of NetBox's API, one typed
+ * endpoint per list path (`client.ipam.ipAddresses` is `/api/ipam/ip-addresses/`). An endpoint
+ * that the server's NetBox version lacks refuses with "needs NetBox ≥ X" before sending.
+ */
+export interface NetBoxClient extends Transport, TypedApps {
   /** Any list endpoint by path, e.g. `client.endpoint("plugins/foo/bars/")`. */
   endpoint<T extends NetBoxObject = NetBoxObject>(path: string): Endpoint<T>;
-  /** DCIM endpoints. */
-  readonly dcim: {
-    sites: Endpoint<M.Site, M.WritableSite, M.SiteFilters>;
-    regions: Endpoint<M.Region, M.WritableRegion, M.RegionFilters>;
-    locations: Endpoint<M.Location, M.WritableLocation, M.LocationFilters>;
-    racks: Endpoint<M.Rack, M.WritableRack, M.RackFilters>;
-    manufacturers: Endpoint<M.Manufacturer, M.WritableManufacturer, M.ManufacturerFilters>;
-    deviceTypes: Endpoint<M.DeviceType, M.WritableDeviceType, M.DeviceTypeFilters>;
-    deviceRoles: Endpoint<M.DeviceRole, M.WritableDeviceRole, M.DeviceRoleFilters>;
-    platforms: Endpoint<M.Platform, M.WritablePlatform, M.PlatformFilters>;
-    devices: Endpoint<M.Device, M.WritableDevice, M.DeviceFilters>;
-    interfaces: Endpoint<M.Interface, M.WritableInterface, M.InterfaceFilters>;
-  };
-  /** IPAM endpoints. */
-  readonly ipam: {
-    vrfs: Endpoint<M.VRF, M.WritableVRF, M.VRFFilters>;
-    prefixes: PrefixEndpoint;
-    ipRanges: IpRangeEndpoint;
-    ipAddresses: Endpoint<M.IPAddress, M.WritableIPAddress, M.IPAddressFilters>;
-    vlans: Endpoint<M.VLAN, M.WritableVLAN, M.VLANFilters>;
-    vlanGroups: VlanGroupEndpoint;
-    roles: Endpoint<M.Role, M.WritableRole, M.RoleFilters>;
-  };
-  /** Virtualization endpoints. */
-  readonly virtualization: {
-    clusterTypes: Endpoint<M.ClusterType, M.WritableClusterType, M.ClusterTypeFilters>;
-    clusters: Endpoint<M.Cluster, M.WritableCluster, M.ClusterFilters>;
-    virtualMachines: Endpoint<
-      M.VirtualMachine,
-      M.WritableVirtualMachine,
-      M.VirtualMachineFilters
-    >;
-    interfaces: Endpoint<M.VMInterface, M.WritableVMInterface, M.VMInterfaceFilters>;
-  };
-  /** Tenancy endpoints. */
-  readonly tenancy: { tenants: Endpoint<M.Tenant, M.WritableTenant, M.TenantFilters> };
-  /** Extras endpoints. */
-  readonly extras: { tags: Endpoint<M.Tag, M.WritableTag, M.TagFilters> };
 }

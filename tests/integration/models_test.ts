@@ -1,27 +1,19 @@
 /**
- * The checked-in model types (`lib/client/models.ts`) are what `scripts/gen_models.ts` generates
- * from the live OpenAPI schema of the real NetBox: a schema change (or an endpoint added to the
- * table without regenerating) fails here, like the filter index test does for filter names.
- *
- * The checked-in file is generated from NetBox 4.7. Against another minor version the test
- * compares with `lib/client/models_<major>_<minor>.ts` when one exists (see the generator's
- * `--out`), and otherwise only checks that the generator runs.
+ * The client's typed tree matches the real NetBox. Against the NetBox the checked-in files were
+ * generated from (4.7), `lib/client/models.ts` and `lib/client/_endpoint_table.ts` must be
+ * exactly what `scripts/gen_models.ts` makes of the live schema: a schema change fails here, like
+ * the filter index test does for filter names. Against an older NetBox (4.3 in the matrix) the
+ * typed endpoints it lacks are exactly those the table marks as newer, and using one refuses with
+ * "needs NetBox ≥ X" while an endpoint it has still answers. One schema fetch per version.
  */
 
 import assert from "node:assert/strict";
-import { fetchSchema, renderModels } from "../../scripts/gen_models.ts";
-import { netboxTest, testEnv } from "./_netbox.ts";
+import { fetchSchema, listPaths, renderGenerated } from "../../scripts/gen_models.ts";
+import { ENDPOINT_SINCE, ENDPOINT_TABLE } from "../../lib/client/_endpoint_table.ts";
+import { versionAtLeast } from "../../lib/client/query.ts";
+import { netboxTest, recordedClient, testEnv } from "./_netbox.ts";
 
 const CLIENT = new URL("../../lib/client/", import.meta.url);
-
-async function readIfExists(url: URL): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(url);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-}
 
 /** The first differing line of two texts, for a readable failure. */
 function firstDifference(a: string, b: string): string {
@@ -34,34 +26,63 @@ function firstDifference(a: string, b: string): string {
   return "(no difference)";
 }
 
-netboxTest("lib/client/models.ts is what the generator makes of the live schema", async () => {
+netboxTest("the typed tree is what the live NetBox's schema says", async () => {
   const env = testEnv();
   const live = await fetchSchema(env.url, env.token);
   console.error(`schema fetch took ${Math.round(live.schemaMs)} ms (NetBox ${live.version})`);
-  const generated = await renderModels(live.schema, live.version);
-  const [major, minor] = live.version.split(".");
-  const main = await Deno.readTextFile(new URL("models.ts", CLIENT));
-  const mainVersion = main.match(/export type ModelsVersion = "(\d+)\.(\d+)\./);
-  const checkedIn = mainVersion?.[1] === major && mainVersion?.[2] === minor
-    ? main
-    : await readIfExists(new URL(`models_${major}_${minor}.ts`, CLIENT));
-  if (checkedIn === undefined) {
-    console.error(
-      `!!! no checked-in models for NetBox ${major}.${minor} (models.ts is for ` +
-        `${mainVersion?.[1]}.${
-          mainVersion?.[2]
-        }); generated ${generated.length} bytes, not compared`,
-    );
-    assert.match(generated, /export type IPAddress = \{/);
+  const [major, minor] = live.version.split(".").map(Number);
+  const models = await Deno.readTextFile(new URL("models.ts", CLIENT));
+  const generatedFrom = models.match(/export type ModelsVersion = "(\d+)\.(\d+)\./);
+  assert.ok(generatedFrom, "models.ts names no ModelsVersion");
+
+  if (Number(generatedFrom[1]) === major && Number(generatedFrom[2]) === minor) {
+    // The patch version in the headers may differ; everything else must be equal.
+    const normalise = (text: string) => text.replace(/\b(\d+)\.(\d+)\.\d+\b/g, "$1.$2.x");
+    for (
+      const [name, generated] of Object.entries(await renderGenerated(live.schema, live.version))
+    ) {
+      const checkedIn = normalise(await Deno.readTextFile(new URL(name, CLIENT)));
+      assert.ok(
+        checkedIn === normalise(generated),
+        `lib/client/${name} differs from the live schema of NetBox ${live.version}; regenerate ` +
+          `with scripts/gen_models.ts. First difference at ${
+            firstDifference(checkedIn, normalise(generated))
+          }`,
+      );
+    }
     return;
   }
-  // The patch version in the header may differ; everything else must be equal.
-  const normalise = (text: string) => text.replace(/\b(\d+)\.(\d+)\.\d+\b/g, "$1.$2.x");
-  assert.ok(
-    normalise(checkedIn) === normalise(generated),
-    `the checked-in models differ from the live schema of NetBox ${live.version}; regenerate ` +
-      `with scripts/gen_models.ts. First difference at ${
-        firstDifference(normalise(checkedIn), normalise(generated))
-      }`,
-  );
+
+  // An older NetBox: it has exactly the typed endpoints not marked as newer than it.
+  const status = { version: live.version, major, minor, patch: 0, raw: {} };
+  const has = new Set(listPaths(live.schema));
+  const typed = Object.values(ENDPOINT_TABLE).flatMap((app) => Object.values(app) as string[]);
+  const wrong = typed.filter((path) => {
+    const since = ENDPOINT_SINCE[path]?.split(".").map(Number);
+    return has.has(path) !== (!since || versionAtLeast(status, since[0], since[1]));
+  });
+  assert.deepEqual(wrong, [], `typed endpoints whose version mark is wrong for ${live.version}`);
+  const missing = typed.filter((path) => !has.has(path));
+  console.error(`NetBox ${live.version} lacks ${missing.length} typed endpoints: ${missing}`);
+
+  const { client, requests } = recordedClient(env);
+  try {
+    if (!versionAtLeast(status, 4, 5)) {
+      await assert.rejects(
+        client.users.owners.count(),
+        (err: Error) => {
+          assert.equal(
+            err.message,
+            `Cannot use /api/users/owners/: it needs NetBox ≥ 4.5 (this server runs ${live.version})`,
+          );
+          return true;
+        },
+      );
+      assert.deepEqual(requests.filter((r) => r.path.startsWith("/api/users/owners")), []);
+    }
+    assert.equal(typeof await client.circuits.circuitTypes.count(), "number");
+    assert.ok(requests.some((r) => r.path === "/api/circuits/circuit-types/" && r.status === 200));
+  } finally {
+    client.close();
+  }
 });

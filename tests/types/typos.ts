@@ -47,6 +47,15 @@ export async function correct(client: NetBoxClient): Promise<void> {
   const widgets = client.endpoint<NetBoxObject & { size: number }>("plugins/x/widgets/");
   const widget = await widgets.create({ anything: "goes" });
   use(widget.size, await widgets.all({ any_filter: 1 }));
+
+  // Every app of NetBox's API is typed the same way.
+  const circuit = await client.circuits.circuits.create({ cid: "C-1", provider: 1, type: 2 });
+  await client.circuits.circuits.update(circuit.id, { status: "decommissioned" });
+  use(circuit.cid, circuit.provider.name, circuit.status?.value);
+  await client.vpn.tunnels.all({ name__ic: "ipsec", status: "active", group_id: 1 });
+  await client.wireless.wirelessLans.find({ ssid: "guest" });
+  for await (const job of client.core.jobs.list({ status: "failed" })) use(job.id);
+  await client.users.tokens.count({ user: "admin" });
 }
 
 /** What must not compile: one error per `@ts-expect-error`. */
@@ -78,4 +87,22 @@ export async function typos(client: NetBoxClient, one: IPAddress): Promise<void>
   // @ts-expect-error a choice reads as { value, label }, not a string
   const status: string = one.status;
   use(status);
+}
+
+/** Typos on the other apps: one error per `@ts-expect-error`. */
+export async function typosElsewhere(client: NetBoxClient): Promise<void> {
+  // @ts-expect-error an unknown field on a circuit
+  await client.circuits.circuits.create({ cid: "C-1", provider: 1, type: 2, comment: "x" });
+  // @ts-expect-error a typo'd filter on VPN tunnels
+  await client.vpn.tunnels.all({ stauts: "active" });
+  // @ts-expect-error a wrong choice value in a tunnel filter
+  await client.vpn.tunnels.count({ encapsulation: "ipsec" });
+  // @ts-expect-error a typo'd lookup on wireless LANs
+  await client.wireless.wirelessLans.all({ ssid__icontains: "guest" });
+  // @ts-expect-error a read-only endpoint has nothing to create
+  await client.core.jobs.create({ name: "x" });
+  // @ts-expect-error an endpoint the tree does not have
+  use(client.vpn.tunnel);
+  // @ts-expect-error an app NetBox does not have
+  use(client.ipma);
 }
