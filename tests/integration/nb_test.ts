@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/nb.ts";
 import { runTaskMain, writesOf } from "./_run_task.ts";
-import { deleteIds, fetchOk, netboxTest, uniqueName } from "./_netbox.ts";
+import {
+  authHeader,
+  deleteIds,
+  fetchOk,
+  netboxTest,
+  serverVersion,
+  uniqueName,
+  versionAtLeast,
+} from "./_netbox.ts";
 
 const tagsLike = async (env: Parameters<typeof fetchOk>[0], prefix: string) =>
   (await fetchOk(env, "GET", `/api/extras/tags/?slug__isw=${prefix}&ordering=name&limit=50`))
@@ -186,3 +194,51 @@ netboxTest("nb: choices, schema, available and graphql", async (env) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A script module the test uploads once (NetBox's API cannot delete one; later runs reuse it). */
+const ECHO_SCRIPT = `from extras.scripts import Script, StringVar
+
+
+class Echo(Script):
+    class Meta:
+        name = "Echo"
+        description = "netbox-toolkit tests: logs its text; fails on text=fail"
+
+    text = StringVar(required=False)
+
+    def run(self, data, commit):
+        if data.get("text") == "fail":
+            raise RuntimeError("asked to fail")
+        self.log_success(f"echo {data.get('text')}")
+        return "done"
+`;
+
+netboxTest(
+  "nb script run waits for the job and exits 1 when it errored (NetBox >= 4.7: upload API, RQ worker)",
+  async (env) => {
+    if (!versionAtLeast(await serverVersion(env), 4, 7)) return;
+    const form = new FormData();
+    form.append("file", new Blob([ECHO_SCRIPT]), "nb_toolkit_echo.py");
+    const res = await fetch(`${env.url}/api/extras/scripts/upload/`, {
+      method: "POST",
+      headers: { Authorization: authHeader(env.token), Accept: "application/json" },
+      body: form,
+    });
+    const text = await res.text();
+    assert.ok(res.ok || /already exists/.test(text), text);
+    const r = await runTaskMain(main, [
+      "script",
+      "run",
+      "nb_toolkit_echo.Echo",
+      "text=fail",
+      "--format",
+      "json",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.summary.status, "errored");
+    assert.match(r.stderr, new RegExp(`job ${doc.summary.job}: errored`));
+    const job = await fetchOk(env, "GET", `/api/core/jobs/${doc.summary.job}/`);
+    assert.equal(job.status.value, "errored");
+  },
+);
