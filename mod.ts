@@ -3,10 +3,12 @@
  *
  * - {@linkcode createClient} / {@linkcode clientFromEnv} build a client; nothing is sent until
  *   the first request, which checks the server version once.
- * - Typed endpoints mirror the URL: `client.ipam.ipAddresses` is `/api/ipam/ip-addresses/`;
- *   `client.endpoint("plugins/…")` reaches any other list endpoint. Their models, write shapes
- *   and filter names are generated from NetBox's OpenAPI schema (`IPAddress`,
- *   `WritableIPAddress`, …): a misspelt filter or field is a compile error.
+ * - Typed endpoints mirror the URL for every list endpoint of NetBox's API, app by app:
+ *   `client.ipam.ipAddresses` is `/api/ipam/ip-addresses/`, `client.vpn.tunnels` is
+ *   `/api/vpn/tunnels/` ({@linkcode TypedApps}); `client.endpoint("plugins/…")` reaches any
+ *   other list endpoint. Their models, write shapes and filter names are generated from NetBox's
+ *   OpenAPI schema (`IPAddress`, `WritableIPAddress`, …): a misspelt filter or field is a
+ *   compile error. An endpoint newer than the server refuses with "needs NetBox ≥ X".
  * - `list()` streams every match (re-iterable, parallel pages in server order), `all()`
  *   collects, `get`/`find`/`count`, and `create`/`update`/`delete` take one object or many
  *   (chunked, with per-item results).
@@ -99,6 +101,8 @@ export type {
   PrefixEndpoint,
   RequestOptions,
   Transport,
+  TypedApps,
+  TypedEndpoint,
   UpdateOptions,
   VlanGroupEndpoint,
   WithLookups,
