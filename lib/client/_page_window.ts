@@ -1,7 +1,9 @@
 /**
  * The parallel page engine behind `list()`: fetches segments of a listing (id ranges or offsets)
- * concurrently, yields their pages strictly in segment order, and keeps memory bounded by a
- * window of segments and a few pages per segment.
+ * concurrently, yields their pages strictly in segment order, and keeps memory bounded: the pages
+ * it holds at once — in flight and buffered for the consumer — never exceed what a memory budget
+ * allows for the measured page size, and shrink to what the consumer's measured speed needs (a
+ * slow consumer gets one page ahead, not a full window).
  *
  * @module
  */
@@ -30,8 +32,45 @@ export interface WindowOptions {
   concurrency: number;
   /** Pages buffered per segment before its producer waits. @default {2} */
   pagesAhead?: number;
+  /**
+   * Bytes of page data held at once, in flight and buffered (pages are measured as they arrive,
+   * see {@linkcode pageBytes}). At least one page is always allowed. @default {Infinity}
+   */
+  memoryBudget?: number;
+  /** The size of one page in bytes before any arrived (e.g. the listing's first page). */
+  firstPageBytes?: number;
+  /** Milliseconds, for measuring fetch and consumer speed. @default {performance.now} */
+  now?: () => number;
   /** Aborts everything. */
   signal?: AbortSignal;
+}
+
+/**
+ * The bytes of a page as NetBox sent them, estimated from its first and last item (pages of
+ * one listing hold objects of one shape), so the window never serializes a whole page.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { pageBytes } from "./_page_window.ts";
+ * const items = Array.from({ length: 100 }, (_, id) => ({ id, name: "x".repeat(90) }));
+ * assert(Math.abs(pageBytes(items) - JSON.stringify(items).length) < 300);
+ * ```
+ */
+export function pageBytes(items: readonly unknown[]): number {
+  if (items.length === 0) return 64;
+  const first = JSON.stringify(items[0])?.length ?? 4;
+  const last = items.length > 1 ? JSON.stringify(items[items.length - 1])?.length ?? 4 : first;
+  return Math.ceil(((first + last) / 2 + 1) * items.length) + 64;
+}
+
+/** A moving average that follows changes within a few samples. */
+function average(): { add(v: number): void; value(): number | undefined } {
+  let value: number | undefined;
+  return {
+    add: (v) => (value = value === undefined ? v : value * 0.7 + v * 0.3),
+    value: () => value,
+  };
 }
 
 /** The query string of a `next` link; its scheme, host and path are ignored on purpose. */
@@ -41,6 +80,8 @@ export function nextQuery(next: string): URLSearchParams {
 
 interface SegmentState<T> {
   pages: T[][];
+  /** Requests of this segment in flight (0 or 1). */
+  inFlight: number;
   done: boolean;
 }
 
@@ -71,8 +112,12 @@ function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boole
 /**
  * Yields the pages of `segments` in order while fetching up to `concurrency` pages at once, at
  * most `2 × concurrency + 1` segments ahead of the consumer (so one slow segment does not leave
- * the other request slots idle). The first error stops everything and is
- * thrown to the consumer; leaving the loop early aborts the requests in flight.
+ * the other request slots idle). The pages held at once (in flight plus buffered) stay within
+ * `memoryBudget` for the largest page seen, at most `2 × concurrency`, and within what the
+ * consumer's speed needs: `fetch time / consumer time per page` pages ahead, plus one. The
+ * segment the consumer reads may always fetch when it holds nothing, so the window never
+ * stalls. The first error stops everything and is thrown to the consumer; leaving the loop
+ * early aborts the requests in flight.
  *
  * @example
  * ```ts
@@ -91,7 +136,8 @@ export async function* windowedPages<T>(
   fetchPage: (query: URLSearchParams, signal: AbortSignal) => Promise<Page<T>>,
   options: WindowOptions,
 ): AsyncGenerator<T[]> {
-  const { concurrency, pagesAhead = 2 } = options;
+  const { concurrency, pagesAhead = 2, memoryBudget = Infinity, now = () => performance.now() } =
+    options;
   const limit = createLimiter(concurrency);
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort(options.signal?.reason);
@@ -99,10 +145,38 @@ export async function* windowedPages<T>(
   if (options.signal?.aborted) onAbort();
   const changed = createNotifier();
   const space = createNotifier();
-  const states: SegmentState<T>[] = segments.map(() => ({ pages: [], done: false }));
+  const states: SegmentState<T>[] = segments.map(() => ({ pages: [], inFlight: 0, done: false }));
   const running: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
   const stopped = () => ctrl.signal.aborted || failure !== undefined;
+
+  // What the window measures: the largest page, the fetch time and the consumer's time per page.
+  let largestPage = options.firstPageBytes ?? 0;
+  const fetchMs = average();
+  const consumeMs = average();
+  let held = 0; // pages in flight plus pages buffered
+  let current = 0; // the segment the consumer reads
+  const waiting = new Set<number>();
+
+  /** Pages the window may hold now. */
+  const allowed = (): number => {
+    const byBudget = largestPage > 0 ? Math.floor(memoryBudget / largestPage) : Infinity;
+    let pages = Math.min(byBudget, 2 * concurrency);
+    const fetch = fetchMs.value(), consume = consumeMs.value();
+    if (fetch !== undefined && consume !== undefined) {
+      pages = Math.min(pages, Math.ceil(fetch / Math.max(consume, 0.01)) + 1);
+    }
+    return Math.max(1, pages);
+  };
+  /** Whether segment `index` may start a fetch: the reader's first, then in segment order. */
+  const mayFetch = (index: number): boolean => {
+    const state = states[index];
+    if (index === current) return held < allowed() || (state.pages.length + state.inFlight === 0);
+    // One place stays free for the segment the consumer reads, lower segments go first.
+    if (held + 1 >= allowed()) return false;
+    for (const w of waiting) if (w < index && w !== current) return false;
+    return true;
+  };
 
   const produce = async (index: number) => {
     const state = states[index];
@@ -110,11 +184,27 @@ export async function* windowedPages<T>(
     let query = segment.query;
     try {
       while (!stopped()) {
-        while (state.pages.length >= pagesAhead && !stopped()) await space.wait();
-        const page = await limit(() =>
-          stopped() ? Promise.resolve(undefined) : fetchPage(query, ctrl.signal)
-        );
-        if (!page || stopped()) return;
+        while (!stopped() && (state.pages.length >= pagesAhead || !mayFetch(index))) {
+          // Only a segment kept back by the window lets higher segments go first.
+          if (state.pages.length < pagesAhead) waiting.add(index);
+          await space.wait();
+        }
+        if (waiting.delete(index)) space.notify();
+        if (stopped()) return;
+        held++;
+        state.inFlight++;
+        const page = await limit(async () => {
+          if (stopped()) return undefined;
+          const started = now();
+          const answer = await fetchPage(query, ctrl.signal);
+          fetchMs.add(now() - started);
+          return answer;
+        }).finally(() => state.inFlight--);
+        if (!page || stopped()) {
+          held--;
+          return;
+        }
+        largestPage = Math.max(largestPage, pageBytes(page.results));
         const { items, stop } = clip(page.results, segment.range);
         state.pages.push(items);
         changed.notify();
@@ -124,14 +214,18 @@ export async function* windowedPages<T>(
     } catch (error) {
       failure ??= { error };
     } finally {
+      waiting.delete(index);
       state.done = true;
       changed.notify();
+      space.notify();
     }
   };
 
   let started = 0;
   try {
     for (let i = 0; i < segments.length; i++) {
+      current = i;
+      space.notify();
       while (started < segments.length && started <= i + 2 * concurrency) {
         running.push(produce(started++));
       }
@@ -140,8 +234,13 @@ export async function* windowedPages<T>(
         if (failure) throw failure.error;
         const page = state.pages.shift();
         if (page) {
+          held--;
           space.notify();
-          if (page.length) yield page;
+          if (page.length) {
+            const handed = now();
+            yield page;
+            consumeMs.add(now() - handed);
+          }
           continue;
         }
         if (state.done) break;

@@ -104,6 +104,8 @@ export interface ConfigFlags {
   caCertPath?: string;
   /** `--concurrency`. */
   concurrency?: number | string;
+  /** `--memory`, already in bytes: page data a listing holds at once. */
+  memoryBudget?: number;
 }
 
 /**
@@ -162,6 +164,7 @@ export function resolveConfig(
   if (flags.concurrency !== undefined) {
     client.concurrency = toInteger(flags.concurrency, "--concurrency", 1);
   }
+  if (flags.memoryBudget !== undefined) client.memoryBudget = flags.memoryBudget;
   const caPath = flags.caCertPath ?? nonEmpty(env("NETBOX_CA_CERT"));
   if (caPath !== undefined) {
     const name = flags.caCertPath !== undefined ? "--ca-cert" : "NETBOX_CA_CERT";

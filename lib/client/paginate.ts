@@ -19,7 +19,7 @@
 import { checkFilters } from "./filter_guard.ts";
 import { serializeFilters } from "./filters.ts";
 import { NetBoxError } from "./errors.ts";
-import { nextQuery, type Page, type Segment, windowedPages } from "./_page_window.ts";
+import { nextQuery, type Page, pageBytes, type Segment, windowedPages } from "./_page_window.ts";
 import { omitter, trimmingQuery, versionAtLeast } from "./query.ts";
 import type { Filters, Listing, ListOptions, Transport } from "./types.ts";
 
@@ -57,6 +57,7 @@ interface Run<T> {
   base: URLSearchParams;
   pageSize: number;
   concurrency: number;
+  memoryBudget: number;
   parallel: boolean;
   signal: AbortSignal | undefined;
   fetch(query: URLSearchParams, signal?: AbortSignal): Promise<Page<T>>;
@@ -83,21 +84,54 @@ function idOf(item: unknown): number | undefined {
   return typeof id === "number" && Number.isInteger(id) ? id : undefined;
 }
 
+/** What the rest of a listing needs of its first page, so the page itself is not kept alive. */
+interface FirstPage {
+  next: string | null | undefined;
+  count: number | null | undefined;
+  length: number;
+  lastId: number | undefined;
+  size: number;
+  bytes: number;
+}
+
+async function* firstPage<T>(run: Run<T>, query: URLSearchParams, into: FirstPage[]) {
+  const page = await run.fetch(query);
+  into.push({
+    next: page.next,
+    count: page.count,
+    length: page.results.length,
+    lastId: idOf(page.results.at(-1)),
+    size: effectivePageSize(run, page),
+    bytes: pageBytes(page.results),
+  });
+  if (page.results.length) yield page.results;
+}
+
+function windowOf<T>(run: Run<T>, first: FirstPage) {
+  return {
+    concurrency: run.concurrency,
+    signal: run.signal,
+    memoryBudget: run.memoryBudget,
+    firstPageBytes: first.bytes,
+  };
+}
+
 async function* offsetPages<T>(run: Run<T>): AsyncGenerator<T[]> {
-  const first = await run.fetch(withParams(run.base, { limit: String(run.pageSize) }));
-  if (first.results.length) yield first.results;
+  const got: FirstPage[] = [];
+  yield* firstPage(run, withParams(run.base, { limit: String(run.pageSize) }), got);
+  const [first] = got;
   if (!first.next) return;
   const count = typeof first.count === "number" ? first.count : undefined;
-  if (!run.parallel || count === undefined || first.results.length === 0) {
+  if (!run.parallel || count === undefined || first.length === 0) {
     return yield* followNext(run, first.next);
   }
-  const size = effectivePageSize(run, first);
+  const size = first.size;
   const segments: Segment[] = [];
-  for (let offset = first.results.length; offset < count; offset += size) {
+  for (let offset = first.length; offset < count; offset += size) {
     const query = withParams(run.base, { limit: String(size), offset: String(offset) });
     segments.push({ query, follow: offset + size >= count });
   }
-  yield* windowedPages(segments, run.fetch, { concurrency: run.concurrency, signal: run.signal });
+  yield* windowedPages(segments, run.fetch, windowOf(run, first));
 }
 
 function hasIdFilter(query: URLSearchParams): boolean {
@@ -106,10 +140,11 @@ function hasIdFilter(query: URLSearchParams): boolean {
 }
 
 async function* cursorPages<T>(run: Run<T>): AsyncGenerator<T[]> {
-  const first = await run.fetch(withParams(run.base, { start: "0", limit: String(run.pageSize) }));
-  if (first.results.length) yield first.results;
+  const got: FirstPage[] = [];
+  yield* firstPage(run, withParams(run.base, { start: "0", limit: String(run.pageSize) }), got);
+  const [first] = got;
   if (!first.next) return;
-  const lastId = idOf(first.results.at(-1));
+  const lastId = first.lastId;
   // A server (or plugin) that ignored `start` answers in offset mode, with a count.
   const cursorAnswer = first.count === null || first.count === undefined;
   if (!run.parallel || lastId === undefined || !cursorAnswer || hasIdFilter(run.base)) {
@@ -119,11 +154,11 @@ async function* cursorPages<T>(run: Run<T>): AsyncGenerator<T[]> {
     withParams(run.base, { ordering: "-id", limit: "1", fields: "id" }),
   );
   const maxId = idOf(probe.results[0]);
-  const remaining = (probe.count ?? 0) - first.results.length;
+  const remaining = (probe.count ?? 0) - first.length;
   if (maxId === undefined || maxId <= lastId || remaining <= 0) {
     return yield* followNext(run, first.next);
   }
-  const size = effectivePageSize(run, first);
+  const size = first.size;
   const ranges = Math.max(1, Math.ceil(remaining / Math.max(1, Math.floor(size * RANGE_FILL))));
   const from = lastId + 1;
   const width = Math.max(1, Math.ceil((maxId + 1 - from) / ranges));
@@ -138,7 +173,7 @@ async function* cursorPages<T>(run: Run<T>): AsyncGenerator<T[]> {
       range: { from: lo, to: last ? undefined : lo + width },
     });
   }
-  yield* windowedPages(segments, run.fetch, { concurrency: run.concurrency, signal: run.signal });
+  yield* windowedPages(segments, run.fetch, windowOf(run, first));
 }
 
 async function* iterate<T>(
@@ -159,6 +194,7 @@ async function* iterate<T>(
     base,
     pageSize: options.pageSize ?? transport.pageSize,
     concurrency,
+    memoryBudget: options.memoryBudget ?? transport.memoryBudget ?? Infinity,
     parallel: options.parallel !== false && concurrency > 1,
     signal: options.signal,
     fetch: (query, signal) =>

@@ -130,3 +130,35 @@ Deno.test("--help of a task without CSV output does not mention the formula guar
   assert.ok(out.stdout.includes("output format: table, json"));
   assert.ok(!out.stdout.includes("formula"));
 });
+
+Deno.test("runTask(): --memory sets the client's memory budget in MB; a bad value is exit 2, nothing sent", async () => {
+  let sent = 0;
+  const env: Record<string, string> = {
+    NETBOX_URL: "http://127.0.0.1:1",
+    NETBOX_TOKEN: "x".repeat(40),
+  };
+  const withEnv = () => {
+    const { io, out } = fakeIO();
+    io.env = (name) => env[name];
+    io.fetch = () => {
+      sent++;
+      return Promise.reject(new TypeError("fetch failed"));
+    };
+    return { io, out };
+  };
+  let budget: number | undefined;
+  const ok = withEnv();
+  const code = await runTask(spec(), ["--memory", "1.5"], ok.io, (ctx) => {
+    budget = ctx.client().memoryBudget;
+    return Promise.resolve(0);
+  });
+  assert.equal(code, 0);
+  assert.equal(budget, 1.5 * 1024 * 1024);
+  for (const bad of ["0", "-2", "lots", ""]) {
+    const r = withEnv();
+    const c = await runTask(spec(), ["--memory", bad], r.io, () => Promise.resolve(0));
+    assert.equal(c, 2, bad);
+    assert.match(r.out.stderr, /--memory: expected a number of MB > 0/);
+  }
+  assert.equal(sent, 0);
+});
