@@ -120,6 +120,30 @@ export type {
 export { modelPermissions } from "./lib/client/permissions.ts";
 export type { ModelPermissions, ModelWrite } from "./lib/client/permissions.ts";
 
+// Any model by name (the verbs of `deno task nb`): resolve a model, one object, writes by id or
+// filter with field diffs, choices and schema, detail actions, scripts and GraphQL.
+export { modelName, modelPaths, resolveModel } from "./lib/client/model_resolve.ts";
+export {
+  createObjects,
+  deleteObjects,
+  deleteWhere,
+  getOne,
+  updateObjects,
+  updateWhere,
+} from "./lib/client/where.ts";
+export type { DeleteOptions, WriteOptions, WriteOutcome } from "./lib/client/where.ts";
+export { fieldChanges, sameValue } from "./lib/client/diff.ts";
+export type { FieldChange } from "./lib/client/diff.ts";
+export { choices, schema } from "./lib/client/meta.ts";
+export type { ChoiceOption, FieldInfo, FilterInfo, ModelSchema } from "./lib/client/meta.ts";
+export { DETAIL_ACTIONS, detailAction, graphql, runScript } from "./lib/client/actions.ts";
+export type {
+  DetailActionOptions,
+  GraphqlResult,
+  RunScriptOptions,
+  ScriptRun,
+} from "./lib/client/actions.ts";
+
 // Every error class the library throws, the domains' included, so one import catches them all.
 export {
   AllocationError,
@@ -137,6 +161,7 @@ export {
   OutcomeUnknownError,
 } from "./lib/client/errors.ts";
 export type { ErrorKind, HttpErrorInit } from "./lib/client/errors.ts";
+export { MatchError } from "./lib/client/where.ts";
 export { LookupError, PoolExhaustedError } from "./lib/ipam/mod.ts";
 export {
   DeleteLimitError,

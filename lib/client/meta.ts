@@ -11,7 +11,7 @@ import { validFilterNames } from "./filter_guard.ts";
 import type { Transport } from "./types.ts";
 
 /** One valid value of a choice field. */
-export interface Choice {
+export interface ChoiceOption {
   /** What to write, e.g. `"active"`. */
   value: string | number;
   /** What NetBox shows, e.g. `"Active"`. */
@@ -33,7 +33,7 @@ export interface FieldInfo {
   /** NetBox's help text, if any. */
   helpText?: string;
   /** The valid values of a choice field. */
-  choices?: Choice[];
+  choices?: ChoiceOption[];
 }
 
 /** A filter and its lookups (`name` with `ic`, `n`, … means `name__ic`, `name__n`, …). */
@@ -132,9 +132,9 @@ export async function choices(
   path: string,
   field?: string,
   signal?: AbortSignal,
-): Promise<Record<string, Choice[]>> {
+): Promise<Record<string, ChoiceOption[]>> {
   const fields = await optionsOf(transport, path, signal);
-  const out: Record<string, Choice[]> = {};
+  const out: Record<string, ChoiceOption[]> = {};
   for (const [name, raw] of Object.entries(fields)) {
     if (raw.choices) out[name] = fieldInfo(name, raw).choices!;
   }
