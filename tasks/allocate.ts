@@ -222,7 +222,7 @@ function validate(opts: Opts): { kind: Kind; common: AllocateOptions } {
     site: opts.site,
     description: opts.description,
     tags: opts.tag.length ? opts.tag : undefined,
-    labels: LABELS,
+    labels: { ...LABELS, pool: kind === "vlan" ? "--group" : "--range" },
   };
   return { kind: kind as Kind, common };
 }

@@ -11,7 +11,6 @@ import { createAvailable } from "../client/available.ts";
 import { InputError } from "../client/errors.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { formatIp, parseCidr } from "./ip.ts";
-import { findOne, LookupError } from "./lookup.ts";
 
 /** One pool: a parent prefix, a VLAN group or an ASN range. */
 export interface Pool {
@@ -204,8 +203,15 @@ export const ASN_POOLS: PoolKind = {
 };
 
 /**
+ * Pools are listed ordered by name, which also keeps the listing in offset mode: on NetBox 4.6+
+ * cursor paging sends `start=<id>`, and ASN ranges have a `start` filter (their first AS
+ * number) that takes it — a cursor listing of ASN ranges comes back empty.
+ */
+const BY_NAME = { ordering: "name" } as const;
+
+/**
  * A VLAN group or ASN range by id, name or slug; `what` names it in the message. Nothing found
- * is the caller's input error (exit 2).
+ * (or several) is the caller's input error (exit 2).
  */
 export async function namedPool(
   client: NetBoxClient,
@@ -214,13 +220,28 @@ export async function namedPool(
   what: string,
   option: string,
 ): Promise<Pool> {
-  try {
-    const o = await findOne(client.endpoint(kind.poolPath), String(ref), ["name", "slug"], what);
-    return { id: o.id, label: String(o.name ?? o.display ?? `#${o.id}`), object: o };
-  } catch (err) {
-    if (err instanceof LookupError) throw new InputError(`Cannot use ${option}: ${err.message}`);
-    throw err;
+  const endpoint = client.endpoint(kind.poolPath);
+  const text = String(ref);
+  const tries: Filters[] = [
+    ...(/^\d+$/.test(text) ? [{ id: Number(text) }] : []),
+    { name: text },
+    { slug: text },
+  ];
+  for (const filters of tries) {
+    const hits = await endpoint.all(filters, BY_NAME);
+    if (hits.length === 1) {
+      const o = hits[0];
+      return { id: o.id, label: String(o.name ?? o.display ?? `#${o.id}`), object: o };
+    }
+    if (hits.length > 1) {
+      throw new InputError(
+        `Cannot use ${option} "${text}": ${hits.length} ${what}s match; use the id`,
+      );
+    }
   }
+  throw new InputError(
+    `Cannot use ${option} "${text}": no ${what} has that id, name or slug`,
+  );
 }
 
 /** The pools matching list filters, in NetBox's order; none is the caller's input error. */
@@ -231,7 +252,7 @@ export async function filteredPools(
   option: string,
   label: (o: NetBoxObject) => string,
 ): Promise<Pool[]> {
-  const hits = await client.endpoint(kind.poolPath).all(filters);
+  const hits = await client.endpoint(kind.poolPath).all(filters, BY_NAME);
   if (!hits.length) {
     const text = Object.entries(filters).map(([k, v]) => `${k}=${String(v)}`).join(" ");
     throw new InputError(`Cannot use ${option} ${text}: nothing matches in ${kind.poolPath}`);

@@ -129,9 +129,9 @@ Deno.test("allocate refuses bad input with exit 2, one line, and nothing sent", 
       ],
       [
         ["vlan", "--group", "nope", "--name", "x"],
-        /--group\/--range: Cannot find VLAN group "nope"/,
+        /--group "nope": no VLAN group has that id, name or slug/,
       ],
-      [["asn", "--range", "nope"], /Cannot find ASN range "nope"/],
+      [["asn", "--range", "nope"], /--range "nope": no ASN range has that id, name or slug/],
     ] as [string[], RegExp][]
   ) {
     const { code, stderr } = await run(nb, args);
