@@ -180,6 +180,61 @@ export function loadAvg(): string {
   return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
 }
 
+/** Above this 1-minute load average at the start, a bench run is refused (or marked). */
+export const MAX_START_LOAD = 1.0;
+
+/** What to do about the machine's load at the start of a run. */
+export interface LoadDecision {
+  /** `run`: quiet enough; `marked`: busy, run anyway and say so; `refused`: busy, do not run. */
+  verdict: "run" | "marked" | "refused";
+  /** The line for the results (a warning when marked) or the refusal message. */
+  message: string;
+}
+
+/**
+ * The load rule: figures taken while other work competes for the cores are not comparable, so
+ * a run whose 1-minute load average is above {@linkcode MAX_START_LOAD} at the start is refused,
+ * or, with `force`, run and marked in its results.
+ *
+ * @param load The 1-minute load average at the start.
+ * @param force Run anyway (`--force`).
+ */
+export function loadRule(load: number, force: boolean): LoadDecision {
+  const shown = load.toFixed(2);
+  if (!(load > MAX_START_LOAD)) {
+    return { verdict: "run", message: `load average ${shown} at the start` };
+  }
+  if (force) {
+    return {
+      verdict: "marked",
+      message: `run on a busy machine (--force): load average ${shown} at the start, above ` +
+        `${MAX_START_LOAD.toFixed(1)}; times and RSS are not comparable with a quiet run`,
+    };
+  }
+  return {
+    verdict: "refused",
+    message:
+      `Cannot start the bench: load average ${shown} is above ${
+        MAX_START_LOAD.toFixed(1)
+      } (other work would skew the figures); wait for a quiet machine or pass --force to run ` +
+      "anyway with the results marked",
+  };
+}
+
+/**
+ * Applies {@linkcode loadRule} to this machine now: exits 1 with the message when refused,
+ * else returns the warning for the results (`undefined` on a quiet machine).
+ */
+export function checkStartLoad(force: boolean, log: (line: string) => void): string | undefined {
+  const decision = loadRule(Deno.loadavg()[0], force);
+  if (decision.verdict === "refused") {
+    console.error(decision.message);
+    Deno.exit(1);
+  }
+  log(decision.message);
+  return decision.verdict === "marked" ? decision.message : undefined;
+}
+
 /** Cores, CPU model and memory of this machine, for a results file. */
 export async function machineLine(): Promise<string> {
   // /proc needs --allow-all under Deno: ask grep, and Deno's own sys calls.

@@ -13,6 +13,43 @@ export interface Row {
   label: string;
   samples: Sample[];
   note?: string;
+  /** RSS over the run in MB (the peak of equal time slices), shown as a sparkline. */
+  rssMb?: number[];
+}
+
+const BLOCKS = "▁▂▃▄▅▆▇█";
+
+/**
+ * A sparkline of `values` in Unicode block characters, scaled from 0 to the largest value so a
+ * flat series reads as a flat bar at its height (not as noise stretched over the full range).
+ *
+ * @example
+ * ```ts
+ * import { sparkline } from "./_report.ts";
+ * sparkline([10, 20, 40, 80]); // "▁▂▄█"
+ * ```
+ */
+export function sparkline(values: readonly number[]): string {
+  const finite = values.filter(Number.isFinite);
+  if (!finite.length) return "";
+  const top = Math.max(...finite);
+  return values.map((v) => {
+    if (!Number.isFinite(v)) return " ";
+    if (top <= 0) return BLOCKS[0];
+    const i = Math.ceil((Math.max(0, v) / top) * BLOCKS.length) - 1;
+    return BLOCKS[Math.min(BLOCKS.length - 1, Math.max(0, i))];
+  }).join("");
+}
+
+/** "RSS over the run: ▃▅▆▆▆▆ 41–63 MB (last/first 1.20×)" — empty without a series. */
+export function rssLine(series: readonly number[] | undefined): string {
+  if (!series?.length) return "";
+  const lo = Math.min(...series), hi = Math.max(...series);
+  const half = series.slice(Math.floor(series.length / 2));
+  const firstHalf = series.slice(0, Math.max(1, Math.floor(series.length / 2)));
+  const growth = Math.max(...half) / Math.max(...firstHalf);
+  return `RSS over the run: \`${sparkline(series)}\` ${lo}–${hi} MB (peak of the second half / ` +
+    `first half ${growth.toFixed(2)}×)`;
 }
 
 /** A ratio (or an absolute figure) checked against a target. */
@@ -69,7 +106,9 @@ function rowLine(r: Row): string {
   const rss = r.samples.map((s) => s.rssMb).filter((v): v is number => v !== undefined);
   return `| ${r.label} | **${fmtMs(median(ms))}** | ${span(ms)} | ${
     inner.length ? fmtMs(median(inner)) : ""
-  } | ${rss.length ? `${median(rss).toFixed(0)} MB` : ""} | ${r.note ?? ""} |`;
+  } | ${rss.length ? `${median(rss).toFixed(0)} MB` : ""} | ${
+    [r.note, rssLine(r.rssMb)].filter(Boolean).join(" · ")
+  } |`;
 }
 
 /** Renders the results as Markdown. */

@@ -1,12 +1,14 @@
 /**
  * Child process of the list cases: lists every IP address with the library and prints
- * `{"count", "ms", "requests", "peak_rss_mb"}` (ms measured inside the process, after the
- * imports; peak RSS sampled in-process every 20 ms).
+ * `{"count", "ms", "requests", "peak_rss_mb", "rss_mb"}` (ms measured inside the process, after
+ * the imports; RSS sampled in-process every 20 ms; `rss_mb` is RSS over the run, the peak of
+ * each of up to 48 equal slices, for a sparkline that shows whether memory stays flat).
  *
- * `deno run --allow-net=127.0.0.1 --allow-env=NETBOX_TOKEN bench/_toolkit_list.ts URL MODE`
+ * `deno run --allow-net=127.0.0.1 --allow-env=NETBOX_TOKEN bench/_toolkit_list.ts URL MODE [MB]`
  *
  * MODE: `parallel` (`all()`, the default), `sequential` (`all({}, { parallel: false })`), or
  * `stream` (`for await` over `list()`, parallel, nothing kept: what the scale bench measures).
+ * MB: the client's `memoryBudget` in MB (its default without).
  *
  * @module
  */
@@ -15,24 +17,45 @@ import { createClient } from "../mod.ts";
 
 if (Deno.args[0] === "--warm") Deno.exit(0); // only load the modules (cache warm-up)
 
-const [url, mode = "parallel"] = Deno.args;
+const [url, mode = "parallel", memoryMb] = Deno.args;
 let requests = 0;
 const counted: typeof fetch = (input, init) => {
   requests++;
   return fetch(input, init);
 };
-let peak = Deno.memoryUsage().rss;
-const sampler = setInterval(() => {
-  peak = Math.max(peak, Deno.memoryUsage().rss);
-}, 20);
 const t0 = performance.now();
+const rss: [number, number][] = []; // [ms since t0, bytes]
+const heap: [number, number][] = []; // [ms since t0, V8 heap committed + external bytes]
+const sample = () => {
+  const m = Deno.memoryUsage();
+  const ms = performance.now() - t0;
+  rss.push([ms, m.rss]);
+  heap.push([ms, m.heapTotal + m.external]);
+};
+sample();
+const sampler = setInterval(sample, 20);
 // A generous timeout: a loaded test box can take long for one page; it is not what we measure.
 const client = createClient({
   url,
   token: Deno.env.get("NETBOX_TOKEN") ?? "",
   fetch: counted,
   timeoutMs: 600_000,
+  memoryBudget: memoryMb === undefined ? undefined : Math.round(Number(memoryMb) * 1048576),
 });
+
+/** The peak of each of `slices` equal time slices of the samples (fewer when there are fewer). */
+function slicePeaks(samples: [number, number][], slices: number): number[] {
+  const end = samples.at(-1)?.[0] ?? 0;
+  const out: number[] = [];
+  for (const [ms, bytes] of samples) {
+    const i = end > 0 ? Math.min(slices - 1, Math.floor((ms / end) * slices)) : 0;
+    out[i] = Math.max(out[i] ?? 0, bytes);
+  }
+  // A slice without a sample (a long GC pause) takes its neighbour's value.
+  for (let i = 0; i < out.length; i++) out[i] ??= out[i - 1] ?? 0;
+  return out.map((b) => Math.round(b / 1048576));
+}
+
 try {
   let count = 0;
   if (mode === "stream") {
@@ -41,13 +64,16 @@ try {
     count = (await client.ipam.ipAddresses.all({}, { parallel: mode !== "sequential" })).length;
   }
   const ms = performance.now() - t0;
-  peak = Math.max(peak, Deno.memoryUsage().rss);
+  sample();
+  const peak = Math.max(...rss.map(([, b]) => b));
   console.log(
     JSON.stringify({
       count,
       ms: Math.round(ms),
       requests,
       peak_rss_mb: Math.round(peak / 1048576),
+      rss_mb: slicePeaks(rss, 48),
+      heap_mb: slicePeaks(heap, 48),
     }),
   );
 } finally {

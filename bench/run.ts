@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import { generateIps } from "../tests/fixtures/import/gen_ips.ts";
 import {
+  checkStartLoad,
   fmtMs,
   interleaved,
   loadAvg,
@@ -68,6 +69,7 @@ interface Opts {
   createCount: number;
   helpRuns: number;
   out: string;
+  force: boolean;
 }
 
 const log = (line: string) => console.error(`bench: ${line}`);
@@ -86,13 +88,16 @@ function parseOpts(args: string[]): Opts {
       "all-curl": { type: "boolean", default: false },
       sample: { type: "string" },
       out: { type: "string", default: "bench/results" },
+      force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
       "usage: deno task bench [--reps N] [--quick] [--cases help,list,create,audit] " +
-        "[--create-reps N] [--sample N] [--all-curl] [--keep-up] [--out DIR]",
+        "[--create-reps N] [--sample N] [--all-curl] [--keep-up] [--out DIR] [--force]\n" +
+        "A run whose 1-minute load average is above 1.0 at the start is refused; --force runs " +
+        "it anyway and marks its results.",
     );
     Deno.exit(0);
   }
@@ -118,6 +123,7 @@ function parseOpts(args: string[]): Opts {
     createCount,
     helpRuns: quick ? 3 : Math.max(10, reps),
     out: values.out,
+    force: values.force,
   };
 }
 
@@ -593,6 +599,7 @@ async function main(): Promise<void> {
     return await scaleMain(Deno.args.filter((a) => a !== "--scale"));
   }
   const opts = parseOpts(Deno.args);
+  const busy = checkStartLoad(opts.force, log);
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const py = await venvPython();
@@ -610,7 +617,7 @@ async function main(): Promise<void> {
     setup,
     cases: [],
     checks: [],
-    warnings: [],
+    warnings: busy ? [busy] : [],
     duration_s: 0,
   };
   const partial = ALL_CASES.every((c) => opts.cases.includes(c)) ? "" : `-${opts.cases.join("+")}`;
@@ -622,8 +629,14 @@ async function main(): Promise<void> {
     await Deno.writeTextFile(`${stem}.json`, JSON.stringify(results, null, 2) + "\n");
   };
   // Saved after every case, so a late failure still leaves the finished cases on disk.
+  let caseLoad = loadAvg();
   const add = async (id: string, title: string, r: CaseResult) => {
-    results.cases.push({ id, title, rows: r.rows, notes: r.notes });
+    const notes = [
+      ...r.notes,
+      `Load average (1, 5, 15 min) before: ${caseLoad}; after: ${loadAvg()}.`,
+    ];
+    caseLoad = loadAvg();
+    results.cases.push({ id, title, rows: r.rows, notes });
     results.checks.push(...r.checks);
     await save();
   };

@@ -25,6 +25,7 @@
 
 import { parseArgs } from "node:util";
 import {
+  checkStartLoad,
   fmtMs,
   loadAvg,
   machineLine,
@@ -56,11 +57,15 @@ type CaseId = typeof CASES[number];
  */
 export const GOALS = {
   /** Streaming every address: peak RSS, and the same at 100k and 1M. */
-  streamRssMb: 150,
+  streamRssMb: 80,
   /** Streaming: toolkit throughput / best parallel curl of the same pages, at least. */
-  streamThroughput: 0.9,
+  streamThroughput: 1.0,
   /** "Constant" peak RSS: 1M / 100k at most (sampling noise and allocator slack). */
-  streamRssGrowth: 1.2,
+  streamRssGrowth: 1.1,
+  /** Streaming: toolkit peak RSS / pynetbox's, at most. */
+  streamRssVsPynetbox: 2.2,
+  /** Streaming: pynetbox's time / the toolkit's, at least. */
+  streamSpeedVsPynetbox: 1.2,
   /** audit-ips: analysis (everything after the last response) at most, ms. */
   auditAnalysisMs: 10_000,
   /** audit-ips: peak RSS, MB. */
@@ -83,6 +88,12 @@ const FREE_COUNT = 1000;
 /** Items of the pynetbox get()-per-item plan that are really sent (the rest is scaled). */
 const PY_PLAN_SAMPLE = 500;
 const DENO_CHILD = [Deno.execPath(), "run", "--no-prompt", "--allow-net=127.0.0.1"];
+/**
+ * V8 flags of the streaming script: a young generation of 1 MB semi-spaces instead of up to
+ * 16 MB (pages that die young are collected at once instead of being promoted and left to the
+ * old generation's growth). The stream is also measured without them.
+ */
+export const STREAM_V8_FLAGS = "--max-semi-space-size=1";
 const PROBE = [
   ...DENO_CHILD,
   "--allow-env",
@@ -104,6 +115,8 @@ interface Opts {
   merge?: string;
   /** A results JSON to complete again (growth, missed goals) without running anything. */
   regenerate?: string;
+  /** Run even when the machine is busy (the results are marked). */
+  force: boolean;
 }
 
 const log = (line: string) => console.error(`bench --scale: ${line}`);
@@ -120,13 +133,16 @@ function parseOpts(args: string[]): Opts {
       out: { type: "string", default: "bench/results" },
       merge: { type: "string" },
       regenerate: { type: "string" },
+      force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
       "usage: deno task bench --scale [--quick] [--steps 100k,1m] [--cases free,audit,import,stream,import-growth] " +
-        "[--pynetbox-1m] [--keep-up] [--out DIR] [--merge EARLIER.json] [--regenerate RESULTS.json]",
+        "[--pynetbox-1m] [--keep-up] [--out DIR] [--merge EARLIER.json] [--regenerate RESULTS.json] " +
+        "[--force]\nA run whose 1-minute load average is above 1.0 at the start is refused; " +
+        "--force runs it anyway and marks its results.",
     );
     Deno.exit(0);
   }
@@ -149,6 +165,7 @@ function parseOpts(args: string[]): Opts {
     out: values.out,
     merge: values.merge,
     regenerate: values.regenerate,
+    force: values.force,
   };
 }
 
@@ -250,14 +267,22 @@ async function streamCase(
 ): Promise<CaseResult> {
   const env = tokenEnv(inst);
   const n = step.ips;
-  const tk = await measure(inst, `stream ${fmtN(n)}: toolkit`, [
+  const stream = (flags: string[]) => [
     ...DENO_CHILD,
+    ...flags,
     "--allow-env=NETBOX_TOKEN",
     "bench/_toolkit_list.ts",
     inst.url,
     "stream",
-  ], env);
+  ];
+  const tk = await measure(
+    inst,
+    `stream ${fmtN(n)}: toolkit`,
+    stream([`--v8-flags=${STREAM_V8_FLAGS}`]),
+    env,
+  );
   if (tk.json?.count !== n) throw new Error(`Cannot trust the stream: ${tk.json?.count} addresses`);
+  const plain = await measure(inst, `stream ${fmtN(n)}: toolkit, V8 defaults`, stream([]), env);
   // curl may be stopped (a run cut short at a deadline): the toolkit's figures still count.
   let curl: Run | undefined;
   let curlError = "";
@@ -276,15 +301,24 @@ async function streamCase(
     curl = undefined;
     log(`stream ${fmtN(n)}: curl not measured: ${curlError}`);
   }
-  const rows = [
-    row(
-      "tk",
-      "toolkit: `for await (const ip of client.ipam.ipAddresses.list())`",
-      sampleOf(tk, { requests: num(tk.json, "requests") }),
-      `${num(tk.json, "requests")} requests · in-process peak RSS ${
-        num(tk.json, "peak_rss_mb")
-      } MB · ${cpuNote(tk)}`,
+  const tkRow = (id: string, label: string, r: Run): Row => ({
+    ...row(
+      id,
+      label,
+      sampleOf(r, { requests: num(r.json, "requests") }),
+      `${num(r.json, "requests")} requests · in-process peak RSS ${
+        num(r.json, "peak_rss_mb")
+      } MB · ${cpuNote(r)}`,
     ),
+    rssMb: Array.isArray(r.json?.rss_mb) ? r.json.rss_mb as number[] : undefined,
+  });
+  const rows = [
+    tkRow(
+      "tk",
+      `toolkit: \`for await (const ip of client.ipam.ipAddresses.list())\`, \`--v8-flags=${STREAM_V8_FLAGS}\``,
+      tk,
+    ),
+    tkRow("tk-plain", "the same with V8's default heap sizing", plain),
   ];
   if (curl) {
     rows.push(row(
@@ -295,6 +329,7 @@ async function streamCase(
     ));
   }
   let pyNote = "pynetbox: not run at this step (`--pynetbox-1m` runs it)";
+  const pyChecks: Check[] = [];
   if (runPynetbox(step, opts)) {
     const p = await measure(inst, `stream ${fmtN(n)}: pynetbox`, [
       py,
@@ -313,6 +348,21 @@ async function streamCase(
     pyNote = `toolkit / pynetbox: ${(tk.ms / p.ms).toFixed(2)}× the time; peak RSS ${
       tk.rssMb?.toFixed(0)
     } vs ${p.rssMb?.toFixed(0)} MB.`;
+    pyChecks.push(
+      {
+        name: `Stream ${fmtN(n)}: peak RSS toolkit / pynetbox`,
+        value: (tk.rssMb ?? NaN) / (p.rssMb ?? NaN),
+        unit: "×",
+        target: GOALS.streamRssVsPynetbox,
+      },
+      {
+        name: `Stream ${fmtN(n)}: speed toolkit / pynetbox (pynetbox's time / the toolkit's)`,
+        value: p.ms / tk.ms,
+        unit: "×",
+        target: GOALS.streamSpeedVsPynetbox,
+        atLeast: true,
+      },
+    );
   }
   const throughput = curl ? curl.ms / tk.ms : NaN;
   const label = fmtN(n);
@@ -341,6 +391,7 @@ async function streamCase(
           } s (JSON parsing) competes with NetBox for the 2 cores.`
           : undefined,
       },
+      ...pyChecks,
     ],
     notes: [
       `${label} IP addresses, full representation, page size ${PAGE_SIZE} (MAX_PAGE_SIZE); the toolkit streams in cursor mode with ${CONCURRENCY} id ranges in flight and keeps nothing; curl fetches the same id ranges ${CONCURRENCY} at a time (its best mode in the list case).`,
@@ -348,6 +399,9 @@ async function streamCase(
         ? `Throughput toolkit / curl = curl time / toolkit time: ${throughput.toFixed(2)}×.`
         : `curl not measured at this step: ${curlError}.`,
       pyNote,
+      `V8's default heap sizing: ${fmtMs(plain.ms)}, peak RSS ${
+        plain.rssMb?.toFixed(0)
+      } MB (with \`--v8-flags=${STREAM_V8_FLAGS}\`: ${fmtMs(tk.ms)}, ${tk.rssMb?.toFixed(0)} MB).`,
     ],
   };
 }
@@ -849,6 +903,7 @@ export async function scaleMain(args: string[]): Promise<void> {
     console.log(renderMarkdown(res));
     return;
   }
+  const busy = checkStartLoad(opts.force, log);
   const started = performance.now();
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const py = await venvPython();
@@ -866,7 +921,7 @@ export async function scaleMain(args: string[]): Promise<void> {
     setup,
     cases: [],
     checks: [],
-    warnings: [],
+    warnings: busy ? [busy] : [],
     duration_s: 0,
   };
   const stem = `${opts.out}/${date.slice(0, 10)}-scale${opts.quick ? "-quick" : ""}`;
@@ -933,8 +988,14 @@ export async function scaleMain(args: string[]): Promise<void> {
           seeded ? `seeded by SQL in ${seeded.toFixed(0)} s` : "seed reused (stamp matched)"
         }; verified through the API in ${fmtMs(v.ms)}: ${v.checks.join("; ")}`;
       const label = fmtN(step.ips);
+      let caseLoad = loadAvg();
       const add = async (id: CaseId, title: string, r: CaseResult) => {
-        results.cases.push({ id: `${id}-${step.id}`, title, rows: r.rows, notes: r.notes });
+        const notes = [
+          ...r.notes,
+          `Load average (1, 5, 15 min) before: ${caseLoad}; after: ${loadAvg()}.`,
+        ];
+        caseLoad = loadAvg();
+        results.cases.push({ id: `${id}-${step.id}`, title, rows: r.rows, notes });
         results.checks.push(...r.checks);
         await save();
       };
