@@ -480,6 +480,16 @@ export async function cheapInvocation(
           }
         },
       };
+    case "nb":
+      return {
+        args: ["prefixes", "list", `prefix=${EXAMPLE.prefix}`, ...common],
+        async check(result) {
+          const doc = await okDoc(result);
+          if (!doc.items.some((p: { prefix?: string }) => p.prefix === EXAMPLE.prefix)) {
+            fail(`the listing does not hold prefix ${EXAMPLE.prefix}`, result);
+          }
+        },
+      };
     default:
       throw new Error(
         `No cheap invocation for ${script}: add one to tests/_deno_tasks.ts (cheapInvocation)`,
