@@ -162,7 +162,7 @@ export {
 } from "./lib/client/errors.ts";
 export type { ErrorKind, HttpErrorInit } from "./lib/client/errors.ts";
 export { MatchError } from "./lib/client/where.ts";
-export { LookupError, PoolExhaustedError } from "./lib/ipam/mod.ts";
+export { LookupError, PoolExhaustedError, PoolsExhaustedError } from "./lib/ipam/mod.ts";
 export {
   DeleteLimitError,
   ExportFilterError,
@@ -175,8 +175,22 @@ export { AuditStateError } from "./lib/audit/mod.ts";
 export { InventoryFilterError } from "./lib/inventory/mod.ts";
 
 // The one call of each task (the README's examples); the rest of each domain is in its entry.
-export { assignIp, findFreeIps, reserveIps } from "./lib/ipam/mod.ts";
+export {
+  allocateAsns,
+  allocateIps,
+  allocatePrefixes,
+  allocateVlans,
+  assignIp,
+  findFreeIps,
+  reserveIps,
+} from "./lib/ipam/mod.ts";
 export type {
+  AllocateIpsOptions,
+  AllocateOptions,
+  AllocatePrefixesOptions,
+  AllocateVlansOptions,
+  AllocationPolicy,
+  AllocationResult,
   AssignAction,
   AssignField,
   AssignIpOptions,
@@ -190,13 +204,16 @@ export type {
   IpPool,
   IpSpan,
   LabelledOption,
+  NamedPoolRef,
   NewIpFields,
   OptionLabels,
   PlannedIp,
   PoolRef,
+  PrefixPoolRef,
   ReserveIpsOptions,
   ReserveIpsResult,
   ResolvedPool,
+  SkippedPool,
   VrfRef,
 } from "./lib/ipam/mod.ts";
 export { applyImport, exportDocuments, planImport, renderExport } from "./lib/import/mod.ts";
