@@ -371,11 +371,11 @@ function hostVars(row: Obj, kind: "device" | "vm", l: Lookups): Record<string, u
     set("cluster_group", cluster?.group?.slug);
   }
   set("serial", row.serial);
+  set("locations", chain(row.location?.id, l.locations));
   if (kind === "device") {
     set("device_type", row.device_type?.slug);
     set("manufacturer", row.device_type?.manufacturer?.slug);
     set("asset_tag", row.asset_tag);
-    set("locations", chain(row.location?.id, l.locations));
     if (row.rack) {
       set("rack", l.racks.get(row.rack.id)?.name ?? row.rack.name);
       set("rack_role", l.racks.get(row.rack.id)?.role?.slug);

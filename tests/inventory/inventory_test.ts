@@ -111,6 +111,7 @@ Deno.test("buildInventory() sets nb_inventory's host variables, IPv4 first unles
     disk: 10,
     is_virtual: true,
     local_context_data: { a: 1 },
+    locations: [],
     memory: 2048,
     primary_ip6: "2001:db8::10",
     regions: ["eu", "world"],
