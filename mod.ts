@@ -162,7 +162,12 @@ export {
 } from "./lib/client/errors.ts";
 export type { ErrorKind, HttpErrorInit } from "./lib/client/errors.ts";
 export { MatchError } from "./lib/client/where.ts";
-export { LookupError, PoolExhaustedError, PoolsExhaustedError } from "./lib/ipam/mod.ts";
+export {
+  AllocationPlanError,
+  LookupError,
+  PoolExhaustedError,
+  PoolsExhaustedError,
+} from "./lib/ipam/mod.ts";
 export {
   DeleteLimitError,
   ExportFilterError,
@@ -180,8 +185,10 @@ export {
   allocateIps,
   allocatePrefixes,
   allocateVlans,
+  applyAllocationPlan,
   assignIp,
   findFreeIps,
+  parseAllocationPlan,
   reserveIps,
 } from "./lib/ipam/mod.ts";
 export type {
@@ -189,8 +196,10 @@ export type {
   AllocateOptions,
   AllocatePrefixesOptions,
   AllocateVlansOptions,
+  AllocationPlan,
   AllocationPolicy,
   AllocationResult,
+  ApplyAllocationPlanOptions,
   AssignAction,
   AssignField,
   AssignIpOptions,
@@ -208,6 +217,8 @@ export type {
   NewIpFields,
   OptionLabels,
   PlannedIp,
+  PlanStep,
+  PlanStepResult,
   PoolRef,
   PrefixPoolRef,
   ReserveIpsOptions,

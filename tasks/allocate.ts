@@ -26,6 +26,11 @@ import {
   type PrefixPoolRef,
 } from "../lib/ipam/allocate.ts";
 import { allocateIps } from "../lib/ipam/allocate_ips.ts";
+import {
+  applyAllocationPlan,
+  parseAllocationPlan,
+  type PlanStepResult,
+} from "../lib/ipam/allocation_plan.ts";
 import type { PoolRef, ReserveIpsResult } from "../lib/ipam/find_free.ts";
 import type { NetBoxObject } from "../lib/client/types.ts";
 
@@ -55,6 +60,8 @@ interface Opts {
   site?: string;
   description?: string;
   tag: string[];
+  plan?: string;
+  set: string[];
 }
 
 const SPEC = {
@@ -99,6 +106,11 @@ const SPEC = {
       .option("--site <site>", "prefix: scope site; vlan: site (slug, name or id)")
       .option("--description <text>", "description of the new objects")
       .option("--tag <tag>", "tag name or slug (repeatable; must exist)", collect, [])
+      .option(
+        "--plan <file>",
+        "a site plan (YAML/JSON): keyed allocations with references, applied all or none",
+      )
+      .option("--set <key=value>", "--plan: a value for the plan's {key} (repeatable)", collect, [])
       .addHelpText(
         "after",
         `
@@ -108,6 +120,9 @@ Kinds and their pools:
   asn     --range NAME|ID | --filter k=v
   ip      --parent CIDR | --parent-id ID | --range START-END | --filter k=v  (find-free-ip's
           reservation)
+  --plan FILE --set k=v   a site plan: steps of the kinds above, each keyed
+          <plan key>.<step name>, referring to earlier steps as {step} / {step.id}; a failing
+          step deletes again what the run made (objects still carrying its key), exit non-zero
 
 Each allocation is one request to the pool's available-* endpoint, which NetBox runs under its
 lock: concurrent runs never get the same object, and a request is all or none. With --key, the
@@ -124,6 +139,7 @@ twice.`,
     "allocate vlan --group dc3-servers --name 'srv-{n:02}' --count 2 --status active",
     "allocate asn --range private-dc --key dc3 --tenant ops",
     "allocate ip --parent 10.20.0.0/24 --key dc3-gw --dns-name gw.dc3.example.com",
+    "allocate --plan site.yaml --set site=dc3 --dry-run",
   ],
 };
 
@@ -287,6 +303,8 @@ const OBJECT_PATHS: Record<Kind, string> = {
 };
 
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
+  if (opts.plan !== undefined) return await runPlan(ctx, opts);
+  if (opts.set.length) throw new UsageError("Cannot use --set without --plan");
   const { kind, common } = validate(opts);
   if (kind === "prefix" && opts.length === undefined) {
     throw new UsageError("Cannot allocate prefixes without --length");
@@ -393,6 +411,78 @@ async function report(
     items,
   }, { columns: COLUMNS });
   return EXIT.OK;
+}
+
+/** Applies a site plan; only --plan, --set and the common flags go with it. */
+async function runPlan(ctx: TaskContext, opts: Opts): Promise<number> {
+  const given = Object.keys(ONLY_PLAN_EXCLUDED).filter((k) =>
+    (opts as unknown as Record<string, unknown>)[k] !== undefined
+  );
+  if (opts.filter.length) given.push("filter");
+  if (opts.tag.length) given.push("tag");
+  if (opts.count !== "1") given.push("count");
+  if (opts.args.length) {
+    throw new UsageError(`Cannot use --plan with a kind ("${opts.args[0]}"): the plan holds them`);
+  }
+  if (given.length) {
+    throw new UsageError(
+      `Cannot use --plan with ${given.map(FLAG).join(", ")}: the plan holds the allocations`,
+    );
+  }
+  const set: Record<string, string> = {};
+  for (const pair of opts.set) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`Cannot parse --set "${pair}": expected key=value`);
+    set[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const plan = parseAllocationPlan(await ctx.readInput(opts.plan!), opts.plan);
+  const steps = await applyAllocationPlan(ctx.client(), plan, {
+    set,
+    dryRun: ctx.dryRun,
+    stop: ctx.stop,
+    onWarning: (m) => ctx.warn(m),
+    beforeWrite: () =>
+      ctx.assertCanWrite([...new Set(plan.steps.map((s) => OBJECT_PATHS[s.kind]))].map((path) => ({
+        path,
+        action: "add" as const,
+      }))),
+  });
+  const items = steps.flatMap((s: PlanStepResult) => [
+    ...s.existing.map((o) => ({ step: s.name, ...planRow(s, o, "existing") })),
+    ...s.allocated.map((o) => ({ step: s.name, ...planRow(s, o, "allocated") })),
+    ...s.planned.map((v) => ({
+      step: s.name,
+      ...row(s.kind as Kind, v, undefined, s.pool ?? "", "would-allocate"),
+    })),
+    ...(s.deferred
+      ? [{
+        step: s.name,
+        ...row(s.kind as Kind, "", undefined, "", `would-allocate ${s.deferred}`),
+      }]
+      : []),
+  ]);
+  await ctx.emit({
+    summary: {
+      plan: opts.plan,
+      steps: steps.length,
+      existing: steps.reduce((n, s) => n + s.existing.length, 0),
+      allocated: steps.reduce((n, s) => n + s.allocated.length, 0),
+      ...(ctx.dryRun ? { dry_run: true } : {}),
+    },
+    items,
+  }, { columns: ["step", ...COLUMNS] });
+  return EXIT.OK;
+}
+
+/** The allocation flags a plan run refuses (the plan holds them). */
+const ONLY_PLAN_EXCLUDED = Object.fromEntries(
+  [...Object.keys(ONLY), "key", "status", "role", "tenant", "description"].map((k) => [k, true]),
+);
+
+function planRow(s: PlanStepResult, o: NetBoxObject, action: string) {
+  const kind = s.kind as Kind;
+  const value = kind === "ip" ? String(o.address) : VALUE[kind](o);
+  return row(kind, value, o, action === "existing" ? "" : s.pool ?? "", action);
 }
 
 /** Renders an allocation of IP addresses (find-free-ip's reservation). */

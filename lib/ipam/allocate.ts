@@ -260,9 +260,9 @@ export class PoolsExhaustedError extends AllocationError {
    */
   constructor(noun: string, need: number, skipped: SkippedPool[]) {
     super(
-      `Cannot allocate ${need} ${noun}${need === 1 ? "" : "s"}: no pool has room: ${
-        skipped.map((s) => `${s.pool} (${s.reason})`).join(", ")
-      }`,
+      `Cannot allocate ${need} ${
+        need === 1 ? noun : noun === "prefix" ? "prefixes" : `${noun}s`
+      }: no pool has room: ${skipped.map((s) => `${s.pool} (${s.reason})`).join(", ")}`,
       { status: 409, method: "POST", path: "-", body: null, messages: {} },
     );
     this.skipped = skipped;

@@ -92,3 +92,14 @@ export type {
 } from "./allocate.ts";
 export { allocateIps } from "./allocate_ips.ts";
 export type { AllocateIpsOptions } from "./allocate_ips.ts";
+export {
+  AllocationPlanError,
+  applyAllocationPlan,
+  parseAllocationPlan,
+} from "./allocation_plan.ts";
+export type {
+  AllocationPlan,
+  ApplyAllocationPlanOptions,
+  PlanStep,
+  PlanStepResult,
+} from "./allocation_plan.ts";

@@ -140,3 +140,64 @@ Deno.test("allocate refuses bad input with exit 2, one line, and nothing sent", 
   }
   assert.deepEqual(nb.writes(), []);
 });
+
+Deno.test("allocate --plan --set: the steps with their values; a failing step exits 3 with nothing left; bad plans exit 2", async () => {
+  const { nb, parent } = setup();
+  const plan = `key: "{site}"
+allocations:
+  - {name: links, kind: prefix, parent_id: ${parent.id}, length: 31, count: 2}
+  - {name: vlan, kind: vlan, group: g1, vlan_name: "l-{links}"}
+  - {name: asn, kind: asn, range: r1}
+`;
+  const files = {
+    "site.yaml": plan,
+    "cycle.yaml": plan.replace("group: g1", 'group: "{asn}"').replace(
+      "range: r1",
+      'range: "{vlan}"',
+    ),
+  };
+  const go = async (args: string[]) => {
+    const { io, out } = fakeIO(nb, files);
+    const code = await main([...args, "--format", "json"], io);
+    return { code, doc: out.stdout ? JSON.parse(out.stdout) : undefined, stderr: out.stderr };
+  };
+  const dry = await go(["--plan", "site.yaml", "--set", "site=dc3", "--dry-run"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(
+    dry.doc.items.map((i: { step: string; value: string }) => `${i.step} ${i.value}`),
+    [
+      "links 10.30.0.0/31",
+      "links 10.30.0.2/31",
+      "vlan ",
+      "asn 65000",
+    ],
+  );
+  assert.deepEqual(nb.writes(), []);
+  // The ASN range is full by now: the plan fails at its last step and removes the rest.
+  nb.add("ipam/asns", { asn: 65000 });
+  const failed = await go(["--plan", "site.yaml", "--set", "site=dc3"]);
+  assert.equal(failed.code, 3, failed.stderr);
+  assert.match(failed.stderr, /step "asn" failed: .*rolled back 3 objects this run made/);
+  assert.equal(nb.table("prefix").length, 1);
+  assert.equal(nb.table("vlan").length, 0);
+  for (
+    const [args, message] of [
+      [
+        ["--plan", "cycle.yaml", "--set", "site=dc3"],
+        /a cycle: (vlan → asn → vlan|asn → vlan → asn)/,
+      ],
+      [["--plan", "site.yaml"], /no value for \{site\}/],
+      [
+        ["--plan", "site.yaml", "--set", "site=dc3", "--length", "3"],
+        /Cannot use --plan with --length/,
+      ],
+      [["prefix", "--set", "a=b"], /--set without --plan/],
+    ] as [string[], RegExp][]
+  ) {
+    const before = nb.writes().length;
+    const r = await go(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(nb.writes().length, before);
+  }
+});
