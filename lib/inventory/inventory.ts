@@ -49,6 +49,7 @@ export interface BuildInventoryOptions {
 export interface InventoryHost {
   /** The inventory name: the device's or VM's name. */
   name: string;
+  /** A device or a virtual machine. */
   kind: "device" | "vm";
   /** The device's or VM's id. */
   id: number;
@@ -64,6 +65,7 @@ export interface InventoryHost {
 
 /** One group of an inventory. */
 export interface InventoryGroup {
+  /** The group's name, e.g. `site_matrix`. */
   name: string;
   /** Hosts directly in the group, in inventory order. */
   hosts: string[];
@@ -73,9 +75,13 @@ export interface InventoryGroup {
 
 /** A device or VM left out of the inventory. */
 export interface SkippedHost {
+  /** A device or a virtual machine. */
   kind: "device" | "vm";
+  /** Its id. */
   id: number;
+  /** Its name (empty when it has none). */
   name: string;
+  /** Why it was left out. */
   reason: "no primary IP" | "no name" | "virtual chassis member";
 }
 
@@ -94,6 +100,8 @@ export class InventoryFilterError extends InputError {
   /** `"devices"` or `"virtual machines"`. */
   readonly listing: string;
   /**
+   * Creates the error.
+   *
    * @param listing the listing the filter was refused for
    * @param message the reason
    */

@@ -19,6 +19,7 @@ export const INVENTORY_FORMATS: readonly InventoryFormat[] = ["ansible", "ansibl
 export interface InventoryFile {
   /** `inventory.json`, `inventory.yaml`, or Nornir's `hosts.yaml`, `groups.yaml`, `defaults.yaml`. */
   file: string;
+  /** The file's content. */
   text: string;
 }
 
