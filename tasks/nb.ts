@@ -81,6 +81,11 @@ const SPEC = {
       .option("--data <json>", "script run: the script's variables as a JSON object")
       .option("--commit", "script run: keep the script's changes")
       .option("--no-wait", "script run: do not wait for the job")
+      .option(
+        "--wait-timeout <seconds>",
+        "script run: stop waiting after this long (exit 1, the job runs on)",
+        "600",
+      )
       .option("--variables <file>", "graphql: the query's variables (a JSON file)"),
   examples: Object.values(VERB_HELP).map((h) => h.examples[0]),
 };

@@ -149,10 +149,12 @@ export async function scriptVerb(
       "Cannot run a script with --dry-run: run it without --commit instead (NetBox rolls its changes back)",
     );
   }
+  const waitSeconds = positiveInt(opts.waitTimeout ?? "600", "--wait-timeout")!;
   const result = await runScript(ctx.client(), name, {
     data,
     commit: !!opts.commit,
     wait: opts.wait,
+    timeoutMs: waitSeconds * 1000,
     signal: ctx.stop,
   });
   const items = result.log.map((l) => ({ status: l.status ?? "", message: l.message ?? "" }));
@@ -167,5 +169,13 @@ export async function scriptVerb(
     ...(result.output !== undefined ? { output: result.output } : {}),
   }, { columns: ["status", "message"] });
   ctx.info(`job ${result.jobId}: ${result.status}${result.error ? ` (${result.error})` : ""}`);
+  if (opts.wait !== false && !["completed", "errored", "failed"].includes(result.status)) {
+    // NetBox's RQ worker had not run it yet (its queue is shared with every background job).
+    ctx.warn(
+      `job ${result.jobId} is still ${result.status} after ${waitSeconds} s; follow it at ` +
+        `${ctx.client().baseUrl}/core/jobs/${result.jobId}/`,
+    );
+    return EXIT.ATTENTION;
+  }
   return ["errored", "failed"].includes(result.status) ? EXIT.ATTENTION : EXIT.OK;
 }

@@ -36,6 +36,8 @@ export interface NbOpts {
   commit?: boolean;
   /** script run: wait for the job (`--no-wait` turns it off). */
   wait?: boolean;
+  /** script run: seconds to wait for the job. */
+  waitTimeout?: string;
   /** graphql: the variables file. */
   variables?: string;
 }
