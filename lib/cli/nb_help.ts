@@ -112,10 +112,10 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
   },
   script: {
     usage: "nb script run <id | module.ClassName | name> [var=value …] [--data JSON] [--commit] " +
-      "[--no-wait]",
+      "[--no-wait] [--wait-timeout SECONDS]",
     text: "Runs a custom script as a NetBox job (needs NetBox's RQ worker) and waits for it: its " +
-      "log and status are shown; exit 1 when the job errored or failed. Without --commit NetBox " +
-      "rolls the script's changes back.",
+      "log and status are shown; exit 1 when the job errored or failed, or is still queued after " +
+      "--wait-timeout (600 s). Without --commit NetBox rolls the script's changes back.",
     examples: ["nb script run reports.CheckDns --commit", "nb script run 3 site=matrix"],
   },
   graphql: {

@@ -16,6 +16,7 @@ import {
   updateWhere,
 } from "../../lib/client/where.ts";
 import { InputError } from "../../lib/client/errors.ts";
+import { runScript } from "../../lib/client/actions.ts";
 import { parseFields, parseRecordFile } from "../../lib/cli/nb_args.ts";
 import { main } from "../../tasks/nb.ts";
 import { fakeIO, FakeNetBox } from "../_fake_netbox.ts";
@@ -257,4 +258,52 @@ Deno.test("nb list streams ndjson and csv; get shows one object; --help per verb
   assert.equal(await main(["devices", "update", "--help"], io), 0);
   assert.match(out.stdout, /Usage: nb <model> update/);
   assert.match(out.stdout, /nb devices update 12 status=offline/);
+});
+
+Deno.test("runScript() posts data and commit, then polls the job to its end", async () => {
+  const sent: string[] = [];
+  let polls = 0;
+  let now = 0;
+  const transport = {
+    strictFilters: false,
+    clock: { now: () => now, sleep: (ms: number) => Promise.resolve(void (now += ms)) },
+    status: () => Promise.resolve({ version: "4.3.7", major: 4, minor: 3, patch: 7, raw: {} }),
+    request: (method: string, path: string, o: { body?: unknown } = {}) => {
+      sent.push(`${method} ${path}${o.body ? ` ${JSON.stringify(o.body)}` : ""}`);
+      if (path === "extras/scripts/check.Dns/") {
+        return Promise.resolve({ id: 4, url: "", name: "Dns" });
+      }
+      if (method === "POST") {
+        return Promise.resolve({
+          result: { url: "http://x/api/core/jobs/77/", status: { value: "pending" } },
+        });
+      }
+      const status = ++polls < 3 ? "running" : "completed";
+      return Promise.resolve({
+        id: 77,
+        url: "",
+        status: { value: status },
+        data: { log: [{ status: "success", message: "ok" }], output: "done" },
+      });
+    },
+  } as unknown as Transport;
+  const run = await runScript(transport, "check.Dns", {
+    data: { site: "matrix" },
+    commit: true,
+    pollMs: 500,
+  });
+  assert.equal(run.status, "completed");
+  assert.equal(run.jobId, 77);
+  assert.deepEqual(run.log, [{ status: "success", message: "ok" }]);
+  assert.equal(run.output, "done");
+  assert.equal(now, 1000);
+  assert.deepEqual(sent.slice(0, 2), [
+    "GET extras/scripts/check.Dns/",
+    'POST extras/scripts/4/ {"data":{"site":"matrix"},"commit":true}',
+  ]);
+  polls = -100;
+  now = 0;
+  const late = await runScript(transport, "check.Dns", { timeoutMs: 3000, pollMs: 1000 });
+  assert.equal(late.status, "running");
+  assert.equal(now, 3000);
 });
