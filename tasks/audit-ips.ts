@@ -44,6 +44,13 @@ import {
   renderAuditSarif,
 } from "../lib/audit/formats.ts";
 import { writeAtomic } from "../lib/cli/render.ts";
+import { NETWORK_RULES } from "../lib/audit/network.ts";
+import {
+  OBSERVED_FORMATS,
+  type ObservedFormat,
+  parseObservations,
+  parseObservedSpec,
+} from "../lib/audit/observed.ts";
 import { TOOLKIT_VERSION } from "../lib/client/version.ts";
 
 const FORMATS = [
@@ -86,6 +93,9 @@ interface Opts {
   forecast?: boolean;
   forecastThreshold: string;
   forecastDays: string;
+  observed: string[];
+  observedFormat?: string;
+  unseenDays: string;
   dryRun?: boolean;
 }
 
@@ -167,6 +177,26 @@ const SPEC = {
       )
       .option("--forecast-threshold <percent>", "forecast prefixes at least this utilized", "50")
       .option("--forecast-days <days>", "change-log window the fit reads", "90")
+      .option(
+        "--observed <file>",
+        "observations of the network (repeatable; FILE or vrf=NAME:FILE): ARP/neighbour tables, " +
+          "DHCP leases, nmap XML, CSV/JSON (address,mac,seen_at,source); switches on " +
+          "live-undocumented, documented-unseen, mac-mismatch, status-mismatch",
+        collect,
+        [],
+      )
+      .option(
+        "--observed-format <format>",
+        `the format of every --observed file, instead of detecting it: ${
+          OBSERVED_FORMATS.join(", ")
+        }`,
+      )
+      .option(
+        "--unseen-days <days>",
+        "documented-unseen: active addresses not seen for this many days (the last sighting " +
+          "is kept in --state)",
+        "30",
+      )
       .option("--list-rules", "print the rules (id, severity, default, description) and exit")
       .option(
         "--schedule <cron>",
@@ -198,6 +228,7 @@ markup, csv puts ' before a cell starting with = + - @ tab or CR; json and yaml 
     "audit-ips --format sarif --output audit.sarif --state audit-state.json",
     "audit-ips --format prometheus --output /var/lib/node_exporter/netbox_audit.prom --forecast",
     "audit-ips --parent 10.0.0.0/8 --fix            # then: --fix --apply --audit-log fixes.log",
+    "audit-ips --observed arp.txt --observed vrf=blue:dhcpd.leases --state network.json",
   ],
 };
 
@@ -236,6 +267,8 @@ interface RunPlan {
   /** `--fail-on-new`, when given. */
   failOnNew?: FailOn;
   forecast: { threshold: number; windowDays: number };
+  /** The observations of `--observed`, read and checked. */
+  network?: RunAuditOptions["network"];
   opts: Opts;
   deps: AuditDeps;
 }
@@ -263,7 +296,8 @@ async function handle(ctx: TaskContext, opts: Opts, deps: AuditDeps): Promise<nu
     threshold: parseNumber(opts.forecastThreshold, "--forecast-threshold", 100),
     windowDays: parseNumber(opts.forecastDays, "--forecast-days"),
   };
-  const run: RunPlan = { scope, config, failOn, failOnNew, forecast, opts, deps };
+  const network = await readObserved(ctx, opts, scope);
+  const run: RunPlan = { scope, config, failOn, failOnNew, forecast, network, opts, deps };
   if (opts.schedule === undefined) {
     if (opts.maxRuns !== undefined) {
       throw new UsageError("Cannot use --max-runs without --schedule");
@@ -304,6 +338,8 @@ function parseScope(opts: Opts): AuditScope {
 
 async function buildConfig(ctx: TaskContext, opts: Opts): Promise<AuditConfig> {
   let config = defaultAuditConfig();
+  // Observations switch the network rules on; the rules file and --disable may switch them off.
+  if (opts.observed.length) { for (const id of NETWORK_RULES) config.enabled.add(id); }
   if (opts.rules !== undefined) config = parseRulesFile(await ctx.readInput(opts.rules), config);
   if (opts.dnsPattern !== undefined) {
     config.dnsPattern = compilePattern(opts.dnsPattern, "--dns-pattern");
@@ -327,6 +363,51 @@ async function buildConfig(ctx: TaskContext, opts: Opts): Promise<AuditConfig> {
   return config;
 }
 
+/** Reads every --observed file before anything is sent: one bad file refuses the run. */
+async function readObserved(
+  ctx: TaskContext,
+  opts: Opts,
+  scope: AuditScope,
+): Promise<RunAuditOptions["network"]> {
+  if (opts.observedFormat !== undefined && !opts.observed.length) {
+    throw new UsageError("Cannot use --observed-format without --observed");
+  }
+  if (!opts.observed.length) return undefined;
+  const format = opts.observedFormat;
+  if (format !== undefined && !(OBSERVED_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      `Cannot parse --observed-format: expected one of ${OBSERVED_FORMATS.join(", ")}, got ` +
+        `"${format}"`,
+    );
+  }
+  const narrowed = ["tenant", "site", "tag"].filter((k) => scope[k as keyof AuditScope]);
+  if (narrowed.length || Object.keys(scope.filters ?? {}).length) {
+    throw new UsageError(
+      `Cannot use --observed with --${narrowed[0] ?? "filter"}: addresses outside that scope ` +
+        "would look undocumented; narrow with --vrf or --parent",
+    );
+  }
+  const unseenDays = Number(opts.unseenDays);
+  if (opts.unseenDays.trim() === "" || !Number.isFinite(unseenDays) || unseenDays < 0) {
+    throw new UsageError(
+      `Cannot parse --unseen-days: expected a number of days (0 or more), got "${opts.unseenDays}"`,
+    );
+  }
+  const now = ctx.io.now();
+  const observations = [];
+  for (const spec of opts.observed.map(parseObservedSpec)) {
+    const text = await ctx.readInput(spec.file);
+    observations.push(...parseObservations(text, {
+      file: spec.file,
+      format: format as ObservedFormat | undefined,
+      vrf: spec.vrf,
+      now,
+    }));
+  }
+  if (ctx.verbose) ctx.info(`read ${observations.length} sightings`);
+  return { observations, unseenDays };
+}
+
 /** Reads and checks the state file; `undefined` when it does not exist yet (first run). */
 async function loadState(ctx: TaskContext, path: string, scope: string) {
   let text: string;
@@ -348,7 +429,7 @@ async function auditOnce(
   ctx: TaskContext,
   run: RunPlan,
 ): Promise<{ summary: AuditSummary; code: number }> {
-  const { scope, config, failOn, failOnNew, forecast, opts, deps } = run;
+  const { scope, config, failOn, failOnNew, forecast, network, opts, deps } = run;
   const scopeText = scopeKey(scope);
   const previous = opts.state === undefined
     ? undefined
@@ -359,6 +440,7 @@ async function auditOnce(
     failOn,
     failOnNew,
     forecast,
+    network,
     previous,
     resolver: deps.resolver,
     dnsConcurrency: ctx.concurrency * 2,

@@ -12,6 +12,9 @@ import type { Finding, PrefixUsage } from "./model.ts";
 import { forecastExhaustion, type ForecastOptions, type PrefixForecast } from "./forecast.ts";
 import type { AuditSummary } from "./report.ts";
 import { checkDnsForward, type DnsResolver, systemResolver } from "./resolve.ts";
+import { checkNetwork, type CheckNetworkOptions, NETWORK_RULES } from "./network.ts";
+import { fetchInterfaceMacs } from "./_macs.ts";
+import { resolveVrf } from "./data.ts";
 import {
   atLeast,
   AUDIT_RULES,
@@ -44,6 +47,14 @@ export interface AuditIpsOptions {
    * `prefix-exhaustion` (it reads NetBox's change log). @default {{ threshold: 50, windowDays: 90 }}
    */
   forecast?: Omit<ForecastOptions, "now">;
+  /**
+   * Observations of the network: the rules `live-undocumented`, `documented-unseen`,
+   * `mac-mismatch` and `status-mismatch` run only with them (see `checkNetwork`).
+   */
+  network?: Pick<
+    CheckNetworkOptions,
+    "observations" | "unseenDays" | "lastSeen" | "observedSince"
+  >;
 }
 
 /** What {@linkcode auditIps} returns. */
@@ -58,6 +69,8 @@ export interface AuditIpsResult {
   warnings: string[];
   /** The exhaustion forecast of the busy prefixes (empty unless `prefix-exhaustion` ran). */
   forecast: PrefixForecast[];
+  /** With observations: the last sighting of every address (for the state) and their count. */
+  network?: { seen: Record<string, string>; observed: number };
 }
 
 /**
@@ -117,6 +130,24 @@ export async function auditIps(
     });
     findings = [...findings, ...dns];
   }
+  let network: AuditIpsResult["network"];
+  const networkRules = NETWORK_RULES.filter((r) => config.enabled.has(r));
+  if (options.network && networkRules.length) {
+    const interfaceMacs = config.enabled.has("mac-mismatch")
+      ? await fetchInterfaceMacs(client, { signal: options.signal })
+      : undefined;
+    if (interfaceMacs) options.onListed?.("interface MACs", interfaceMacs.size);
+    const scope = options.scope ?? {};
+    const checked = checkNetwork(data, config, {
+      ...options.network,
+      now: started,
+      interfaceMacs,
+      vrfId: scope.vrf === undefined ? undefined : resolveVrf(data.vrfs, scope.vrf),
+      parent: scope.parent,
+    });
+    findings = [...findings, ...checked.findings];
+    network = { seen: checked.seen, observed: checked.observed };
+  }
   let forecast: PrefixForecast[] = [];
   if (config.enabled.has("prefix-exhaustion")) {
     forecast = await forecastExhaustion(client, result.utilization, {
@@ -142,7 +173,10 @@ export async function auditIps(
     started_at: started.toISOString(),
     duration_ms: Math.round(performance.now() - t0),
     analysed: result.counts,
-    rules: AUDIT_RULES.filter((r) => config.enabled.has(r.id)).map((r) => r.id),
+    // Network rules that had no observations did not run: their findings are not "fixed".
+    rules: AUDIT_RULES.filter((r) =>
+      config.enabled.has(r.id) && (network !== undefined || !NETWORK_RULES.includes(r.id))
+    ).map((r) => r.id),
   };
   return {
     summary,
@@ -150,6 +184,7 @@ export async function auditIps(
     utilization: result.utilization,
     warnings: result.warnings,
     forecast,
+    ...(network ? { network } : {}),
   };
 }
 

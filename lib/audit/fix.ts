@@ -28,6 +28,7 @@ import type { NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { formatIp, parseCidr } from "../ipam/ip.ts";
 import { IP_IN_USE_STATUSES } from "../ipam/choices.ts";
 import { choiceValue, type Finding } from "./model.ts";
+import { findingKey } from "./state.ts";
 
 /** The rules {@linkcode planFixes} can fix. */
 export const FIXABLE_RULES: readonly string[] = [
@@ -205,10 +206,6 @@ export async function planFixes(
     if (!(await client.extras.tags.find({ slug: orphanTag }))) createTags.push(orphanTag);
   }
   return { items, skipped, create_tags: createTags };
-}
-
-function findingKey(f: { rule: string; object_type: string; object_id: number }): string {
-  return `${f.rule}:${f.object_type}:${f.object_id}`;
 }
 
 function tagSlugs(tags: readonly { slug?: string; name?: string }[] | undefined): string[] {

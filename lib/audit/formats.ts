@@ -22,6 +22,7 @@
 import type { PrefixUsage } from "./model.ts";
 import type { AuditDoc, DocFinding } from "./report.ts";
 import { AUDIT_RULES, type AuditRule, SEVERITIES, type Severity } from "./rules.ts";
+import { findingKey } from "./state.ts";
 
 /** A finding as the machine formats read it: baseline fields when a state was compared. */
 export type ReportedFinding = DocFinding;
@@ -45,8 +46,17 @@ const SARIF_LEVEL: Record<Severity, "error" | "warning" | "note"> = {
   info: "note",
 };
 
-function keyOf(f: { rule: string; object_type: string; object_id: number; key?: string }): string {
-  return f.key ?? `${f.rule}:${f.object_type}:${f.object_id}`;
+function keyOf(
+  f: {
+    rule: string;
+    object_type: string;
+    object_id: number;
+    key?: string;
+    address?: string | null;
+    vrf?: string | null;
+  },
+): string {
+  return f.key ?? findingKey(f);
 }
 
 function rulesOf(doc: MachineDoc): AuditRule[] {

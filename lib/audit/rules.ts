@@ -31,7 +31,7 @@ export interface AuditRule {
  * import { ok as assert } from "node:assert/strict";
  * import { AUDIT_RULES } from "./rules.ts";
  * assert(AUDIT_RULES[0].id === "duplicate-address");
- * assert(AUDIT_RULES.length === 19);
+ * assert(AUDIT_RULES.length === 23);
  * ```
  */
 export const AUDIT_RULES: readonly AuditRule[] = [
@@ -129,6 +129,33 @@ export const AUDIT_RULES: readonly AuditRule[] = [
     "dns-forward-mismatch",
     "warning",
     "The DNS name does not resolve to the address (only with --resolve)",
+    false,
+  ),
+  rule(
+    "live-undocumented",
+    "warning",
+    "An address is live on the network but not in NetBox, with its enclosing prefix (only " +
+      "with --observed)",
+    false,
+  ),
+  rule(
+    "documented-unseen",
+    "info",
+    "An active address inside an observed prefix has not been seen for --unseen-days (default " +
+      "30; the last sighting is kept in --state) (only with --observed)",
+    false,
+  ),
+  rule(
+    "mac-mismatch",
+    "warning",
+    "An address is seen with a MAC that is none of its interface's MACs (only with --observed)",
+    false,
+  ),
+  rule(
+    "status-mismatch",
+    "warning",
+    "A reserved or deprecated address is live, or a DHCP lease lies outside every IP range and " +
+      "pool prefix (only with --observed)",
     false,
   ),
 ];

@@ -105,7 +105,13 @@ export function runWrites(options: RunAuditOptions): ModelWrite[] {
 export async function runAudit(client: NetBoxClient, options: RunAuditOptions): Promise<AuditRun> {
   const config = options.config ?? defaultAuditConfig();
   const scope = options.scope ?? {};
-  const result = await auditIps(client, { ...options, config, scope });
+  // The last sightings of earlier runs make documented-unseen span them.
+  const network = options.network && {
+    ...options.network,
+    lastSeen: options.network.lastSeen ?? options.previous?.seen,
+    observedSince: options.network.observedSince ?? options.previous?.observed_since,
+  };
+  const result = await auditIps(client, { ...options, config, scope, network });
   const { summary, findings } = result;
   const tracked = options.previous !== undefined;
   const previous = options.previous ?? undefined;
@@ -128,7 +134,8 @@ export async function runAudit(client: NetBoxClient, options: RunAuditOptions): 
   }
   let journal: JournalOutcome[] = [];
   if (options.journal && cmp) {
-    const fresh = cmp.findings.filter((f) => f.baseline === "new");
+    // Findings on addresses NetBox does not have (id 0) have no object to write on.
+    const fresh = cmp.findings.filter((f) => f.baseline === "new" && f.object_id !== 0);
     journal = await journalFindings(client, fresh, { dryRun: options.journal.dryRun });
     failed += journal.filter((o) => o.status === "failed" || o.status === "unknown").length;
     extra.journal = journal;
@@ -148,6 +155,7 @@ export async function runAudit(client: NetBoxClient, options: RunAuditOptions): 
       netboxUrl: client.baseUrl,
       scope: scopeKey(scope),
       previous,
+      seen: result.network?.seen,
     });
   }
   if (config.enabled.has("prefix-exhaustion")) extra.forecast = result.forecast;

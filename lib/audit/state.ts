@@ -50,6 +50,13 @@ export interface AuditState {
   rules: string[];
   /** Every finding by {@linkcode findingKey}. */
   findings: Record<string, StateEntry>;
+  /**
+   * With observations of the network: when each address was last seen (`VRF-id/address` → ISO
+   * 8601; VRF id 0 is the global table), so `documented-unseen` spans daily runs.
+   */
+  seen?: Record<string, string>;
+  /** When the first run with observations started (never-seen addresses count from it). */
+  observed_since?: string;
 }
 
 /** Whether a finding is new since the state, was there before, or has gone. */
@@ -121,7 +128,18 @@ export class AuditStateError extends InputError {}
  *   "orphan-address:ipam.ipaddress:7");
  * ```
  */
-export function findingKey(f: { rule: string; object_type: string; object_id: number }): string {
+export function findingKey(
+  f: {
+    rule: string;
+    object_type: string;
+    object_id: number;
+    address?: string | null;
+    vrf?: string | null;
+  },
+): string {
+  // A finding on an address NetBox does not have (live-undocumented) has no id: key it by
+  // VRF and address instead.
+  if (f.object_id === 0 && f.address) return `${f.rule}:${f.vrf ?? "global"}:${f.address}`;
   return `${f.rule}:${f.object_type}:${f.object_id}`;
 }
 
@@ -230,6 +248,8 @@ export interface NextStateOptions {
   scope: string;
   /** The previous state: findings of rules that did not run are carried over from it. */
   previous?: AuditState;
+  /** This run's last sightings (previous ones included); the previous ones are kept without. */
+  seen?: Record<string, string>;
 }
 
 /**
@@ -275,6 +295,9 @@ export function nextState(
       last_seen: result.summary.started_at,
     };
   }
+  const seen = options.seen ?? options.previous?.seen;
+  const observedSince = options.previous?.observed_since ??
+    (options.seen ? result.summary.started_at : undefined);
   return {
     format: STATE_FORMAT,
     version: STATE_VERSION,
@@ -283,6 +306,8 @@ export function nextState(
     updated_at: result.summary.started_at,
     rules: [...result.summary.rules],
     findings,
+    ...(seen ? { seen } : {}),
+    ...(observedSince ? { observed_since: observedSince } : {}),
   };
 }
 
@@ -379,6 +404,20 @@ export function parseState(text: string, options: ParseStateOptions): AuditState
     if (findingKey(e as StateEntry) !== key) {
       return fail(`finding ${JSON.stringify(key)} does not match its rule and object`);
     }
+  }
+  if (raw.seen !== undefined) {
+    if (!isRecord(raw.seen)) return fail("seen is not an object");
+    for (const [key, t] of Object.entries(raw.seen)) {
+      if (typeof t !== "string" || Number.isNaN(Date.parse(t))) {
+        return fail(`seen ${JSON.stringify(key)} is not a date`);
+      }
+    }
+  }
+  if (
+    raw.observed_since !== undefined &&
+    (typeof raw.observed_since !== "string" || Number.isNaN(Date.parse(raw.observed_since)))
+  ) {
+    return fail("observed_since is not a date");
   }
   const url = normalizeBase(options.netboxUrl);
   if (normalizeBase(raw.netbox_url) !== url) {
