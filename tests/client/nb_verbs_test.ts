@@ -307,3 +307,34 @@ Deno.test("runScript() posts data and commit, then polls the job to its end", as
   assert.equal(late.status, "running");
   assert.equal(now, 3000);
 });
+
+Deno.test("updateObjects() with ifMatch: an object changed after it was read fails, the others land", async () => {
+  let raced = false;
+  const { nb, client } = fakeWithTags((inner) => async (input, init) => {
+    const req = new Request(input, init);
+    if (req.method === "PATCH" && !raced) {
+      raced = true; // someone else edits tag 1 between our read and our write
+      await inner(`${nb.host}/api/extras/tags/1/`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ description: "theirs" }),
+      }).then((r) => r.body?.cancel());
+    }
+    return inner(req);
+  });
+  try {
+    for (const t of nb.table("extras/tags")) t.last_updated = "2025-01-01T00:00:00.123456Z";
+    const out = await updateObjects(client, "extras/tags/", [{ id: 1, color: "111111" }, {
+      id: 2,
+      color: "222222",
+    }], { ifMatch: true });
+    assert.deepEqual(out.map((o) => o.status), ["failed", "done"]);
+    assert.match(out[0].message!, /changed/);
+    assert.deepEqual(nb.table("extras/tags").slice(0, 2).map((t) => [t.color, t.description]), [
+      ["ff0000", "theirs"],
+      ["222222", ""],
+    ]);
+  } finally {
+    client.close();
+  }
+});
