@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { main } from "../../tasks/audit-ips.ts";
+import type { TaskIO } from "../../lib/cli/io.ts";
+import { FakeNetBox, type Obj } from "../_fake_netbox.ts";
+
+const BASE = "http://127.0.0.1:9";
+
+function inventory(): Record<string, Obj[]> {
+  const ip = (
+    id: number,
+    address: string,
+    status: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    id,
+    url: `${BASE}/api/ipam/ip-addresses/${id}/`,
+    address,
+    status: { value: status, label: status },
+    dns_name: "",
+    tags: [],
+    ...extra,
+  });
+  return {
+    "ipam/vrfs": [{ id: 1, name: "blue", rd: null }],
+    "ipam/ip-addresses": [
+      ip(1, "10.0.0.1/24", "active", {
+        assigned_object_type: "dcim.interface",
+        assigned_object_id: 11,
+        assigned_object: { id: 11, name: "eth0", device: { id: 1, name: "d1" } },
+        dns_name: "d1.example.net",
+      }),
+      ip(2, "10.0.0.2/24", "reserved"),
+      ip(3, "10.0.0.3/24", "active"),
+    ],
+    "ipam/prefixes": [{ id: 1, url: `${BASE}/api/ipam/prefixes/1/`, prefix: "10.0.0.0/24" }],
+    "ipam/ip-ranges": [],
+    "dcim/devices": [{ id: 1, name: "d1", status: { value: "active" }, primary_ip4: { id: 1 } }],
+    "virtualization/virtual-machines": [],
+    "dcim/interfaces": [],
+    "virtualization/interfaces": [],
+    "dcim/mac-addresses": [
+      {
+        id: 1,
+        mac_address: "00:11:22:33:44:01",
+        assigned_object_type: "dcim.interface",
+        assigned_object_id: 11,
+      },
+    ],
+  };
+}
+
+function setup(files: Record<string, string>) {
+  const nb = new FakeNetBox({ host: BASE, tables: inventory() });
+  const requests: URL[] = [];
+  let now = new Date("2026-12-01T00:00:00Z");
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: TaskIO = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    env: (name) =>
+      ({ NETBOX_URL: BASE, NETBOX_TOKEN: "nbt_abcdefghijkl.secretsecretsecret" } as Record<
+        string,
+        string
+      >)[name],
+    stderrIsTerminal: false,
+    fetch: (input, init) => {
+      requests.push(new URL(input instanceof Request ? input.url : String(input)));
+      return nb.fetch(input, init);
+    },
+    // The observation files are in memory; the state file is a real one.
+    readTextFile: (path) => path in files ? Promise.resolve(files[path]) : Deno.readTextFile(path),
+    now: () => now,
+  };
+  return {
+    io,
+    requests,
+    out: () => out.join(""),
+    err: () => err.join(""),
+    reset: () => (out.length = 0, err.length = 0),
+    setNow: (d: string) => now = new Date(d),
+  };
+}
+
+const ARP = [
+  "? (10.0.0.1) at 00:11:22:33:44:99 [ether] on eth0", // wrong MAC
+  "? (10.0.0.2) at 00:11:22:33:44:02 [ether] on eth0", // reserved but live
+  "? (10.0.0.9) at 00:11:22:33:44:09 [ether] on eth0", // undocumented
+  "? (10.0.0.4) at <incomplete> on eth0",
+].join("\n") + "\n";
+
+Deno.test("audit-ips --list-rules shows the network rules, off by default", async () => {
+  const t = setup({});
+  assert.equal(await main(["--list-rules"], t.io), 0);
+  for (const id of ["live-undocumented", "documented-unseen", "mac-mismatch", "status-mismatch"]) {
+    assert.match(t.out(), new RegExp(`^${id}\\s+\\w+\\s+off `, "m"));
+  }
+});
+
+Deno.test("audit-ips without --observed runs no network rule", async () => {
+  const t = setup({});
+  assert.equal(await main(["--format", "json"], t.io), 0);
+  const doc = JSON.parse(t.out());
+  assert.equal(doc.summary.rules.includes("live-undocumented"), false);
+  assert.equal(t.requests.some((u) => u.pathname.includes("mac-addresses")), false);
+});
+
+Deno.test("audit-ips --observed reports each network rule where planted", async () => {
+  const t = setup({ "arp.txt": ARP });
+  const code = await main(
+    ["--observed", "arp.txt", "--unseen-days", "0", "--format", "json", "--fail-on", "never"],
+    t.io,
+  );
+  assert.equal(code, 0, t.err());
+  const doc = JSON.parse(t.out());
+  const network = doc.items.filter((f: { rule: string }) =>
+    ["live-undocumented", "documented-unseen", "mac-mismatch", "status-mismatch"].includes(f.rule)
+  ).map((f: { rule: string; address: string }) => `${f.rule} ${f.address}`);
+  assert.deepEqual(network.sort(), [
+    "documented-unseen 10.0.0.3/24",
+    "live-undocumented 10.0.0.9/24",
+    "mac-mismatch 10.0.0.1/24",
+    "status-mismatch 10.0.0.2/24",
+  ]);
+  const macs = t.requests.filter((u) => u.pathname === "/api/dcim/mac-addresses/");
+  assert.ok(macs.length >= 1 && macs.every((u) => u.searchParams.get("fields")));
+});
+
+Deno.test("audit-ips --observed with --state keeps last sightings over three runs", async () => {
+  const seen3 = "? (10.0.0.3) at 00:11:22:33:44:03 [ether] on eth0\n";
+  const files = { "day1.txt": ARP + seen3, "day2.txt": ARP };
+  const t = setup(files);
+  const state = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.remove(state);
+    const run = async (file: string, day: string) => {
+      t.reset();
+      t.setNow(day);
+      const args = [
+        "--observed",
+        file,
+        "--state",
+        state,
+        "--unseen-days",
+        "10",
+        "--format",
+        "json",
+      ];
+      assert.equal(await main(args, t.io), 0, t.err());
+      return JSON.parse(t.out());
+    };
+    const unseen = (doc: { items: { rule: string; address: string }[] }) =>
+      doc.items.filter((f) => f.rule === "documented-unseen").map((f) => f.address);
+    // Day 1: 10.0.0.3 seen. Day 5: not seen, 4 days < 10. Day 20: 19 days since.
+    assert.deepEqual(unseen(await run("day1.txt", "2026-12-01T00:00:00Z")), []);
+    const kept = JSON.parse(await Deno.readTextFile(state));
+    assert.equal(kept.seen["0/10.0.0.3"], "2026-12-01T00:00:00.000Z");
+    assert.equal(kept.observed_since, "2026-12-01T00:00:00.000Z");
+    assert.deepEqual(unseen(await run("day2.txt", "2026-12-05T00:00:00Z")), []);
+    const third = await run("day2.txt", "2026-12-20T00:00:00Z");
+    assert.deepEqual(unseen(third), ["10.0.0.3/24"]);
+    const f = third.items.find((i: { rule: string }) => i.rule === "documented-unseen");
+    assert.match(f.message, /last seen 2026-12-01T00:00:00.000Z \(19 days; limit 10\)/);
+    assert.equal(f.baseline, "new");
+    // The undocumented address persists under a key of its own (no NetBox id).
+    const live = third.items.find((i: { rule: string }) => i.rule === "live-undocumented");
+    assert.equal(live.baseline, "persisting");
+    assert.equal(live.key, "live-undocumented:global:10.0.0.9/24");
+  } finally {
+    await Deno.remove(state).catch(() => {});
+  }
+});
+
+Deno.test("audit-ips --observed refuses bad input with exit 2 before contacting NetBox", async () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [["--observed", "x.txt"], { "x.txt": "hello world\n" }, /x\.txt: not one of the formats/],
+    [
+      ["--observed", "x.txt"],
+      { "x.txt": "10.0.0.1 dev eth0 lladdr 00:11:22:33:44:01 REACHABLE\nbroken\n" },
+      /x\.txt:2 \(ip-neigh\)/,
+    ],
+    [["--observed", "vrf=blue"], {}, /expected FILE or vrf=NAME:FILE/],
+    [["--observed", "x.txt", "--observed-format", "pcap"], { "x.txt": ARP }, /--observed-format/],
+    [["--observed-format", "csv"], {}, /without --observed/],
+    [["--observed", "x.txt", "--tenant", "t"], { "x.txt": ARP }, /with --tenant/],
+    [["--observed", "x.txt", "--unseen-days", "-1"], { "x.txt": ARP }, /--unseen-days/],
+    [["--observed", "missing.txt"], {}, /Cannot read missing\.txt/],
+  ];
+  for (const [args, files, message] of cases) {
+    const t = setup(files);
+    assert.equal(await main(args, t.io), 2, args.join(" "));
+    assert.match(t.err(), message);
+    assert.equal(t.requests.length, 0, `${args.join(" ")} contacted NetBox`);
+  }
+});
+
+Deno.test("audit-ips --observed vrf=NAME:FILE names an unknown VRF (exit 2)", async () => {
+  const t = setup({ "x.txt": ARP });
+  assert.equal(await main(["--observed", "vrf=green:x.txt"], t.io), 2);
+  assert.match(t.err(), /Cannot find VRF "green"/);
+});
