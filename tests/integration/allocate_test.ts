@@ -7,6 +7,8 @@
 
 import assert from "node:assert/strict";
 import { main } from "../../tasks/allocate.ts";
+import { applyAllocationPlan, parseAllocationPlan } from "../../lib/ipam/allocation_plan.ts";
+import { createClient } from "../../lib/client/client.ts";
 import { readTaskEntries, ROOT, runDeno, taskEntry } from "../_deno_tasks.ts";
 import { startFaultProxy } from "../_fault_proxy.ts";
 import { type Body, fetchOk, netboxTest, type NetBoxTestEnv, uniqueName } from "./_netbox.ts";
@@ -16,7 +18,11 @@ import { runTaskMain, writesOf } from "./_run_task.ts";
 async function withParent(
   env: NetBoxTestEnv,
   cidr: string,
-  fn: (parent: Body, children: () => Promise<Body[]>) => Promise<void>,
+  fn: (
+    parent: Body,
+    children: () => Promise<Body[]>,
+    addresses: () => Promise<Body[]>,
+  ) => Promise<void>,
 ) {
   const vrf = await fetchOk(env, "POST", "/api/ipam/vrfs/", { name: uniqueName("nbtk-alloc") });
   const parent = await fetchOk(env, "POST", "/api/ipam/prefixes/", {
@@ -27,9 +33,15 @@ async function withParent(
   const children = async () =>
     ((await fetchOk(env, "GET", `/api/ipam/prefixes/?vrf_id=${vrf.id}&limit=1000`))
       .results as Body[]).filter((p) => p.id !== parent.id).sort((a, b) => a.id - b.id);
+  const addresses = async () =>
+    (await fetchOk(env, "GET", `/api/ipam/ip-addresses/?vrf_id=${vrf.id}&limit=1000`))
+      .results as Body[];
   try {
-    await fn(parent, children);
+    await fn(parent, children, addresses);
   } finally {
+    for (const ip of await addresses()) {
+      await fetchOk(env, "DELETE", `/api/ipam/ip-addresses/${ip.id}/`);
+    }
     for (const p of await children()) await fetchOk(env, "DELETE", `/api/ipam/prefixes/${p.id}/`);
     await fetchOk(env, "DELETE", `/api/ipam/prefixes/${parent.id}/`);
     await fetchOk(env, "DELETE", `/api/ipam/vrfs/${vrf.id}/`);
@@ -39,7 +51,7 @@ async function withParent(
 const json = (stdout: string) => JSON.parse(stdout);
 
 netboxTest(
-  "allocate prefix: a key twice gives the same prefixes and writes nothing; 4 processes get distinct /31s; bad input exits 2",
+  "allocate prefix: a key twice gives the same prefixes and writes nothing; 2 processes × 4 get distinct /31s; bad input exits 2",
   async (env) => {
     await withParent(env, "10.97.0.0/27", async (parent, children) => {
       const key = uniqueName("links");
@@ -59,11 +71,12 @@ netboxTest(
       assert.deepEqual(held.map((p) => p.prefix), ["10.97.0.0/31", "10.97.0.2/31"]);
       assert.ok(held.every((p) => p.comments.startsWith(`netbox-toolkit allocation key=${key} `)));
 
-      // Four processes at once, two /31s each, exactly as `deno task allocate` runs them.
+      // Two processes at once, four /31s each, exactly as `deno task allocate` runs them.
       const entry = taskEntry(await readTaskEntries(), "allocate");
+      const concurrent = [...args.slice(0, -1), "4"];
       const runs = await Promise.all(
-        [1, 2, 3, 4].map(() =>
-          runDeno(["run", ...entry.denoFlags, entry.script, ...args, "--format", "json"], {
+        [1, 2].map(() =>
+          runDeno(["run", ...entry.denoFlags, entry.script, ...concurrent, "--format", "json"], {
             cwd: ROOT,
             env: { NETBOX_URL: env.url, NETBOX_TOKEN: env.token },
           })
@@ -236,9 +249,9 @@ netboxTest(
           script: (method, p) =>
             method === "POST" && path.test(p) ? (posts++, "deliver-late") : undefined,
         });
-      const args = ["prefix", "--parent-id", String(parent.id), "--length", "30", "--timeout", "2"];
+      const args = ["prefix", "--parent-id", String(parent.id), "--length", "30", "--timeout", "3"];
       // A settle window that outlasts the delay: the prefix shows up and is the answer.
-      const late = proxy(3000);
+      const late = proxy(5000);
       let confirmed;
       try {
         confirmed = await runTaskMain(main, [...args, "--key", "lost-a", "--format", "json"], {
@@ -275,6 +288,62 @@ netboxTest(
         after[1].id,
         "existing",
       ]]);
+    });
+  },
+);
+
+netboxTest(
+  "allocate --plan: a site plan whose 5th allocation fails leaves nothing behind (exit 3); the same plan that fits is applied once",
+  async (env) => {
+    await withParent(env, "10.97.2.0/26", async (parent, children, addresses) => {
+      const plan = (last: number) =>
+        `key: "plan-{site}"
+allocations:
+  - {name: servers, kind: prefix, parent_id: ${parent.id}, length: 28}
+  - {name: gw, kind: ip, parent_id: "{servers.id}", dns_name: "gw.{site}.example.com"}
+  - {name: link, kind: prefix, parent_id: ${parent.id}, length: 30}
+  - {name: loop, kind: prefix, parent_id: ${parent.id}, length: 31}
+  - {name: more, kind: prefix, parent_id: ${parent.id}, length: 28, count: ${last}}
+`;
+      const dir = await Deno.makeTempDir();
+      try {
+        await Deno.writeTextFile(`${dir}/fails.yaml`, plan(3));
+        const site = uniqueName("s");
+        const failed = await runTaskMain(main, [
+          "--plan",
+          `${dir}/fails.yaml`,
+          "--set",
+          `site=${site}`,
+        ]);
+        assert.equal(failed.code, 3, failed.stderr);
+        assert.match(
+          failed.stderr,
+          /step "more" failed: Cannot allocate 3 prefixes: no pool has room: 10\.97\.2\.0\/26 \(full: 2 of 3 fit\); rolled back 4 objects/,
+        );
+        assert.deepEqual(await children(), []);
+        assert.deepEqual(await addresses(), []);
+        // The same plan with room for its last step: made once, and a second run writes nothing.
+        const client = createClient({ url: env.url, token: env.token });
+        try {
+          const fits = parseAllocationPlan(plan(1));
+          const steps = await applyAllocationPlan(client, fits, { set: { site } });
+          assert.deepEqual(steps.map((s) => `${s.name} ${s.values.join()}`), [
+            "servers 10.97.2.0/28",
+            "gw 10.97.2.1/28",
+            "link 10.97.2.16/30",
+            "loop 10.97.2.20/31",
+            "more 10.97.2.32/28",
+          ]);
+          const again = await applyAllocationPlan(client, fits, { set: { site } });
+          assert.ok(again.every((s) => s.allocated.length === 0));
+          assert.equal((await children()).length, 4);
+          assert.equal((await addresses()).length, 1);
+        } finally {
+          client.close();
+        }
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     });
   },
 );
