@@ -131,3 +131,13 @@ allocations:
   assert.deepEqual(nb.requests, []);
   client.close();
 });
+
+Deno.test("the README's site plan is a valid plan", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const block = readme.slice(readme.indexOf("**Site plans, all or none.**")).match(
+    /```yaml\n([\s\S]*?)```/,
+  );
+  assert.ok(block, "no yaml block after **Site plans, all or none.**");
+  const plan = parseAllocationPlan(block[1], "README.md");
+  assert.deepEqual(plan.steps.map((s) => s.kind), ["prefix", "prefix", "vlan", "asn", "ip"]);
+});
