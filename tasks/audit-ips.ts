@@ -96,6 +96,9 @@ interface Opts {
   observed: string[];
   observedFormat?: string;
   unseenDays: string;
+  discoveredStatus: string;
+  discoveredTag: string;
+  unseenTag: string;
   dryRun?: boolean;
 }
 
@@ -157,7 +160,8 @@ const SPEC = {
       .option(
         "--fix",
         "plan safe fixes (primary IPv4 with exactly one candidate, mask of the one enclosing " +
-          "prefix, tag orphans) and print the plan: object, field, old -> new; writes nothing",
+          "prefix, tag orphans; with --observed: create live-undocumented addresses, tag " +
+          "documented-unseen ones) and print the plan: object, field, old -> new; writes nothing",
       )
       .option("--apply", "with --fix: write the plan (respects --audit-log and --dry-run)")
       .option(
@@ -196,6 +200,22 @@ const SPEC = {
         "documented-unseen: active addresses not seen for this many days (the last sighting " +
           "is kept in --state)",
         "30",
+      )
+      .option(
+        "--discovered-status <status>",
+        "the status --fix gives the live-undocumented addresses it creates",
+        "active",
+      )
+      .option(
+        "--discovered-tag <slug>",
+        "the tag --fix gives the live-undocumented addresses it creates",
+        "discovered",
+      )
+      .option(
+        "--unseen-tag <slug>",
+        "the tag --fix gives documented-unseen addresses (tagged ones are acknowledged: not " +
+          "reported)",
+        "audit-unseen",
       )
       .option("--list-rules", "print the rules (id, severity, default, description) and exit")
       .option(
@@ -292,6 +312,8 @@ async function handle(ctx: TaskContext, opts: Opts, deps: AuditDeps): Promise<nu
   if (opts.forecast) config.enabled.add("prefix-exhaustion");
   const orphans = config.ruleExempt["orphan-address"] ??= { tags: [], roles: [], prefixes: [] };
   if (!orphans.tags.includes(opts.orphanTag)) orphans.tags.push(opts.orphanTag);
+  const unseen = config.ruleExempt["documented-unseen"] ??= { tags: [], roles: [], prefixes: [] };
+  if (!unseen.tags.includes(opts.unseenTag)) unseen.tags.push(opts.unseenTag);
   const forecast = {
     threshold: parseNumber(opts.forecastThreshold, "--forecast-threshold", 100),
     windowDays: parseNumber(opts.forecastDays, "--forecast-days"),
@@ -445,7 +467,17 @@ async function auditOnce(
     resolver: deps.resolver,
     dnsConcurrency: ctx.concurrency * 2,
     now: ctx.io.now(),
-    fix: opts.fix ? { apply: !!opts.apply && !opts.dryRun, orphanTag: opts.orphanTag } : undefined,
+    fix: opts.fix
+      ? {
+        apply: !!opts.apply && !opts.dryRun,
+        orphanTag: opts.orphanTag,
+        network: {
+          status: opts.discoveredStatus,
+          tag: opts.discoveredTag,
+          unseenTag: opts.unseenTag,
+        },
+      }
+      : undefined,
     journal: opts.journal ? { dryRun: ctx.dryRun } : undefined,
     onListed: (what, n) => ctx.verbose && ctx.info(`listed ${n} ${what}`),
   };

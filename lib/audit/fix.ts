@@ -11,7 +11,10 @@
  *   new address neither the network ID nor the broadcast of its prefix, and no other address
  *   with the same host in the VRF → set the mask to the prefix's length;
  * - `orphan-address`: add the tag `audit-orphan` (created when missing); tagged orphans are
- *   acknowledged and no longer reported.
+ *   acknowledged and no longer reported;
+ * - `live-undocumented`: create the address (status and tag of `network`, the mask of its
+ *   prefix) unless NetBox has that host in that VRF when the plan is made;
+ * - `documented-unseen`: add the tag `audit-unseen` (acknowledged, no longer reported).
  *
  * Decisions are made on the objects as NetBox holds them at planning time (read back), never
  * on the audit's snapshot. {@linkcode applyFixes} writes one bulk PATCH per endpoint through
@@ -29,12 +32,19 @@ import { formatIp, parseCidr } from "../ipam/ip.ts";
 import { IP_IN_USE_STATUSES } from "../ipam/choices.ts";
 import { choiceValue, type Finding } from "./model.ts";
 import { findingKey } from "./state.ts";
+import { type NetworkFixOptions, planNetworkFixes } from "./_network_fix.ts";
+
+export type { NetworkFixOptions } from "./_network_fix.ts";
+
+const NETWORK_FIXES = new Set(["live-undocumented", "documented-unseen"]);
 
 /** The rules {@linkcode planFixes} can fix. */
 export const FIXABLE_RULES: readonly string[] = [
   "primary-missing",
   "mask-mismatch",
   "orphan-address",
+  "live-undocumented",
+  "documented-unseen",
 ];
 
 /** One changed field (the same shape as a bulk-import plan's `Change`). */
@@ -63,8 +73,10 @@ export interface FixItem {
   label: string;
   /** What changes. */
   changes: FixChange[];
-  /** The PATCH body. */
+  /** The PATCH body (the POST body of a create). */
   body: Record<string, unknown>;
+  /** `create` for a new object (`object_id` 0); an update otherwise. */
+  action?: "create";
 }
 
 /** A finding of a fixable rule that the plan leaves alone. */
@@ -97,6 +109,8 @@ export interface PlanFixesOptions {
   orphanTag?: string;
   /** Objects with this tag are never touched. @default {"audit-ignore"} */
   ignoreTag?: string;
+  /** Status and tag of created `live-undocumented` addresses, tag of `documented-unseen` ones. */
+  network?: NetworkFixOptions;
   /** Aborts the read-backs. */
   signal?: AbortSignal;
 }
@@ -179,10 +193,25 @@ export async function planFixes(
     seen.add(key);
     return true;
   });
-  const now = await readCurrent(client, todo, options.signal);
-  const items: FixItem[] = [];
-  const skipped: SkippedFix[] = [];
-  for (const f of todo) {
+  const network = await planNetworkFixes(client, todo, {
+    ...options.network,
+    ignoreTag,
+    signal: options.signal,
+  });
+  const now = await readCurrent(
+    client,
+    todo.filter((f) => !NETWORK_FIXES.has(f.rule)),
+    options.signal,
+  );
+  const items: FixItem[] = [...network.items];
+  const skipped: SkippedFix[] = network.skipped.map(({ finding: f, reason }) => ({
+    rule: f.rule,
+    key: findingKey(f),
+    object_type: f.object_type,
+    object_id: f.object_id,
+    reason,
+  }));
+  for (const f of todo.filter((f) => !NETWORK_FIXES.has(f.rule))) {
     const key = findingKey(f);
     let result: FixItem | string;
     if (f.rule === "orphan-address") result = orphanFix(f, key, now, orphanTag, ignoreTag);
@@ -202,8 +231,10 @@ export async function planFixes(
     } else items.push(result);
   }
   const createTags: string[] = [];
-  if (items.some((i) => i.rule === "orphan-address")) {
-    if (!(await client.extras.tags.find({ slug: orphanTag }))) createTags.push(orphanTag);
+  const wanted = new Set(network.tags);
+  if (items.some((i) => i.rule === "orphan-address")) wanted.add(orphanTag);
+  for (const tag of wanted) {
+    if (!(await client.extras.tags.find({ slug: tag }))) createTags.push(tag);
   }
   return { items, skipped, create_tags: createTags };
 }
@@ -449,8 +480,10 @@ export async function applyFixes(
     created.push(slug);
   }
   const outcomes = new Map<FixItem, FixOutcome>();
-  for (const path of [...new Set(plan.items.map((i) => i.path))]) {
-    const group = plan.items.filter((i) => i.path === path);
+  await applyCreates(client, plan.items.filter((i) => i.action === "create"), outcomes);
+  const updates = plan.items.filter((i) => i.action !== "create");
+  for (const path of [...new Set(updates.map((i) => i.path))]) {
+    const group = updates.filter((i) => i.path === path);
     const result = await client.endpoint(path).update(
       group.map((i) => ({ id: i.object_id, ...i.body })),
     );
@@ -480,6 +513,43 @@ export async function applyFixes(
     ),
     created_tags: created,
   };
+}
+
+/**
+ * Creates, one bulk POST per endpoint. A create whose answer was lost is `unknown`, never sent
+ * again here: the next plan reads NetBox back and skips an address that now exists.
+ */
+async function applyCreates(
+  client: Pick<NetBoxClient, "endpoint">,
+  creates: FixItem[],
+  outcomes: Map<FixItem, FixOutcome>,
+): Promise<void> {
+  for (const path of [...new Set(creates.map((i) => i.path))]) {
+    const group = creates.filter((i) => i.path === path);
+    const result = await client.endpoint(path).create(group.map((i) => i.body));
+    for (const o of result.items) {
+      const item = group[o.index];
+      if (o.ok) {
+        outcomes.set(item, { item, status: "applied" });
+        continue;
+      }
+      const message = Object.entries(o.messages).map(([k, v]) =>
+        `${k}: ${v.join(" ")}`
+      ).join("; ") ||
+        o.error.message;
+      outcomes.set(
+        item,
+        mayHaveActed(o.error)
+          ? {
+            item,
+            status: "unknown",
+            message: `NetBox did not answer (${message}); it may have created ${item.label}: ` +
+              "the next --fix reads back before creating",
+          }
+          : { item, status: "failed", message },
+      );
+    }
+  }
 }
 
 /**
@@ -627,9 +697,10 @@ export function renderFixPlan(plan: FixPlan, result?: FixResult): string {
     const tail = o
       ? (o.status === "applied" ? "  [applied]" : `  [${o.status}: ${o.message}]`)
       : "";
-    out.push(
-      `  ${item.rule}: ${item.object_type} ${item.object_id} (${item.label}): ${changes}${tail}`,
-    );
+    const what = item.action === "create"
+      ? `create ${item.object_type}`
+      : `${item.object_type} ${item.object_id}`;
+    out.push(`  ${item.rule}: ${what} (${item.label}): ${changes}${tail}`);
   }
   for (const s of plan.skipped) {
     out.push(`  skipped ${s.rule}: ${s.object_type} ${s.object_id}: ${s.reason}`);

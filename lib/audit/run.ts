@@ -9,7 +9,7 @@
 import type { ModelWrite } from "../client/permissions.ts";
 import type { NetBoxClient } from "../client/types.ts";
 import { auditIps, type AuditIpsOptions, type AuditIpsResult } from "./audit.ts";
-import { applyFixes, fixReport, planFixes, renderFixPlan } from "./fix.ts";
+import { applyFixes, fixReport, type NetworkFixOptions, planFixes, renderFixPlan } from "./fix.ts";
 import { journalFindings, type JournalOutcome } from "./journal.ts";
 import type { AuditSummary } from "./report.ts";
 import { atLeast, defaultAuditConfig, type Severity } from "./rules.ts";
@@ -28,7 +28,7 @@ export interface RunAuditOptions extends AuditIpsOptions {
   /** With a previous state: the result needs attention when a new finding is at least this. */
   failOnNew?: Severity | "never";
   /** Plan safe fixes (`apply: true` also writes them). */
-  fix?: { apply: boolean; orphanTag?: string };
+  fix?: { apply: boolean; orphanTag?: string; network?: NetworkFixOptions };
   /** Write a journal entry on the object of each new error finding (`dryRun`: plan only). */
   journal?: { dryRun: boolean };
 }
@@ -70,6 +70,10 @@ export interface AuditRun {
 export function runWrites(options: RunAuditOptions): ModelWrite[] {
   return [
     ...(options.fix?.apply ? [{ path: "ipam/ip-addresses/", action: "change" as const }] : []),
+    // live-undocumented addresses are created.
+    ...(options.fix?.apply && options.network
+      ? [{ path: "ipam/ip-addresses/", action: "add" as const }]
+      : []),
     ...(options.journal && !options.journal.dryRun
       ? [{ path: "extras/journal-entries/", action: "add" as const }]
       : []),
@@ -126,6 +130,7 @@ export async function runAudit(client: NetBoxClient, options: RunAuditOptions): 
     const plan = await planFixes(client, findings, {
       orphanTag: options.fix.orphanTag,
       ignoreTag: config.ignoreTag,
+      network: options.fix.network,
     });
     const applied = options.fix.apply ? await applyFixes(client, plan) : undefined;
     failed += applied?.outcomes.filter((o) => o.status !== "applied").length ?? 0;

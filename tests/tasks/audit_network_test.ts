@@ -199,3 +199,30 @@ Deno.test("audit-ips --observed vrf=NAME:FILE names an unknown VRF (exit 2)", as
   assert.equal(await main(["--observed", "vrf=green:x.txt"], t.io), 2);
   assert.match(t.err(), /Cannot find VRF "green"/);
 });
+
+Deno.test("audit-ips --observed --fix --apply creates the undocumented, tags the unseen, then clean", async () => {
+  const t = setup({ "arp.txt": ARP });
+  const args = ["--observed", "arp.txt", "--unseen-days", "0", "--format", "json"];
+  assert.equal(await main([...args, "--fix"], t.io), 0, t.err());
+  const planned = JSON.parse(t.out()).fixes;
+  assert.equal(planned.applied, false);
+  assert.deepEqual(
+    planned.items.map((i: { rule: string; label: string }) => `${i.rule} ${i.label}`),
+    ["live-undocumented 10.0.0.9/24", "documented-unseen 10.0.0.3/24"],
+  );
+  assert.deepEqual(planned.create_tags, ["discovered", "audit-unseen"]);
+  t.reset();
+  const apply = ["--fix", "--apply", "--discovered-status", "reserved"];
+  assert.equal(await main([...args, ...apply], t.io), 0, t.err());
+  const applied = JSON.parse(t.out()).fixes;
+  assert.deepEqual(applied.items.map((i: { status: string }) => i.status), ["applied", "applied"]);
+  // Read back through the audit: the created address carries the status and tag named.
+  t.reset();
+  assert.equal(await main([...args, "--fail-on", "never"], t.io), 0, t.err());
+  const after = JSON.parse(t.out());
+  const rules = after.items.map((f: { rule: string; address: string }) => `${f.rule} ${f.address}`);
+  assert.equal(rules.some((r: string) => r.startsWith("live-undocumented")), false, rules);
+  assert.equal(rules.some((r: string) => r.startsWith("documented-unseen")), false, rules);
+  // The new address is reserved and live: status-mismatch says so.
+  assert.ok(rules.includes("status-mismatch 10.0.0.9/24"), rules);
+});
