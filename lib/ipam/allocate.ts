@@ -434,6 +434,7 @@ async function run<T extends NetBoxObject>(
     try {
       result.allocated = await once<T>(client, kind, pool, marker, bodies);
       result.pool = { id: pool.id, label: pool.label, utilization };
+      if (key !== undefined) await oneHolder(client, kind, pools, key, marker, result, options);
       return result;
     } catch (err) {
       if (!(err instanceof AllocationError)) throw err;
@@ -446,6 +447,40 @@ async function run<T extends NetBoxObject>(
 function refusal(err: NetBoxHttpError): string {
   const detail = (err.body as { detail?: unknown } | null)?.detail;
   return typeof detail === "string" ? detail : err.message;
+}
+
+/**
+ * Another run with the same key may have allocated at the same time: the key then holds more
+ * than `count`. The oldest `count` are the key's; what this run made beyond them (its own
+ * marker) is deleted again, and the result names the kept ones as `existing`.
+ */
+async function oneHolder<T extends NetBoxObject>(
+  client: NetBoxClient,
+  kind: PoolKind,
+  pools: Pool[],
+  key: string,
+  marker: string,
+  result: AllocationResult<T>,
+  options: AllocateOptions,
+): Promise<void> {
+  const holders = await held<T>(client, kind, pools, key);
+  if (holders.length <= result.requested) return;
+  const keep = holders.slice(0, result.requested);
+  const kept = new Set(keep.map((o) => o.id));
+  const mine = new Set(result.allocated.map((o) => o.id));
+  const extra = holders.filter((o) => !kept.has(o.id) && mine.has(o.id) && o.comments === marker);
+  const endpoint = client.endpoint(kind.objectPath);
+  for (const o of extra) await endpoint.delete(o.id);
+  if (extra.length) {
+    options.onWarning?.(
+      `another run allocated for key ${key} at the same time; deleted this run's ${extra.length} ` +
+        `${extra.length === 1 ? kind.noun : kind.nouns} again (${
+          extra.map((o) => `${kind.valueOf(o)} id ${o.id}`).join(", ")
+        }): the key holds the ${result.requested} allocated first`,
+    );
+  }
+  result.existing = keep.filter((o) => !mine.has(o.id));
+  result.allocated = keep.filter((o) => mine.has(o.id));
 }
 
 /** The objects of the pools that carry the key, oldest first. */

@@ -232,3 +232,35 @@ Deno.test("allocateVlans() after a lost answer that never shows up: unknown, nev
   assert.equal(nb.table("vlan").length, 0);
   client.close();
 });
+
+Deno.test("allocatePrefixes() with a key another run allocated for at the same time: the key keeps the first, this run's are deleted again", async () => {
+  const { nb, busy } = prefixes();
+  let raced = false;
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    if (!raced && init?.method === "POST" && url.pathname.endsWith("/available-prefixes/")) {
+      raced = true; // the other run's request lands first
+      const body = JSON.stringify([{
+        prefix_length: 31,
+        comments: "netbox-toolkit allocation key=race run=other",
+      }]);
+      await nb.fetch(input, { ...init, body });
+    }
+    return nb.fetch(input, init);
+  };
+  const client = clientOf(nb, fetch);
+  const warnings: string[] = [];
+  const r = await allocatePrefixes(client, { parentId: busy.id }, {
+    length: 31,
+    key: "race",
+    onWarning: (m) => warnings.push(m),
+  });
+  assert.deepEqual(r.existing.map((p) => p.prefix), ["10.9.0.8/31"]);
+  assert.deepEqual(r.allocated, []);
+  assert.deepEqual(held(nb, "prefix").map((p) => p.prefix), ["10.9.0.8/31"]);
+  assert.match(
+    warnings[0],
+    /another run allocated for key race at the same time; deleted this run's 1 prefix again \(10\.9\.0\.10\/31 id \d+\)/,
+  );
+  client.close();
+});
