@@ -21,18 +21,13 @@ import {
   type AllocateOptions,
   allocatePrefixes,
   allocateVlans,
-  type AllocationResult,
   type NamedPoolRef,
   type PrefixPoolRef,
 } from "../lib/ipam/allocate.ts";
 import { allocateIps } from "../lib/ipam/allocate_ips.ts";
-import {
-  applyAllocationPlan,
-  parseAllocationPlan,
-  type PlanStepResult,
-} from "../lib/ipam/allocation_plan.ts";
-import type { PoolRef, ReserveIpsResult } from "../lib/ipam/find_free.ts";
-import type { NetBoxObject } from "../lib/client/types.ts";
+import { applyAllocationPlan, parseAllocationPlan } from "../lib/ipam/allocation_plan.ts";
+import type { PoolRef } from "../lib/ipam/find_free.ts";
+import { reportAllocation, reportIpAllocation, reportPlan } from "../lib/cli/allocate_report.ts";
 
 const KINDS = ["prefix", "vlan", "asn", "ip"] as const;
 type Kind = typeof KINDS[number];
@@ -334,7 +329,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       beforeWrite: options.beforeWrite,
       labels: LABELS,
     });
-    return await reportIps(ctx, r, opts);
+    return await reportIpAllocation(ctx, r, opts.key);
   }
   const result = kind === "prefix"
     ? await allocatePrefixes(client, prefixRef(opts), {
@@ -348,69 +343,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       numberFrom: integer(opts.numberFrom, "--number-from", 0),
     })
     : await allocateAsns(client, namedRef(opts, "--range"), options);
-  return await report(ctx, kind, result);
-}
-
-const COLUMNS = ["kind", "value", "name", "id", "pool", "action", "url"];
-
-function row(kind: Kind, value: string, o: NetBoxObject | undefined, pool: string, action: string) {
-  return {
-    kind,
-    value,
-    name: (o?.name as string | undefined) ?? null,
-    id: o?.id ?? null,
-    pool,
-    action,
-    url: (o?.url as string | undefined) ?? null,
-  };
-}
-
-const VALUE: Record<Exclude<Kind, "ip">, (o: NetBoxObject) => string> = {
-  prefix: (o) => String(o.prefix),
-  vlan: (o) => String(o.vid),
-  asn: (o) => String(o.asn),
-};
-
-/** Renders an allocation of prefixes, VLANs or ASNs; the skipped pools go to standard error. */
-async function report(
-  ctx: TaskContext,
-  kind: Exclude<Kind, "ip">,
-  r: AllocationResult,
-): Promise<number> {
-  const pool = r.pool?.label ?? "";
-  const items = [
-    ...r.existing.map((o) => row(kind, VALUE[kind](o), o, "", "existing")),
-    ...r.allocated.map((o) => row(kind, VALUE[kind](o), o, pool, "allocated")),
-    ...r.planned.map((v) => row(kind, v, undefined, pool, "would-allocate")),
-  ];
-  for (const s of r.skipped) ctx.info(`skipped ${s.pool}: ${s.reason}`);
-  if (r.pool) {
-    ctx.info(
-      `${r.dryRun ? "would allocate" : "allocated"} ${
-        r.dryRun ? r.planned.length : r.allocated.length
-      } ` +
-        `from ${r.pool.label} (${r.pool.utilization}% used before)`,
-    );
-  }
-  if (r.dryRun) {
-    ctx.info("dry run: NetBox picks at allocation time; these are the ones free now");
-  }
-  await ctx.emit({
-    summary: {
-      kind,
-      key: r.key ?? null,
-      requested: r.requested,
-      existing: r.existing.length,
-      allocated: r.allocated.length,
-      ...(r.dryRun ? { dry_run: true, planned: r.planned.length } : {}),
-      pool: r.pool?.label ?? null,
-      pool_id: r.pool?.id ?? null,
-      matched: r.matched,
-      skipped: r.skipped.map((s) => ({ pool: s.pool, id: s.id, reason: s.reason })),
-    },
-    items,
-  }, { columns: COLUMNS });
-  return EXIT.OK;
+  return await reportAllocation(ctx, kind, result);
 }
 
 /** Applies a site plan; only --plan, --set and the common flags go with it. */
@@ -447,30 +380,7 @@ async function runPlan(ctx: TaskContext, opts: Opts): Promise<number> {
         action: "add" as const,
       }))),
   });
-  const items = steps.flatMap((s: PlanStepResult) => [
-    ...s.existing.map((o) => ({ step: s.name, ...planRow(s, o, "existing") })),
-    ...s.allocated.map((o) => ({ step: s.name, ...planRow(s, o, "allocated") })),
-    ...s.planned.map((v) => ({
-      step: s.name,
-      ...row(s.kind as Kind, v, undefined, s.pool ?? "", "would-allocate"),
-    })),
-    ...(s.deferred
-      ? [{
-        step: s.name,
-        ...row(s.kind as Kind, "", undefined, "", `would-allocate ${s.deferred}`),
-      }]
-      : []),
-  ]);
-  await ctx.emit({
-    summary: {
-      plan: opts.plan,
-      steps: steps.length,
-      existing: steps.reduce((n, s) => n + s.existing.length, 0),
-      allocated: steps.reduce((n, s) => n + s.allocated.length, 0),
-      ...(ctx.dryRun ? { dry_run: true } : {}),
-    },
-    items,
-  }, { columns: ["step", ...COLUMNS] });
+  await reportPlan(ctx, opts.plan!, steps);
   return EXIT.OK;
 }
 
@@ -478,39 +388,6 @@ async function runPlan(ctx: TaskContext, opts: Opts): Promise<number> {
 const ONLY_PLAN_EXCLUDED = Object.fromEntries(
   [...Object.keys(ONLY), "key", "status", "role", "tenant", "description"].map((k) => [k, true]),
 );
-
-function planRow(s: PlanStepResult, o: NetBoxObject, action: string) {
-  const kind = s.kind as Kind;
-  const value = kind === "ip" ? String(o.address) : VALUE[kind](o);
-  return row(kind, value, o, action === "existing" ? "" : s.pool ?? "", action);
-}
-
-/** Renders an allocation of IP addresses (find-free-ip's reservation). */
-async function reportIps(ctx: TaskContext, r: ReserveIpsResult, opts: Opts): Promise<number> {
-  const pool = r.pool.pool.label;
-  const items = [
-    ...r.existing.map((ip) => row("ip", String(ip.address), ip, pool, "existing")),
-    ...r.reserved.map((ip) => row("ip", String(ip.address), ip, pool, "allocated")),
-    ...r.planned.map((p) => row("ip", p.address, undefined, pool, "would-allocate")),
-  ];
-  for (const item of items) item.name = null;
-  await ctx.emit({
-    summary: {
-      kind: "ip",
-      key: opts.key ?? null,
-      requested: r.requested,
-      existing: r.existing.length,
-      allocated: r.reserved.length,
-      ...(r.dryRun ? { dry_run: true, planned: r.planned.length } : {}),
-      pool,
-      pool_id: r.pool.pool.id,
-      matched: r.matched,
-      skipped: [],
-    },
-    items,
-  }, { columns: COLUMNS });
-  return EXIT.OK;
-}
 
 export { main };
 
