@@ -1,7 +1,8 @@
 /**
  * Auditing the IP data in NetBox: the rules as data, one audit ({@linkcode auditIps}), audits
  * over time ({@linkcode runAudit}: a state file's baseline, fixes, journal entries, a forecast
- * of prefix exhaustion), and the machine formats (SARIF, JUnit, Prometheus).
+ * of prefix exhaustion), the machine formats (SARIF, JUnit, Prometheus), and NetBox against
+ * observations of the network ({@linkcode parseObservations}; `auditIps` with `network`).
  *
  * The calls take a client from `@netbox-toolkit/netbox-toolkit` (`"."`). A state that is not
  * this audit's throws {@linkcode AuditStateError}.
@@ -62,6 +63,7 @@ export type {
   FixPlan,
   FixReport,
   FixResult,
+  NetworkFixOptions,
   PlanFixesOptions,
   SkippedFix,
 } from "./fix.ts";
@@ -70,3 +72,18 @@ export type { JournalOptions, JournalOutcome } from "./journal.ts";
 export { forecastExhaustion, forecastPrefixes } from "./forecast.ts";
 export type { AllocationEvent, ForecastOptions, PrefixForecast, RateFit } from "./forecast.ts";
 export type { DnsResolver } from "./resolve.ts";
+export {
+  detectObservedFormat,
+  LEASE_FORMATS,
+  OBSERVED_FORMATS,
+  parseObservations,
+  parseObservedSpec,
+} from "./observed.ts";
+export type {
+  Observation,
+  ObservedFormat,
+  ObservedSpec,
+  ParseObservationsOptions,
+} from "./observed.ts";
+export { NETWORK_RULES, seenKey } from "./network.ts";
+export type { CheckNetworkOptions } from "./network.ts";
