@@ -265,7 +265,7 @@ netboxTest(
       assert.deepEqual(held.map((p) => p.prefix), ["10.97.1.0/30"]);
       assert.equal(json(confirmed.stdout).items[0].id, held[0].id);
 
-      // A window shorter than the delay: unknown, exit 1, and the write lands afterwards.
+      // A window shorter than the delay: unknown (exit 1), and the write lands afterwards.
       const short = proxy(8000);
       let unknown;
       try {
@@ -275,8 +275,13 @@ netboxTest(
       } finally {
         await short.close(); // waits until the held write has reached NetBox
       }
-      assert.equal(unknown.code, 1, unknown.stderr);
-      assert.match(unknown.stderr, /Cannot tell whether 1 prefixes were allocated .* key=lost-b/);
+      // A loaded NetBox can answer a read-back so late that it already sees the write: then it is
+      // confirmed (exit 0). Either way it is never "not written" and never sent again.
+      if (unknown.code === 1) {
+        assert.match(unknown.stderr, /Cannot tell whether 1 prefixes were allocated .* key=lost-b/);
+      } else {
+        assert.equal(unknown.code, 0, unknown.stderr);
+      }
       assert.equal(posts, 2);
       // It landed once; the same key now finds it and writes nothing.
       const after = await children();
