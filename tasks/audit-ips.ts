@@ -45,6 +45,7 @@ import {
 } from "../lib/audit/formats.ts";
 import { writeAtomic } from "../lib/cli/render.ts";
 import { NETWORK_RULES } from "../lib/audit/network.ts";
+import { parseProbeSpec, type TcpConnect } from "../lib/audit/probe.ts";
 import {
   OBSERVED_FORMATS,
   type ObservedFormat,
@@ -96,6 +97,10 @@ interface Opts {
   observed: string[];
   observedFormat?: string;
   unseenDays: string;
+  probe?: string;
+  probeConcurrency: string;
+  probeTimeout: string;
+  probeLimit: string;
   discoveredStatus: string;
   discoveredTag: string;
   unseenTag: string;
@@ -110,6 +115,8 @@ export interface AuditDeps {
   scheduler?: Scheduler;
   /** Stops a `--schedule` loop. */
   signal?: AbortSignal;
+  /** The TCP connect of `--probe`. @default {systemConnect} */
+  connect?: TcpConnect;
 }
 
 const SPEC = {
@@ -202,6 +209,18 @@ const SPEC = {
         "30",
       )
       .option(
+        "--probe <spec>",
+        "also TCP-connect to every address in scope (tcp:22,443): an address that accepts or " +
+          "refuses is live; switches on the network rules like --observed",
+      )
+      .option("--probe-concurrency <n>", "with --probe: connects in flight", "32")
+      .option("--probe-timeout <ms>", "with --probe: each connect's timeout", "1000")
+      .option(
+        "--probe-limit <n>",
+        "with --probe: refuse to probe more addresses than this (exit 2)",
+        "4096",
+      )
+      .option(
         "--discovered-status <status>",
         "the status --fix gives the live-undocumented addresses it creates",
         "active",
@@ -249,6 +268,7 @@ markup, csv puts ' before a cell starting with = + - @ tab or CR; json and yaml 
     "audit-ips --format prometheus --output /var/lib/node_exporter/netbox_audit.prom --forecast",
     "audit-ips --parent 10.0.0.0/8 --fix            # then: --fix --apply --audit-log fixes.log",
     "audit-ips --observed arp.txt --observed vrf=blue:dhcpd.leases --state network.json",
+    "audit-ips --parent 10.20.0.0/24 --probe tcp:22,443 --unseen-days 0",
   ],
 };
 
@@ -289,6 +309,8 @@ interface RunPlan {
   forecast: { threshold: number; windowDays: number };
   /** The observations of `--observed`, read and checked. */
   network?: RunAuditOptions["network"];
+  /** `--probe` and its bounds. */
+  probe?: RunAuditOptions["probe"];
   opts: Opts;
   deps: AuditDeps;
 }
@@ -319,7 +341,8 @@ async function handle(ctx: TaskContext, opts: Opts, deps: AuditDeps): Promise<nu
     windowDays: parseNumber(opts.forecastDays, "--forecast-days"),
   };
   const network = await readObserved(ctx, opts, scope);
-  const run: RunPlan = { scope, config, failOn, failOnNew, forecast, network, opts, deps };
+  const probe = parseProbe(opts);
+  const run: RunPlan = { scope, config, failOn, failOnNew, forecast, network, probe, opts, deps };
   if (opts.schedule === undefined) {
     if (opts.maxRuns !== undefined) {
       throw new UsageError("Cannot use --max-runs without --schedule");
@@ -361,7 +384,9 @@ function parseScope(opts: Opts): AuditScope {
 async function buildConfig(ctx: TaskContext, opts: Opts): Promise<AuditConfig> {
   let config = defaultAuditConfig();
   // Observations switch the network rules on; the rules file and --disable may switch them off.
-  if (opts.observed.length) { for (const id of NETWORK_RULES) config.enabled.add(id); }
+  if (opts.observed.length || opts.probe !== undefined) {
+    for (const id of NETWORK_RULES) config.enabled.add(id);
+  }
   if (opts.rules !== undefined) config = parseRulesFile(await ctx.readInput(opts.rules), config);
   if (opts.dnsPattern !== undefined) {
     config.dnsPattern = compilePattern(opts.dnsPattern, "--dns-pattern");
@@ -385,6 +410,31 @@ async function buildConfig(ctx: TaskContext, opts: Opts): Promise<AuditConfig> {
   return config;
 }
 
+/** `--probe` and its bounds, checked before anything is sent. */
+function parseProbe(opts: Opts): RunAuditOptions["probe"] {
+  if (opts.probe === undefined) return undefined;
+  const narrowed = [opts.tenant && "tenant", opts.site && "site", opts.tag && "tag"]
+    .find(Boolean);
+  if (narrowed || opts.filter.length) {
+    throw new UsageError(
+      `Cannot use --probe with --${narrowed ?? "filter"}: narrow with --vrf or --parent`,
+    );
+  }
+  const count = (value: string, flag: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < 1) {
+      throw new UsageError(`Cannot parse ${flag}: expected a whole number from 1, got "${value}"`);
+    }
+    return n;
+  };
+  return {
+    ports: parseProbeSpec(opts.probe),
+    concurrency: count(opts.probeConcurrency, "--probe-concurrency"),
+    timeoutMs: count(opts.probeTimeout, "--probe-timeout"),
+    limit: count(opts.probeLimit, "--probe-limit"),
+  };
+}
+
 /** Reads every --observed file before anything is sent: one bad file refuses the run. */
 async function readObserved(
   ctx: TaskContext,
@@ -394,7 +444,7 @@ async function readObserved(
   if (opts.observedFormat !== undefined && !opts.observed.length) {
     throw new UsageError("Cannot use --observed-format without --observed");
   }
-  if (!opts.observed.length) return undefined;
+  if (!opts.observed.length && opts.probe === undefined) return undefined;
   const format = opts.observedFormat;
   if (format !== undefined && !(OBSERVED_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(
@@ -403,7 +453,7 @@ async function readObserved(
     );
   }
   const narrowed = ["tenant", "site", "tag"].filter((k) => scope[k as keyof AuditScope]);
-  if (narrowed.length || Object.keys(scope.filters ?? {}).length) {
+  if (opts.observed.length && (narrowed.length || Object.keys(scope.filters ?? {}).length)) {
     throw new UsageError(
       `Cannot use --observed with --${narrowed[0] ?? "filter"}: addresses outside that scope ` +
         "would look undocumented; narrow with --vrf or --parent",
@@ -451,7 +501,7 @@ async function auditOnce(
   ctx: TaskContext,
   run: RunPlan,
 ): Promise<{ summary: AuditSummary; code: number }> {
-  const { scope, config, failOn, failOnNew, forecast, network, opts, deps } = run;
+  const { scope, config, failOn, failOnNew, forecast, network, probe, opts, deps } = run;
   const scopeText = scopeKey(scope);
   const previous = opts.state === undefined
     ? undefined
@@ -463,6 +513,7 @@ async function auditOnce(
     failOnNew,
     forecast,
     network,
+    probe: probe && { ...probe, connect: deps.connect },
     previous,
     resolver: deps.resolver,
     dnsConcurrency: ctx.concurrency * 2,

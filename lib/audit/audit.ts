@@ -15,6 +15,8 @@ import { checkDnsForward, type DnsResolver, systemResolver } from "./resolve.ts"
 import { checkNetwork, type CheckNetworkOptions, NETWORK_RULES } from "./network.ts";
 import { fetchInterfaceMacs } from "./_macs.ts";
 import { resolveVrf } from "./data.ts";
+import { probeAddresses, type ProbeOptions } from "./probe.ts";
+import { InputError } from "../client/errors.ts";
 import {
   atLeast,
   AUDIT_RULES,
@@ -55,6 +57,14 @@ export interface AuditIpsOptions {
     CheckNetworkOptions,
     "observations" | "unseenDays" | "lastSeen" | "observedSince"
   >;
+  /**
+   * TCP probes of every address in scope (their answers join the observations): at most `limit`
+   * addresses, else an `InputError` before any probe.
+   */
+  probe?: ProbeOptions & {
+    /** Refuse to probe more addresses than this. @default {4096} */
+    limit?: number;
+  };
 }
 
 /** What {@linkcode auditIps} returns. */
@@ -132,14 +142,30 @@ export async function auditIps(
   }
   let network: AuditIpsResult["network"];
   const networkRules = NETWORK_RULES.filter((r) => config.enabled.has(r));
-  if (options.network && networkRules.length) {
+  let observed = options.network;
+  if (options.probe && networkRules.length) {
+    const limit = options.probe.limit ?? 4096;
+    if (data.ips.length > limit) {
+      throw new InputError(
+        `Cannot probe ${data.ips.length} addresses: more than the limit of ${limit}; narrow ` +
+          "with --vrf or --parent, or raise --probe-limit",
+      );
+    }
+    const probed = await probeAddresses(data.ips, { now: started, ...options.probe });
+    options.onListed?.("addresses answering a probe", probed.length);
+    observed = {
+      ...options.network,
+      observations: [...(options.network?.observations ?? []), ...probed],
+    };
+  }
+  if (observed && networkRules.length) {
     const interfaceMacs = config.enabled.has("mac-mismatch")
       ? await fetchInterfaceMacs(client, { signal: options.signal })
       : undefined;
     if (interfaceMacs) options.onListed?.("interface MACs", interfaceMacs.size);
     const scope = options.scope ?? {};
     const checked = checkNetwork(data, config, {
-      ...options.network,
+      ...observed,
       now: started,
       interfaceMacs,
       vrfId: scope.vrf === undefined ? undefined : resolveVrf(data.vrfs, scope.vrf),

@@ -86,4 +86,6 @@ export type {
   ParseObservationsOptions,
 } from "./observed.ts";
 export { NETWORK_RULES, seenKey } from "./network.ts";
+export { parseProbeSpec, probeAddresses, systemConnect } from "./probe.ts";
+export type { ProbeOptions, TcpConnect } from "./probe.ts";
 export type { CheckNetworkOptions } from "./network.ts";

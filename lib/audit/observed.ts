@@ -88,8 +88,8 @@ export interface Observation {
   seen_at: string;
   /** Where: `file:line` (or the source the plain format names). */
   source: string;
-  /** The format it was read from. */
-  format: ObservedFormat;
+  /** The format it was read from (`tcp-probe` for a `--probe` answer). */
+  format: ObservedFormat | "tcp-probe";
   /** The VRF's name given with the file, or `null` for the global table. */
   vrf: string | null;
 }

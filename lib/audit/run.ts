@@ -71,7 +71,7 @@ export function runWrites(options: RunAuditOptions): ModelWrite[] {
   return [
     ...(options.fix?.apply ? [{ path: "ipam/ip-addresses/", action: "change" as const }] : []),
     // live-undocumented addresses are created.
-    ...(options.fix?.apply && options.network
+    ...(options.fix?.apply && (options.network || options.probe)
       ? [{ path: "ipam/ip-addresses/", action: "add" as const }]
       : []),
     ...(options.journal && !options.journal.dryRun
@@ -110,10 +110,11 @@ export async function runAudit(client: NetBoxClient, options: RunAuditOptions): 
   const config = options.config ?? defaultAuditConfig();
   const scope = options.scope ?? {};
   // The last sightings of earlier runs make documented-unseen span them.
-  const network = options.network && {
+  const network = (options.network || options.probe) && {
     ...options.network,
-    lastSeen: options.network.lastSeen ?? options.previous?.seen,
-    observedSince: options.network.observedSince ?? options.previous?.observed_since,
+    observations: options.network?.observations ?? [],
+    lastSeen: options.network?.lastSeen ?? options.previous?.seen,
+    observedSince: options.network?.observedSince ?? options.previous?.observed_since,
   };
   const result = await auditIps(client, { ...options, config, scope, network });
   const { summary, findings } = result;

@@ -226,3 +226,34 @@ Deno.test("audit-ips --observed --fix --apply creates the undocumented, tags the
   // The new address is reserved and live: status-mismatch says so.
   assert.ok(rules.includes("status-mismatch 10.0.0.9/24"), rules);
 });
+
+Deno.test("audit-ips --probe: answers are sightings; bounded by --probe-limit", async () => {
+  const t = setup({});
+  const tried: string[] = [];
+  const connect = (host: string, port: number) => {
+    tried.push(`${host}:${port}`);
+    return Promise.resolve(host === "10.0.0.2"); // only the reserved one answers
+  };
+  const args = ["--probe", "tcp:22", "--unseen-days", "0", "--format", "json"];
+  assert.equal(await main([...args, "--fail-on", "never"], t.io, { connect }), 0, t.err());
+  const doc = JSON.parse(t.out());
+  const network = doc.items.filter((f: { rule: string }) =>
+    ["live-undocumented", "documented-unseen", "mac-mismatch", "status-mismatch"].includes(f.rule)
+  ).map((f: { rule: string; address: string }) => `${f.rule} ${f.address}`).sort();
+  assert.deepEqual(network, [
+    "documented-unseen 10.0.0.1/24",
+    "documented-unseen 10.0.0.3/24",
+    "status-mismatch 10.0.0.2/24",
+  ]);
+  assert.deepEqual(tried.sort(), ["10.0.0.1:22", "10.0.0.2:22", "10.0.0.3:22"]);
+  // Three addresses in scope, a limit of two: refused before any probe.
+  const u = setup({});
+  tried.length = 0;
+  assert.equal(await main([...args, "--probe-limit", "2"], u.io, { connect }), 2);
+  assert.match(u.err(), /Cannot probe 3 addresses: more than the limit of 2/);
+  assert.equal(tried.length, 0);
+  const v = setup({});
+  assert.equal(await main(["--probe", "udp:53"], v.io, { connect }), 2);
+  assert.match(v.err(), /expected tcp:PORT/);
+  assert.equal(v.requests.length, 0);
+});
