@@ -46,6 +46,7 @@ import {
 import { writeAtomic } from "../lib/cli/render.ts";
 import { NETWORK_RULES } from "../lib/audit/network.ts";
 import { parseProbeSpec, type TcpConnect } from "../lib/audit/probe.ts";
+import { parseNameserver, type PtrResolver, systemPtrResolver } from "../lib/audit/ptr.ts";
 import {
   OBSERVED_FORMATS,
   type ObservedFormat,
@@ -81,6 +82,8 @@ interface Opts {
   enable: string[];
   disable: string[];
   resolve?: boolean;
+  ptr?: boolean;
+  nameserver?: string;
   failOn?: string;
   listRules?: boolean;
   schedule?: string;
@@ -117,6 +120,8 @@ export interface AuditDeps {
   signal?: AbortSignal;
   /** The TCP connect of `--probe`. @default {systemConnect} */
   connect?: TcpConnect;
+  /** The PTR resolver of `--ptr`. @default {systemPtrResolver(--nameserver)} */
+  ptrResolver?: PtrResolver;
 }
 
 const SPEC = {
@@ -149,6 +154,12 @@ const SPEC = {
         "--resolve",
         "also check that DNS names resolve to their address (dns-forward-mismatch)",
       )
+      .option(
+        "--ptr",
+        "also check that the reverse DNS (PTR) of each address with a DNS name names it " +
+          "(ptr-mismatch)",
+      )
+      .option("--nameserver <host[:port]>", "with --ptr: the DNS server to ask")
       .option(
         "--fail-on <severity>",
         `exit 1 when a finding is at least: ${FAIL_ON.join(", ")} (default: error; with ` +
@@ -269,6 +280,7 @@ markup, csv puts ' before a cell starting with = + - @ tab or CR; json and yaml 
     "audit-ips --parent 10.0.0.0/8 --fix            # then: --fix --apply --audit-log fixes.log",
     "audit-ips --observed arp.txt --observed vrf=blue:dhcpd.leases --state network.json",
     "audit-ips --parent 10.20.0.0/24 --probe tcp:22,443 --unseen-days 0",
+    "audit-ips --vrf blue --ptr --nameserver 10.0.0.53",
   ],
 };
 
@@ -400,6 +412,11 @@ async function buildConfig(ctx: TaskContext, opts: Opts): Promise<AuditConfig> {
   }
   if (opts.resolve) config.enabled.add("dns-forward-mismatch");
   else config.enabled.delete("dns-forward-mismatch");
+  if (opts.ptr) config.enabled.add("ptr-mismatch");
+  else config.enabled.delete("ptr-mismatch");
+  if (opts.nameserver !== undefined && !opts.ptr) {
+    throw new UsageError("Cannot use --nameserver without --ptr");
+  }
   if (opts.schedule !== undefined) {
     try {
       checkCronPattern(opts.schedule);
@@ -514,6 +531,10 @@ async function auditOnce(
     forecast,
     network,
     probe: probe && { ...probe, connect: deps.connect },
+    ptrResolver: deps.ptrResolver ??
+      systemPtrResolver(
+        opts.nameserver === undefined ? undefined : parseNameserver(opts.nameserver),
+      ),
     previous,
     resolver: deps.resolver,
     dnsConcurrency: ctx.concurrency * 2,

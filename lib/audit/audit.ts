@@ -17,6 +17,7 @@ import { fetchInterfaceMacs } from "./_macs.ts";
 import { resolveVrf } from "./data.ts";
 import { probeAddresses, type ProbeOptions } from "./probe.ts";
 import { InputError } from "../client/errors.ts";
+import { checkPtr, type PtrResolver, systemPtrResolver } from "./ptr.ts";
 import {
   atLeast,
   AUDIT_RULES,
@@ -36,6 +37,8 @@ export interface AuditIpsOptions {
   failOn?: Severity | "never";
   /** Resolves DNS names for `dns-forward-mismatch`. @default {systemResolver} */
   resolver?: DnsResolver;
+  /** Looks up PTR records for `ptr-mismatch`. @default {systemPtrResolver()} */
+  ptrResolver?: PtrResolver;
   /** Parallel DNS lookups. @default {8} */
   dnsConcurrency?: number;
   /** The current time (for `stale-reserved` and the summary). @default {new Date()} */
@@ -139,6 +142,13 @@ export async function auditIps(
       concurrency: options.dnsConcurrency ?? 8,
     });
     findings = [...findings, ...dns];
+  }
+  if (config.enabled.has("ptr-mismatch")) {
+    const ptr = await checkPtr(data.ips, config, options.ptrResolver ?? systemPtrResolver(), {
+      vrfs: data.vrfs,
+      concurrency: options.dnsConcurrency ?? 8,
+    });
+    findings = [...findings, ...ptr];
   }
   let network: AuditIpsResult["network"];
   const networkRules = NETWORK_RULES.filter((r) => config.enabled.has(r));

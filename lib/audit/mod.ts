@@ -88,4 +88,6 @@ export type {
 export { NETWORK_RULES, seenKey } from "./network.ts";
 export { parseProbeSpec, probeAddresses, systemConnect } from "./probe.ts";
 export type { ProbeOptions, TcpConnect } from "./probe.ts";
+export { parseNameserver, reverseName, systemPtrResolver } from "./ptr.ts";
+export type { Nameserver, PtrResolver } from "./ptr.ts";
 export type { CheckNetworkOptions } from "./network.ts";

@@ -31,7 +31,7 @@ export interface AuditRule {
  * import { ok as assert } from "node:assert/strict";
  * import { AUDIT_RULES } from "./rules.ts";
  * assert(AUDIT_RULES[0].id === "duplicate-address");
- * assert(AUDIT_RULES.length === 23);
+ * assert(AUDIT_RULES.length === 24);
  * ```
  */
 export const AUDIT_RULES: readonly AuditRule[] = [
@@ -156,6 +156,12 @@ export const AUDIT_RULES: readonly AuditRule[] = [
     "warning",
     "A reserved or deprecated address is live, or a DHCP lease lies outside every IP range and " +
       "pool prefix (only with --observed)",
+    false,
+  ),
+  rule(
+    "ptr-mismatch",
+    "warning",
+    "The reverse DNS (PTR) of an address with a DNS name does not name it (only with --ptr)",
     false,
   ),
 ];

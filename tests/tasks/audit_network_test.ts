@@ -257,3 +257,29 @@ Deno.test("audit-ips --probe: answers are sightings; bounded by --probe-limit", 
   assert.match(v.err(), /expected tcp:PORT/);
   assert.equal(v.requests.length, 0);
 });
+
+Deno.test("audit-ips --ptr reports a PTR that does not name the address; off without it", async () => {
+  const asked: string[] = [];
+  const ptrResolver = (name: string) => {
+    asked.push(name);
+    return Promise.resolve(name === "1.0.0.10.in-addr.arpa" ? ["other.example.net."] : []);
+  };
+  const t = setup({});
+  assert.equal(await main(["--ptr", "--format", "json"], t.io, { ptrResolver }), 0, t.err());
+  const ptr = JSON.parse(t.out()).items.filter((f: { rule: string }) => f.rule === "ptr-mismatch");
+  assert.deepEqual(ptr.map((f: { address: string; message: string }) => [f.address, f.message]), [
+    ["10.0.0.1/24", "the PTR of 10.0.0.1 names other.example.net, not its DNS name d1.example.net"],
+  ]);
+  assert.deepEqual(asked, ["1.0.0.10.in-addr.arpa"]); // the only address with a DNS name
+  asked.length = 0;
+  const u = setup({});
+  assert.equal(await main(["--format", "json"], u.io, { ptrResolver }), 0);
+  assert.equal(asked.length, 0);
+  const v = setup({});
+  assert.equal(await main(["--nameserver", "127.0.0.1"], v.io, { ptrResolver }), 2);
+  assert.match(v.err(), /Cannot use --nameserver without --ptr/);
+  const w = setup({});
+  assert.equal(await main(["--ptr", "--nameserver", "ns.example"], w.io), 2);
+  assert.match(w.err(), /Cannot parse --nameserver "ns\.example"/);
+  assert.equal(w.requests.filter((r) => !r.pathname.endsWith("/status/")).length, 0);
+});
