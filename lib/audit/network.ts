@@ -18,7 +18,7 @@
 
 import { buildIndex, groupKey, type IpEntry, type PrefixEntry, sweep } from "./_index.ts";
 import { isExempt, isIgnored, type Subject } from "./_exempt.ts";
-import { formatIp, parseCidr, parseIp } from "../ipam/ip.ts";
+import { formatIp, parseCidr } from "../ipam/ip.ts";
 import { resolveVrf } from "./data.ts";
 import { type AuditData, choiceValue, type Finding, type RelatedObject, uiUrl } from "./model.ts";
 import { LEASE_FORMATS, type Observation } from "./observed.ts";
@@ -151,16 +151,21 @@ export function checkNetwork(
   let observed = 0;
   // Prefixes that observations fall in: documented-unseen judges only addresses inside them.
   const covered = new Set<PrefixEntry>();
-  const seenNow = new Set<string>();
+  // The addresses seen in this run, as their index entries (object keys hash cheaply).
+  const seenNow = new Set<IpEntry>();
   for (const [key, g] of groups) {
     const group = index.groups.get(key);
-    const byHost = new Map<bigint, IpEntry[]>();
+    // IPv4 hosts as numbers: a Map keyed by bigint is several times slower.
+    const byHost = new Map<number | bigint, IpEntry[]>();
     for (const e of group?.ips ?? []) {
-      const list = byHost.get(e.host);
+      const k = e.family === 4 ? e.key : e.host;
+      const list = byHost.get(k);
       if (list) list.push(e);
-      else byHost.set(e.host, [e]);
+      else byHost.set(k, [e]);
     }
-    const sorted = [...g.obs].sort((a, b) => a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
+    const sorted = g.obs.length && g.obs[0].family === 4
+      ? [...g.obs].sort((a, b) => Number(a.host) - Number(b.host))
+      : [...g.obs].sort((a, b) => a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
     const prefixes = group?.prefixes ?? [];
     const closest = sweep(sorted.map((o) => o.host), prefixes);
     sorted.forEach((o, i) => {
@@ -168,11 +173,12 @@ export function checkNetwork(
       const prefix = closest[i] >= 0 ? prefixes[closest[i]] : undefined;
       if (prefix) covered.add(prefix);
       const sk = seenKey(g.vrfId, o.address);
-      seenNow.add(sk);
-      if (!seen[sk] || seen[sk] < o.seen_at) seen[sk] = o.seen_at;
+      const before = seen[sk];
+      if (before === undefined || before < o.seen_at) seen[sk] = o.seen_at;
       const subject: Subject = { family: o.family, host: o.host };
       const where = `${o.source}${o.mac ? `, MAC ${o.mac}` : ""}`;
-      const ips = byHost.get(o.host) ?? [];
+      const ips = byHost.get(o.family === 4 ? Number(o.host) : o.host) ?? [];
+      for (const e of ips) seenNow.add(e);
       if (ips.length === 0) {
         const bits = o.family === 4 ? 32 : 128;
         emit("live-undocumented", subject, {
@@ -234,10 +240,8 @@ export function checkNetwork(
       const prefix = e.closest >= 0 ? index.prefixes[e.closest] : undefined;
       if (!prefix || !covered.has(prefix) || choiceValue(e.ip.status) !== "active") continue;
       if (isIgnored(e.ip.tags, config.ignoreTag)) continue;
-      const address = e.ip.address.split("/")[0];
-      const sk = seenKey(e.vrfId, canonical(address));
-      if (seenNow.has(sk)) continue;
-      const last = seen[sk];
+      if (seenNow.has(e)) continue;
+      const last = seen[seenKey(e.vrfId, hostText(e))];
       const days = (now.getTime() - Date.parse(last ?? since)) / DAY_MS;
       if (days < unseenDays) continue;
       emit("documented-unseen", ipSubject(e), {
@@ -254,13 +258,11 @@ export function checkNetwork(
   return { findings: out, seen, observed };
 }
 
-function canonical(address: string): string {
-  if (!address.includes(":")) return address;
-  try {
-    return formatIp(parseIp(address));
-  } catch {
-    return address;
-  }
+/** The canonical text of an entry's host (`10.0.0.5`, `2001:db8::5`). */
+function hostText(e: IpEntry): string {
+  if (e.family === 6) return formatIp({ family: 6, value: e.host });
+  const k = e.key;
+  return `${Math.floor(k / 16777216)}.${(k >>> 16) & 255}.${(k >>> 8) & 255}.${k & 255}`;
 }
 
 function ipSubject(e: IpEntry): Subject {
