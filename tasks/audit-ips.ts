@@ -45,6 +45,7 @@ import {
 } from "../lib/audit/formats.ts";
 import { writeAtomic } from "../lib/cli/render.ts";
 import { NETWORK_RULES } from "../lib/audit/network.ts";
+import { IP_STATUSES } from "../lib/ipam/choices.ts";
 import { parseProbeSpec, type TcpConnect } from "../lib/audit/probe.ts";
 import { parseNameserver, type PtrResolver, systemPtrResolver } from "../lib/audit/ptr.ts";
 import {
@@ -474,6 +475,12 @@ async function readObserved(
     throw new UsageError(
       `Cannot use --observed with --${narrowed[0] ?? "filter"}: addresses outside that scope ` +
         "would look undocumented; narrow with --vrf or --parent",
+    );
+  }
+  if (!IP_STATUSES.includes(opts.discoveredStatus)) {
+    throw new UsageError(
+      `Cannot parse --discovered-status: expected one of ${IP_STATUSES.join(", ")}, got ` +
+        `"${opts.discoveredStatus}"`,
     );
   }
   const unseenDays = Number(opts.unseenDays);

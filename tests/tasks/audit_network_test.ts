@@ -185,6 +185,11 @@ Deno.test("audit-ips --observed refuses bad input with exit 2 before contacting 
     [["--observed", "x.txt", "--tenant", "t"], { "x.txt": ARP }, /with --tenant/],
     [["--observed", "x.txt", "--unseen-days", "-1"], { "x.txt": ARP }, /--unseen-days/],
     [["--observed", "missing.txt"], {}, /Cannot read missing\.txt/],
+    [
+      ["--observed", "x.txt", "--discovered-status", "live"],
+      { "x.txt": ARP },
+      /--discovered-status: expected one of active, reserved/,
+    ],
   ];
   for (const [args, files, message] of cases) {
     const t = setup(files);
