@@ -258,37 +258,30 @@ export async function buildInventory(
   const none = Promise.resolve([] as Obj[]);
   const lookups = (path: string, fields: string[]) =>
     list(path, {}, fields).then((rows) => new Map(rows.map((r) => [r.id as number, r])));
-  const [deviceRows, vmRows, sites, regions, siteGroups, locations, racks, clusters] = await Promise
-    .all([
-      withDevices ? hostList("dcim/devices/", "devices", DEVICE_FIELDS) : none,
-      withVms ? hostList("virtualization/virtual-machines/", "virtual machines", VM_FIELDS) : none,
-      lookups("dcim/sites/", ["id", "slug", "region", "group"]),
-      lookups("dcim/regions/", ["id", "slug", "parent"]),
-      lookups("dcim/site-groups/", ["id", "slug", "parent"]),
-      lookups("dcim/locations/", ["id", "slug", "parent", "site"]),
-      withDevices ? lookups("dcim/racks/", ["id", "name", "role"]) : Promise.resolve(new Map()),
-      lookups("virtualization/clusters/", ["id", "type", "group"]),
+  // Hosts, lookups and (unfiltered) interfaces and addresses are listed at the same time;
+  // filtered interfaces and addresses wait for the host ids only, not for the lookups.
+  const hostsP = Promise.all([
+    withDevices ? hostList("dcim/devices/", "devices", DEVICE_FIELDS) : none,
+    withVms ? hostList("virtualization/virtual-machines/", "virtual machines", VM_FIELDS) : none,
+  ]).then(([deviceRows, vmRows]) => selectHosts(deviceRows, vmRows, includeNoIp));
+  const lookupsP = Promise.all([
+    lookups("dcim/sites/", ["id", "slug", "region", "group"]),
+    lookups("dcim/regions/", ["id", "slug", "parent"]),
+    lookups("dcim/site-groups/", ["id", "slug", "parent"]),
+    lookups("dcim/locations/", ["id", "slug", "parent", "site"]),
+    withDevices ? lookups("dcim/racks/", ["id", "name", "role"]) : Promise.resolve(new Map()),
+    lookups("virtualization/clusters/", ["id", "type", "group"]),
+  ]);
+  const filtered = Object.keys(filters).length > 0;
+  const [{ kept, skipped }, [sites, regions, siteGroups, locations, racks, clusters], attached] =
+    await Promise.all([
+      hostsP,
+      lookupsP,
+      interfaces
+        ? fetchInterfaces(hostsP, filtered, withDevices, withVms, list)
+        : Promise.resolve(undefined),
     ]);
   const l: Lookups = { sites, regions, siteGroups, locations, racks, clusters };
-
-  const skipped: SkippedHost[] = [];
-  const kept: { row: Obj; kind: "device" | "vm" }[] = [];
-  for (const [rows, kind] of [[deviceRows, "device"], [vmRows, "vm"]] as const) {
-    for (const row of rows) {
-      const master = row.virtual_chassis?.master?.id;
-      if (master !== undefined && master !== null && master !== row.id) {
-        skipped.push({ kind, id: row.id, name: row.name ?? "", reason: "virtual chassis member" });
-      } else if (!row.name) {
-        skipped.push({ kind, id: row.id, name: "", reason: "no name" });
-      } else if (!row.primary_ip4 && !row.primary_ip6 && !includeNoIp) {
-        skipped.push({ kind, id: row.id, name: row.name, reason: "no primary IP" });
-      } else kept.push({ row, kind });
-    }
-  }
-
-  const attached = interfaces && kept.length
-    ? await fetchInterfaces(kept, deviceRows, Object.keys(filters).length > 0, list)
-    : undefined;
 
   const groups = new GroupSet();
   const hosts: InventoryHost[] = kept.map(({ row, kind }) => {
@@ -321,6 +314,31 @@ export async function buildInventory(
     return host;
   });
   return { hosts, groups: groups.result(), skipped };
+}
+
+interface Selected {
+  kept: { row: Obj; kind: "device" | "vm" }[];
+  skipped: SkippedHost[];
+  deviceRows: Obj[];
+}
+
+/** The hosts of the inventory and the ones left out (nb_inventory skips chassis members). */
+function selectHosts(deviceRows: Obj[], vmRows: Obj[], includeNoIp: boolean): Selected {
+  const skipped: SkippedHost[] = [];
+  const kept: { row: Obj; kind: "device" | "vm" }[] = [];
+  for (const [rows, kind] of [[deviceRows, "device"], [vmRows, "vm"]] as const) {
+    for (const row of rows) {
+      const master = row.virtual_chassis?.master?.id;
+      if (master !== undefined && master !== null && master !== row.id) {
+        skipped.push({ kind, id: row.id, name: row.name ?? "", reason: "virtual chassis member" });
+      } else if (!row.name) {
+        skipped.push({ kind, id: row.id, name: "", reason: "no name" });
+      } else if (!row.primary_ip4 && !row.primary_ip6 && !includeNoIp) {
+        skipped.push({ kind, id: row.id, name: row.name, reason: "no primary IP" });
+      } else kept.push({ row, kind });
+    }
+  }
+  return { kept, skipped, deviceRows };
 }
 
 interface Lookups {
@@ -535,42 +553,43 @@ type Attached = Map<string, Obj[]> & { dnsNames: Map<number, string> };
  * Interfaces with their addresses, by `kind:id` of the host, as nb_inventory attaches them:
  * whole interface objects with `ip_addresses` (without the assignment fields) and tags as slugs;
  * a virtual chassis member's interfaces belong to its master. Everything when the hosts are not
- * filtered, else by host ids in chunks.
+ * filtered (listed alongside the hosts), else by host ids in chunks once the hosts are known.
  */
 async function fetchInterfaces(
-  kept: { row: Obj; kind: "device" | "vm" }[],
-  deviceRows: Obj[],
+  hostsP: Promise<Selected>,
   filtered: boolean,
+  withDevices: boolean,
+  withVms: boolean,
   list: (path: string, f: Filters) => Promise<Obj[]>,
 ): Promise<Attached> {
-  const ids = (kind: "device" | "vm") =>
-    kind === "device"
-      ? deviceRows.map((r) => r.id as number)
-      : kept.filter((h) => h.kind === "vm").map((h) => h.row.id as number);
-  const fetch = async (path: string, key: string, kind: "device" | "vm", base: Filters = {}) => {
-    if (!filtered) return await list(path, base);
-    const all = ids(kind);
+  const byIds = async (path: string, key: string, ids: number[], base: Filters = {}) => {
     const parts: Promise<Obj[]>[] = [];
-    for (let i = 0; i < all.length; i += ID_CHUNK) {
-      parts.push(list(path, { ...base, [key]: all.slice(i, i + ID_CHUNK).map(String) }));
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      parts.push(list(path, { ...base, [key]: ids.slice(i, i + ID_CHUNK).map(String) }));
     }
     return (await Promise.all(parts)).flat();
   };
-  const hasDevices = kept.some((h) => h.kind === "device");
-  const hasVms = kept.some((h) => h.kind === "vm");
   const none = Promise.resolve([] as Obj[]);
   const ipFilter = { assigned_to_interface: "true" };
-  const [ifaces, vmIfaces, devIps, vmIps] = await Promise.all([
-    hasDevices ? fetch("dcim/interfaces/", "device_id", "device") : none,
-    hasVms ? fetch("virtualization/interfaces/", "virtual_machine_id", "vm") : none,
-    // Unfiltered: every assigned address in one listing; filtered: by host ids.
-    !filtered
-      ? list("ipam/ip-addresses/", ipFilter)
-      : hasDevices
-      ? fetch("ipam/ip-addresses/", "device_id", "device", ipFilter)
-      : none,
-    hasVms && filtered ? fetch("ipam/ip-addresses/", "virtual_machine_id", "vm", ipFilter) : none,
-  ]);
+  const lists = filtered
+    ? hostsP.then(({ kept, deviceRows }) => {
+      const devices = deviceRows.map((r) => r.id as number);
+      const vms = kept.filter((h) => h.kind === "vm").map((h) => h.row.id as number);
+      return Promise.all([
+        devices.length ? byIds("dcim/interfaces/", "device_id", devices) : none,
+        vms.length ? byIds("virtualization/interfaces/", "virtual_machine_id", vms) : none,
+        devices.length ? byIds("ipam/ip-addresses/", "device_id", devices, ipFilter) : none,
+        vms.length ? byIds("ipam/ip-addresses/", "virtual_machine_id", vms, ipFilter) : none,
+      ]);
+    })
+    // Unfiltered: everything, without waiting for the hosts; addresses in one listing.
+    : Promise.all([
+      withDevices ? list("dcim/interfaces/", {}) : none,
+      withVms ? list("virtualization/interfaces/", {}) : none,
+      list("ipam/ip-addresses/", ipFilter),
+      none,
+    ]);
+  const [[ifaces, vmIfaces, devIps, vmIps], { deviceRows }] = await Promise.all([lists, hostsP]);
   const ips = new Map<string, Obj[]>();
   const dnsNames = new Map<number, string>();
   const seen = new Set<number>();
