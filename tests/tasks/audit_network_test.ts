@@ -288,3 +288,17 @@ Deno.test("audit-ips --ptr reports a PTR that does not name the address; off wit
   assert.match(w.err(), /Cannot parse --nameserver "ns\.example"/);
   assert.equal(w.requests.filter((r) => !r.pathname.endsWith("/status/")).length, 0);
 });
+
+Deno.test("audit-ips --observed renders a finding without a NetBox object in every format", async () => {
+  const formats = ["table", "csv", "markdown", "html", "sarif", "junit", "prometheus", "yaml"];
+  for (const format of formats) {
+    const t = setup({ "arp.txt": ARP });
+    const code = await main(
+      ["--observed", "arp.txt", "--format", format, "--fail-on", "never"],
+      t.io,
+    );
+    assert.equal(code, 0, `${format}: ${t.err()}`);
+    if (format !== "prometheus") assert.match(t.out(), /10\.0\.0\.9/, format);
+    else assert.match(t.out(), /rule="live-undocumented"/);
+  }
+});
