@@ -525,7 +525,11 @@ async function auditOnce(
   ctx: TaskContext,
   run: RunPlan,
 ): Promise<{ summary: AuditSummary; code: number }> {
-  const { scope, config, failOn, failOnNew, forecast, network, probe, opts, deps } = run;
+  const { scope, config, failOn, failOnNew, forecast, probe, opts, deps } = run;
+  // On a schedule, each run reads the observation files again: cron refreshes them.
+  const network = opts.schedule !== undefined && opts.observed.length
+    ? await readObserved(ctx, opts, scope)
+    : run.network;
   const scopeText = scopeKey(scope);
   const previous = opts.state === undefined
     ? undefined

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../tasks/audit-ips.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
+import type { Scheduler } from "../../lib/audit/schedule.ts";
 import { FakeNetBox, type Obj } from "../_fake_netbox.ts";
 
 const BASE = "http://127.0.0.1:9";
@@ -300,5 +301,35 @@ Deno.test("audit-ips --observed renders a finding without a NetBox object in eve
     assert.equal(code, 0, `${format}: ${t.err()}`);
     if (format !== "prometheus") assert.match(t.out(), /10\.0\.0\.9/, format);
     else assert.match(t.out(), /rule="live-undocumented"/);
+  }
+});
+
+Deno.test("audit-ips --observed --schedule reads the observation files again on each run", async () => {
+  const files: Record<string, string> = { "arp.txt": ARP };
+  const t = setup(files);
+  const dir = await Deno.makeTempDir();
+  try {
+    const output = `${dir}/audit.json`;
+    let runs = 0;
+    const scheduler: Scheduler = (_pattern, fire) => {
+      const timer = setInterval(() => {
+        // The second run sees a table without the undocumented address.
+        if (++runs === 2) files["arp.txt"] = ARP.replace(/.*10\.0\.0\.9.*\n/, "");
+        fire();
+      }, 5);
+      return { stop: () => clearInterval(timer) };
+    };
+    const args = ["--observed", "arp.txt", "--format", "json", "--output", output];
+    const code = await main(
+      [...args, "--fail-on", "never", "--schedule", "* * * * *", "--max-runs", "2"],
+      t.io,
+      { scheduler },
+    );
+    assert.equal(code, 0, t.err());
+    const doc = JSON.parse(await Deno.readTextFile(output));
+    assert.equal(doc.summary.by_rule["live-undocumented"], undefined);
+    assert.equal(doc.summary.by_rule["mac-mismatch"], 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
