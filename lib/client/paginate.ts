@@ -26,6 +26,13 @@ import type { Filters, Listing, ListOptions, Transport } from "./types.ts";
 /** Keys the paginator sets itself; passing them as filters is a mistake. */
 const PAGING_KEYS = ["limit", "offset", "start"];
 
+/**
+ * List endpoints whose model has a field filter named `start` (an ASN range's first AS number).
+ * NetBox ≥ 4.6 applies `start=<id>` there as the cursor and as that filter at once, and answers
+ * with nothing: they are listed by offset.
+ */
+const OWN_START_FILTER = new Set(["ipam/asn-ranges/"]);
+
 /** Share of the page size a cursor range aims at, so most ranges fit in one request. */
 const RANGE_FILL = 0.95;
 
@@ -205,7 +212,8 @@ async function* iterate<T>(
       }).then((page) => checkPage(path, page)),
   };
   const strip = omitter<T>(options, status);
-  const cursor = ordering === undefined && versionAtLeast(status, 4, 6);
+  const cursor = ordering === undefined && versionAtLeast(status, 4, 6) &&
+    !OWN_START_FILTER.has(path);
   for await (const page of cursor ? cursorPages(run) : offsetPages(run)) {
     for (const item of page) yield strip(item);
   }

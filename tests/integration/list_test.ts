@@ -2,7 +2,8 @@
  * Listing against the real NetBox: 3,000 IP addresses (bulk-created in a VRF of their own) listed
  * sequentially and in parallel, in cursor mode and in offset mode, give identical results; 1,050
  * RIRs of our own listed with a page size above the server's maximum (1,000) are clamped and
- * still complete. Every assertion is about objects the test created.
+ * still complete; ASN ranges, whose `start` filter is also NetBox's cursor, are listed in full.
+ * Every assertion is about objects the test created.
  */
 
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { dropVrf } from "./_cleanup.ts";
 import {
   createNamed,
   deleteIds,
+  fetchOk,
   netboxTest,
   type RecordedRequest,
   recordingFetch,
@@ -185,6 +187,40 @@ netboxTest(
     } finally {
       nb.close();
       await deleteIds(env, "ipam/rirs", created);
+    }
+  },
+);
+
+netboxTest(
+  "ASN ranges are listed in full although their own filter `start` is the cursor's name",
+  async () => {
+    const env = testEnv();
+    const name = uniqueName("nbtk-asnr");
+    const rir = await fetchOk(env, "POST", "/api/ipam/rirs/", { name, slug: name });
+    const ranges: { id: number }[] = [];
+    const nb = client();
+    try {
+      for (const [i, start] of [[1, 4200000000], [2, 4200000100]] as const) {
+        ranges.push(
+          await fetchOk(env, "POST", "/api/ipam/asn-ranges/", {
+            name: `${name}-${i}`,
+            slug: `${name}-${i}`,
+            rir: rir.id,
+            start,
+            end: start + 9,
+          }),
+        );
+      }
+      const listed = await nb.endpoint("ipam/asn-ranges/").all({ rir_id: rir.id });
+      assert.deepEqual(
+        ids(listed).sort((a, b) => a - b),
+        ranges.map((r) => r.id).sort((a, b) => a - b),
+      );
+      assert.equal(await nb.endpoint("ipam/asn-ranges/").count({ rir_id: rir.id }), 2);
+    } finally {
+      nb.close();
+      await deleteIds(env, "ipam/asn-ranges", ranges.map((r) => r.id));
+      await deleteIds(env, "ipam/rirs", [rir.id]);
     }
   },
 );
