@@ -63,6 +63,11 @@ export interface FaultProxy extends AsyncDisposable {
   /** Every write with a JSON list body, in arrival order: method, path and objects in the list. */
   readonly bulkWrites: { method: string; path: string; objects: number }[];
   /** Stops the proxy. */
+  /**
+   * Sends every held `deliver-late` request on now, instead of at `lateMs`: a test holds a write
+   * for as long as a task runs (a long `lateMs`) and lets it land once the task has exited.
+   */
+  releaseLate(): void;
   close(): Promise<void>;
 }
 
@@ -128,6 +133,8 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
   ];
   // Late deliveries still under way: close() waits for them (NetBox gets each one).
   const late = new Set<Promise<unknown>>();
+  // Their timers' early ends, for releaseLate().
+  const releases = new Set<() => void>();
   const bulkWrites: FaultProxy["bulkWrites"] = [];
   const closing = new AbortController();
   const target = options.target.replace(/\/+$/, "");
@@ -218,8 +225,15 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
         case "deliver-late": {
           // Held past the client's timeout, then sent on: NetBox acts although the client gave
           // up (it is not cancelled by the client's disconnect, nor by close()).
-          const delivery = new Promise<void>((resolve) => setTimeout(resolve, lateMs))
-            .then(() => forward(request, body));
+          const delivery = new Promise<void>((resolve) => {
+            const release = () => {
+              clearTimeout(timer);
+              releases.delete(release);
+              resolve();
+            };
+            const timer = setTimeout(release, lateMs);
+            releases.add(release);
+          }).then(() => forward(request, body));
           late.add(delivery);
           delivery.finally(() => late.delete(delivery)).catch(() => {});
           const r = await delivery;
@@ -233,10 +247,14 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
     closing.abort();
     await server.finished;
   };
+  const releaseLate = () => {
+    for (const release of [...releases]) release();
+  };
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     counts,
     bulkWrites,
+    releaseLate,
     close,
     [Symbol.asyncDispose]: close,
   };

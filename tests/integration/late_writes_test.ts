@@ -26,13 +26,14 @@ function lateProxy(
   env: NetBoxTestEnv,
   rules: { method: string; path: RegExp; times?: number; kind?: FaultKind }[],
   holdMs?: number,
+  lateMs = LATE_MS,
 ) {
   const seen = rules.map(() => 0);
   return startFaultProxy({
     target: env.url,
     rate: 0,
     seed: 0,
-    lateMs: LATE_MS,
+    lateMs,
     holdMs,
     script: (method, path) => {
       const i = rules.findIndex((r) => r.method === method && r.path.test(path));
@@ -114,7 +115,14 @@ netboxTest(
   async (env) => {
     await withVrf(env, "late-import", async (vrf) => {
       const file = await inventory(vrf, "10.81.2", 4);
-      const proxy = lateProxy(env, [{ method: "POST", path: /\/api\/ipam\/ip-addresses\/$/ }]);
+      // The write is held until the task has exited (not for a fixed time that a loaded NetBox
+      // could outlast while the settle window reads): NetBox then certainly made it too late.
+      const proxy = lateProxy(
+        env,
+        [{ method: "POST", path: /\/api\/ipam\/ip-addresses\/$/ }],
+        undefined,
+        10 * 60_000,
+      );
       const run = await importThrough(proxy, file, ["--settle", "1"]);
       const items = await assertImportTruthful(vrf, run, 4);
       assert.equal(run.code, 1, run.at);
@@ -152,6 +160,7 @@ async function importThrough(proxy: ReturnType<typeof lateProxy>, file: string, 
     );
     return { ...run, at: `exit ${run.code}\n${run.stderr}` };
   } finally {
+    proxy.releaseLate(); // a write still held lands now, after the task
     await proxy.close(); // waits until the held write has reached NetBox
     assert.equal(proxy.counts["deliver-late"], 1);
   }
