@@ -114,9 +114,7 @@ function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boole
  * most `2 × concurrency + 1` segments ahead of the consumer (so one slow segment does not leave
  * the other request slots idle). The pages held at once (in flight plus buffered) stay within
  * `memoryBudget` for the largest page seen, at most `2 × concurrency`, and within what the
- * consumer's speed needs: `fetch time / consumer time per page` pages ahead, plus one. A
- * consumer measured `concurrency` times faster than a fetch keeps every request slot even when
- * its pages are larger than the budget (they never pile up). The
+ * consumer's speed needs: `fetch time / consumer time per page` pages ahead, plus one. The
  * segment the consumer reads may always fetch when it holds nothing, so the window never
  * stalls. The first error stops everything and is thrown to the consumer; leaving the loop
  * early aborts the requests in flight.
@@ -166,12 +164,7 @@ export async function* windowedPages<T>(
     let pages = Math.min(byBudget, 2 * concurrency);
     const fetch = fetchMs.value(), consume = consumeMs.value();
     if (fetch !== undefined && consume !== undefined) {
-      const needed = Math.ceil(fetch / Math.max(consume, 0.01));
-      // A consumer that takes `concurrency` pages in the time one fetch takes never lets them
-      // pile up: pages larger than the budget still get every request slot (else listing big
-      // objects would fall back to one request at a time).
-      if (needed >= concurrency) pages = Math.max(pages, concurrency);
-      pages = Math.min(pages, needed + 1);
+      pages = Math.min(pages, Math.ceil(fetch / Math.max(consume, 0.01)) + 1);
     }
     return Math.max(1, pages);
   };
@@ -179,11 +172,8 @@ export async function* windowedPages<T>(
   const mayFetch = (index: number): boolean => {
     const state = states[index];
     if (index === current) return held < allowed() || (state.pages.length + state.inFlight === 0);
-    // A place stays free for the segment the consumer reads while it holds nothing; lower
-    // segments go first.
-    const reader = states[current];
-    const reserve = !reader.done && reader.pages.length + reader.inFlight === 0 ? 1 : 0;
-    if (held + reserve >= allowed()) return false;
+    // One place stays free for the segment the consumer reads, lower segments go first.
+    if (held + 1 >= allowed()) return false;
     for (const w of waiting) if (w < index && w !== current) return false;
     return true;
   };

@@ -84,9 +84,7 @@ export interface ClientOptions {
   /**
    * Memory for the pages a streaming listing holds at once — in flight and buffered for the
    * consumer — counted as the JSON bytes NetBox sent (the parsed objects take 2–3× that). The
-   * window of pages is sized from the measured page size and the consumer's speed within it; a
-   * consumer measured `concurrency` times faster than a page fetch keeps `concurrency` requests
-   * in flight even when its pages are larger (its pages never pile up).
+   * window of pages is sized from the measured page size and the consumer's speed within it.
    * @default {4194304} (4 MiB: four pages of 1,000 full IP addresses)
    */
   memoryBudget?: number;

@@ -93,24 +93,3 @@ Deno.test("paginate() holds at most memoryBudget of pages ahead of a slow consum
   // Offset pages of exactly PAGE items: requested but not consumed = in flight + buffered.
   assert.ok(mostAhead <= 2, `${mostAhead} pages ahead of the consumer`);
 });
-
-Deno.test("windowedPages() keeps every request slot for a fast consumer of pages larger than the budget", async () => {
-  let inFlight = 0;
-  let mostInFlight = 0;
-  const segments = Array.from({ length: 24 }, (_, i) => ({
-    query: new URLSearchParams({ offset: String(i) }),
-    follow: false,
-  }));
-  const fetchPage = async (q: URLSearchParams) => {
-    mostInFlight = Math.max(mostInFlight, ++inFlight);
-    await sleep(8); // NetBox is the slow side
-    inFlight--;
-    return { results: rows([Number(q.get("offset")) + 1]) };
-  };
-  const big = pageBytes(rows([1]));
-  let seen = 0;
-  const options = { concurrency: 4, memoryBudget: big, firstPageBytes: big };
-  for await (const _ of windowedPages(segments, fetchPage, options)) seen++;
-  assert.equal(seen, 24);
-  assert.equal(mostInFlight, 4);
-});
