@@ -6,7 +6,7 @@
 
 import { type IpNetwork, parseCidr } from "../ipam/ip.ts";
 import type { AuditTag } from "./model.ts";
-import type { Exemptions } from "./rules.ts";
+import type { AuditConfig, Exemptions } from "./rules.ts";
 
 /** What a finding is about, as far as exemptions are concerned. */
 export interface Subject {
@@ -48,4 +48,13 @@ export function isExempt(subject: Subject, exempt: Exemptions | undefined): bool
     const n = net(cidr);
     return n.family === subject.family && n.first <= subject.host! && subject.host! <= n.last;
   });
+}
+
+/** Whether a finding of `rule` on `subject` is exempted: by the exemptions of every rule or of it. */
+export function isExemptFrom(
+  rule: string,
+  subject: Subject,
+  config: Pick<AuditConfig, "exempt" | "ruleExempt">,
+): boolean {
+  return isExempt(subject, config.exempt) || isExempt(subject, config.ruleExempt[rule]);
 }

@@ -7,7 +7,7 @@
  */
 
 import { buildIndex, type Group, type IpEntry, utilization } from "./_index.ts";
-import { isExempt, isIgnored, type Subject } from "./_exempt.ts";
+import { isExemptFrom, isIgnored, type Subject } from "./_exempt.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";
 import {
   type AuditData,
@@ -200,9 +200,7 @@ function push(
   severity?: Severity,
 ): void {
   if (!ctx.config.enabled.has(rule)) return;
-  if (isExempt(subject, ctx.config.exempt) || isExempt(subject, ctx.config.ruleExempt[rule])) {
-    return;
-  }
+  if (isExemptFrom(rule, subject, ctx.config)) return;
   ctx.out.push({
     rule,
     severity: severity ?? ctx.config.severity[rule],

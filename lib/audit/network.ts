@@ -17,7 +17,7 @@
  */
 
 import { buildIndex, groupKey, type IpEntry, type PrefixEntry, sweep } from "./_index.ts";
-import { isExempt, isIgnored, type Subject } from "./_exempt.ts";
+import { isExemptFrom, isIgnored, type Subject } from "./_exempt.ts";
 import { formatIp, parseCidr } from "../ipam/ip.ts";
 import { resolveVrf } from "./data.ts";
 import { type AuditData, choiceValue, type Finding, type RelatedObject, uiUrl } from "./model.ts";
@@ -142,7 +142,7 @@ export function checkNetwork(
   const out: Finding[] = [];
   const emit = (rule: string, subject: Subject, f: Omit<Finding, "rule" | "severity">) => {
     if (!on(rule)) return;
-    if (isExempt(subject, config.exempt) || isExempt(subject, config.ruleExempt[rule])) return;
+    if (isExemptFrom(rule, subject, config)) return;
     out.push({ rule, severity: config.severity[rule], ...f });
   };
   const vrfName = (id: number) => id === 0 ? null : vrfNames.get(id) ?? `#${id}`;

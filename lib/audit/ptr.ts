@@ -9,9 +9,10 @@
 import { InputError } from "../client/errors.ts";
 import { mapLimit } from "../base/limit.ts";
 import { parseCidr, parseIp } from "../ipam/ip.ts";
-import { isExempt, isIgnored } from "./_exempt.ts";
+import { isIgnored } from "./_exempt.ts";
+import { dnsFinding } from "./resolve.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";
-import { type AuditIp, type AuditVrf, choiceValue, type Finding, uiUrl } from "./model.ts";
+import type { AuditIp, AuditVrf, Finding } from "./model.ts";
 import type { AuditConfig } from "./rules.ts";
 
 /** Looks up the PTR records of a reverse name (`5.0.0.10.in-addr.arpa`). */
@@ -162,28 +163,7 @@ export async function checkPtr(
         ? `${host} has no PTR record (its DNS name is ${want})`
         : `the PTR of ${host} could not be looked up: ${(err as Error).message}`;
     }
-    const rule = "ptr-mismatch";
-    const subject = {
-      tags: ip.tags,
-      role: choiceValue(ip.role),
-      family: net.family,
-      host: net.address,
-    };
-    if (isExempt(subject, config.exempt) || isExempt(subject, config.ruleExempt[rule])) {
-      return undefined;
-    }
-    const finding: Finding = {
-      rule,
-      severity: config.severity[rule],
-      object_type: "ipam.ipaddress",
-      object_id: ip.id,
-      address: ip.address,
-      vrf: ip.vrf ? names.get(ip.vrf.id) ?? ip.vrf.name ?? `#${ip.vrf.id}` : null,
-      url: uiUrl(ip.url),
-      message,
-      related: [],
-    };
-    return finding;
+    return dnsFinding("ptr-mismatch", ip, net, config, names, message);
   });
   return results.filter((f): f is Finding => f !== undefined);
 }

@@ -8,7 +8,7 @@
 
 import { mapLimit } from "../base/limit.ts";
 import { parseCidr, parseIp } from "../ipam/ip.ts";
-import { isExempt, isIgnored } from "./_exempt.ts";
+import { isExemptFrom, isIgnored } from "./_exempt.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";
 import { type AuditIp, type AuditVrf, choiceValue, type Finding, uiUrl } from "./model.ts";
 import type { AuditConfig } from "./rules.ts";
@@ -112,16 +112,35 @@ async function checkOne(
   } catch (err) {
     message = `${name} does not resolve (${type}): ${(err as Error).message}`;
   }
-  const rule = "dns-forward-mismatch";
+  return dnsFinding("dns-forward-mismatch", ip, net, config, vrfNames, message);
+}
+
+/**
+ * The finding of a DNS rule on an address, or undefined when the address is exempted from it.
+ *
+ * @param rule The rule.
+ * @param ip The address.
+ * @param net The address, parsed.
+ * @param config The audit's configuration (severities, exemptions).
+ * @param vrfNames VRF names by id.
+ * @param message What is wrong.
+ * @returns The finding, or undefined.
+ */
+export function dnsFinding(
+  rule: string,
+  ip: AuditIp,
+  net: { family: 4 | 6; address: bigint },
+  config: AuditConfig,
+  vrfNames: Map<number, string>,
+  message: string,
+): Finding | undefined {
   const subject = {
     tags: ip.tags,
     role: choiceValue(ip.role),
     family: net.family,
     host: net.address,
   };
-  if (isExempt(subject, config.exempt) || isExempt(subject, config.ruleExempt[rule])) {
-    return undefined;
-  }
+  if (isExemptFrom(rule, subject, config)) return undefined;
   return {
     rule,
     severity: config.severity[rule],
