@@ -153,19 +153,32 @@ export const VLAN_POOLS: PoolKind = {
     // NetBox serialises each range with both bounds inclusive.
     const size = BigInt(ranges.reduce((n, [lo, hi]) => n + (hi - lo + 1), 0));
     const used = BigInt(await client.endpoint("ipam/vlans/").count({ group_id: pool.id }));
-    const free = size > used ? size - used : 0n;
-    return { size, used, unit: 1n, fits: Number(free < BigInt(need) ? free : BigInt(need)) };
+    return countedCapacity(size, used, need);
   },
-  async preview(client, pool, need) {
-    const free = await createAvailable<{ vid: number }, NetBoxObject>(
-      client,
-      "ipam/vlan-groups/",
-      pool.id,
-      "available-vlans",
-    ).list({ limit: need });
-    return free.slice(0, need).map((v) => String(v.vid));
-  },
+  preview: (client, pool, need) => previewFree(client, VLAN_POOLS, pool.id, need),
 };
+
+/** A pool of countable members (VLAN ids, AS numbers): what is free, up to what is needed. */
+function countedCapacity(size: bigint, used: bigint, need: number) {
+  const free = size > used ? size - used : 0n;
+  return { size, used, unit: 1n, fits: Number(free < BigInt(need) ? free : BigInt(need)) };
+}
+
+/** The first `need` values NetBox would hand out now from a pool (its available-* list). */
+async function previewFree(
+  client: NetBoxClient,
+  kind: PoolKind,
+  id: number,
+  need: number,
+): Promise<string[]> {
+  const free = await createAvailable<NetBoxObject, NetBoxObject>(
+    client,
+    kind.poolPath,
+    id,
+    kind.available,
+  ).list({ limit: need });
+  return free.slice(0, need).map(kind.valueOf);
+}
 
 interface AsnRangeObject extends NetBoxObject {
   start: number;
@@ -188,18 +201,9 @@ export const ASN_POOLS: PoolKind = {
     const r = pool.object as AsnRangeObject;
     const size = BigInt(r.end - r.start + 1);
     const used = BigInt(await client.endpoint("ipam/asns/").count(ASN_POOLS.members(pool)));
-    const free = size > used ? size - used : 0n;
-    return { size, used, unit: 1n, fits: Number(free < BigInt(need) ? free : BigInt(need)) };
+    return countedCapacity(size, used, need);
   },
-  async preview(client, pool, need) {
-    const free = await createAvailable<{ asn: number }, NetBoxObject>(
-      client,
-      "ipam/asn-ranges/",
-      pool.id,
-      "available-asns",
-    ).list({ limit: need });
-    return free.slice(0, need).map((a) => String(a.asn));
-  },
+  preview: (client, pool, need) => previewFree(client, ASN_POOLS, pool.id, need),
 };
 
 /**
