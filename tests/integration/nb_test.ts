@@ -224,6 +224,56 @@ netboxTest("nb: choices, schema, available, graphql and render-config", async (e
   }
 });
 
+netboxTest("nb: trace follows a cable from one device's interface to the other's", async (env) => {
+  const name = uniqueName("nbt");
+  const created: [string, number][] = [];
+  const make = async (path: string, body: Record<string, unknown>) => {
+    const o = await fetchOk(env, "POST", `/api/${path}/`, body);
+    created.push([path, o.id]);
+    return o;
+  };
+  try {
+    const site = await make("dcim/sites", { name, slug: name });
+    const maker = await make("dcim/manufacturers", { name, slug: name });
+    const type = await make("dcim/device-types", {
+      manufacturer: maker.id,
+      model: name,
+      slug: name,
+    });
+    const role = await make("dcim/device-roles", { name, slug: name });
+    const ports = [];
+    for (const end of ["a", "b"]) {
+      const device = await make("dcim/devices", {
+        name: `${name}-${end}`,
+        site: site.id,
+        device_type: type.id,
+        role: role.id,
+      });
+      ports.push(
+        await make("dcim/interfaces", { device: device.id, name: "eth0", type: "1000base-t" }),
+      );
+    }
+    await make("dcim/cables", {
+      label: name,
+      a_terminations: [{ object_type: "dcim.interface", object_id: ports[0].id }],
+      b_terminations: [{ object_type: "dcim.interface", object_id: ports[1].id }],
+    });
+    const r = await runTaskMain(main, [
+      "dcim.interfaces",
+      "trace",
+      String(ports[0].id),
+      "--format",
+      "json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).items, [
+      { near: `${name}-a:eth0`, cable: name, far: `${name}-b:eth0` },
+    ]);
+  } finally {
+    for (const [path, id] of created.reverse()) await deleteIds(env, path, [id]);
+  }
+});
+
 /** A script module the test uploads once (NetBox's API cannot delete one; later runs reuse it). */
 const ECHO_SCRIPT = `from extras.scripts import Script, StringVar
 
