@@ -46,6 +46,7 @@ interface Opts {
   key?: string;
   policy?: string;
   headroom?: string;
+  minDaysLeft?: string;
   name?: string;
   numberFrom?: string;
   dnsName?: string;
@@ -92,6 +93,11 @@ const SPEC = {
       )
       .option("--policy <policy>", "first (default), least-used or most-used")
       .option("--headroom <pct>", "skip pools that would go above PCT percent used")
+      .option(
+        "--min-days-left <days>",
+        "skip pools forecast full in fewer than DAYS days (the rate of creates inside the pool " +
+          "in the last 90 days of NetBox's change log)",
+      )
       .option("--name <name>", "vlan: the name; for --count > 1 a template such as srv-{n:02}")
       .option("--number-from <n>", "vlan, ip: the number the first {n} of a template gets")
       .option("--dns-name <name>", "ip: DNS name (a {n} template for several)")
@@ -153,6 +159,7 @@ const LABELS: Record<string, string> = {
   key: "--key",
   policy: "--policy",
   headroom: "--headroom",
+  minDaysLeft: "--min-days-left",
   name: "--name",
   numberFrom: "--number-from",
   dnsName: "--dns-name",
@@ -177,6 +184,7 @@ const ONLY: Record<string, Kind[]> = {
   site: ["prefix", "vlan"],
   policy: ["prefix", "vlan", "asn"],
   headroom: ["prefix", "vlan", "asn"],
+  minDaysLeft: ["prefix", "vlan", "asn"],
 };
 
 const FLAG = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -222,11 +230,18 @@ function validate(opts: Opts): { kind: Kind; common: AllocateOptions } {
       `Cannot parse --headroom: expected a percentage in (0, 100], got "${opts.headroom}"`,
     );
   }
+  const minDaysLeft = opts.minDaysLeft === undefined ? undefined : Number(opts.minDaysLeft);
+  if (minDaysLeft !== undefined && !(minDaysLeft > 0 && Number.isFinite(minDaysLeft))) {
+    throw new UsageError(
+      `Cannot parse --min-days-left: expected a number of days > 0, got "${opts.minDaysLeft}"`,
+    );
+  }
   const common: AllocateOptions = {
     count: integer(opts.count, "--count", 1),
     key: opts.key,
     policy: opts.policy as AllocateOptions["policy"],
     headroom,
+    minDaysLeft,
     status: opts.status,
     role: opts.role,
     tenant: opts.tenant,

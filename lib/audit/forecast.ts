@@ -7,9 +7,13 @@
  * @module
  */
 
-import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
+import type { NetBoxClient } from "../client/types.ts";
+import { changeLogCreates, fitAllocationRate, refId } from "../ipam/exhaustion.ts";
 import { parseCidr } from "../ipam/ip.ts";
 import type { PrefixUsage } from "./model.ts";
+
+export { fitAllocationRate } from "../ipam/exhaustion.ts";
+export type { RateFit } from "../ipam/exhaustion.ts";
 
 /** The forecast of one prefix. */
 export interface PrefixForecast {
@@ -47,49 +51,6 @@ export interface AllocationEvent {
   address: string;
   /** Its VRF id, or `null` for the global table. */
   vrfId: number | null;
-}
-
-/** A straight line `count = intercept + slope × days`. */
-export interface RateFit {
-  /** Addresses per day. */
-  slope: number;
-  /** The count at day 0 (the first sample's time). */
-  intercept: number;
-  /** Points used. */
-  n: number;
-}
-
-/**
- * Fits the allocation rate of a series of allocation times by least squares: the i-th
- * allocation (1-based) against its time in days.
- *
- * @param times When each address was created (any order).
- * @returns The slope in addresses per day (0 with fewer than two distinct times).
- *
- * @example Ten addresses a day for a week
- * ```ts
- * import { ok as assert } from "node:assert/strict";
- * import { fitAllocationRate } from "./forecast.ts";
- * const start = Date.parse("2026-01-01T00:00:00Z");
- * const times = Array.from({ length: 70 }, (_, i) => new Date(start + i * 8_640_000));
- * assert(Math.abs(fitAllocationRate(times).slope - 10) < 0.01);
- * ```
- */
-export function fitAllocationRate(times: readonly Date[]): RateFit {
-  const t = times.map((d) => d.getTime()).sort((a, b) => a - b);
-  const n = t.length;
-  if (n < 2 || t[0] === t[n - 1]) return { slope: 0, intercept: n, n };
-  const x = t.map((ms) => (ms - t[0]) / 86_400_000);
-  const y = x.map((_, i) => i + 1);
-  const mx = x.reduce((a, b) => a + b, 0) / n;
-  const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-  }
-  const slope = sxy / sxx;
-  return { slope, intercept: my - slope * mx, n };
 }
 
 /** Options of {@linkcode forecastPrefixes} and {@linkcode forecastExhaustion}. */
@@ -201,29 +162,12 @@ export async function allocationEvents(
   since: Date,
   signal?: AbortSignal,
 ): Promise<AllocationEvent[]> {
-  const filters: Filters = {
-    changed_object_type: "ipam.ipaddress",
-    action: "create",
-    time_after: since.toISOString(),
-  };
-  const rows: NetBoxObject[] = await client.endpoint("core/object-changes/").all(filters, {
-    fields: ["id", "time", "postchange_data"],
-    signal,
-  });
   const out: AllocationEvent[] = [];
-  for (const row of rows) {
-    const data = row["postchange_data"] as Record<string, unknown> | null | undefined;
-    const time = new Date(String(row["time"]));
-    if (!data || typeof data["address"] !== "string" || Number.isNaN(time.getTime())) continue;
-    const vrf = data["vrf"];
-    const vrfId = typeof vrf === "number"
-      ? vrf
-      : vrf && typeof vrf === "object" && typeof (vrf as { id?: unknown }).id === "number"
-      ? (vrf as { id: number }).id
-      : null;
-    out.push({ time, address: data["address"], vrfId });
+  for (const { time, data } of await changeLogCreates(client, "ipam.ipaddress", since, signal)) {
+    if (typeof data["address"] !== "string") continue;
+    out.push({ time, address: data["address"], vrfId: refId(data["vrf"]) });
   }
-  return out.sort((a, b) => a.time.getTime() - b.time.getTime());
+  return out;
 }
 
 /**

@@ -10,6 +10,7 @@
 import { createAvailable } from "../client/available.ts";
 import { InputError } from "../client/errors.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
+import { refId } from "./exhaustion.ts";
 import { formatIp, parseCidr } from "./ip.ts";
 
 /** One pool: a parent prefix, a VLAN group or an ASN range. */
@@ -54,6 +55,10 @@ export interface PoolKind {
   capacity(client: NetBoxClient, pool: Pool, need: number, length?: number): Promise<Capacity>;
   /** What the pool would hand out now for `need` objects, in order. */
   preview(client: NetBoxClient, pool: Pool, need: number, length?: number): Promise<string[]>;
+  /** The change log's object type of the allocated objects (`ipam.prefix`, …). */
+  changeType: string;
+  /** The units a created object (its change-log data) took out of the pool; 0 if outside it. */
+  took(pool: Pool, data: Record<string, unknown>): number;
 }
 
 const BITS = { 4: 32, 6: 128 } as const;
@@ -130,6 +135,24 @@ export const PREFIX_POOLS: PoolKind = {
     }
     return out;
   },
+  changeType: "ipam.prefix",
+  took(pool, data) {
+    if (typeof data.prefix !== "string") return 0;
+    const vrf = (pool.object as { vrf?: { id: number } | null }).vrf?.id ?? null;
+    if (refId(data.vrf) !== vrf) return 0;
+    let child;
+    try {
+      child = parseCidr(data.prefix);
+    } catch {
+      return 0;
+    }
+    const net = parentNet(pool);
+    if (
+      child.family !== net.family || child.prefixLength <= net.prefixLength ||
+      child.first < net.first || child.last > net.last
+    ) return 0;
+    return Number(1n << BigInt(BITS[child.family] - child.prefixLength));
+  },
 };
 
 interface VlanGroupObject extends NetBoxObject {
@@ -156,6 +179,8 @@ export const VLAN_POOLS: PoolKind = {
     return countedCapacity(size, used, need);
   },
   preview: (client, pool, need) => previewFree(client, VLAN_POOLS, pool.id, need),
+  changeType: "ipam.vlan",
+  took: (pool, data) => refId(data.group) === pool.id ? 1 : 0,
 };
 
 /** A pool of countable members (VLAN ids, AS numbers): what is free, up to what is needed. */
@@ -204,6 +229,12 @@ export const ASN_POOLS: PoolKind = {
     return countedCapacity(size, used, need);
   },
   preview: (client, pool, need) => previewFree(client, ASN_POOLS, pool.id, need),
+  changeType: "ipam.asn",
+  took(pool, data) {
+    const r = pool.object as AsnRangeObject;
+    const asn = data.asn;
+    return typeof asn === "number" && asn >= r.start && asn <= r.end ? 1 : 0;
+  },
 };
 
 /**

@@ -9,7 +9,8 @@
  *   the objects that hold it instead of allocating again, and only tops up what is missing.
  * - **By policy**: when several pools match (`filters`), they are tried in the policy's order —
  *   `first` (NetBox's), `least-used` (spread) or `most-used` (pack) — skipping pools that are
- *   full or would go above `headroom` percent; NetBox's own 409 also moves on to the next pool.
+ *   full, would go above `headroom` percent, or are forecast full within `minDaysLeft` days
+ *   (the change-log fit of audit-ips' forecast); NetBox's own 409 also moves on to the next pool.
  *   The result says where the objects came from and why the other pools were skipped.
  * - **Lost answers**: when NetBox's answer to the write is lost, the run's marker is read back
  *   until the objects show up or the client's settle window has passed; all there: confirmed;
@@ -31,6 +32,7 @@ import { settle } from "../client/settle.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import {
   ASN_POOLS,
+  type Capacity,
   filteredPools,
   namedPool,
   parentNet,
@@ -39,6 +41,7 @@ import {
   PREFIX_POOLS,
   VLAN_POOLS,
 } from "./_allocate_pools.ts";
+import { type ChangeLogCreate, changeLogCreates, fitRate } from "./exhaustion.ts";
 import { expandNameTemplate, isNameTemplate } from "./dns_name.ts";
 import { resolvePools, type VrfRef } from "./find_free.ts";
 import { findOne, LookupError, resolveTags, resolveTenant } from "./lookup.ts";
@@ -92,6 +95,13 @@ export interface AllocateOptions {
   policy?: AllocationPolicy;
   /** Skip pools whose utilization would go above this percentage (0 < PCT ≤ 100). */
   headroom?: number;
+  /**
+   * Skip pools forecast full in fewer than this many days: the rate is fitted by least squares
+   * to the objects created inside the pool in the last 90 days of NetBox's change log (the fit
+   * audit-ips forecasts prefixes with); the days left are the free room now over that rate. A
+   * pool with no rate (fewer than two creates) is not skipped.
+   */
+  minDaysLeft?: number;
   /** Status of the new objects (NetBox's value, e.g. `active`, `reserved`). */
   status?: string;
   /** Role (prefixes, VLANs) by slug, name or id. */
@@ -198,7 +208,7 @@ export interface SkippedPool {
   pool: string;
   /** Its id. */
   id: number;
-  /** Why: `full: …`, `headroom: …`, `NetBox: …`. */
+  /** Why: `full: …`, `headroom: …`, `forecast: 12.5 days left (< 30)`, `NetBox: …`. */
   reason: string;
 }
 
@@ -302,6 +312,7 @@ interface Checked {
   count: number;
   policy: AllocationPolicy;
   headroom?: number;
+  minDaysLeft?: number;
   label: (option: string) => string;
 }
 
@@ -330,7 +341,13 @@ function check(options: AllocateOptions): Checked {
       `Cannot use ${label("headroom")}: expected a percentage in (0, 100], got ${h}`,
     );
   }
-  return { count, policy, headroom: h, label };
+  const d = options.minDaysLeft;
+  if (d !== undefined && (!Number.isFinite(d) || d <= 0)) {
+    throw new InputError(
+      `Cannot use ${label("minDaysLeft")}: expected a number of days > 0, got ${d}`,
+    );
+  }
+  return { count, policy, headroom: h, minDaysLeft: d, label };
 }
 
 /** The shared fields of the new objects, references resolved (reads only). */
@@ -502,6 +519,24 @@ async function held<T extends NetBoxObject>(
   return found.sort((a, b) => a.id - b.id);
 }
 
+/** How far back the change log is read for `minDaysLeft` (audit-ips' default window). */
+const FORECAST_WINDOW_DAYS = 90;
+
+/**
+ * Days until the pool is full at the rate fitted to what was created inside it (one decimal), or
+ * `null` when there is no positive rate.
+ */
+function daysLeft(kind: PoolKind, pool: Pool, c: Capacity, creates: ChangeLogCreate[]) {
+  const points = creates.flatMap(({ time, data }) => {
+    const amount = kind.took(pool, data);
+    return amount > 0 ? [{ time, amount }] : [];
+  });
+  const fit = fitRate(points);
+  if (!(fit.slope > 0)) return null;
+  const free = c.size > c.used ? Number(c.size - c.used) : 0;
+  return Math.round((free / fit.slope) * 10) / 10;
+}
+
 /** The usable pools in the policy's order; the others land in `skipped` with the reason. */
 async function order(
   client: NetBoxClient,
@@ -511,6 +546,7 @@ async function order(
   skipped: SkippedPool[],
 ): Promise<{ pool: Pool; utilization: number }[]> {
   const usable: { pool: Pool; utilization: number; index: number }[] = [];
+  let creates: ChangeLogCreate[] | undefined;
   for (const [index, pool] of job.pools.entries()) {
     const unfit = job.unfit?.(pool);
     if (unfit) {
@@ -532,6 +568,22 @@ async function order(
           pool: pool.label,
           id: pool.id,
           reason: `headroom: would reach ${after}% (limit ${checked.headroom}%)`,
+        });
+        continue;
+      }
+    }
+    if (checked.minDaysLeft !== undefined) {
+      creates ??= await changeLogCreates(
+        client,
+        job.kind.changeType,
+        new Date(Date.now() - FORECAST_WINDOW_DAYS * 86_400_000),
+      );
+      const days = daysLeft(job.kind, pool, c, creates);
+      if (days !== null && days < checked.minDaysLeft) {
+        skipped.push({
+          pool: pool.label,
+          id: pool.id,
+          reason: `forecast: ${days} days left (< ${checked.minDaysLeft})`,
         });
         continue;
       }

@@ -66,6 +66,8 @@ export interface PlanStep {
   policy?: AllocationPolicy;
   /** Skip pools that would go above this percentage. */
   headroom?: number;
+  /** Skip pools forecast full in fewer than this many days (see `AllocateOptions.minDaysLeft`). */
+  min_days_left?: number;
   /** vlan: the VLAN name (a `{n}` template for several). */
   vlan_name?: string;
   /** ip: DNS name. */
@@ -222,6 +224,7 @@ const STEP_FIELDS = new Set([
   "count",
   "policy",
   "headroom",
+  "min_days_left",
   "vlan_name",
   "dns_name",
   "status",
@@ -503,13 +506,18 @@ async function runStep(
   key: string,
   common: AllocateOptions,
 ): Promise<PlanStepResult> {
-  const labels = { length: `"${step.name}" length`, count: `"${step.name}" count` };
+  const labels = {
+    length: `"${step.name}" length`,
+    count: `"${step.name}" count`,
+    minDaysLeft: `"${step.name}" min_days_left`,
+  };
   const options: AllocateOptions = {
     ...common,
     key,
     count: step.count,
     policy: step.policy,
     headroom: step.headroom,
+    minDaysLeft: step.min_days_left,
     status: step.status,
     role: step.role,
     tenant: step.tenant,

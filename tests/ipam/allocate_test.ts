@@ -81,6 +81,97 @@ Deno.test("allocatePrefixes() policies: first, least-used and most-used pick the
   client.close();
 });
 
+/** Change-log rows (`core/object-changes`) of creates, `daysAgo` before now. */
+function creates(nb: FakeNetBox, type: string, rows: [number, Record<string, unknown>][]) {
+  const now = Date.now();
+  nb.load(
+    "core/object-changes",
+    rows.map(([daysAgo, data], i) => ({
+      id: 9000 + nb.table("core/object-changes").length + i,
+      time: new Date(now - daysAgo * 86_400_000).toISOString(),
+      action: { value: "create", label: "Created" },
+      changed_object_type: type,
+      postchange_data: data,
+    })),
+  );
+}
+
+Deno.test("allocatePrefixes() --min-days-left: a parent forecast full too soon is skipped, from the change-log fit", async () => {
+  const { nb, client } = prefixes();
+  // 10.9.0.0/28 (8 of 16 free): a /31 (2 addresses) a day for 5 days → 2 a day → 4 days left.
+  creates(nb, "ipam.prefix", [
+    ...[5, 4, 3, 2, 1].map((d, i): [number, Record<string, unknown>] => [
+      d,
+      { prefix: `10.9.0.${8 + 2 * (i % 4)}/31`, vrf: null },
+    ]),
+    // Not the global parent's: another VRF, the other parent itself, outside both.
+    ...[5, 4, 3, 2, 1].map((d): [number, Record<string, unknown>] => [
+      d,
+      { prefix: "10.9.1.0/31", vrf: 7 },
+    ]),
+    [3, { prefix: "10.9.1.0/28", vrf: null }],
+    [2, { prefix: "10.9.1.0/30", vrf: null }],
+    [2, { prefix: "10.10.0.0/31", vrf: null }],
+  ]);
+  const ref = { filters: { role: "p2p" } };
+  const dry = { length: 30, dryRun: true };
+  const soon = await allocatePrefixes(client, ref, { ...dry, minDaysLeft: 30 });
+  assert.equal(soon.pool?.label, "10.9.1.0/28");
+  assert.deepEqual(soon.skipped.map((s) => `${s.pool}: ${s.reason}`), [
+    "10.9.0.0/28: forecast: 4 days left (< 30)",
+  ]);
+  // 10.9.1.0/28 had one create of its own: no rate, never skipped by the forecast.
+  const later = await allocatePrefixes(client, ref, { ...dry, minDaysLeft: 3.5 });
+  assert.equal(later.pool?.label, "10.9.0.0/28");
+  assert.deepEqual(later.skipped, []);
+  // Only asked for when the option is given: one listing of the prefix creates per call.
+  const reads = nb.requests.filter((r) => r.startsWith("GET core/object-changes"));
+  assert.equal(reads.length, 2);
+  assert.match(reads[0], /changed_object_type=ipam\.prefix/);
+  assert.match(reads[0], /action=create/);
+  await allocatePrefixes(client, ref, dry);
+  assert.equal(nb.requests.filter((r) => r.startsWith("GET core/object-changes")).length, 2);
+  for (const bad of [0, -1, NaN]) {
+    await refused(allocatePrefixes(client, ref, { ...dry, minDaysLeft: bad }), InputError);
+  }
+  assert.equal(nb.writes().length, 0);
+  client.close();
+});
+
+Deno.test("allocateVlans() --min-days-left: the VLANs created in each group give its rate; all too soon is exit 3", async () => {
+  const nb = new FakeNetBox();
+  const busy = nb.add("vlangroup", { name: "g-busy", slug: "g-busy", vid_ranges: [[10, 29]] });
+  const calm = nb.add("vlangroup", { name: "g-calm", slug: "g-calm", vid_ranges: [[30, 49]] });
+  for (let vid = 10; vid < 20; vid++) nb.add("vlan", { vid, name: `b${vid}`, group: busy.id });
+  // g-busy: 10 VLANs in 4.5 days (2 a day), 10 free → 5 days left; g-calm: 2 in 10 days (0.1
+  // a day), 20 free → 200 days.
+  creates(nb, "ipam.vlan", [
+    ...Array.from({ length: 10 }, (_, i): [number, Record<string, unknown>] => [
+      5 - i / 2,
+      { vid: 10 + i, group: busy.id },
+    ]),
+    [10, { vid: 30, group: calm.id }],
+    [0, { vid: 31, group: calm.id }],
+  ]);
+  const client = clientOf(nb);
+  const ref = { filters: { name: ["g-busy", "g-calm"] } };
+  const r = await allocateVlans(client, ref, { name: "x", minDaysLeft: 7, dryRun: true });
+  assert.equal(r.pool?.label, "g-calm");
+  assert.deepEqual(r.skipped.map((s) => `${s.pool}: ${s.reason}`), [
+    "g-busy: forecast: 5 days left (< 7)",
+  ]);
+  const err = await refused(
+    allocateVlans(client, ref, { name: "x", minDaysLeft: 365 }),
+    PoolsExhaustedError,
+  );
+  assert.match(
+    err.message,
+    /g-busy \(forecast: 5 days left \(< 365\)\), g-calm \(forecast: 200 days left \(< 365\)\)/,
+  );
+  assert.equal(nb.writes().length, 0);
+  client.close();
+});
+
 Deno.test("allocatePrefixes() skips a full parent and says why; none with room is PoolsExhaustedError", async () => {
   const { nb, client } = prefixes();
   const r = await allocatePrefixes(client, { filters: { role: "p2p" } }, { length: 29, count: 2 });

@@ -82,6 +82,30 @@ Deno.test("allocate vlan and asn: a full pool is exit 3 naming it; --dry-run wri
   assert.match(full.stderr, /Cannot allocate 1 ASN: no pool has room: r1 \(full: 0 of 1 fit\)/);
 });
 
+Deno.test("allocate asn --min-days-left: the range forecast full too soon is skipped, and stderr says why", async () => {
+  const nb = new FakeNetBox();
+  nb.add("ipam/asn-ranges", { name: "r3", slug: "r3", start: 65200, end: 65209, rir: null });
+  nb.add("ipam/asn-ranges", { name: "r4", slug: "r4", start: 65300, end: 65309, rir: null });
+  // r3: one ASN a day for 5 days (since deleted), 10 free → 10 days left.
+  nb.load(
+    "core/object-changes",
+    [4, 3, 2, 1, 0].map((daysAgo, i) => ({
+      id: 100 + i,
+      time: new Date(Date.now() - daysAgo * 86_400_000).toISOString(),
+      action: { value: "create", label: "Created" },
+      changed_object_type: "ipam.asn",
+      postchange_data: { asn: 65200 + i, rir: 1 },
+    })),
+  );
+  const args = ["asn", "--filter", "name=r3", "--filter", "name=r4", "--min-days-left"];
+  const r = await run(nb, [...args, "14"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.doc.items[0].value, "65300");
+  assert.match(r.stderr, /skipped r3: forecast: 10 days left \(< 14\)/);
+  const soon = await run(nb, [...args, "9", "--dry-run"]);
+  assert.equal(soon.doc.items[0].value, "65200");
+});
+
 Deno.test("allocate ip --key is find-free-ip's reservation, returned again on a re-run", async () => {
   const { nb } = setup();
   const args = ["ip", "--parent", "10.30.0.0/29", "--key", "gw", "--status", "reserved"];
@@ -107,6 +131,11 @@ Deno.test("allocate refuses bad input with exit 2, one line, and nothing sent", 
     ],
     [["prefix", "--length", "31"], /give one of --parent, --parent-id, --filter/],
     [["asn", "--range", "r1", "--headroom", "0"], /--headroom/],
+    [["asn", "--range", "r1", "--min-days-left", "0"], /Cannot parse --min-days-left: expected/],
+    [
+      ["ip", "--parent", "10.30.0.0/29", "--min-days-left", "7"],
+      /--min-days-left with ip: only with prefix, vlan, asn/,
+    ],
     [
       ["prefix", "--parent", "10.30.0.0/29", "--length", "31", "--key", "has space"],
       /--key "has space"/,
