@@ -61,7 +61,8 @@ export async function reportAllocation(
       `${r.dryRun ? "would allocate" : "allocated"} ${
         r.dryRun ? r.planned.length : r.allocated.length
       } ` +
-        `from ${r.pool.label} (${r.pool.utilization}% used before)`,
+        `from ${r.pool.label}` +
+        (r.pool.utilization === undefined ? "" : ` (${r.pool.utilization}% used before)`),
     );
   }
   if (r.dryRun) {

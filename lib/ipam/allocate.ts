@@ -236,8 +236,12 @@ export interface AllocationResult<T extends NetBoxObject = NetBoxObject> {
   allocated: T[];
   /** With `dryRun`: the values NetBox would hand out now (`10.0.0.4/31`, `101`, `64512`). */
   planned: string[];
-  /** The pool the new objects came from (none when nothing was needed). */
-  pool?: { id: number; label: string; utilization: number };
+  /**
+   * The pool the new objects came from (none when nothing was needed). `utilization` (percent
+   * used before) is known when the pools were measured: a dry run, a policy other than `first`,
+   * `headroom` or `minDaysLeft`; otherwise the allocation is NetBox's POST alone.
+   */
+  pool?: { id: number; label: string; utilization?: number };
   /** How many pools matched. */
   matched: number;
   /** Pools tried and not used, with the reason. */
@@ -430,7 +434,14 @@ async function run<T extends NetBoxObject>(
     if (all >= count) return result;
   }
   const need = count - result.existing.length;
-  const ordered = await order(client, job, need, checked, result.skipped);
+  // Nothing to weigh: the pools are tried in NetBox's order with the locked POST alone (what
+  // NetBox refuses is measured afterwards, for the reason), so an allocation costs no more
+  // requests than the POST itself.
+  const direct = !options.dryRun && checked.policy === "first" &&
+    checked.headroom === undefined && checked.minDaysLeft === undefined;
+  const ordered = direct
+    ? fitting(job, result.skipped)
+    : await order(client, job, need, checked, result.skipped);
   const bodyTemplate = job.bodies(need);
   let wrote = false;
   for (const { pool, utilization } of ordered) {
@@ -455,7 +466,12 @@ async function run<T extends NetBoxObject>(
       return result;
     } catch (err) {
       if (!(err instanceof AllocationError)) throw err;
-      result.skipped.push({ pool: pool.label, id: pool.id, reason: `NetBox: ${refusal(err)}` });
+      let reason = `NetBox: ${refusal(err)}`;
+      if (direct) {
+        const c = await kind.capacity(client, pool, need, job.length);
+        if (c.fits < need) reason = `full: ${c.fits} of ${need} fit`;
+      }
+      result.skipped.push({ pool: pool.label, id: pool.id, reason });
     }
   }
   throw new PoolsExhaustedError(kind.noun, need, result.skipped);
@@ -517,6 +533,16 @@ async function held<T extends NetBoxObject>(
   if (!ids.size) return [];
   const found = await endpoint.all({ id: [...ids] });
   return found.sort((a, b) => a.id - b.id);
+}
+
+/** The pools in NetBox's order, unmeasured; those that cannot serve at all land in `skipped`. */
+function fitting(job: Job, skipped: SkippedPool[]): { pool: Pool; utilization?: number }[] {
+  return job.pools.flatMap((pool) => {
+    const unfit = job.unfit?.(pool);
+    if (!unfit) return [{ pool }];
+    skipped.push({ pool: pool.label, id: pool.id, reason: unfit });
+    return [];
+  });
 }
 
 /** How far back the change log is read for `minDaysLeft` (audit-ips' default window). */

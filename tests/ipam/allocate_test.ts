@@ -61,6 +61,28 @@ Deno.test("allocatePrefixes() with a key: the second call returns the same prefi
   client.close();
 });
 
+Deno.test("allocatePrefixes() with nothing to weigh sends the parent's lookup and the locked POST, nothing else", async () => {
+  const { nb, busy, client } = prefixes();
+  const r = await allocatePrefixes(client, { parentId: busy.id }, { length: 30 });
+  assert.deepEqual(r.allocated.map((p) => p.prefix), ["10.9.0.8/30"]);
+  assert.equal(r.pool?.utilization, undefined);
+  assert.deepEqual(nb.requests.map((q) => q.replace(/\?.*/, "")), [
+    "GET status",
+    `GET ipam/prefixes/${busy.id}`,
+    `POST ipam/prefixes/${busy.id}/available-prefixes`,
+  ]);
+  // A policy measures the pools first (and says how full the one used was).
+  const least = await allocatePrefixes(client, { parentId: busy.id }, {
+    length: 30,
+    policy: "least-used",
+  });
+  assert.equal(least.pool?.utilization, 75);
+  assert.ok(
+    nb.requests.some((q) => q.startsWith(`GET ipam/prefixes/${busy.id}/available-prefixes`)),
+  );
+  client.close();
+});
+
 Deno.test("allocatePrefixes() policies: first, least-used and most-used pick their pool; headroom skips", async () => {
   const { nb, client } = prefixes();
   const ref = { filters: { role: "p2p" } };
