@@ -15,6 +15,11 @@ Scale bench (the same jobs written the way pynetbox users write them):
   python bench/_pynetbox.py plan-get URL FILE [N]     import plan, one get() per item (first N)
   python bench/_pynetbox.py plan-bulk URL FILE        import plan, one filter() of the items' VRFs
 
+Allocate bench:
+
+  python bench/_pynetbox.py allocate URL ID N LEN     N times prefixes.get(ID)
+                                                      .available_prefixes.create({"prefix_length": LEN})
+
 FILE is a JSON array of API bodies (create cases) or of import items (address, vrf name, status,
 dns_name, description; plan cases). Prints {"count", "ms", ...} (ms measured inside the process,
 after the imports); the scale modes add "fetch_ms" and "peak_rss_mb" (ru_maxrss).
@@ -179,7 +184,20 @@ def scale_plan_bulk(nb, args, t0):
     return {"count": len(items), "fetch_ms": fetch_ms, "fetched": len(existing), **counts}
 
 
+def allocate(nb, args, t0):
+    """The next free prefix, one at a time, as pynetbox's documentation writes it."""
+    parent_id, count, length = int(args[0]), int(args[1]), int(args[2])
+    requests = [0]
+    nb.http_session.hooks["response"].append(lambda r, *a, **k: requests.__setitem__(0, requests[0] + 1))
+    prefixes = []
+    for _ in range(count):
+        prefix = nb.ipam.prefixes.get(parent_id).available_prefixes.create({"prefix_length": length})
+        prefixes.append(str(prefix.prefix))
+    return {"count": len(prefixes), "requests": requests[0], "prefixes": prefixes}
+
+
 SCALE_MODES = {
+    "allocate": allocate,
     "stream": scale_stream,
     "audit": scale_audit,
     "free": scale_free,

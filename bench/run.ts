@@ -13,7 +13,8 @@
  * ```
  *
  * Cases: `help` (cold start), `list` (20,000 addresses), `create` (5,000 addresses, with the
- * unchanged re-import), `audit` (audit-ips on 50,000 addresses / 5,000 prefixes). The NetBox
+ * unchanged re-import), `audit` (audit-ips on 50,000 addresses / 5,000 prefixes), `allocate`
+ * (100 `/30`s one at a time out of a `/16` holding 20,000 prefixes, see `allocate_bench.ts`). The NetBox
  * instances are the bench's own (see `_provision.ts`); the data is seeded once (`seed.ts`).
  *
  * @module
@@ -36,6 +37,7 @@ import {
 import { down, type Instance, INSTANCES, up, venvPython } from "./_provision.ts";
 import { type Check, passes, renderMarkdown, type Results, type Row } from "./_report.ts";
 import { scaleMain } from "./scale.ts";
+import { ALLOC_CHILDREN, ALLOC_COUNT, ALLOC_LENGTH, allocateCase } from "./allocate_bench.ts";
 import {
   AUDIT_IPS,
   AUDIT_PREFIXES,
@@ -50,7 +52,7 @@ import {
   seedList,
 } from "./seed.ts";
 
-const ALL_CASES = ["help", "list", "create", "audit"] as const;
+const ALL_CASES = ["help", "list", "create", "audit", "allocate"] as const;
 type CaseId = typeof ALL_CASES[number];
 const TASKS = ["bulk-import", "audit-ips", "find-free-ip", "assign-primary-ip"];
 const PAGE_SIZE = 1000;
@@ -607,7 +609,7 @@ async function main(): Promise<void> {
   setup["load average at start"] = loadAvg();
   setup.software = await softwareLine(py);
   setup.repetitions =
-    `${opts.reps} (list, audit), ${opts.createReps} (create + re-import), ${opts.helpRuns} (--help)`;
+    `${opts.reps} (list, audit, allocate), ${opts.createReps} (create + re-import), ${opts.helpRuns} (--help)`;
   const instances: Instance[] = [];
   const results: Results = {
     date,
@@ -645,11 +647,13 @@ async function main(): Promise<void> {
       log("case: cold start (--help)");
       await add("help", "Cold start: `--help`", await helpCase(opts, py));
     }
-    if (opts.cases.includes("list") || opts.cases.includes("create")) {
+    if (["list", "create", "allocate"].some((c) => opts.cases.includes(c as CaseId))) {
       const inst = await up("list");
       instances.push(inst);
       Object.assign(setup, await serverFacts(inst));
-      await seedList(inst, log);
+      if (opts.cases.includes("list") || opts.cases.includes("create")) {
+        await seedList(inst, log);
+      }
       if (opts.cases.includes("list")) {
         log("case: list 20,000 IP addresses");
         await add("list", `List all ${LIST_COUNT} IP addresses`, await listCase(opts, inst, py));
@@ -660,6 +664,23 @@ async function main(): Promise<void> {
           "create",
           `Create ${opts.createCount} IP addresses; re-import unchanged`,
           await createCase(opts, inst, py),
+        );
+      }
+      if (opts.cases.includes("allocate")) {
+        log(`case: allocate ${ALLOC_COUNT} /${ALLOC_LENGTH} one at a time`);
+        await add(
+          "allocate",
+          `Allocate ${ALLOC_COUNT} /${ALLOC_LENGTH} one at a time in a /16 holding ${ALLOC_CHILDREN} prefixes`,
+          await allocateCase({
+            reps: opts.reps,
+            inst,
+            db: INSTANCES.list.db,
+            py,
+            log,
+            failures: FAILURES,
+            denoChild: DENO_CHILD,
+            interleaved,
+          }),
         );
       }
     }
