@@ -238,8 +238,8 @@ export interface AllocationResult<T extends NetBoxObject = NetBoxObject> {
   planned: string[];
   /**
    * The pool the new objects came from (none when nothing was needed). `utilization` (percent
-   * used before) is known when the pools were measured: a dry run, a policy other than `first`,
-   * `headroom` or `minDaysLeft`; otherwise the allocation is NetBox's POST alone.
+   * used before) is known when the pools were measured: several pools, a dry run, a policy other
+   * than `first`, `headroom` or `minDaysLeft`; one pool alone gets NetBox's POST alone.
    */
   pool?: { id: number; label: string; utilization?: number };
   /** How many pools matched. */
@@ -434,10 +434,11 @@ async function run<T extends NetBoxObject>(
     if (all >= count) return result;
   }
   const need = count - result.existing.length;
-  // Nothing to weigh: the pools are tried in NetBox's order with the locked POST alone (what
-  // NetBox refuses is measured afterwards, for the reason), so an allocation costs no more
-  // requests than the POST itself.
-  const direct = !options.dryRun && checked.policy === "first" &&
+  // One pool and nothing to weigh: NetBox's locked POST alone (a refusal is measured afterwards,
+  // for the reason), so an allocation costs no more requests than the POST itself — measuring a
+  // parent prefix first (its available-prefixes) costs about as much as the POST. Several pools
+  // are measured first: the ones without room are skipped without a write.
+  const direct = pools.length === 1 && !options.dryRun && checked.policy === "first" &&
     checked.headroom === undefined && checked.minDaysLeft === undefined;
   const ordered = direct
     ? fitting(job, result.skipped)

@@ -61,7 +61,7 @@ Deno.test("allocatePrefixes() with a key: the second call returns the same prefi
   client.close();
 });
 
-Deno.test("allocatePrefixes() with nothing to weigh sends the parent's lookup and the locked POST, nothing else", async () => {
+Deno.test("allocatePrefixes() from one parent with nothing to weigh: the parent's lookup and the locked POST, nothing else", async () => {
   const { nb, busy, client } = prefixes();
   const r = await allocatePrefixes(client, { parentId: busy.id }, { length: 30 });
   assert.deepEqual(r.allocated.map((p) => p.prefix), ["10.9.0.8/30"]);
@@ -203,11 +203,14 @@ Deno.test("allocatePrefixes() skips a full parent and says why; none with room i
     id: r.skipped[0].id,
     reason: "full: 1 of 2 fit",
   }]);
+  const writes = nb.writes().length;
   const err = await refused(
     allocatePrefixes(client, { filters: { role: "p2p" } }, { length: 29, count: 2 }),
     PoolsExhaustedError,
   );
   assert.equal(err.exitCode, 3);
+  // Several pools are measured first: none with room, nothing sent.
+  assert.equal(nb.writes().length, writes);
   assert.match(
     err.message,
     /10\.9\.0\.0\/28 \(full: 1 of 2 fit\), 10\.9\.1\.0\/28 \(full: 0 of 2 fit\)/,
