@@ -282,33 +282,30 @@ export async function allocateCase(d: AllocateCaseDeps): Promise<AllocateCaseRes
   const env = { NETBOX_TOKEN: d.inst.token, NETBOX_URL: d.inst.url, NO_COLOR: "1" };
   const parentId = await seedAllocate(d.db, d.inst, d.log);
   const verified = await verifyAllocateSeed(d.inst, parentId);
-  const args = [String(parentId), String(ALLOC_COUNT), String(ALLOC_LENGTH)];
-  const tk = (policy: string) => [
+  const args = (n: number) => [String(parentId), String(n), String(ALLOC_LENGTH)];
+  const tk = (policy: string) => (n: number) => [
     ...d.denoChild,
     "--allow-env=NETBOX_TOKEN",
     "bench/_toolkit_allocate.ts",
     d.inst.url,
-    ...args,
+    ...args(n),
     policy,
   ];
-  const defs: [string, string, string[]][] = [
+  const py = (n: number) => [d.py, "bench/_pynetbox.py", "allocate", d.inst.url, ...args(n)];
+  const defs: [string, string, (n: number) => string[]][] = [
     ["tk", "library `allocatePrefixes()` loop (policy first: the POST alone)", tk("first")],
-    ["py", "pynetbox `prefixes.get(id).available_prefixes.create()` loop", [
-      d.py,
-      "bench/_pynetbox.py",
-      "allocate",
-      d.inst.url,
-      ...args,
-    ]],
-    ["tk-measured", "library loop, `policy: least-used` (measures the parent first)", [
-      ...tk("least-used"),
-    ]],
+    ["py", "pynetbox `prefixes.get(id).available_prefixes.create()` loop", py],
+    [
+      "tk-measured",
+      "library loop, `policy: least-used` (measures the parent first)",
+      tk("least-used"),
+    ],
   ];
   const variants: Variant[] = defs.map(([id, , cmd]) => ({
     id,
     run: async () => {
       const load = Number(loadAvg().split(/[ ,]+/)[0]);
-      const t = await timed(cmd, { env });
+      const t = await timed(cmd(ALLOC_COUNT), { env });
       const prefixes = (t.json?.prefixes ?? []) as string[];
       const problems = allocationProblems(prefixes, ALLOC_COUNT);
       const deleted = await clearAllocated(d.db, d.inst);
@@ -326,8 +323,7 @@ export async function allocateCase(d: AllocateCaseDeps): Promise<AllocateCaseRes
   }));
   d.log("allocate: warming up (module caches, one allocation each, deleted again)");
   for (const [, , cmd] of defs) {
-    const warm = cmd.map((a) => a === String(ALLOC_COUNT) ? "1" : a);
-    await timed(warm, { env });
+    await timed(cmd(1), { env });
     await clearAllocated(d.db, d.inst);
   }
   const samples = await d.interleaved(variants, d.reps, d.log, d.failures);
