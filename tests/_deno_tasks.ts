@@ -490,6 +490,40 @@ export async function cheapInvocation(
           }
         },
       };
+    case "allocate":
+      return {
+        args: ["ip", "--parent", EXAMPLE.prefix, "--count", "1", "--dry-run", ...common],
+        async check(result) {
+          const doc = await okDoc(result);
+          if (doc.items.length !== 1 || !/192\.168\.3\.\d+\/24/.test(JSON.stringify(doc.items))) {
+            fail(`expected one planned address in ${EXAMPLE.prefix}`, result);
+          }
+        },
+      };
+    case "inventory":
+      return {
+        // Ansible's dynamic-inventory JSON, not the standard envelope: no --format json.
+        args: [
+          ...(ctx.tokenFile ? ["--token-file", ctx.tokenFile] : []),
+          ...(ctx.output ? ["--output", ctx.output] : []),
+          "--vms",
+          "--include-no-ip",
+          "--group-by",
+          "cluster",
+        ],
+        async check(result) {
+          if (result.code !== 0) fail("expected exit 0", result);
+          let doc: { _meta?: { hostvars?: Record<string, unknown> } };
+          try {
+            doc = JSON.parse(await resultText(result, ctx));
+          } catch {
+            fail("Cannot parse the inventory's JSON", result);
+          }
+          if (!doc._meta?.hostvars?.[EXAMPLE.device]) {
+            fail(`the inventory has no host ${EXAMPLE.device}`, result);
+          }
+        },
+      };
     default:
       throw new Error(
         `No cheap invocation for ${script}: add one to tests/_deno_tasks.ts (cheapInvocation)`,
