@@ -109,6 +109,58 @@ netboxTest(
 );
 
 netboxTest(
+  "allocate prefix --min-days-left: the parent NetBox's change log shows filling fast is skipped for the next",
+  async (env) => {
+    await withParent(env, "10.97.3.0/28", async (busy, children) => {
+      const vrf = (busy.vrf as Body).id;
+      // The second parent lives in the same VRF (withParent deletes it with the children).
+      const calm = await fetchOk(env, "POST", "/api/ipam/prefixes/", {
+        prefix: "10.97.4.0/28",
+        vrf,
+        status: "container",
+      });
+      // Two /30s out of the first parent, one call each: two creates in NetBox's change log.
+      for (let i = 0; i < 2; i++) {
+        const r = await runTaskMain(main, [
+          "prefix",
+          "--parent-id",
+          String(busy.id),
+          "--length",
+          "30",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const pools = ["--filter", `vrf_id=${vrf}`, "--filter", "mask_length=28", "--length", "30"];
+      const r = await runTaskMain(main, [
+        "prefix",
+        ...pools,
+        "--min-days-left",
+        "1",
+        "--dry-run",
+        "--format",
+        "json",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = json(r.stdout);
+      assert.equal(doc.summary.pool, "10.97.4.0/28");
+      assert.equal(doc.summary.pool_id, calm.id);
+      assert.deepEqual(doc.items.map((i: Body) => i.value), ["10.97.4.0/30"]);
+      assert.deepEqual(doc.summary.skipped.map((s: Body) => s.pool), ["10.97.3.0/28"]);
+      assert.match(doc.summary.skipped[0].reason, /^forecast: [\d.]+ days left \(< 1\)$/);
+      assert.match(r.stderr, /skipped 10\.97\.3\.0\/28: forecast: [\d.]+ days left \(< 1\)/);
+      assert.deepEqual(writesOf(r.requests), []);
+      // Without the limit the first parent is NetBox's first again.
+      const plain = await runTaskMain(main, ["prefix", ...pools, "--dry-run", "--format", "json"]);
+      assert.equal(json(plain.stdout).summary.pool, "10.97.3.0/28");
+      assert.deepEqual(
+        (await children()).map((p) => p.prefix),
+        ["10.97.4.0/28", "10.97.3.0/30", "10.97.3.4/30"],
+      );
+    });
+  },
+);
+
+netboxTest(
   "allocate vlan and asn: a full group or range is skipped for the next; none with room exits 3 naming them; unknown ones exit 2",
   async (env) => {
     const tag = uniqueName("nbtk-pool");
