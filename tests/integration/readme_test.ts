@@ -54,8 +54,17 @@ Deno.test("README: the Library section has a script for each library call", () =
     "Assign",
     "Import",
     "Export",
+    "Inventory",
     "Audit",
   ]);
+});
+
+netboxTest("README Library: Inventory lists the example VM with its cluster group", async (env) => {
+  await seedInventory(env.url, env.token);
+  const run = await runScript(env, "Inventory");
+  assert.equal(run.code, 0, describe(run));
+  assert.match(run.stdout, /^docker-01 \S+ (\S+,)*cluster_\S+/m, describe(run));
+  assert.match(run.stdout, /^inventory\.json: \d+ bytes$/m, describe(run));
 });
 
 netboxTest("README Library: Client lists the example inventory", async (env) => {
