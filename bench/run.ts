@@ -589,7 +589,10 @@ async function serverFacts(inst: Instance): Promise<Record<string, string | numb
     netbox: `NetBox ${status["netbox-version"]} (PyPI wheel), Python ${
       status["python-version"]
     }, gunicorn ${inst.workers} workers, PostgreSQL and Redis on loopback`,
-    "page size": `${page.results.length} (MAX_PAGE_SIZE; every client uses it)`,
+    // Measured on the IP addresses: an instance without any (the allocate case alone) has none.
+    ...(page.results.length
+      ? { "page size": `${page.results.length} (MAX_PAGE_SIZE; every client uses it)` }
+      : {}),
   };
 }
 
