@@ -9,9 +9,7 @@
 import { InputError } from "../client/errors.ts";
 import { mapLimit } from "../base/limit.ts";
 import { parseCidr, parseIp } from "../ipam/ip.ts";
-import { isIgnored } from "./_exempt.ts";
-import { dnsFinding } from "./resolve.ts";
-import { validateDnsName } from "../ipam/dns_name.ts";
+import { dnsFinding, withCheckableDnsName } from "./resolve.ts";
 import type { AuditIp, AuditVrf, Finding } from "./model.ts";
 import type { AuditConfig } from "./rules.ts";
 
@@ -136,11 +134,7 @@ export async function checkPtr(
 ): Promise<Finding[]> {
   const { concurrency = 8, vrfs = [] } = options;
   const names = new Map(vrfs.map((v) => [v.id, v.name]));
-  const todo = ips.filter((ip) => {
-    const name = (ip.dns_name ?? "").trim();
-    return name !== "" && !name.startsWith("*") && validateDnsName(name) === undefined &&
-      !isIgnored(ip.tags, config.ignoreTag);
-  });
+  const todo = withCheckableDnsName(ips, config);
   const results = await mapLimit(todo, concurrency, async (ip) => {
     let net;
     try {

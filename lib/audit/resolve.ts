@@ -72,11 +72,7 @@ export async function checkDnsForward(
 ): Promise<Finding[]> {
   const { concurrency = 8, vrfs = [] } = options;
   const names = new Map(vrfs.map((v) => [v.id, v.name]));
-  const todo = ips.filter((ip) => {
-    const name = (ip.dns_name ?? "").trim();
-    return name !== "" && !name.startsWith("*") && validateDnsName(name) === undefined &&
-      !isIgnored(ip.tags, config.ignoreTag);
-  });
+  const todo = withCheckableDnsName(ips, config);
   const results = await mapLimit(todo, concurrency, (ip) => checkOne(ip, config, resolver, names));
   return results.filter((f): f is Finding => f !== undefined);
 }
@@ -113,6 +109,22 @@ async function checkOne(
     message = `${name} does not resolve (${type}): ${(err as Error).message}`;
   }
   return dnsFinding("dns-forward-mismatch", ip, net, config, vrfNames, message);
+}
+
+/**
+ * The addresses whose DNS name the DNS rules look up: a valid name, not a wildcard, not carrying
+ * the ignore tag.
+ *
+ * @param ips The addresses.
+ * @param config The audit's configuration (its ignore tag).
+ * @returns Those addresses, in their order.
+ */
+export function withCheckableDnsName(ips: readonly AuditIp[], config: AuditConfig): AuditIp[] {
+  return ips.filter((ip) => {
+    const name = (ip.dns_name ?? "").trim();
+    return name !== "" && !name.startsWith("*") && validateDnsName(name) === undefined &&
+      !isIgnored(ip.tags, config.ignoreTag);
+  });
 }
 
 /**
