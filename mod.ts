@@ -22,7 +22,9 @@
  *   `audit-ips` rules as data),
  *   {@linkcode planImport} / {@linkcode applyImport} (idempotent YAML/JSON/CSV imports),
  *   {@linkcode exportDocuments} / {@linkcode renderExport} (NetBox back to those documents),
- *   {@linkcode buildInventory} / {@linkcode renderInventory} (Ansible and Nornir inventories).
+ *   {@linkcode buildInventory} / {@linkcode renderInventory} (Ansible and Nornir inventories),
+ *   {@linkcode readChanges} / {@linkcode planRevert} / {@linkcode applyRevert} (undo a run from
+ *   NetBox's change log).
  *
  * The public surface is chosen, not everything `lib/` exports. This entry (`"."`) holds the
  * client, every error class, the common types and the one call of each task above. Each domain
@@ -34,6 +36,7 @@
  * | `"./import"`    | documents, plans (saved and reviewed), apply, the delete brake, export   |
  * | `"./audit"`     | rules, runs over time (state, fixes, journal, forecast), machine formats |
  * | `"./inventory"` | group keys and names, the Ansible and Nornir renderers one by one        |
+ * | `"./revert"`    | change-log selections, audit-log request ids, revert plans and results   |
  *
  * Withheld on purpose (they stay importable inside `lib/`, and may change in any release): the
  * transport and its retry policy (no option takes them), the flags-and-environment resolver of
@@ -178,6 +181,7 @@ export {
 } from "./lib/import/mod.ts";
 export { AuditStateError } from "./lib/audit/mod.ts";
 export { InventoryFilterError } from "./lib/inventory/mod.ts";
+export { RevertRefusedError } from "./lib/revert/mod.ts";
 
 // The one call of each task (the README's examples); the rest of each domain is in its entry.
 export {
@@ -280,3 +284,14 @@ export type {
   InventoryHost,
   SkippedHost,
 } from "./lib/inventory/mod.ts";
+export { applyRevert, planRevert, readChanges } from "./lib/revert/mod.ts";
+export type {
+  ApplyRevertOptions,
+  LoggedChange,
+  PlanRevertOptions,
+  RevertItem,
+  RevertPlan,
+  RevertResult,
+  RevertSelection,
+  RevertStep,
+} from "./lib/revert/mod.ts";

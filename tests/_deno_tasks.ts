@@ -524,11 +524,75 @@ export async function cheapInvocation(
           }
         },
       };
+    case "revert": {
+      // The dry run of undoing the creation of one tag kept for it (created once, never changed).
+      const log = `${ctx.dir}/revert-cheap-${crypto.randomUUID().slice(0, 8)}.log`;
+      const requestId = await cheapRevertRequest();
+      await Deno.writeTextFile(
+        log,
+        JSON.stringify({
+          task: "nb",
+          method: "POST",
+          path: "/api/extras/tags/",
+          status: 201,
+          requestId,
+        }) +
+          "\n",
+      );
+      return {
+        args: ["--from-audit-log", log, "--dry-run", ...common],
+        async check(result) {
+          const doc = await okDoc(result);
+          if (
+            doc.items.length !== 1 || doc.items[0].action !== "delete" ||
+            doc.items[0].name !== CHEAP_REVERT_TAG
+          ) fail(`expected the plan to delete tag ${CHEAP_REVERT_TAG} alone`, result);
+        },
+      };
+    }
     default:
       throw new Error(
         `No cheap invocation for ${script}: add one to tests/_deno_tasks.ts (cheapInvocation)`,
       );
   }
+}
+
+/** The tag the cheap revert invocation plans to delete (and never does). */
+const CHEAP_REVERT_TAG = "nbtk-revert-cheap";
+
+let cheapRevert: Promise<string> | undefined;
+
+/** The request id that created {@linkcode CHEAP_REVERT_TAG} (created on first use). */
+function cheapRevertRequest(): Promise<string> {
+  cheapRevert ??= findCheapRevertRequest().catch(() => findCheapRevertRequest());
+  return cheapRevert;
+}
+
+async function findCheapRevertRequest(): Promise<string> {
+  const nb = {
+    url: Deno.env.get("NETBOX_TEST_URL") ?? "",
+    token: Deno.env.get("NETBOX_TEST_TOKEN") ?? "",
+  };
+  const found = await netboxApi(nb, "GET", `/api/extras/tags/?slug=${CHEAP_REVERT_TAG}`);
+  const id: number | undefined = found.data?.results?.[0]?.id;
+  if (id === undefined) {
+    const made = await netboxApi(nb, "POST", "/api/extras/tags/", {
+      name: CHEAP_REVERT_TAG,
+      slug: CHEAP_REVERT_TAG,
+    });
+    if (made.status !== 201 || !made.requestId) {
+      throw new Error(`Cannot create tag ${CHEAP_REVERT_TAG}: ${made.status}`);
+    }
+    return made.requestId;
+  }
+  const change = await netboxApi(
+    nb,
+    "GET",
+    `/api/core/object-changes/?changed_object_type=extras.tag&changed_object_id=${id}&action=create`,
+  );
+  const requestId = change.data?.results?.[0]?.request_id;
+  if (!requestId) throw new Error(`Cannot find the change that created tag ${CHEAP_REVERT_TAG}`);
+  return requestId;
 }
 
 /** A NetBox answer, body parsed. */

@@ -9,6 +9,7 @@
  *   import   (parse, plan, apply, report)                    base, client, ipam
  *   audit    (data, rules, analysis, reports)                base, client, ipam
  *   inventory (Ansible and Nornir inventories)              base, client
+ *   revert   (undo from the change log)                      base, client, ipam, import
  *   cli      (flags, rendering, exit codes)                  everything in lib
  *
  * `lib/deps.ts` (third-party modules) may be imported by any of them.
@@ -24,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   import: ["base", "client", "ipam", "import"],
   audit: ["base", "client", "ipam", "audit"],
   inventory: ["base", "client", "inventory"],
-  cli: ["base", "client", "ipam", "import", "audit", "inventory", "cli"],
+  revert: ["base", "client", "ipam", "import", "revert"],
+  cli: ["base", "client", "ipam", "import", "audit", "inventory", "revert", "cli"],
 };
 
 /** The relative module specifiers a source file imports (code only, not doc examples). */
@@ -201,7 +203,7 @@ Deno.test("the layer check names each kind of broken rule", () => {
     "mod.ts exports CLI plumbing (lib/cli/task.ts)",
     "lib/audit/mod.ts exports CLI plumbing (lib/cli/exit.ts)",
     "lib/audit/mod.ts (audit) imports lib/cli/exit.ts (cli): audit may import only base, client, ipam, audit",
-    "lib/helpers.ts is outside the layer folders (base, client, ipam, import, audit, inventory, cli)",
+    "lib/helpers.ts is outside the layer folders (base, client, ipam, import, audit, inventory, revert, cli)",
   ]);
 });
 
