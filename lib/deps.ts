@@ -1,17 +1,12 @@
 /**
- * The only place third-party modules are imported. Every specifier is a pinned inline `npm:`
- * specifier so a task runs from a URL with no local `deno.json`. None of these packages needs a
- * Deno permission beyond what the tasks already grant (see README, "Dependencies").
+ * The third-party modules of the library, the only place besides `lib/deps_cli.ts` (the tasks'
+ * flag parser) that imports one. Every specifier is a pinned inline `npm:` specifier so a task
+ * runs from a URL with no local `deno.json`. None of these packages needs a Deno permission
+ * beyond what the tasks already grant (see README, "Dependencies").
  *
  * @module
  */
 
-export {
-  Command,
-  CommanderError,
-  InvalidArgumentError,
-  Option,
-} from "npm:@commander-js/extra-typings@14.0.0";
 export {
   dump as yamlStringify,
   getScalarValue as yamlScalarValue,

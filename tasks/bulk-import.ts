@@ -19,7 +19,7 @@
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { runTask, type TaskContext } from "../lib/cli/task.ts";
-import { Option } from "../lib/deps.ts";
+import { Option } from "../lib/deps_cli.ts";
 import { ImportInputError, type InputFormat } from "../lib/import/parse.ts";
 import { readImportFiles } from "../lib/cli/records.ts";
 import {

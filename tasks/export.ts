@@ -18,7 +18,7 @@ import { collect, parseFilterPairs, runTask, type TaskContext } from "../lib/cli
 import { writeAtomic } from "../lib/cli/render.ts";
 import { InputError } from "../lib/client/errors.ts";
 import type { Filters } from "../lib/client/types.ts";
-import { Option } from "../lib/deps.ts";
+import { Option } from "../lib/deps_cli.ts";
 import {
   exportDocuments,
   ExportFilterError,

@@ -19,7 +19,7 @@
 import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT, UsageError } from "../lib/cli/exit.ts";
 import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
-import { Option } from "../lib/deps.ts";
+import { Option } from "../lib/deps_cli.ts";
 import { parseMaxDeletes } from "../lib/cli/import_report.ts";
 import { parseFields, RECORD_FORMATS, splitIds } from "../lib/cli/nb_args.ts";
 import { VERB_HELP, verbHelp } from "../lib/cli/nb_help.ts";

@@ -12,7 +12,8 @@
  *   revert   (undo from the change log)                      base, client, ipam, import
  *   cli      (flags, rendering, exit codes)                  everything in lib
  *
- * `lib/deps.ts` (third-party modules) may be imported by any of them.
+ * `lib/deps.ts` (third-party modules) may be imported by any of them, `lib/deps_cli.ts` (the
+ * flag parser) by cli alone, so the library never loads it.
  */
 import assert from "node:assert/strict";
 
@@ -67,7 +68,9 @@ export function layerViolations(
       if (ttop === "lib" && name.startsWith("_") && tdir !== dir && !path.startsWith("tests/")) {
         problems.push(`${path} imports ${target}, which is private to ${tdir}/`);
       }
-      if (entries.includes(path) && target.startsWith("lib/cli/")) {
+      if (
+        entries.includes(path) && (target.startsWith("lib/cli/") || target === "lib/deps_cli.ts")
+      ) {
         problems.push(`${path} exports CLI plumbing (${target})`);
       }
       if (top !== "lib") continue;
@@ -76,8 +79,12 @@ export function layerViolations(
         continue;
       }
       if (target === "lib/deps.ts") continue;
-      if (path === "lib/deps.ts") {
-        problems.push(`lib/deps.ts imports ${target}`);
+      if (target === "lib/deps_cli.ts") {
+        if (layer !== "cli") problems.push(`${path} imports ${target}, which only cli may import`);
+        continue;
+      }
+      if (path === "lib/deps.ts" || path === "lib/deps_cli.ts") {
+        problems.push(`${path} imports ${target}`);
         continue;
       }
       const allowed = ALLOWED[layer];
@@ -194,6 +201,8 @@ Deno.test("the layer check names each kind of broken rule", () => {
     ["mod.ts", 'export { runTask } from "./lib/cli/task.ts";'],
     ["lib/audit/mod.ts", 'export { EXIT } from "../cli/exit.ts";'],
     ["lib/helpers.ts", 'import { z } from "./client/types.ts";'],
+    ["lib/inventory/render.ts", 'import { Option } from "../deps_cli.ts";'],
+    ["lib/cli/task.ts", 'import { Command } from "../deps_cli.ts";'],
   ]);
   assert.deepEqual(layerViolations(planted, ["mod.ts", "lib/audit/mod.ts"]), [
     "lib/client/endpoint.ts (client) imports lib/ipam/ip.ts (ipam): client may import only base, client",
@@ -204,6 +213,7 @@ Deno.test("the layer check names each kind of broken rule", () => {
     "lib/audit/mod.ts exports CLI plumbing (lib/cli/exit.ts)",
     "lib/audit/mod.ts (audit) imports lib/cli/exit.ts (cli): audit may import only base, client, ipam, audit",
     "lib/helpers.ts is outside the layer folders (base, client, ipam, import, audit, inventory, revert, cli)",
+    "lib/inventory/render.ts imports lib/deps_cli.ts, which only cli may import",
   ]);
 });
 

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { Command, CommanderError } from "../deps.ts";
+import { Command, CommanderError } from "../deps_cli.ts";
 import { createClient } from "../client/client.ts";
 import { resolveConfig } from "../client/config.ts";
 import { escapeControls } from "../base/safe_text.ts";
