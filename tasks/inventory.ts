@@ -45,6 +45,9 @@ interface Opts {
   compose: string[];
   configContext?: boolean;
   interfaces?: boolean;
+  services?: boolean;
+  virtualDisks?: boolean;
+  plurals?: boolean;
   pageSize: string;
 }
 
@@ -125,6 +128,12 @@ const SPEC = {
       )
       .option("--config-context", "add each host's rendered config context (config_context)")
       .option("--interfaces", "add interfaces with their IP addresses (interfaces)")
+      .option("--services", "add each host's services (services)")
+      .option("--virtual-disks", "add each VM's virtual disks (virtual_disks)")
+      .option(
+        "--plurals",
+        "host variables as nb_inventory's default plurals: true (sites: [slug], device_roles: …)",
+      )
       .option("--page-size <n>", "objects per page", "1000");
   },
   examples: [
@@ -188,6 +197,9 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       compose,
       configContext: !!opts.configContext,
       interfaces: !!opts.interfaces,
+      services: !!opts.services,
+      virtualDisks: !!opts.virtualDisks,
+      plurals: !!opts.plurals,
       pageSize,
     });
   } catch (err) {

@@ -4,7 +4,8 @@
  * devices, VMs, sites, regions, site groups, locations, racks, clusters, and with
  * `interfaces` the interfaces and their addresses — joined in memory, so the number of
  * requests grows with pages, never with hosts. Host variables and group names follow Ansible's
- * `netbox.netbox.nb_inventory` (with `plurals: false`).
+ * `netbox.netbox.nb_inventory` (with `plurals: false`, or its default `plurals: true` with
+ * `plurals`).
  *
  * @module
  */
@@ -39,6 +40,16 @@ export interface BuildInventoryOptions {
   configContext?: boolean;
   /** Add the interfaces with their IP addresses (`interfaces`). @default {false} */
   interfaces?: boolean;
+  /**
+   * nb_inventory's `plurals: true` host variables: `sites`, `tenants`, `device_roles`,
+   * `platforms`, `device_types`, `manufacturers` and `racks`, each a one-element list, instead of
+   * `site`, `tenant`, `role`, …. @default {false}
+   */
+  plurals?: boolean;
+  /** Add each host's services as NetBox returns them (`services`, nb_inventory's default). @default {false} */
+  services?: boolean;
+  /** Add each virtual machine's virtual disks as NetBox returns them (`virtual_disks`). @default {false} */
+  virtualDisks?: boolean;
   /** Objects per page. @default {1000} */
   pageSize?: number;
   /** Aborts the listings. */
@@ -204,6 +215,9 @@ export async function buildInventory(
     compose = {},
     configContext = false,
     interfaces = false,
+    plurals = false,
+    services = false,
+    virtualDisks = false,
     pageSize = 1000,
     signal,
   } = options;
@@ -273,14 +287,36 @@ export async function buildInventory(
     lookups("virtualization/clusters/", ["id", "type", "group"]),
   ]);
   const filtered = Object.keys(filters).length > 0;
-  const [{ kept, skipped }, [sites, regions, siteGroups, locations, racks, clusters], attached] =
-    await Promise.all([
-      hostsP,
-      lookupsP,
-      interfaces
-        ? fetchInterfaces(hostsP, filtered, withDevices, withVms, list)
-        : Promise.resolve(undefined),
-    ]);
+  const byParent = (rows: Obj[], parent: (r: Obj) => string | undefined) => {
+    const out = new Map<string, Obj[]>();
+    for (const r of rows) {
+      const key = parent(r);
+      if (key) (out.get(key) ?? out.set(key, []).get(key)!).push(r);
+    }
+    return out;
+  };
+  // Services and virtual disks: one listing each, joined by their host (few per host).
+  const extrasP = Promise.all([
+    services ? list("ipam/services/", {}).then((rows) => byParent(rows, serviceHost)) : undefined,
+    virtualDisks && withVms
+      ? list("virtualization/virtual-disks/", {}).then((rows) =>
+        byParent(rows, (r) => r.virtual_machine?.id ? `vm:${r.virtual_machine.id}` : undefined)
+      )
+      : undefined,
+  ]);
+  const [
+    { kept, skipped },
+    [sites, regions, siteGroups, locations, racks, clusters],
+    attached,
+    [serviceRows, diskRows],
+  ] = await Promise.all([
+    hostsP,
+    lookupsP,
+    interfaces
+      ? fetchInterfaces(hostsP, filtered, withDevices, withVms, list)
+      : Promise.resolve(undefined),
+    extrasP,
+  ]);
   const l: Lookups = { sites, regions, siteGroups, locations, racks, clusters };
 
   const groups = new GroupSet();
@@ -288,10 +324,14 @@ export async function buildInventory(
     const primary = preferIpv6
       ? row.primary_ip6 ?? row.primary_ip4
       : row.primary_ip4 ?? row.primary_ip6;
-    const vars = hostVars(row, kind, l);
+    const vars = hostVars(row, kind, l, plurals);
     const address = primary ? bare(primary.address) : undefined;
     if (address) vars.ansible_host = address;
-    if (configContext && row.config_context) vars.config_context = row.config_context;
+    if (configContext && row.config_context) {
+      vars.config_context = plurals ? [row.config_context] : row.config_context;
+    }
+    if (serviceRows) vars.services = serviceRows.get(`${kind}:${row.id}`) ?? [];
+    if (virtualDisks) vars.virtual_disks = diskRows?.get(`${kind}:${row.id}`) ?? [];
     if (attached) {
       vars.interfaces = attached.get(`${kind}:${row.id}`) ?? [];
       const dns = primary ? attached.dnsNames.get(primary.id) : undefined;
@@ -366,11 +406,38 @@ function chain(id: number | undefined, table: Map<number, Obj>): string[] {
   return out;
 }
 
-/** The host variables nb_inventory sets (with `plurals: false`), from the joined rows. */
-function hostVars(row: Obj, kind: "device" | "vm", l: Lookups): Record<string, unknown> {
+/** nb_inventory's `plurals: true` names of the single-valued host variables. */
+const PLURAL_VARS: Record<string, string> = {
+  site: "sites",
+  tenant: "tenants",
+  role: "device_roles",
+  platform: "platforms",
+  device_type: "device_types",
+  manufacturer: "manufacturers",
+  rack: "racks",
+};
+
+/** `kind:id` of a service's device or VM: `parent_object_*` from NetBox 4.3, else its fields. */
+function serviceHost(s: Obj): string | undefined {
+  if (s.parent_object_type === "dcim.device") return `device:${s.parent_object_id}`;
+  if (s.parent_object_type === "virtualization.virtualmachine") return `vm:${s.parent_object_id}`;
+  if (s.device?.id) return `device:${s.device.id}`;
+  if (s.virtual_machine?.id) return `vm:${s.virtual_machine.id}`;
+  return undefined;
+}
+
+/** The host variables nb_inventory sets, from the joined rows. */
+function hostVars(
+  row: Obj,
+  kind: "device" | "vm",
+  l: Lookups,
+  plurals: boolean,
+): Record<string, unknown> {
   const v: Record<string, unknown> = {};
   const set = (key: string, value: unknown) => {
-    if (value !== undefined && value !== null) v[key] = value;
+    if (value === undefined || value === null) return;
+    if (plurals && PLURAL_VARS[key]) v[PLURAL_VARS[key]] = [value];
+    else v[key] = value;
   };
   if (row.primary_ip4) set("primary_ip4", bare(row.primary_ip4.address));
   if (row.primary_ip6) set("primary_ip6", bare(row.primary_ip6.address));
@@ -386,7 +453,9 @@ function hostVars(row: Obj, kind: "device" | "vm", l: Lookups): Record<string, u
     "custom_fields",
     Object.fromEntries(Object.entries(row.custom_fields ?? {}).filter(([, x]) => x !== null)),
   );
-  set("local_context_data", row.local_context_data);
+  // nb_inventory wraps it in a list with plurals, an empty one too.
+  if (plurals) v.local_context_data = [row.local_context_data ?? null];
+  else set("local_context_data", row.local_context_data);
   const site = row.site ? l.sites.get(row.site.id) : undefined;
   set("regions", chain(site?.region?.id, l.regions));
   set("site_groups", chain(site?.group?.id, l.siteGroups));

@@ -273,3 +273,70 @@ Deno.test("the renderers: Ansible list and YAML nest groups; Nornir groups name 
   assert.deepEqual(nornir.groups.site_matrix.groups, ["region_eu"]);
   assert.deepEqual(nornir.groups.location_floor1.groups, ["site_matrix"]);
 });
+
+Deno.test("buildInventory() adds services, virtual disks and nb_inventory's plural variables", async () => {
+  const nb = fixture();
+  // A device id equal to a VM id must not mix their services or disks up.
+  nb.load("ipam/services", [
+    {
+      id: 1,
+      name: "ssh",
+      protocol: { value: "tcp" },
+      ports: [22],
+      parent_object_type: "dcim.device",
+      parent_object_id: 100,
+    },
+    {
+      id: 2,
+      name: "dns",
+      protocol: { value: "udp" },
+      ports: [53],
+      parent_object_type: "virtualization.virtualmachine",
+      parent_object_id: 300,
+    },
+    // NetBox before 4.3: the device or virtual machine field.
+    { id: 3, name: "http", protocol: { value: "tcp" }, ports: [80], virtual_machine: { id: 300 } },
+  ]);
+  nb.load("virtualization/virtual-disks", [
+    { id: 7, name: "root", size: 10, virtual_machine: { id: 300 } },
+  ]);
+  const c = client(nb);
+  const inv = await buildInventory(c, {
+    includeNoIp: true,
+    services: true,
+    virtualDisks: true,
+    plurals: true,
+  });
+  c.close();
+  const vars = Object.fromEntries(inv.hosts.map((h) => [h.name, h.vars]));
+  assert.deepEqual((vars.core1.services as { name: string }[]).map((s) => s.name), ["ssh"]);
+  assert.deepEqual((vars.vm1.services as { name: string }[]).map((s) => s.name), ["dns", "http"]);
+  assert.deepEqual(vars.noip.services, []);
+  assert.deepEqual(vars.vm1.virtual_disks, [
+    { id: 7, name: "root", size: 10, virtual_machine: { id: 300 } },
+  ]);
+  assert.deepEqual(vars.core1.virtual_disks, []);
+  // plurals: one-element lists under nb_inventory's plural names; the rest as without.
+  assert.deepEqual(vars.core1.sites, ["matrix"]);
+  assert.deepEqual(vars.core1.device_roles, ["core"]);
+  assert.deepEqual(vars.core1.platforms, ["eos"]);
+  assert.deepEqual(vars.core1.tenants, ["acme-corp"]);
+  assert.deepEqual(vars.core1.device_types, ["sw48"]);
+  assert.deepEqual(vars.core1.manufacturers, ["acme"]);
+  assert.deepEqual(vars.core1.racks, ["R 1"]);
+  assert.deepEqual(vars.core1.tags, ["prod", "bgp"]);
+  assert.equal(vars.core1.rack_role, "network");
+  assert.deepEqual(vars.core1.local_context_data, [null]);
+  assert.deepEqual(vars.vm1.local_context_data, [{ a: 1 }]);
+  for (const singular of ["site", "role", "platform", "tenant", "device_type", "rack"]) {
+    assert.equal(singular in vars.core1, false, singular);
+  }
+  // Without the options nothing of it.
+  const c2 = client(nb);
+  const plain = await buildInventory(c2, { includeNoIp: true });
+  c2.close();
+  const core1 = plain.hosts.find((h) => h.name === "core1")!.vars;
+  assert.equal("services" in core1, false);
+  assert.equal("virtual_disks" in core1, false);
+  assert.equal(core1.site, "matrix");
+});
