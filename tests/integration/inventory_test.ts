@@ -76,6 +76,15 @@ async function seed(env: NetBoxTestEnv, made: [string, number][]) {
   await fetchOk(env, "PATCH", `/api/virtualization/virtual-machines/${vm.id}/`, {
     primary_ip6: ip6.id,
   });
+  // NetBox 4.3 and later: a service's host is its parent object.
+  await post("ipam/services", {
+    parent_object_type: "dcim.device",
+    parent_object_id: d1.id,
+    name: "ssh",
+    protocol: "tcp",
+    ports: [22],
+  });
+  await post("virtualization/virtual-disks", { virtual_machine: vm.id, name: "root", size: 10 });
   return { n, v4, v6: ip6.address.split("/")[0] as string };
 }
 
@@ -121,6 +130,25 @@ netboxTest(
       assert.equal(gets.filter((r) => r === "GET /api/dcim/devices/").length, 1);
       assert.equal(gets.filter((r) => r === "GET /api/dcim/interfaces/").length, 1);
       assert.ok(gets.length <= 14, gets.join("\n"));
+
+      // nb_inventory's services, virtual disks and plurals: true variables
+      const extra = await runTaskMain(main, [
+        "--filter",
+        `tag=${n}-tag`,
+        "--services",
+        "--virtual-disks",
+        "--plurals",
+      ]);
+      assert.equal(extra.code, 0, extra.stderr);
+      const xv = JSON.parse(extra.stdout)._meta.hostvars;
+      assert.deepEqual(xv[d1].services.map((s: Body) => [s.name, s.ports]), [["ssh", [22]]]);
+      assert.deepEqual(xv[vm].services, []);
+      assert.deepEqual(xv[vm].virtual_disks.map((d: Body) => [d.name, d.size]), [["root", 10]]);
+      assert.deepEqual(xv[d1].virtual_disks, []);
+      assert.deepEqual(xv[d1].sites, [`${n}-site`]);
+      assert.deepEqual(xv[d1].device_roles, [`${n}-role`]);
+      assert.deepEqual(xv[d1].platforms, [`${n}-platform`]);
+      assert.equal(xv[d1].site, undefined);
 
       // --host and --include-no-ip
       const host = await runTaskMain(main, ["--host", vm, "--filter", `tag=${n}-tag`]);
