@@ -20,9 +20,9 @@ import { defaultIO, type TaskIO } from "../lib/cli/io.ts";
 import { EXIT } from "../lib/cli/exit.ts";
 import { collect, runTask, type TaskContext } from "../lib/cli/task.ts";
 import {
+  auditLogWrites,
   checkSelection,
   readChanges,
-  requestIdsOfAuditLog,
   type RevertSelection,
 } from "../lib/revert/changes.ts";
 import { planRevert, RevertRefusedError, type RevertStep, show } from "../lib/revert/plan.ts";
@@ -86,11 +86,19 @@ async function main(args: string[], io: TaskIO = defaultIO()): Promise<number> {
 
 async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   const requestIds = [...opts.requestId];
+  const times: string[] = [];
   for (const file of opts.fromAuditLog) {
-    for (const id of requestIdsOfAuditLog(await ctx.readInput(file), file)) {
-      if (!requestIds.includes(id)) requestIds.push(id);
-    }
+    const log = auditLogWrites(await ctx.readInput(file), file);
+    for (const id of log.ids) if (!requestIds.includes(id)) requestIds.push(id);
+    if (log.first && log.last) times.push(log.first, log.last);
   }
+  // The log's own times, widened for a clock apart from NetBox's (ids outside are read one by one).
+  const window = times.length && !opts.requestId.length
+    ? {
+      since: new Date(Math.min(...times.map(Date.parse)) - 30_000).toISOString(),
+      until: new Date(Math.max(...times.map(Date.parse)) + 30_000).toISOString(),
+    }
+    : undefined;
   const selection: RevertSelection = {
     ...(requestIds.length ? { requestIds } : {}),
     since: opts.since,
@@ -101,7 +109,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
   // Checked before the client exists: a bad selection is a usage error with nothing sent.
   checkSelection(selection);
   const client = ctx.client();
-  const changes = await readChanges(client, selection, { signal: ctx.stop });
+  const changes = await readChanges(client, selection, { signal: ctx.stop, window });
   const plan = await planRevert(client, changes, {
     force: !!opts.force,
     cascade: !!opts.cascade,
@@ -118,7 +126,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
     );
   }
   for (const s of plan.skipped) ctx.info(`skip ${s.model} ${s.name} (id ${s.id}): ${s.reason}`);
-  let items: RevertItem[];
+  let items: (Omit<RevertItem, "outcome"> & { outcome: RevertItem["outcome"] | "planned" })[];
   if (ctx.dryRun) {
     for (const step of plan.steps) ctx.info(`would ${describeWrite(step)}`);
     items = plan.steps.map((s) => ({
@@ -127,7 +135,7 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       id: s.id,
       name: s.name,
       new_id: null,
-      outcome: "done" as const,
+      outcome: "planned",
       error: null,
     }));
   } else {

@@ -94,7 +94,8 @@ export function driftOf(
 ): { field: string; logged: unknown; current: unknown }[] {
   const out: { field: string; logged: unknown; current: unknown }[] = [];
   for (const field of fields) {
-    if (!(field in current) || NOT_WRITTEN.has(field)) continue;
+    // Counters (`device_count`) move with other objects; they are not the object's own data.
+    if (!(field in current) || NOT_WRITTEN.has(field) || /_count$/.test(field)) continue;
     let want = logged[field];
     if (typeof want === "number" && isTypeField(field, logged)) {
       want = types?.byId.get(want) ?? want;
@@ -132,20 +133,36 @@ export function writable(
   return value;
 }
 
-/** A body for POST/PATCH from logged data: bookkeeping and `_private` fields dropped. */
+/**
+ * A body for POST/PATCH from logged data: bookkeeping and `_private` fields dropped. A new object
+ * (`create`) gets no empty values — NetBox's defaults stand, and file fields (`front_image`),
+ * which refuse an empty string, stay unset — and no custom field without a value.
+ */
 export function bodyOf(
   data: Record<string, unknown>,
   fields: readonly string[],
   types: ObjectTypes | undefined,
   relink: Relink,
+  create = false,
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const field of fields) {
     if (field.startsWith("_") || NOT_WRITTEN.has(field) || !(field in data)) continue;
-    body[field] = writable(field, data[field], data, types, relink);
+    let value = data[field];
+    if (create) {
+      if (isEmpty(value) || /_count$/.test(field)) continue;
+      if (field === "custom_fields" && isDict(value)) {
+        value = Object.fromEntries(Object.entries(value).filter(([, v]) => !isEmpty(v)));
+        if (!Object.keys(value as object).length) continue;
+      }
+    }
+    body[field] = writable(field, value, data, types, relink);
   }
   return body;
 }
+
+const isEmpty = (v: unknown) =>
+  v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
 
 /** Whether two logged values differ (the fields an update changed). */
 export function loggedDiffers(a: unknown, b: unknown): boolean {

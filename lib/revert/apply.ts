@@ -140,7 +140,7 @@ export async function applyRevert(
             open.push(field);
             return id;
           }
-        });
+        }, true);
         for (const field of new Set(open)) {
           delete body[field];
           if (isTypeField(`${field.slice(0, -3)}_type`, step.data)) {

@@ -50,6 +50,12 @@ export interface RevertSelection {
 export interface ReadChangesOptions {
   /** Aborts the reading. */
   signal?: AbortSignal;
+  /**
+   * With request ids: when the writes were made (an audit log's first and last time). The change
+   * log of that window is read in one listing and the ids are picked out of it; only ids not found
+   * there are asked for one by one.
+   */
+  window?: { since: string; until: string };
 }
 
 const TIME = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/;
@@ -128,6 +134,32 @@ export function checkSelection(selection: RevertSelection): void {
  * ```
  */
 export function requestIdsOfAuditLog(text: string, file: string): string[] {
+  return auditLogWrites(text, file).ids;
+}
+
+/**
+ * The request ids of the successful writes an audit log records, and the first and last time
+ * of those writes (for {@linkcode ReadChangesOptions.window}).
+ *
+ * @param text the log's text
+ * @param file its name, for messages
+ * @returns the request ids, each once, and the times (undefined when the lines carry none)
+ * @throws {InputError} as {@linkcode requestIdsOfAuditLog}
+ *
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { auditLogWrites } from "./changes.ts";
+ * const log = '{"time":"2026-12-07T18:30:00.000Z","method":"DELETE","path":"/api/dcim/sites/7/",' +
+ *   '"status":204,"requestId":"4f1c0f6e-2b0a-4c55-9d4e-6b7f3f1d2a10","ids":[7]}\n';
+ * equal(auditLogWrites(log, "run.log").first, "2026-12-07T18:30:00.000Z");
+ * ```
+ */
+export function auditLogWrites(
+  text: string,
+  file: string,
+): { ids: string[]; first?: string; last?: string } {
+  const times: number[] = [];
   const ids: string[] = [];
   let writes = 0;
   text.split("\n").forEach((raw, i) => {
@@ -154,6 +186,8 @@ export function requestIdsOfAuditLog(text: string, file: string): string[] {
     if (e.status < 200 || e.status >= 300) return;
     writes++;
     if (typeof e.requestId === "string" && !ids.includes(e.requestId)) ids.push(e.requestId);
+    const time = typeof e.time === "string" ? Date.parse(e.time) : NaN;
+    if (!Number.isNaN(time)) times.push(time);
   });
   if (!writes) {
     throw new InputError(`Cannot read audit log ${file}: it records no successful write`);
@@ -161,7 +195,9 @@ export function requestIdsOfAuditLog(text: string, file: string): string[] {
   if (!ids.length) {
     throw new InputError(`Cannot read audit log ${file}: its writes carry no request id`);
   }
-  return ids;
+  if (!times.length) return { ids };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return { ids, first: iso(Math.min(...times)), last: iso(Math.max(...times)) };
 }
 
 /**
@@ -201,14 +237,37 @@ export async function readChanges(
   const endpoint = createEndpoint(transport, "core/object-changes/");
   const filters: Filters = {};
   const ids = selection.requestIds ?? [];
-  if (ids.length) filters.request_id = [...ids];
   if (selection.since !== undefined) {
     filters.time_after = selection.since;
     if (selection.until !== undefined) filters.time_before = selection.until;
     filters.user_name = selection.user!;
   }
   if (selection.model !== undefined) filters.changed_object_type = selection.model;
-  const rows = await endpoint.all(filters, { signal: options.signal });
+  const rows: Record<string, unknown>[] = [];
+  if (ids.length) {
+    let open = [...ids];
+    if (options.window && ids.length > 1) {
+      const around = await endpoint.all({
+        ...filters,
+        time_after: options.window.since,
+        time_before: options.window.until,
+      }, { signal: options.signal });
+      const wanted = new Set(ids);
+      rows.push(...around.filter((r) => wanted.has(String(r.request_id))));
+      open = ids.filter((id) => !rows.some((r) => r.request_id === id));
+    }
+    // NetBox's request_id filter takes one value (a second one is ignored): one listing per id.
+    for (let i = 0; i < open.length; i += transport.concurrency) {
+      const pages = await Promise.all(
+        open.slice(i, i + transport.concurrency).map((id) =>
+          endpoint.all({ ...filters, request_id: id }, { signal: options.signal })
+        ),
+      );
+      rows.push(...pages.flat());
+    }
+  } else {
+    rows.push(...await endpoint.all(filters, { signal: options.signal }));
+  }
   const changes = rows.map(toChange).sort((a, b) => a.id - b.id);
   const missing = ids.filter((id) => !changes.some((c) => c.request_id === id));
   if (missing.length) {

@@ -22,7 +22,7 @@
  * @module
  */
 
-export { checkSelection, readChanges, requestIdsOfAuditLog } from "./changes.ts";
+export { auditLogWrites, checkSelection, readChanges, requestIdsOfAuditLog } from "./changes.ts";
 export type { LoggedChange, ReadChangesOptions, RevertSelection } from "./changes.ts";
 export { planRevert, RevertRefusedError } from "./plan.ts";
 export type {

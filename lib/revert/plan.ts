@@ -14,6 +14,7 @@
 
 import { NetBoxError, NetBoxHttpError } from "../client/errors.ts";
 import type { ErrorKind } from "../client/errors.ts";
+import { mapLimit } from "../base/limit.ts";
 import { createEndpoint } from "../client/endpoint.ts";
 import { checkFilters } from "../client/filter_guard.ts";
 import type { NetBoxObject, Transport } from "../client/types.ts";
@@ -21,6 +22,7 @@ import { CASCADES, lookupModel, modelByKey, MODELS } from "../import/models.ts";
 import type { LoggedChange } from "./changes.ts";
 import { pathOfModel, readObjectTypes, refTargets } from "./_models.ts";
 import {
+  bodyOf,
   driftOf,
   isTypeField,
   loggedDiffers,
@@ -179,8 +181,8 @@ export async function planRevert(
     paths.set(model, path);
   }
   const needsTypes = ordered.some((c) =>
-    Object.entries(c.prechange ?? c.postchange ?? {}).some(([k, v]) =>
-      typeof v === "number" && isTypeField(k, c.prechange ?? c.postchange ?? {})
+    [c.prechange ?? {}, c.postchange ?? {}].some((data) =>
+      Object.entries(data).some(([k, v]) => typeof v === "number" && isTypeField(k, data))
     )
   );
   const types = needsTypes ? await readObjectTypes(transport, signal) : undefined;
@@ -233,7 +235,7 @@ export async function planRevert(
       });
     } else if (last.action === "delete") {
       const pre = first.prechange ?? {};
-      const fields = Object.keys(pre).filter((f) => !f.startsWith("_"));
+      const fields = Object.keys(bodyOf(pre, Object.keys(pre), undefined, (_f, id) => id, true));
       creates.push({
         at,
         step: {
@@ -268,8 +270,12 @@ export async function planRevert(
     ...deletes.sort(latestFirst).map((d) => d.step),
   ];
   const deleted = new Set(deletes.map((d) => keyOf(d.step.path, d.step.id)));
-  for (const step of steps) {
-    if (step.action === "create") continue;
+  // References the plan's updates set back anyway do not hold a deleted object.
+  const released = new Set(
+    updates.flatMap((u) => u.step.fields.map((f) => `${keyOf(u.step.path, u.step.id)}:${f}`)),
+  );
+  await mapLimit(steps, transport.concurrency, async (step) => {
+    if (step.action === "create") return;
     const last = byObject.get(keyOf(step.model, step.id))!.at(-1)!;
     const current = await readCurrent(transport, step, signal);
     if (current === undefined) {
@@ -284,7 +290,7 @@ export async function planRevert(
       } else {
         step.refusal = "deleted since";
       }
-      continue;
+      return;
     }
     step.current = current;
     const logged = last.postchange ?? {};
@@ -304,7 +310,7 @@ export async function planRevert(
       else step.refusal = why;
     }
     if (step.action === "delete" && !step.refusal) {
-      const others = await dependants(transport, step, deleted, signal);
+      const others = await dependants(transport, step, deleted, released, signal);
       if (others.length) {
         const why = `${others.length} other object${others.length === 1 ? "" : "s"} refer to it: ${
           others.slice(0, 5).join(", ")
@@ -313,7 +319,7 @@ export async function planRevert(
         else step.refusal = why;
       }
     }
-  }
+  });
   const kept = steps.filter((s) => s.refusal !== "");
   return {
     steps: kept,
@@ -349,34 +355,39 @@ async function dependants(
   transport: Transport,
   step: RevertStep,
   deleted: ReadonlySet<string>,
+  released: ReadonlySet<string>,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const queries: { path: string; filter: string }[] = [];
+  const queries: { path: string; filter: string; field?: string }[] = [];
   for (const m of MODELS) {
     for (const [field, target] of Object.entries(m.refs)) {
       if (modelByKey(target).path !== step.path) continue;
       if (["tags", "tagged_vlans", "import_targets", "export_targets"].includes(field)) continue;
-      queries.push({ path: m.path, filter: `${field}_id` });
+      queries.push({ path: m.path, filter: `${field}_id`, field });
     }
   }
   const cascade = CASCADES[lookupModel(step.path)?.key ?? ""];
   if (cascade) queries.push({ path: cascade.path, filter: cascade.filter });
   const found: string[] = [];
   const seen = new Set<string>();
-  for (const q of queries) {
+  const pages = await Promise.all(queries.map(async (q) => {
     try {
       await checkFilters(transport, q.path, { [q.filter]: step.id }, signal);
     } catch {
-      continue; // a filter this NetBox does not have: it would list the whole table
+      return []; // a filter this NetBox does not have: it would list the whole table
     }
     const page = await transport.request<{ results?: NetBoxObject[] }>("GET", q.path, {
       query: new URLSearchParams({ [q.filter]: String(step.id), limit: "20", brief: "1" }),
       signal,
       action: `list what refers to ${step.model} ${step.name}`,
     });
-    for (const o of page?.results ?? []) {
+    return page?.results ?? [];
+  }));
+  for (const [n, q] of queries.entries()) {
+    for (const o of pages[n]) {
       const k = keyOf(q.path, o.id);
       if (deleted.has(k) || seen.has(k) || (q.path === step.path && o.id === step.id)) continue;
+      if (q.field && released.has(`${k}:${q.field}`)) continue;
       seen.add(k);
       found.push(
         `${q.path.replace("/", ".").replace(/\/$/, "")} ${o.display ?? o.id} (id ${o.id})`,

@@ -11,6 +11,7 @@ import {
   checkSelection,
   type LoggedChange,
   planRevert,
+  readChanges,
   requestIdsOfAuditLog,
   RevertRefusedError,
 } from "../../lib/revert/mod.ts";
@@ -249,4 +250,39 @@ Deno.test("applyRevert() creates deleted objects again in dependency order and r
     ["PATCH", "dcim/devices/3/", { primary_ip4: 1001 }],
   ]);
   assert.equal(result.items[1].new_id, 1001);
+});
+
+Deno.test("readChanges() lists a time window of one user, and an audit log's window with the ids picked out", async () => {
+  const row = (id: number, request_id: string) => ({
+    id,
+    time: "2026-12-07T18:30:00Z",
+    user_name: "admin",
+    request_id,
+    action: { value: "create", label: "Created" },
+    changed_object_type: "extras.tag",
+    changed_object_id: id,
+    prechange_data: {},
+    postchange_data: { name: `t${id}` },
+  });
+  const t = fakeTransport(() => ({
+    count: 3,
+    next: null,
+    results: [row(3, "cccccccc-3"), row(1, "aaaaaaaa-1"), row(2, "bbbbbbbb-2")],
+  }));
+  const since = await readChanges(t, {
+    since: "2026-12-07T18:00:00Z",
+    until: "2026-12-07T19:00:00Z",
+    user: "admin",
+    model: "extras.tag",
+  });
+  assert.deepEqual(since.map((c) => c.id), [1, 2, 3]);
+  assert.deepEqual(t.lines(), [
+    "GET core/object-changes/?time_after=2026-12-07T18%3A00%3A00Z&time_before=2026-12-07T19%3A00%3A00Z&user_name=admin&changed_object_type=extras.tag&start=0&limit=1000",
+  ]);
+  t.requests.length = 0;
+  const picked = await readChanges(t, { requestIds: ["aaaaaaaa-1", "cccccccc-3"] }, {
+    window: { since: "2026-12-07T18:29:00Z", until: "2026-12-07T18:31:00Z" },
+  });
+  assert.deepEqual(picked.map((c) => c.request_id), ["aaaaaaaa-1", "cccccccc-3"]);
+  assert.equal(t.requests.length, 1, "one listing for the window, none per id");
 });
