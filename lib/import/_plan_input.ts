@@ -13,6 +13,7 @@ import { canonicalCidr, CIDR_FIELDS, coerce, type FieldMeta } from "./_values.ts
 import type { PlanState, Work } from "./_plan_types.ts";
 import { add, isObj, locOf, problem, validRef } from "./_plan_state.ts";
 import { isManyRef, ruleFor } from "./_plan_rules.ts";
+import { TAGS_BY_SLUG } from "./_rule_config_contexts.ts";
 
 /** Reads the sections into items, one per entry; returns the models they are of. */
 export function collect(s: PlanState, sections: ImportSection[]): Map<string, ModelDef> {
@@ -121,7 +122,10 @@ export function structure(s: PlanState, item: Work): void {
   }
   if (!item.match.length) item.match = keyFieldsOf(s, item);
   const scope = s.options.scopeTag;
-  if (scope && item.state === "present" && meta.tags && !item.problems.length) {
+  if (
+    scope && item.state === "present" && meta.tags && !item.problems.length &&
+    !TAGS_BY_SLUG.has(model.key)
+  ) {
     const spec = item.specs.get("tags");
     const loc = item.entry.locs.tags?.key ?? item.entry.loc;
     if (spec?.kind === "refs") spec.specs.push({ spec: scope, loc });

@@ -42,7 +42,7 @@ export function matchModel(s: PlanState, model: ModelDef): void {
       continue;
     }
     seen.set(key, item);
-    const hits = existingWithKey(s, model, item.match, key);
+    const hits = existingWithKey(s, model, item, key);
     if (hits.length > 1) {
       item.problems.push({
         loc: item.entry.loc,
@@ -72,15 +72,16 @@ export function matchModel(s: PlanState, model: ModelDef): void {
 function existingWithKey(
   s: PlanState,
   model: ModelDef,
-  match: string[],
+  item: Work,
   key: string,
 ): NetBoxObject[] {
+  const match = item.match;
   const sig = `${model.key}\u0000${match.join(",")}`;
   let index = s.existingIndex.get(sig);
   if (!index) {
     index = new Map();
     for (const o of s.existing.get(model.key) ?? []) {
-      const k = objKey(o, match);
+      const k = objKey(o, match, item);
       const list = index.get(k);
       if (list) list.push(o);
       else index.set(k, [o]);
@@ -110,13 +111,28 @@ function itemKey(s: PlanState, item: Work): string | undefined {
       if (id === undefined) return undefined;
       parts.push(String(id ?? "∅"));
     } else if (spec?.kind === "value") parts.push(keyScalar(spec.value));
-    else parts.push("∅");
+    else if (spec?.kind === "generic") {
+      // A generic key field (a service's parent): its content type and id.
+      const id = resolveOne(s, item, f, spec);
+      if (id === undefined) return undefined;
+      parts.push(id === null ? "∅" : `${spec.target.contentType}#${id}`);
+    } else if (spec?.kind === "custom" && spec.handler.key) {
+      const k = spec.handler.key(s, item, f);
+      if (k === undefined) return undefined;
+      parts.push(k);
+    } else parts.push("∅");
   }
   return JSON.stringify(parts);
 }
 
-function objKey(obj: NetBoxObject, match: string[]): string {
+function objKey(obj: NetBoxObject, match: string[], item: Work): string {
   return JSON.stringify(match.map((f) => {
+    const spec = item.specs.get(f);
+    if (spec?.kind === "custom" && spec.handler.objKey) return spec.handler.objKey(obj, f);
+    if (spec?.kind === "generic") {
+      const id = obj[spec.idField];
+      return id === null || id === undefined ? "∅" : `${obj[spec.typeField]}#${id}`;
+    }
     const v = obj[f];
     if (isObj(v) && typeof v.id === "number") return String(v.id);
     return keyScalar(readShape(v));

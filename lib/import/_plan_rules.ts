@@ -7,11 +7,22 @@
  * @module
  */
 
-import { modelByKey, type ModelDef, SCOPE_FIELDS } from "./models.ts";
+import {
+  CONTACT_OBJECTS,
+  contentTypeOf,
+  modelByKey,
+  type ModelDef,
+  SCOPE_FIELDS,
+} from "./models.ts";
 import type { SourceLoc } from "./parse.ts";
 import type { FieldMeta } from "./_values.ts";
-import type { FieldSpec } from "./_plan_types.ts";
+import type { FieldSpec, PlanState } from "./_plan_types.ts";
 import { isObj, validRef } from "./_plan_state.ts";
+import { cableEnds } from "./_rule_cables.ts";
+import { frontPortMapping } from "./_rule_front_ports.ts";
+import { checkVirtualChassisSites } from "./_rule_virtual_chassis.ts";
+import { configContextTagSlugs } from "./_rule_config_contexts.ts";
+import { templatesAfterInstances } from "./_rule_templates.ts";
 
 /** What a rule makes of a field: the spec under its key, or why the value is wrong. */
 export type RuleResult = { key: string; spec: FieldSpec } | { problem: string };
@@ -27,7 +38,8 @@ export interface FieldRule {
 /** `interface: {device: foxtrot, name: eth0}` (or `vminterface`, `vm:`) → `assigned_object`. */
 const assignedInterface: FieldRule = {
   claims: (model, field) =>
-    model.key === "ipam.ip-addresses" && (field === "interface" || field === "vminterface"),
+    (model.key === "ipam.ip-addresses" || model.key === "dcim.mac-addresses") &&
+    (field === "interface" || field === "vminterface"),
   read(field, raw, loc) {
     let target = modelByKey("dcim.interfaces");
     let spec: unknown = raw;
@@ -61,40 +73,120 @@ const assignedInterface: FieldRule = {
   },
 };
 
-/** `scope: {site: matrix}` or `site: matrix` (when NetBox has no `site` field) → `scope`. */
-const scope: FieldRule = {
-  claims: (model, field, meta) =>
-    !!model.scoped && (field === "scope" || (field in SCOPE_FIELDS && !(field in meta))),
-  read(field, raw, loc) {
+/**
+ * Reads `name: {kind: ref}` (or `kind: ref` given alone) as a generic relation, written as
+ * `<name>_type` and `<name>_id` unless `fields` says otherwise.
+ */
+function genericRead(
+  name: string,
+  kinds: Record<string, string>,
+  fields = { type: `${name}_type`, id: `${name}_id` },
+): FieldRule["read"] {
+  return (field, raw, loc) => {
     let kind = field, spec = raw, path = field;
-    if (field === "scope") {
+    if (field === name) {
       const keys = isObj(raw) ? Object.keys(raw) : [];
-      if (keys.length !== 1 || !(keys[0] in SCOPE_FIELDS)) {
+      if (keys.length !== 1 || !(keys[0] in kinds)) {
         return {
-          problem: `scope must be one of {site: …}, {region: …}, {location: …}, {site_group: …}`,
+          problem: `${name} must be one of ${
+            Object.keys(kinds).map((k) => `{${k}: …}`).join(", ")
+          }`,
         };
       }
       kind = keys[0];
       spec = (raw as Record<string, unknown>)[kind];
-      path = `scope.${kind}`;
+      path = `${name}.${kind}`;
     }
     return {
-      key: "scope",
+      key: name,
       spec: {
         kind: "generic",
-        name: "scope",
-        typeField: "scope_type",
-        idField: "scope_id",
-        target: modelByKey(SCOPE_FIELDS[kind]),
+        name,
+        typeField: fields.type,
+        idField: fields.id,
+        target: withContentType(modelByKey(kinds[kind])),
         spec,
         loc: loc(path),
+      },
+    };
+  };
+}
+
+/** `scope: {site: matrix}` or `site: matrix` (when NetBox has no `site` field) → `scope`. */
+const scope: FieldRule = {
+  claims: (model, field, meta) =>
+    !!model.scoped && (field === "scope" || (field in SCOPE_FIELDS && !(field in meta))),
+  read: genericRead("scope", SCOPE_FIELDS),
+};
+
+/** A circuit termination's `termination: {site: …}` or `{provider_network: {…}}`. */
+const termination: FieldRule = {
+  claims: (model, field) =>
+    model.key === "circuits.circuit-terminations" && field === "termination",
+  read: genericRead("termination", {
+    ...SCOPE_FIELDS,
+    provider_network: "circuits.provider-networks",
+  }),
+};
+
+/** A service's `parent: {device: {…}}`, `{virtual_machine: {…}}` or `{fhrp_group: {…}}`. */
+const serviceParent: FieldRule = {
+  claims: (model, field) => model.key === "ipam.services" && field === "parent",
+  read: genericRead("parent", {
+    device: "dcim.devices",
+    virtual_machine: "virtualization.virtual-machines",
+    fhrp_group: "ipam.fhrp-groups",
+  }, { type: "parent_object_type", id: "parent_object_id" }),
+};
+
+/** A contact assignment's `object: {site: matrix}` (any model of `CONTACT_OBJECTS`). */
+const contactObject: FieldRule = {
+  claims: (model, field) => model.key === "tenancy.contact-assignments" && field === "object",
+  read: genericRead("object", CONTACT_OBJECTS, { type: "object_type", id: "object_id" }),
+};
+
+/** An FHRP group assignment's `interface: {device: …, name: …}` (or a VM's interface). */
+const fhrpInterface: FieldRule = {
+  claims: (model, field) => model.key === "ipam.fhrp-group-assignments" && field === "interface",
+  read(field, raw, loc) {
+    const r = assignedInterface.read(field, raw, loc);
+    if ("problem" in r || r.spec.kind !== "generic") return r;
+    return {
+      key: "interface",
+      spec: {
+        ...r.spec,
+        name: "interface",
+        typeField: "interface_type",
+        idField: "interface_id",
+        target: withContentType(r.spec.target),
       },
     };
   },
 };
 
+/** The model with its content type filled in (`dcim.devices` → `dcim.device`). */
+function withContentType(m: ModelDef): ModelDef {
+  return m.contentType ? m : { ...m, contentType: contentTypeOf(m.key) };
+}
+
 /** The field rules, tried in order; the first that claims a field reads it. */
-export const FIELD_RULES: FieldRule[] = [assignedInterface, scope];
+export const FIELD_RULES: FieldRule[] = [
+  assignedInterface,
+  scope,
+  termination,
+  serviceParent,
+  fhrpInterface,
+  contactObject,
+  cableEnds,
+  frontPortMapping,
+];
+
+/** Steps over the whole resolved plan: checks adding problems, write-order dependencies. */
+export const PLAN_CHECKS: ((s: PlanState) => void)[] = [
+  checkVirtualChassisSites,
+  templatesAfterInstances,
+  configContextTagSlugs,
+];
 
 /** The rule that reads `field` of an entry of `model`, if any. */
 export function ruleFor(
@@ -111,9 +203,31 @@ export function ruleFor(
  */
 export const FETCH_FIELDS: Record<string, string[]> = {
   "ipam.ip-addresses": ["assigned_object"],
+  "dcim.mac-addresses": ["assigned_object"],
 };
+
+/** More reference fields that hold a list: ASNs, a service's IPs, a config context's objects. */
+const MANY_REFS = new Set([
+  "asns",
+  "groups",
+  "ipaddresses",
+  // A config context's assignments.
+  "regions",
+  "site_groups",
+  "sites",
+  "locations",
+  "device_types",
+  "roles",
+  "platforms",
+  "cluster_types",
+  "cluster_groups",
+  "clusters",
+  "tenant_groups",
+  "tenants",
+]);
 
 /** Reference fields that hold a list (`tags: [a, b]`). */
 export function isManyRef(field: string): boolean {
-  return field === "tags" || field === "tagged_vlans" || field.endsWith("_targets");
+  return field === "tags" || field === "tagged_vlans" || field.endsWith("_targets") ||
+    MANY_REFS.has(field);
 }

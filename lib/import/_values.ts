@@ -42,6 +42,7 @@ export const CIDR_FIELDS: Record<string, string[]> = {
   "ipam.ip-addresses": ["address"],
   "ipam.prefixes": ["prefix"],
   "ipam.ip-ranges": ["start_address", "end_address"],
+  "ipam.aggregates": ["prefix"],
 };
 
 /** Result of coercing one input value to a field's type. */
@@ -153,7 +154,7 @@ export function sameValue(a: unknown, b: unknown, field = ""): boolean {
     return a !== null && b !== null && a !== "" && b !== "" && Number(a) === Number(b);
   }
   if (typeof a === "string" && typeof b === "string") {
-    if (field === "dns_name") return a.toLowerCase() === b.toLowerCase();
+    if (field === "dns_name" || field === "mac_address") return a.toLowerCase() === b.toLowerCase();
     const ca = canonicalCidr(a, false), cb = canonicalCidr(b, false);
     return ca !== undefined && ca === cb;
   }

@@ -26,12 +26,15 @@ import {
   ASSIGNED_TYPES,
   DEFAULTS,
   EXPORT_FIELDS,
+  genericField,
   MODEL_DEFAULTS,
   NOT_EXPORTED,
+  OWNED,
   REF_FIELDS,
-  SCOPE_TYPES,
   sectionName,
 } from "./_export_fields.ts";
+import { cableEndRefs, cableEndsOf } from "./_rule_cables.ts";
+import { rearPortOf } from "./_rule_front_ports.ts";
 
 /** Which objects to export: the union of everything each field names. */
 export interface ExportScope {
@@ -147,12 +150,18 @@ function isObj(v: unknown): v is Record<string, unknown> {
 function apiFields(model: ModelDef): string[] {
   const out = new Set(["id"]);
   for (const f of EXPORT_FIELDS[model.key] ?? []) {
-    if (f === "scope") out.add("scope_type").add("scope_id").add("scope");
+    const g = genericField(model.key, f);
+    if (g) out.add(g.type).add(g.id).add(f);
     else if (f === "assigned_object") {
       out.add("assigned_object_type").add("assigned_object_id").add("assigned_object");
     } else out.add(f);
   }
   for (const f of Object.keys(NOT_EXPORTED[model.key] ?? {})) out.add(f);
+  const rule = EXPORT_RULES[model.key];
+  if (rule) {
+    for (const f of rule.fields) out.delete(f);
+    for (const f of rule.api) out.add(f);
+  }
   out.add("owner");
   return [...out];
 }
@@ -165,10 +174,12 @@ function refsOf(model: ModelDef, obj: Obj): Ref[] {
   };
   for (const field of EXPORT_FIELDS[model.key] ?? []) {
     const v = obj[field];
-    if (field === "scope") {
-      const t = SCOPE_TYPES[String(obj.scope_type)];
-      if (t && typeof obj.scope_id === "number") {
-        out.push({ model: t.model, id: obj.scope_id, nested: isObj(v) ? v : undefined });
+    const g = genericField(model.key, field);
+    if (g) {
+      const t = g.types[String(obj[g.type])];
+      const id = obj[g.id];
+      if (t && typeof id === "number") {
+        out.push({ model: t.model, id, nested: isObj(v) ? v : undefined });
       }
       continue;
     }
@@ -184,20 +195,23 @@ function refsOf(model: ModelDef, obj: Obj): Ref[] {
     if (Array.isArray(v)) { for (const x of v) add(target, x); }
     else add(target, v);
   }
+  out.push(...EXPORT_RULES[model.key]?.refs(obj) ?? []);
   return out;
 }
 
-/** The objects a reference to `obj` needs to be written (an interface needs its device). */
+/**
+ * The objects a reference to `obj` needs to be written: the composite-key objects its own key
+ * names (an interface needs its device, a circuit termination its circuit).
+ */
 function keyRefsOf(model: ModelDef, obj: Obj): Ref[] {
-  const parent = model.key === "dcim.interfaces"
-    ? { model: "dcim.devices", v: obj.device }
-    : model.key === "virtualization.interfaces"
-    ? { model: "virtualization.virtual-machines", v: obj.virtual_machine }
-    : undefined;
-  if (parent && isObj(parent.v) && typeof parent.v.id === "number") {
-    return [{ model: parent.model, id: parent.v.id }];
+  const out: Ref[] = [];
+  for (const f of REF_FIELDS[model.key] ?? []) {
+    const target = model.refs[f], v = obj[f];
+    if (target && target in REF_FIELDS && isObj(v) && typeof v.id === "number") {
+      out.push({ model: target, id: v.id });
+    }
   }
-  return [];
+  return out;
 }
 
 /** What a reference to an object of `model` can be written from: the nested object alone? */
@@ -308,7 +322,7 @@ export async function exportDocuments(
       throw err;
     }
   };
-  const byIds = async (model: ModelDef, key: "id" | string, ids: number[]) => {
+  const byIds = async (model: ModelDef, key: "id" | string, ids: (number | string)[]) => {
     const pages = await Promise.all(
       chunks(ids, ID_CHUNK).map((c) => list(model, { [key]: c }, false)),
     );
@@ -322,9 +336,19 @@ export async function exportDocuments(
     }));
   } else {
     await collectScope(client, scope, models, wanted, store, list, byIds);
+    // Untagged objects owned by chosen ones (an FHRP group's assignments) come along.
+    await Promise.all(
+      Object.entries(OWNED).map(async ([parent, { model, filter }]) => {
+        const ids = [...(store.included.get(parent) ?? [])];
+        if (!wanted.has(model) || !ids.length) return;
+        for (const o of await byIds(modelByKey(model), filter, ids)) store.put(model, o, true);
+      }),
+    );
   }
 
   // 2. What they reference: exported too (dependencies), or only read to write the reference.
+  // Custom field values name their definitions: with dependencies, those are exported too.
+  const cfSeen = new Set<string>();
   for (;;) {
     const missing = new Map<string, Set<number>>();
     const need = (r: Ref, include: boolean) => {
@@ -349,11 +373,38 @@ export async function exportDocuments(
         for (const r of keyRefsOf(model, obj)) need(r, deps && inc);
       }
     }
-    if (!missing.size && !changed) break;
+    const cfNames = deps ? customFieldNames(store).filter((n) => !cfSeen.has(n)) : [];
+    if (!missing.size && !changed && !cfNames.length) break;
+    for (const n of cfNames) cfSeen.add(n);
+    if (cfNames.length) {
+      const cf = modelByKey("extras.custom-fields");
+      for (const o of await byIds(cf, "name", cfNames)) {
+        store.put(cf.key, o, true);
+      }
+    }
     await Promise.all([...missing].map(async ([key, ids]) => {
       const model = modelByKey(key);
       for (const o of await byIds(model, "id", [...ids])) store.put(key, o, deps);
     }));
+  }
+
+  // 2b. With a scope and dependencies: the component templates of the device and module types.
+  if (scoped && deps) {
+    const types = (key: string) => [...(store.included.get(key) ?? [])];
+    await Promise.all(
+      MODELS.filter((m) => m.key.startsWith("dcim.") && m.key.endsWith("-templates")).map(
+        async (m) => {
+          if (!wanted.has(m.key)) return;
+          const found = [
+            ...(await byIds(m, "device_type_id", types("dcim.device-types"))),
+            ...(m.refs.module_type
+              ? await byIds(m, "module_type_id", types("dcim.module-types"))
+              : []),
+          ];
+          for (const o of found) store.put(m.key, o, true);
+        },
+      ),
+    );
   }
 
   // 3. Entries.
@@ -375,8 +426,21 @@ export async function exportDocuments(
   return { sections, warnings: warnings.list() };
 }
 
+/** The names of the custom fields the included objects have a value for. */
+function customFieldNames(store: Store): string[] {
+  const names = new Set<string>();
+  for (const [key, ids] of store.included) {
+    for (const id of ids) {
+      const cf = store.get(key, id)?.custom_fields;
+      if (!isObj(cf)) continue;
+      for (const [name, v] of Object.entries(cf)) if (!isEmpty(v)) names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
 type Lister = (model: ModelDef, filters: Filters, user: boolean) => Promise<Obj[]>;
-type IdLister = (model: ModelDef, key: string, ids: number[]) => Promise<Obj[]>;
+type IdLister = (model: ModelDef, key: string, ids: (number | string)[]) => Promise<Obj[]>;
 
 /** Lists the objects of a scope (and their children) into the store. */
 async function collectScope(
@@ -436,7 +500,10 @@ async function collectScope(
     const [tag] = await must("tags", "extras/tags/", { slug }, `tag with slug "${slug}"`);
     run("extras.tags", { id: tag.id });
     for (const model of models) {
-      if (model.key !== "extras.tags") run(model.key, { tag_id: tag.id });
+      // Models without tags (custom fields, assignments) have no tag filter.
+      if (model.key !== "extras.tags" && EXPORT_FIELDS[model.key]?.includes("tags")) {
+        run(model.key, { tag_id: tag.id });
+      }
     }
   }
   for (const name of scope.vrfs ?? []) {
@@ -464,6 +531,7 @@ async function collectScope(
     const devices = ids("dcim.devices"), vms = ids("virtualization.virtual-machines");
     await Promise.all([
       children("dcim.interfaces", "device_id", devices),
+      ...DEVICE_PARTS.map((key) => children(key, "device_id", devices)),
       children("virtualization.interfaces", "virtual_machine_id", vms),
       children("ipam.ip-addresses", "device_id", devices),
       children("ipam.ip-addresses", "virtual_machine_id", vms),
@@ -490,6 +558,80 @@ async function collectScope(
 
 // ---------------------------------------------------------------------------------------------
 // entries
+
+/** The parts of a device a site or tenant scope exports with it. */
+const DEVICE_PARTS = [
+  "dcim.module-bays",
+  "dcim.modules",
+  "dcim.console-ports",
+  "dcim.console-server-ports",
+  "dcim.power-ports",
+  "dcim.power-outlets",
+  "dcim.rear-ports",
+  "dcim.front-ports",
+  "dcim.device-bays",
+  "dcim.inventory-items",
+  "dcim.mac-addresses",
+];
+
+/** Fields a rule module writes: a cable's ends, a front port's rear port (any NetBox version). */
+interface ExportRule {
+  /** The export fields it writes. */
+  fields: string[];
+  /** The API fields it reads. */
+  api: string[];
+  /** The objects it refers to (read so they can be named). */
+  refs(obj: Obj): Ref[];
+  /** The fields' values, or undefined when the object cannot be exported (warned). */
+  write(
+    obj: Obj,
+    refTo: (model: string, id: number) => unknown,
+    warn: (field: string, why: string) => void,
+  ): Record<string, unknown> | undefined;
+}
+
+function frontPortRule(rearModel: string): ExportRule {
+  return {
+    fields: ["rear_port", "rear_port_position"],
+    api: ["rear_port", "rear_port_position", "rear_ports"],
+    refs(obj) {
+      const rp = rearPortOf(obj);
+      return rp && !("problem" in rp) ? [{ model: rearModel, id: rp.id }] : [];
+    },
+    write(obj, refTo, warn) {
+      const rp = rearPortOf(obj);
+      if (!rp) return {};
+      if ("problem" in rp) {
+        warn("rear_ports", rp.problem);
+        return {};
+      }
+      const ref = refTo(rearModel, rp.id);
+      if (ref === undefined) {
+        warn("rear_port", `the referenced ${rearModel} cannot be named`);
+        return {};
+      }
+      return { rear_port: ref, ...(rp.position !== 1 ? { rear_port_position: rp.position } : {}) };
+    },
+  };
+}
+
+const EXPORT_RULES: Record<string, ExportRule> = {
+  "dcim.cables": {
+    fields: ["a", "b"],
+    api: ["a_terminations", "b_terminations"],
+    refs: (obj) => cableEndRefs(obj),
+    write(obj, refTo, warn) {
+      const ends = cableEndsOf(obj, refTo);
+      if ("problem" in ends) {
+        warn("a_terminations", ends.problem);
+        return undefined;
+      }
+      return ends;
+    },
+  },
+  "dcim.front-ports": frontPortRule("dcim.rear-ports"),
+  "dcim.front-port-templates": frontPortRule("dcim.rear-port-templates"),
+};
 
 class Warnings {
   readonly #by = new Map<string, ExportWarning>();
@@ -584,7 +726,7 @@ function refTo(
       } else return undefined;
     } else {
       if (v === null || v === undefined || v === "") return undefined;
-      out[f] = v;
+      out[f] = plainValue(v);
     }
   }
   return out;
@@ -597,8 +739,15 @@ function toEntry(
   warnings: Warnings,
 ): Record<string, unknown> | undefined {
   const label = labelOfObj(model, obj);
+  const rule = EXPORT_RULES[model.key];
+  const ruled = rule?.write(
+    obj,
+    (m, id) => refTo(m, id, undefined, store),
+    (field, why) => warnings.add(model.key, field, label, why),
+  );
+  if (rule && !ruled) return undefined;
   for (const f of model.naturalKey) {
-    if (model.refs[f]) continue;
+    if (model.refs[f] || rule?.fields.includes(f)) continue;
     if (obj[f] === null || obj[f] === undefined || obj[f] === "") {
       warnings.add(model.key, f, label, `objects without ${f} cannot be matched on import`);
       return undefined;
@@ -615,18 +764,24 @@ function toEntry(
     return r;
   };
   for (const field of EXPORT_FIELDS[model.key]) {
+    if (rule?.fields.includes(field)) {
+      if (ruled?.[field] !== undefined) entry[field] = ruled[field];
+      continue;
+    }
     const v = obj[field];
-    if (field === "scope") {
-      if (obj.scope_type === null || obj.scope_type === undefined) continue;
-      const t = SCOPE_TYPES[String(obj.scope_type)];
-      if (!t || typeof obj.scope_id !== "number") {
-        warnings.add(model.key, "scope", label, `scope type ${obj.scope_type} is not importable`);
+    const g = genericField(model.key, field);
+    if (g) {
+      const type = obj[g.type], id = obj[g.id];
+      if (type === null || type === undefined) continue;
+      const t = g.types[String(type)];
+      if (!t || typeof id !== "number") {
+        warnings.add(model.key, field, label, `${field} type ${type} is not importable`);
         continue;
       }
-      const r = refTo(t.model, obj.scope_id, isObj(v) ? v : undefined, store);
+      const r = refTo(t.model, id, isObj(v) ? v : undefined, store);
       if (r === undefined) {
-        warnings.add(model.key, "scope", label, `the referenced ${t.model} cannot be named`);
-      } else entry.scope = { [t.kind]: r };
+        warnings.add(model.key, field, label, `the referenced ${t.model} cannot be named`);
+      } else entry[field] = g.flat ? r : { [t.kind]: r };
       continue;
     }
     if (field === "assigned_object") {
@@ -649,7 +804,9 @@ function toEntry(
     }
     if (v === undefined) continue;
     if (field === "tags") {
-      const slugs = (Array.isArray(v) ? v : []).map((t) => isObj(t) ? t.slug : undefined)
+      // Config contexts list their tags by slug.
+      const slugs = (Array.isArray(v) ? v : [])
+        .map((t) => typeof t === "string" ? t : isObj(t) ? t.slug : undefined)
         .filter((s): s is string => typeof s === "string").sort(compareText);
       if (slugs.length) entry.tags = slugs;
       continue;
@@ -717,7 +874,8 @@ function customFields(
       skip(name);
       continue;
     }
-    out[name] = sortDeep(x);
+    // NetBox 4.7 reads select values as {value, label}: the value is what the import writes.
+    out[name] = Array.isArray(x) ? x.map(plainValue) : plainValue(x);
   }
   return Object.keys(out).length ? out : undefined;
 }

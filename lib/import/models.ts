@@ -5,6 +5,11 @@
  *
  * | model | natural key (upsert) | plain-string reference |
  * |---|---|---|
+ * | extras.custom-field-choice-sets, extras.custom-fields | name | name |
+ * | extras.config-templates, extras.config-contexts | name | name |
+ * | tenancy.contact-groups, tenancy.contact-roles | slug | slug, else name |
+ * | tenancy.contacts | name | name, else email |
+ * | tenancy.contact-assignments | contact + object + role | — |
  * | extras.tags | slug | slug, else name |
  * | tenancy.tenant-groups, tenancy.tenants | slug | slug, else name |
  * | dcim.regions, dcim.site-groups, dcim.sites | slug | slug, else name |
@@ -14,6 +19,13 @@
  * | dcim.racks | name + site | name |
  * | dcim.devices | name + site | name |
  * | dcim.interfaces | name + device | name |
+ * | ipam.rirs, ipam.asn-ranges | slug | slug, else name |
+ * | ipam.aggregates | prefix | prefix |
+ * | ipam.asns | asn | `{asn: 65001}` (a bare number is an id) |
+ * | ipam.fhrp-groups | protocol + group_id | name |
+ * | ipam.fhrp-group-assignments | group + interface | — |
+ * | ipam.service-templates | name | name |
+ * | ipam.services | name + parent (device, VM or FHRP group) | name |
  * | ipam.route-targets | name | name |
  * | ipam.vrfs | name | name, else rd |
  * | ipam.roles, ipam.vlan-groups | slug | slug, else name |
@@ -21,6 +33,11 @@
  * | ipam.prefixes | prefix + vrf | prefix |
  * | ipam.ip-ranges | start_address + vrf | start_address |
  * | ipam.ip-addresses | address + vrf | address |
+ * | circuits.providers, circuits.circuit-types | slug | slug, else name |
+ * | circuits.provider-accounts | account + provider | account, else name |
+ * | circuits.provider-networks | name + provider | name |
+ * | circuits.circuits | cid + provider | cid |
+ * | circuits.circuit-terminations | circuit + term_side | `{circuit: CID, term_side: A}` |
  * | virtualization.cluster-types, virtualization.cluster-groups | slug | slug, else name |
  * | virtualization.clusters | name | name |
  * | virtualization.virtual-machines | name + cluster | name |
@@ -58,10 +75,68 @@ export interface ModelDef {
 const SLUG = { naturalKey: ["slug"], refKey: ["slug", "name"] };
 const TENANT = { tenant: "tenancy.tenants" };
 
+/** A device component (`name` + `device`), a module (`device` + `module_bay`) or inventory item. */
+function component(key: string): Omit<ModelDef, "order" | "path"> {
+  const refs: Record<string, string> = { device: "dcim.devices" };
+  if (key !== "dcim.module-bays" && key !== "dcim.modules") refs.module = "dcim.modules";
+  if (key === "dcim.modules") {
+    return {
+      key,
+      naturalKey: ["device", "module_bay"],
+      refKey: ["serial", "asset_tag"],
+      refs: { ...refs, module_bay: "dcim.module-bays", module_type: "dcim.module-types" },
+    };
+  }
+  if (key === "dcim.power-outlets") refs.power_port = "dcim.power-ports";
+  if (key === "dcim.front-ports") refs.rear_port = "dcim.rear-ports";
+  if (key === "dcim.device-bays") refs.installed_device = "dcim.devices";
+  if (key === "dcim.inventory-items") {
+    Object.assign(refs, {
+      parent: key,
+      role: "dcim.inventory-item-roles",
+      manufacturer: "dcim.manufacturers",
+    });
+  }
+  return { key, naturalKey: ["name", "device"], refKey: ["name"], refs };
+}
+
+/** A component template of a device type or module type. */
+function template(key: string): Omit<ModelDef, "order" | "path"> {
+  const refs: Record<string, string> = {
+    device_type: "dcim.device-types",
+    module_type: "dcim.module-types",
+  };
+  if (key === "dcim.power-outlet-templates") refs.power_port = "dcim.power-port-templates";
+  if (key === "dcim.front-port-templates") refs.rear_port = "dcim.rear-port-templates";
+  if (key === "dcim.interface-templates") refs.bridge = key;
+  if (key === "dcim.device-bay-templates") delete refs.module_type;
+  return { key, naturalKey: ["name", "device_type", "module_type"], refKey: ["name"], refs };
+}
+
 const TABLE: Omit<ModelDef, "order" | "path">[] = [
+  // Custom field definitions first: every later model's `custom_fields` may use them.
+  { key: "extras.custom-field-choice-sets", naturalKey: ["name"], refKey: ["name"], refs: {} },
+  {
+    key: "extras.custom-fields",
+    naturalKey: ["name"],
+    refKey: ["name"],
+    refs: { choice_set: "extras.custom-field-choice-sets" },
+  },
   { key: "extras.tags", ...SLUG, refs: {} },
+  // Config templates before the roles, platforms, devices and VMs that render with them.
+  { key: "extras.config-templates", naturalKey: ["name"], refKey: ["name"], refs: {} },
   { key: "tenancy.tenant-groups", ...SLUG, refs: { parent: "tenancy.tenant-groups" } },
   { key: "tenancy.tenants", ...SLUG, refs: { group: "tenancy.tenant-groups" } },
+  // IPAM numbering: RIRs, their aggregates and ASNs (before the sites and providers with ASNs).
+  { key: "ipam.rirs", ...SLUG, refs: {} },
+  {
+    key: "ipam.aggregates",
+    naturalKey: ["prefix"],
+    refKey: ["prefix"],
+    refs: { rir: "ipam.rirs", ...TENANT },
+  },
+  { key: "ipam.asn-ranges", ...SLUG, refs: { rir: "ipam.rirs", ...TENANT } },
+  { key: "ipam.asns", naturalKey: ["asn"], refKey: ["asn"], refs: { rir: "ipam.rirs", ...TENANT } },
   { key: "dcim.regions", ...SLUG, refs: { parent: "dcim.regions" }, contentType: "dcim.region" },
   {
     key: "dcim.site-groups",
@@ -72,7 +147,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
   {
     key: "dcim.sites",
     ...SLUG,
-    refs: { region: "dcim.regions", group: "dcim.site-groups", ...TENANT },
+    refs: { region: "dcim.regions", group: "dcim.site-groups", asns: "ipam.asns", ...TENANT },
     contentType: "dcim.site",
   },
   {
@@ -83,17 +158,32 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     contentType: "dcim.location",
   },
   { key: "dcim.manufacturers", ...SLUG, refs: {} },
-  { key: "dcim.device-roles", ...SLUG, refs: { parent: "dcim.device-roles" } },
+  {
+    key: "dcim.device-roles",
+    ...SLUG,
+    refs: { parent: "dcim.device-roles", config_template: "extras.config-templates" },
+  },
   {
     key: "dcim.platforms",
     ...SLUG,
-    refs: { manufacturer: "dcim.manufacturers", parent: "dcim.platforms" },
+    refs: {
+      manufacturer: "dcim.manufacturers",
+      parent: "dcim.platforms",
+      config_template: "extras.config-templates",
+    },
   },
   {
     key: "dcim.device-types",
     naturalKey: ["slug"],
     refKey: ["slug", "model"],
     refs: { manufacturer: "dcim.manufacturers", default_platform: "dcim.platforms" },
+  },
+  // DCIM physical models (1/4): rack types before the racks built from them.
+  {
+    key: "dcim.rack-types",
+    naturalKey: ["slug"],
+    refKey: ["slug", "model"],
+    refs: { manufacturer: "dcim.manufacturers" },
   },
   { key: "dcim.rack-roles", ...SLUG, refs: {} },
   {
@@ -104,8 +194,36 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       site: "dcim.sites",
       location: "dcim.locations",
       role: "dcim.rack-roles",
+      rack_type: "dcim.rack-types",
       ...TENANT,
     },
+  },
+  // DCIM physical models (2/4): what devices and their components refer to.
+  {
+    key: "dcim.module-types",
+    naturalKey: ["model", "manufacturer"],
+    refKey: ["model"],
+    refs: { manufacturer: "dcim.manufacturers" },
+  },
+  { key: "dcim.inventory-item-roles", ...SLUG, refs: {} },
+  {
+    key: "dcim.power-panels",
+    naturalKey: ["name", "site"],
+    refKey: ["name"],
+    refs: { site: "dcim.sites", location: "dcim.locations" },
+  },
+  {
+    key: "dcim.power-feeds",
+    naturalKey: ["name", "power_panel"],
+    refKey: ["name"],
+    refs: { power_panel: "dcim.power-panels", rack: "dcim.racks", ...TENANT },
+  },
+  {
+    key: "dcim.virtual-chassis",
+    naturalKey: ["name"],
+    refKey: ["name"],
+    refs: { master: "dcim.devices" },
+    deferred: ["master"],
   },
   { key: "ipam.route-targets", naturalKey: ["name"], refKey: ["name"], refs: { ...TENANT } },
   {
@@ -160,6 +278,8 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       primary_ip4: "ipam.ip-addresses",
       primary_ip6: "ipam.ip-addresses",
       oob_ip: "ipam.ip-addresses",
+      config_template: "extras.config-templates",
+      virtual_chassis: "dcim.virtual-chassis",
       ...TENANT,
     },
     deferred: ["primary_ip4", "primary_ip6", "oob_ip"],
@@ -178,9 +298,24 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       tagged_vlans: "ipam.vlans",
       qinq_svlan: "ipam.vlans",
       vrf: "ipam.vrfs",
+      primary_mac_address: "dcim.mac-addresses",
     },
+    deferred: ["primary_mac_address"],
     contentType: "dcim.interface",
   },
+  // DCIM physical models (3/4): device components, modules, inventory items.
+  ...[
+    "dcim.module-bays",
+    "dcim.modules",
+    "dcim.console-ports",
+    "dcim.console-server-ports",
+    "dcim.power-ports",
+    "dcim.power-outlets",
+    "dcim.rear-ports",
+    "dcim.front-ports",
+    "dcim.device-bays",
+    "dcim.inventory-items",
+  ].map((key) => component(key)),
   {
     key: "virtualization.virtual-machines",
     naturalKey: ["name", "cluster"],
@@ -193,6 +328,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       platform: "dcim.platforms",
       primary_ip4: "ipam.ip-addresses",
       primary_ip6: "ipam.ip-addresses",
+      config_template: "extras.config-templates",
       ...TENANT,
     },
     deferred: ["primary_ip4", "primary_ip6"],
@@ -210,7 +346,9 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       tagged_vlans: "ipam.vlans",
       qinq_svlan: "ipam.vlans",
       vrf: "ipam.vrfs",
+      primary_mac_address: "dcim.mac-addresses",
     },
+    deferred: ["primary_mac_address"],
     contentType: "virtualization.vminterface",
     aliases: ["vm_interfaces", "vminterfaces", "virtual_machine_interfaces"],
   },
@@ -234,6 +372,124 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refs: { vrf: "ipam.vrfs", nat_inside: "ipam.ip-addresses", ...TENANT },
     aliases: ["ips"],
   },
+  // IPAM services and FHRP groups (after the devices, VMs, interfaces and IPs they name).
+  {
+    key: "ipam.fhrp-groups",
+    naturalKey: ["protocol", "group_id"],
+    refKey: ["name"],
+    refs: {},
+    contentType: "ipam.fhrpgroup",
+  },
+  {
+    key: "ipam.fhrp-group-assignments",
+    naturalKey: ["group", "interface"],
+    refKey: [],
+    refs: { group: "ipam.fhrp-groups" },
+  },
+  { key: "ipam.service-templates", naturalKey: ["name"], refKey: ["name"], refs: {} },
+  {
+    key: "ipam.services",
+    naturalKey: ["name", "parent"],
+    refKey: ["name"],
+    refs: { ipaddresses: "ipam.ip-addresses" },
+  },
+  // Circuits: providers, their accounts and networks, circuits and their two terminations.
+  { key: "circuits.providers", ...SLUG, refs: { asns: "ipam.asns" } },
+  {
+    key: "circuits.provider-accounts",
+    naturalKey: ["account", "provider"],
+    refKey: ["account", "name"],
+    refs: { provider: "circuits.providers" },
+  },
+  {
+    key: "circuits.provider-networks",
+    naturalKey: ["name", "provider"],
+    refKey: ["name"],
+    refs: { provider: "circuits.providers" },
+    contentType: "circuits.providernetwork",
+  },
+  { key: "circuits.circuit-types", ...SLUG, refs: {} },
+  {
+    key: "circuits.circuits",
+    naturalKey: ["cid", "provider"],
+    refKey: ["cid"],
+    refs: {
+      provider: "circuits.providers",
+      provider_account: "circuits.provider-accounts",
+      type: "circuits.circuit-types",
+      ...TENANT,
+    },
+  },
+  {
+    key: "circuits.circuit-terminations",
+    naturalKey: ["circuit", "term_side"],
+    refKey: ["term_side"],
+    refs: { circuit: "circuits.circuits" },
+    contentType: "circuits.circuittermination",
+  },
+  // Contacts and their assignments to objects of the models above.
+  { key: "tenancy.contact-groups", ...SLUG, refs: { parent: "tenancy.contact-groups" } },
+  { key: "tenancy.contact-roles", ...SLUG, refs: {} },
+  {
+    key: "tenancy.contacts",
+    naturalKey: ["name"],
+    refKey: ["name", "email"],
+    refs: { groups: "tenancy.contact-groups" },
+  },
+  {
+    key: "tenancy.contact-assignments",
+    naturalKey: ["contact", "object", "role"],
+    refKey: [],
+    refs: { contact: "tenancy.contacts", role: "tenancy.contact-roles" },
+  },
+  // Config contexts, assigned to objects of the models above by lists of natural keys.
+  {
+    key: "extras.config-contexts",
+    naturalKey: ["name"],
+    refKey: ["name"],
+    refs: {
+      regions: "dcim.regions",
+      site_groups: "dcim.site-groups",
+      sites: "dcim.sites",
+      locations: "dcim.locations",
+      device_types: "dcim.device-types",
+      roles: "dcim.device-roles",
+      platforms: "dcim.platforms",
+      cluster_types: "virtualization.cluster-types",
+      cluster_groups: "virtualization.cluster-groups",
+      clusters: "virtualization.clusters",
+      tenant_groups: "tenancy.tenant-groups",
+      tenants: "tenancy.tenants",
+    },
+  },
+  // DCIM physical models (4/4): MAC addresses (on interfaces of devices and VMs), cables (their
+  // ends may be of any model above; keep them after circuit terminations), and the templates of
+  // device and module types last: a device created before its type's templates exist gets no
+  // components from them, so a whole export imports without clashing with its own components.
+  {
+    key: "dcim.mac-addresses",
+    naturalKey: ["mac_address"],
+    refKey: ["mac_address"],
+    refs: {},
+    aliases: ["macs"],
+  },
+  {
+    key: "dcim.cables",
+    naturalKey: ["a", "b"],
+    refKey: ["label"],
+    refs: { ...TENANT },
+  },
+  ...[
+    "dcim.console-port-templates",
+    "dcim.console-server-port-templates",
+    "dcim.power-port-templates",
+    "dcim.power-outlet-templates",
+    "dcim.interface-templates",
+    "dcim.rear-port-templates",
+    "dcim.front-port-templates",
+    "dcim.device-bay-templates",
+    "dcim.module-bay-templates",
+  ].map((key) => template(key)),
 ];
 
 /**
@@ -349,6 +605,50 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/**
+ * The content type NetBox names a model by: its `contentType`, else derived from the key.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { contentTypeOf } from "./models.ts";
+ * assert(contentTypeOf("dcim.device-roles") === "dcim.devicerole");
+ * assert(contentTypeOf("ipam.ip-addresses") === "ipam.ipaddress");
+ * ```
+ */
+export function contentTypeOf(key: string, contentType?: string): string {
+  if (contentType) return contentType;
+  if (key === "virtualization.interfaces") return "virtualization.vminterface";
+  const [app, name] = key.split(".");
+  const plain = name.replaceAll("-", "");
+  const single = /(ss|x)es$/.test(plain)
+    ? plain.slice(0, -2)
+    : plain.endsWith("chassis")
+    ? plain
+    : plain.replace(/s$/, "");
+  return `${app}.${single}`;
+}
+
+/** The models a contact can be assigned to (`object: {site: …}`), by the key written. */
+export const CONTACT_OBJECTS: Record<string, string> = Object.fromEntries(
+  [
+    "dcim.regions",
+    "dcim.site-groups",
+    "dcim.sites",
+    "dcim.locations",
+    "dcim.racks",
+    "dcim.manufacturers",
+    "dcim.devices",
+    "tenancy.tenants",
+    "virtualization.cluster-groups",
+    "virtualization.clusters",
+    "virtualization.virtual-machines",
+    "circuits.providers",
+    "circuits.provider-accounts",
+    "circuits.circuits",
+  ].map((key) => [key.split(".")[1].replaceAll("-", "_").replace(/s$/, ""), key]),
+);
 
 /** The generic relations the import writes, by sugar: field → allowed target models. */
 export const SCOPE_FIELDS: Record<string, string> = {

@@ -21,6 +21,7 @@ import type { ImportBackend, ImportPlan, PlanItem, PlanOptions, Work } from "./_
 import { createState } from "./_plan_state.ts";
 import { collect, loadMeta, structure } from "./_plan_input.ts";
 import { fetchExisting } from "./_plan_fetch.ts";
+import { checkCustomFields } from "./_plan_custom_fields.ts";
 import { matchModel } from "./_plan_match.ts";
 import { resolveDeferred, resolveModel } from "./_plan_resolve.ts";
 import {
@@ -31,6 +32,7 @@ import {
   scopeSlug,
 } from "./_plan_deletes.ts";
 import { checkCycles, propagateInvalid, writeOrder } from "./_plan_order.ts";
+import { PLAN_CHECKS } from "./_plan_rules.ts";
 
 export type { FieldMeta } from "./_values.ts";
 export type { Change, ImportBackend, ImportPlan, PlanItem, PlanOptions } from "./_plan_types.ts";
@@ -83,6 +85,7 @@ class Planner {
     const models = collect(s, sections);
     await loadMeta(s, models);
     for (const item of s.items) structure(s, item);
+    await checkCustomFields(s);
     // fetching existing objects
     await fetchExisting(s);
     // matching and resolving, model by model in dependency order
@@ -93,6 +96,7 @@ class Planner {
       resolveModel(s, model);
     }
     for (const item of s.items) resolveDeferred(s, item);
+    for (const check of PLAN_CHECKS) check(s);
     // deletes
     const slug = scopeSlug(s);
     if (slug) checkAbsentScope(s, slug);

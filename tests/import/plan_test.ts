@@ -45,6 +45,12 @@ const META: Record<string, Record<string, FieldMeta>> = {
     type: { type: "choice", choices: [{ value: "virtual" }] },
   },
   "dcim/regions/": { name: S(true), slug: { type: "slug", required: true }, parent: F() },
+  "extras/custom-fields/": {
+    name: S(true),
+    type: { type: "choice", choices: ["text", "integer", "select"].map((value) => ({ value })) },
+    object_types: { type: "list" },
+    choice_set: F(),
+  },
   "ipam/vrfs/": { name: S(true) },
   "ipam/ip-addresses/": {
     address: S(true),
@@ -298,10 +304,72 @@ Deno.test("buildPlan() merges custom fields when comparing", async () => {
       "dcim/devices/": [
         obj(9, { name: "foxtrot", site: { id: 1 }, custom_fields: { rack_unit: 4, other: "x" } }),
       ],
+      "extras/custom-fields/": [RACK_UNIT],
     },
   );
   assert.deepEqual(p.problems, []);
   assert.equal(p.items[0].action, "unchanged");
+});
+
+const RACK_UNIT = obj(5, {
+  name: "rack_unit",
+  type: { value: "integer", label: "Integer" },
+  object_types: ["dcim.device"],
+  choice_set: null,
+});
+const CF_EXISTING = {
+  "dcim/sites/": [obj(1, { name: "Matrix", slug: "matrix" })],
+  "extras/custom-fields/": [RACK_UNIT],
+};
+
+Deno.test("buildPlan() refuses a custom field NetBox lacks, naming it and its line", async () => {
+  const p = await plan(
+    `devices:\n  - {name: foxtrot, site: matrix, custom_fields: {rack_units: 4}}\n`,
+    CF_EXISTING,
+  );
+  const cf = p.problems.filter((x) => x.message.includes("custom field"));
+  assert.deepEqual(cf.map((x) => [x.loc.line, x.message]), [[
+    2,
+    'unknown custom field "rack_units": NetBox has none of that name (define it in a ' +
+    "custom_fields section of the input)",
+  ]]);
+});
+
+Deno.test("buildPlan() refuses a custom-field value of the wrong type in one line", async () => {
+  const p = await plan(
+    `devices:\n  - {name: foxtrot, site: matrix, custom_fields: {rack_unit: four}}\n`,
+    CF_EXISTING,
+  );
+  assert.deepEqual(p.problems.map((x) => x.message).filter((m) => m.includes("custom")), [
+    'custom field "rack_unit" (type integer) must be an integer, not string "four"',
+  ]);
+  assert.equal(p.items[0].action, "invalid");
+});
+
+Deno.test("buildPlan() takes a custom field defined in the input and writes it first", async () => {
+  const p = await plan(
+    `devices:\n  - {name: foxtrot, site: matrix, role: r, device_type: t, custom_fields: {owner_team: "7"}}\n` +
+      `custom_fields:\n  - {name: owner_team, type: integer, object_types: [dcim.device]}\n`,
+    {
+      ...CF_EXISTING,
+      "dcim/device-roles/": [obj(2, { name: "r", slug: "r" })],
+      "dcim/device-types/": [obj(3, { model: "t", slug: "t" })],
+    },
+  );
+  assert.deepEqual(p.problems, []);
+  assert.deepEqual(p.items.map((i) => i.model.key), ["extras.custom-fields", "dcim.devices"]);
+  // The CSV-like text "7" is sent as the integer the field holds.
+  assert.deepEqual(p.items[1].body.custom_fields, { owner_team: 7 });
+  const wrongType = await plan(
+    `devices:\n  - {name: foxtrot, site: matrix, custom_fields: {rack_unit: 4}}\n`,
+    {
+      ...CF_EXISTING,
+      "extras/custom-fields/": [{ ...RACK_UNIT, object_types: ["dcim.site"] }],
+    },
+  );
+  assert.deepEqual(wrongType.problems.map((x) => x.message).filter((m) => m.includes("custom")), [
+    'custom field "rack_unit" does not apply to dcim.device (its object_types: dcim.site)',
+  ]);
 });
 
 Deno.test("buildPlan() reports an unknown model with a suggestion", async () => {

@@ -21,6 +21,7 @@ import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
 import { MODELS } from "../../lib/import/models.ts";
+import { EXPORT_FIELDS } from "../../lib/import/export.ts";
 import { main as bulkImport } from "../../tasks/bulk-import.ts";
 import { main as exportTask } from "../../tasks/export.ts";
 import { yamlParse } from "../../lib/deps.ts";
@@ -405,9 +406,257 @@ export function generated(
       tags: T,
     })),
   );
+  // Custom fields: a choice set and fields of five types, with values on a site, a device and
+  // a prefix (their definitions come along as dependencies of the export).
+  const cf = customFieldPrefix(p);
+  add("custom_field_choice_sets", [
+    { name: `${p} colours`, extra_choices: [["red", "Red"], ["blue", "Blue"]] },
+  ]);
+  add("custom_fields", [
+    { name: `${cf}_text`, type: "text", object_types: ["dcim.site"], label: `${p} note` },
+    {
+      name: `${cf}_int`,
+      type: "integer",
+      object_types: ["dcim.device", "dcim.site"],
+      validation_minimum: 0,
+    },
+    { name: `${cf}_flag`, type: "boolean", object_types: ["dcim.device"] },
+    {
+      name: `${cf}_colour`,
+      type: "select",
+      object_types: ["dcim.site"],
+      choice_set: `${p} colours`,
+    },
+    {
+      name: `${cf}_colours`,
+      type: "multiselect",
+      object_types: ["ipam.prefix"],
+      choice_set: `${p} colours`,
+    },
+  ]);
+  const first = (k: string) => doc[k][0] as Record<string, unknown>;
+  Object.assign(first("sites"), {
+    custom_fields: { [`${cf}_text`]: "cage 4", [`${cf}_int`]: 42, [`${cf}_colour`]: "red" },
+  });
+  Object.assign(first("devices"), { custom_fields: { [`${cf}_int`]: 7, [`${cf}_flag`]: true } });
+  Object.assign(first("prefixes"), { custom_fields: { [`${cf}_colours`]: ["blue", "red"] } });
+  // IPAM numbering: a RIR, an aggregate, an ASN range and an ASN (on a site and a provider);
+  // values from the run's random number, so concurrent runs do not overlap.
+  const asn = 4200000000 + rnd * 10;
+  add("rirs", [{ name: `${p} RIR`, slug: `${p}-rir`, is_private: true, tags: T }]);
+  add("aggregates", [
+    { prefix: `2001:db8:${rnd.toString(16)}::/48`, rir: `${p}-rir`, tenant: `${p}-t0`, tags: T },
+  ]);
+  add("asn_ranges", [
+    { name: `${p} ASNs`, slug: `${p}-asns`, rir: `${p}-rir`, start: asn, end: asn + 9, tags: T },
+  ]);
+  add("asns", [{ asn: asn + 1, rir: `${p}-rir`, description: "transit", tags: T }]);
+  Object.assign(first("sites"), { asns: [{ asn: asn + 1 }] });
+  // A service (from a template's ports) and an FHRP group on the first device's eth0.
+  const dev0 = { name: `${p}-dev0`, site: sites[0] };
+  const fhrp = { protocol: "other", group_id: 1000 + (rnd % 30000) };
+  add("fhrp_groups", [{ ...fhrp, name: `${p} VIP`, tags: T }]);
+  add("fhrp_group_assignments", [
+    { group: fhrp, interface: { device: dev0, name: "eth0" }, priority: 200 },
+  ]);
+  add("service_templates", [{ name: `${p} ssh`, protocol: "tcp", ports: [22], tags: T }]);
+  add("services", [{
+    parent: { device: dev0 },
+    name: "ssh",
+    protocol: "tcp",
+    ports: [22, 2222],
+    ipaddresses: [{ address: "10.0.0.1/30", vrf: vrfs[0] }],
+    tags: T,
+  }]);
+  // Circuits: a provider with an account and a network, a circuit from a site to the network.
+  const provider = `${p}-carrier`;
+  add("providers", [{ name: `${p} Carrier`, slug: provider, asns: [{ asn: asn + 1 }], tags: T }]);
+  add("provider_accounts", [{ provider, name: "main", account: `${p}-acct`, tags: T }]);
+  add("provider_networks", [{ provider, name: `${p} MPLS`, tags: T }]);
+  add("circuit_types", [{ name: `${p} Transit`, slug: `${p}-transit`, color: "aa1409", tags: T }]);
+  const circuit = { cid: `${p}-C1`, provider };
+  add("circuits", [{
+    ...circuit,
+    provider_account: { account: `${p}-acct`, provider },
+    type: `${p}-transit`,
+    commit_rate: 10000,
+    tags: T,
+  }]);
+  add("circuit_terminations", [
+    { circuit, term_side: "A", termination: { site: sites[0] }, port_speed: 10000, tags: T },
+    {
+      circuit,
+      term_side: "Z",
+      termination: { provider_network: { name: `${p} MPLS`, provider } },
+      tags: T,
+    },
+  ]);
+  physical(p, doc, rnd);
+  // A config template (on a device role) and a config context assigned by site and role.
+  add("config_templates", [
+    { name: `${p} tmpl`, template_code: "hostname {{ device.name }}\n", tags: T },
+  ]);
+  Object.assign(first("device_roles"), { config_template: `${p} tmpl` });
+  add("config_contexts", [{
+    name: `${p} ctx`,
+    weight: 2000,
+    sites: [sites[0]],
+    roles: [`${p}-r0`],
+    data: { ntp: ["192.0.2.1"], syslog: { port: 514 } },
+    tags: T,
+  }]);
+  // A contact in a group, assigned to a site in a role.
+  add("contact_groups", [{ name: `${p} Ops`, slug: `${p}-ops`, tags: T }]);
+  add("contact_roles", [{ name: `${p} Owner`, slug: `${p}-owner`, tags: T }]);
+  add("contacts", [{ name: `${p} NOC`, groups: [`${p}-ops`], email: "noc@example.com", tags: T }]);
+  add("contact_assignments", [{
+    contact: `${p} NOC`,
+    object: { site: sites[0] },
+    role: `${p}-owner`,
+    priority: "primary",
+    tags: T,
+  }]);
   const clean = JSON.parse(JSON.stringify(doc)); // undefined fields out
   const total = Object.values(clean).reduce((n: number, v) => n + (v as unknown[]).length, 0);
   return { doc: clean, total };
+}
+
+/**
+ * The DCIM physical models, with the fewest objects: on the two devices of site 0 (dev0, dev10)
+ * a virtual chassis, ports of every kind with four cables (interfaces, console, power feed, rear
+ * to rear), a front port on position 2 of its rear port, a module in a bay, an inventory item and
+ * a MAC address as an interface's primary MAC; a rack type on rack R0; a device bay (its type a
+ * parent type); and the templates of one device type and one module type.
+ */
+function physical(p: string, doc: Record<string, unknown[]>, rnd: number): void {
+  const T = [p];
+  const site = `${p}-s0`;
+  const d0 = { name: `${p}-dev0`, site }, d10 = { name: `${p}-dev10`, site };
+  const at = (name: string) =>
+    (doc.devices as Record<string, unknown>[]).find((d) => d.name === name)!;
+  const add = (k: string, items: unknown[]) => (doc[k] = items);
+  add("rack_types", [{
+    model: `${p} Rack`,
+    slug: `${p}-rack`,
+    manufacturer: `${p}-v0`,
+    form_factor: "4-post-cabinet",
+    width: 19,
+    u_height: 42,
+    tags: T,
+  }]);
+  (doc.racks[0] as Record<string, unknown>).rack_type = `${p}-rack`;
+  (doc.device_types[3] as Record<string, unknown>).subdevice_role = "parent";
+  const moduleType = { model: `${p} Card`, manufacturer: `${p}-v0` };
+  add("module_types", [{ ...moduleType, part_number: "LC-1", tags: T }]);
+  add("inventory_item_roles", [{ name: `${p} CPU`, slug: `${p}-cpu`, color: "00bcd4", tags: T }]);
+  const panel = { name: "PP1", site };
+  add("power_panels", [{ ...panel, tags: T }]);
+  add("power_feeds", [{ name: "F1", power_panel: panel, rack: { name: "R0", site }, tags: T }]);
+  add("virtual_chassis", [{ name: `${p}-vc`, domain: "stack", master: d0, tags: T }]);
+  Object.assign(at(d0.name), { virtual_chassis: `${p}-vc`, vc_position: 1, vc_priority: 10 });
+  Object.assign(at(d10.name), { virtual_chassis: `${p}-vc`, vc_position: 2 });
+  add("module_bays", [{ device: d0, name: "slot1", tags: T }]);
+  add("modules", [{
+    device: d0,
+    module_bay: { device: d0, name: "slot1" },
+    module_type: moduleType,
+    serial: `M${rnd}`,
+    tags: T,
+  }]);
+  add("console_ports", [{ device: d0, name: "con0", type: "rj-45", tags: T }]);
+  add("console_server_ports", [{ device: d10, name: "cs0", type: "rj-45", speed: 9600, tags: T }]);
+  add("power_ports", [
+    { device: d0, name: "psu0", type: "iec-60320-c14", maximum_draw: 300, tags: T },
+    { device: d10, name: "psu0", type: "iec-60320-c14", tags: T },
+  ]);
+  add("power_outlets", [{
+    device: d10,
+    name: "out0",
+    type: "iec-60320-c13",
+    power_port: { device: d10, name: "psu0" },
+    feed_leg: "A",
+    tags: T,
+  }]);
+  add("rear_ports", [
+    { device: d0, name: "rp0", type: "lc", positions: 2, tags: T },
+    { device: d10, name: "rp0", type: "lc", tags: T },
+  ]);
+  add("front_ports", [{
+    device: d0,
+    name: "fp0",
+    type: "lc",
+    rear_port: { device: d0, name: "rp0" },
+    rear_port_position: 2,
+    tags: T,
+  }]);
+  add("device_bays", [{ device: { name: `${p}-dev3`, site: `${p}-s3` }, name: "bay1", tags: T }]);
+  add("inventory_items", [{
+    device: d0,
+    name: "cpu0",
+    role: `${p}-cpu`,
+    manufacturer: `${p}-v0`,
+    serial: `I${rnd}`,
+    tags: T,
+  }]);
+  const hex = (rnd % 65536).toString(16).toUpperCase().padStart(4, "0");
+  const mac = `02:00:00:00:${hex.slice(0, 2)}:${hex.slice(2)}`;
+  add("mac_addresses", [{ mac_address: mac, interface: { device: d0, name: "eth0" }, tags: T }]);
+  const eth0 = (doc.interfaces as Record<string, unknown>[]).find((i) =>
+    (i.device as Record<string, unknown>).name === d0.name && i.name === "eth0"
+  )!;
+  eth0.primary_mac_address = mac;
+  add("cables", [
+    { a: { device: d0, interface: "mgmt0" }, b: { device: d10, interface: "mgmt0" }, tags: T },
+    {
+      a: [{ device: d10, console_server_port: "cs0" }],
+      b: [{ device: d0, console_port: "con0" }],
+      type: "cat6",
+      label: "console",
+      tags: T,
+    },
+    {
+      a: { power_panel: panel, power_feed: "F1" },
+      b: { device: d10, power_port: "psu0" },
+      status: "planned",
+      tags: T,
+    },
+    {
+      a: { device: d0, rear_port: "rp0" },
+      b: { device: d10, rear_port: "rp0" },
+      type: "smf",
+      length: 12.5,
+      length_unit: "m",
+      color: "ffeb3b",
+      tags: T,
+    },
+  ]);
+  const dt = `${p}-box1`;
+  const tpl = (name: string, extra: Record<string, unknown> = {}) => ({
+    device_type: dt,
+    name,
+    ...extra,
+  });
+  add("console_port_templates", [tpl("con", { type: "rj-45" })]);
+  add("console_server_port_templates", [tpl("cs", { type: "rj-45" })]);
+  add("power_port_templates", [tpl("psu", { type: "iec-60320-c14" })]);
+  add("power_outlet_templates", [
+    tpl("out", { type: "iec-60320-c13", power_port: { device_type: dt, name: "psu" } }),
+  ]);
+  add("interface_templates", [
+    tpl("eth0", { type: "1000base-t", mgmt_only: true }),
+    { module_type: moduleType, name: "lc0", type: "10gbase-x-sfpp" },
+  ]);
+  add("rear_port_templates", [tpl("rp", { type: "lc", positions: 2 })]);
+  add("front_port_templates", [
+    tpl("fp", { type: "lc", rear_port: { device_type: dt, name: "rp" }, rear_port_position: 2 }),
+  ]);
+  add("device_bay_templates", [{ device_type: `${p}-box3`, name: "bay" }]);
+  add("module_bay_templates", [tpl("slot")]);
+}
+
+/** Custom field names allow no "-": the generated inventory's prefix for them. */
+function customFieldPrefix(p: string): string {
+  return p.replaceAll("-", "_");
 }
 
 /** Deletes everything tagged `tag` (dependents first), then the tags. Logs, never throws. */
@@ -426,7 +675,7 @@ export async function dropTagged(env: NetBoxTestEnv, tags: string[]): Promise<vo
       }
     }
     for (const model of [...MODELS].reverse()) {
-      if (model.key === "extras.tags") continue;
+      if (model.key === "extras.tags" || !EXPORT_FIELDS[model.key]?.includes("tags")) continue;
       const ids = new Set<number>();
       for (const tag of present) {
         for (const o of await client.endpoint(model.path).all({ tag: tag }, { fields: ["id"] })) {
@@ -438,6 +687,18 @@ export async function dropTagged(env: NetBoxTestEnv, tags: string[]): Promise<vo
     for (const tag of tags) {
       const found = await client.extras.tags.all({ slug: tag }, { fields: ["id"] });
       if (found.length) await client.extras.tags.delete(found.map((t) => t.id));
+    }
+    // The generated custom fields and choice sets (untagged models), by name.
+    const cf = customFieldPrefix(tags[0]);
+    for (
+      const [path, prefix] of [
+        ["extras/custom-fields/", `${cf}_`],
+        ["extras/custom-field-choice-sets/", `${tags[0]} `],
+      ]
+    ) {
+      const all = await client.endpoint(path).all({}, { fields: ["id", "name"] });
+      const mine = all.filter((o) => String(o.name).startsWith(prefix)).map((o) => o.id);
+      if (mine.length) await client.endpoint(path).delete(mine);
     }
   } catch (err) {
     console.error(`cleanup of ${tags.join(", ")} failed: ${(err as Error).message.slice(0, 300)}`);
