@@ -139,9 +139,15 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       error: null,
     }));
   } else {
+    const writes = plan.steps.filter((s) => s.action !== "delete")
+      .map((s) => ({
+        path: s.path,
+        action: s.action === "create" ? "add" as const : "change" as const,
+      }));
     await ctx.assertCanWrite(
-      [...new Set(plan.steps.filter((s) => s.action !== "delete").map((s) => s.path))]
-        .map((path) => ({ path, action: "change" as const })),
+      writes.filter((w, i) =>
+        writes.findIndex((o) => o.path === w.path && o.action === w.action) === i
+      ),
     );
     const result = await applyRevert(client, plan, {
       stop: ctx.stop,

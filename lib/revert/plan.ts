@@ -363,6 +363,9 @@ async function dependants(
     for (const [field, target] of Object.entries(m.refs)) {
       if (modelByKey(target).path !== step.path) continue;
       if (["tags", "tagged_vlans", "import_targets", "export_targets"].includes(field)) continue;
+      // An IPv4 address is never anyone's primary_ip6, nor an IPv6 one a primary_ip4.
+      const v6 = String(step.data.address ?? "").includes(":");
+      if (field === (v6 ? "primary_ip4" : "primary_ip6")) continue;
       queries.push({ path: m.path, filter: `${field}_id`, field });
     }
   }
