@@ -153,7 +153,20 @@ export async function applyRevert(
             delete body[field];
           }
         }
-        const created = await endpoint.create(body) as NetBoxObject;
+        let created: NetBoxObject;
+        try {
+          created = await endpoint.create(body) as NetBoxObject;
+        } catch (err) {
+          if (!mayHaveActed(err)) throw err;
+          // The answer was lost: look for it by its natural key until NetBox has settled.
+          const back = await settle(
+            transport,
+            () => findCreated(transport, step.path, body),
+            (o) => o !== undefined,
+          );
+          if (!back.value) throw err;
+          created = back.value;
+        }
         newIds.set(keyOf(step.path, step.id), created.id);
         if (open.length) pending.push({ step, fields: [...new Set(open)] });
         item(step, "done");
@@ -241,6 +254,25 @@ export async function applyRevert(
 }
 
 class Pending extends Error {}
+
+/** The one object holding a created body's natural key (the import's model table), if any. */
+async function findCreated(
+  transport: Transport,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<NetBoxObject | undefined> {
+  const def = lookupModel(path);
+  const keys = def?.naturalKey.length ? def.naturalKey : ["slug" in body ? "slug" : "name"];
+  const filters: Record<string, string | number> = {};
+  for (const key of keys) {
+    const value = body[key];
+    if (def?.refs[key]) filters[`${key}_id`] = typeof value === "number" ? value : "null";
+    else if (typeof value === "string" || typeof value === "number") filters[key] = value;
+    else return undefined;
+  }
+  const found = await createEndpoint(transport, path).all(filters, { fields: ["id"] });
+  return found.length === 1 ? found[0] : undefined;
+}
 
 function isGone(err: unknown): boolean {
   if (err instanceof NetBoxHttpError && err.status === 404) return true;

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { NetBoxTimeoutError } from "../../lib/client/errors.ts";
 import { type FakeRequest, fakeTransport, httpError } from "../_fake_transport.ts";
 import {
   applyRevert,
@@ -285,4 +286,23 @@ Deno.test("readChanges() lists a time window of one user, and an audit log's win
   });
   assert.deepEqual(picked.map((c) => c.request_id), ["aaaaaaaa-1", "cccccccc-3"]);
   assert.equal(t.requests.length, 1, "one listing for the window, none per id");
+});
+
+Deno.test("applyRevert() finds a re-created object by its natural key when NetBox's answer was lost", async () => {
+  const sites: Obj[] = [];
+  const t = fakeTransport((req) => {
+    if (req.method === "POST") {
+      sites.push({ ...(req.body as Obj), id: 77 });
+      throw new NetBoxTimeoutError("Cannot create dcim/sites/: no answer in time", { attempts: 1 });
+    }
+    const slug = req.query.get("slug");
+    const results = sites.filter((s) => s.slug === slug);
+    return { count: results.length, next: null, previous: null, results };
+  });
+  const plan = await planRevert(t, [
+    change("delete", "dcim.site", 5, { name: "Lab", slug: "lab", tags: [] }, null),
+  ]);
+  const result = await applyRevert(t, plan);
+  assert.deepEqual(result.items.map((i) => [i.outcome, i.new_id]), [["done", 77]]);
+  assert.equal(t.requests.filter((r) => r.method === "POST").length, 1, "never sent twice");
 });
