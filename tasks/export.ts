@@ -42,6 +42,7 @@ interface Opts {
   vrf: string[];
   dependencies?: boolean;
   pageSize: string;
+  strict?: boolean;
 }
 
 const SPEC = {
@@ -94,7 +95,11 @@ const SPEC = {
         ),
       )
       .addOption(new Option("--no-dependencies", "export only the objects chosen"))
-      .option("--page-size <n>", "objects per page", "1000");
+      .option("--page-size <n>", "objects per page", "1000")
+      .option(
+        "--strict",
+        "exit 1 when anything the chosen objects reference or hold could not be exported",
+      );
   },
   examples: [
     "export --site matrix --output matrix.yaml",
@@ -184,7 +189,19 @@ async function run(ctx: TaskContext, opts: Opts): Promise<number> {
       for (const d of docs) await writeAtomic(`${dir.replace(/\/+$/, "")}/${d.file}`, d.text);
     }
   } else await ctx.writeResult(docs[0].text);
-  ctx.info(`exported ${total} objects${counts.length ? `: ${counts.join(", ")}` : ""}`);
+  // Never a silent loss: what was left out is named in the summary too, counted per model.
+  const lost = new Map<string, number>();
+  for (const w of result.warnings) lost.set(w.model, (lost.get(w.model) ?? 0) + w.count);
+  const notExported = [...lost].map(([m, n]) => `${m} ${n}`).join(", ");
+  ctx.info(
+    `exported ${total} objects${counts.length ? `: ${counts.join(", ")}` : ""}${
+      lost.size ? `; fields not exported (see above): ${notExported}` : ""
+    }`,
+  );
+  if (opts.strict && lost.size) {
+    ctx.warn(`--strict: ${result.warnings.length} kind(s) of data could not be exported`);
+    return EXIT.ATTENTION;
+  }
   return EXIT.OK;
 }
 
