@@ -44,6 +44,8 @@ interface Wanted {
   /** List the whole table. */
   all: boolean;
   fields: Set<string>;
+  /** Input fields a rule module reads in NetBox under other names (not requested). */
+  virtual: Set<string>;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function fetchExisting(s: PlanState): Promise<void> {
         all: !LARGE.has(model.key),
         // last_updated: the object's ETag, so an update writes only what was planned against.
         fields: new Set(["id", "display", "last_updated", ...model.naturalKey, ...model.refKey]),
+        virtual: new Set(),
       };
       wanted.set(model.key, w);
     }
@@ -95,6 +98,10 @@ export async function fetchExisting(s: PlanState): Promise<void> {
       if (spec.kind === "generic") {
         w.fields.add(spec.typeField).add(spec.idField);
         for (const f of FETCH_FIELDS[item.model.key] ?? []) w.fields.add(f);
+      } else if (spec.kind === "custom") {
+        w.virtual.add(field);
+        for (const f of spec.handler.fetchFields) w.fields.add(f);
+        for (const [target, ref] of spec.handler.refs(spec.raw)) addRef(target, ref);
       } else w.fields.add(field);
       if (spec.kind === "ref" || spec.kind === "generic") {
         if (spec.spec !== null) addRef(spec.target, spec.spec);
@@ -117,7 +124,7 @@ export async function fetchExisting(s: PlanState): Promise<void> {
 async function fetchModel(s: PlanState, w: Wanted): Promise<void> {
   const { model } = w;
   const generic = model.order >= 1000;
-  const fields = generic ? undefined : [...w.fields];
+  const fields = generic ? undefined : [...w.fields].filter((f) => !w.virtual.has(f));
   const requests: Filters[] = [];
   let listAll = w.all;
   if (!listAll && w.values.size > LIST_ALL_ABOVE) {

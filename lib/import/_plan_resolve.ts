@@ -24,7 +24,8 @@ export function resolveModel(s: PlanState, model: ModelDef): void {
     }
     for (const [field, spec] of item.specs) {
       if (item.model.deferred?.includes(field)) continue;
-      if (spec.kind === "ref" || spec.kind === "generic") {
+      if (spec.kind === "custom") spec.handler.apply(s, item, field);
+      else if (spec.kind === "ref" || spec.kind === "generic") {
         const r = resolveOne(s, item, field, spec);
         if (r === undefined) continue;
         apply(s, item, field, spec, r);

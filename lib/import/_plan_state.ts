@@ -94,6 +94,8 @@ export function isObj(v: unknown): v is Record<string, unknown> {
 export function keyScalar(v: unknown): string {
   if (v === null || v === undefined || v === "") return "∅";
   const s = String(v);
+  // MAC addresses: NetBox writes them in capitals.
+  if (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(s)) return s.toUpperCase();
   return canonicalCidr(s, false) ?? s;
 }
 

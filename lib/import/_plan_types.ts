@@ -153,7 +153,32 @@ export type FieldSpec =
     target: ModelDef;
     spec: unknown;
     loc: SourceLoc;
+  }
+  | {
+    kind: "custom";
+    /** The rule module's handler: how the field is fetched, keyed and written. */
+    handler: CustomFieldHandler;
+    /** The value as given. */
+    raw: unknown;
+    loc: SourceLoc;
   };
+
+/**
+ * A field the planner leaves to a rule module (`_rule_*.ts`): a cable's ends, a front port's
+ * rear port on NetBox 4.6+. The phases call it instead of treating the field themselves.
+ */
+export interface CustomFieldHandler {
+  /** The API fields to read of existing objects for it (the input field may not exist in NetBox). */
+  fetchFields: string[];
+  /** The references the value makes, so their targets are fetched: `[model, spec]`. */
+  refs(raw: unknown): [ModelDef, unknown][];
+  /** The natural-key text of an item's value; undefined, with a problem added, if unresolvable. */
+  key?(s: PlanState, item: Work, field: string): string | undefined;
+  /** The natural-key text of an existing object for this field. */
+  objKey?(obj: NetBoxObject, field: string): string;
+  /** Puts the desired value in the body of a create, or the changes of an update. */
+  apply(s: PlanState, item: Work, field: string): void;
+}
 
 /** A plan item while the planner works on it. */
 export interface Work extends PlanItem {

@@ -40,7 +40,8 @@ function checkRefs(
   for (const [field, r] of Object.entries(refs as Obj)) {
     const at = `${where}.${field}`;
     if (Array.isArray(r)) {
-      const list = values[field];
+      // `a_terminations.object_id`: one uid per item of the list field `a_terminations`.
+      const list = values[field.split(".")[0]];
       need(Array.isArray(list) && list.length === r.length, at, "does not match its field");
       for (const u of r) need(u === null || creates.has(u as number), at, "names no create");
     } else need(creates.has(r as number) && field in values, at, "names no create");

@@ -104,6 +104,12 @@ export type ApplyResult = Map<number, ItemOutcome>;
 function substitute(value: unknown, ids: Map<number, number>): unknown {
   if (value instanceof NewRef) return ids.get(value.uid) ?? null;
   if (Array.isArray(value)) return value.map((v) => substitute(v, ids));
+  // A cable's ends: `[{object_type, object_id: <new>}]`.
+  if (
+    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, ids)]));
+  }
   return value;
 }
 

@@ -109,8 +109,12 @@ function template(key: string): Omit<ModelDef, "order" | "path"> {
   if (key === "dcim.power-outlet-templates") refs.power_port = "dcim.power-port-templates";
   if (key === "dcim.front-port-templates") refs.rear_port = "dcim.rear-port-templates";
   if (key === "dcim.interface-templates") refs.bridge = key;
-  if (key === "dcim.device-bay-templates") delete refs.module_type;
-  return { key, naturalKey: ["name", "device_type", "module_type"], refKey: ["name"], refs };
+  const naturalKey = ["name", "device_type", "module_type"];
+  if (key === "dcim.device-bay-templates") {
+    delete refs.module_type;
+    naturalKey.pop();
+  }
+  return { key, naturalKey, refKey: ["name"], refs };
 }
 
 const TABLE: Omit<ModelDef, "order" | "path">[] = [

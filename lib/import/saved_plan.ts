@@ -135,6 +135,11 @@ function encode(values: Record<string, unknown>): { values: Record<string, unkno
     if (v instanceof NewRef) refs[k] = v.uid;
     else if (Array.isArray(v) && v.some((x) => x instanceof NewRef)) {
       refs[k] = v.map((x) => x instanceof NewRef ? x.uid : null);
+    } else if (Array.isArray(v) && v.some((x) => x?.object_id instanceof NewRef)) {
+      // A cable's ends: `a_terminations.object_id` → the uid per end.
+      refs[`${k}.object_id`] = v.map((x) =>
+        x?.object_id instanceof NewRef ? x.object_id.uid : null
+      );
     }
   }
   return { values: JSON.parse(JSON.stringify(values)), refs };
@@ -148,8 +153,13 @@ function decode(
   const out = { ...values };
   const ref = (uid: number) => new NewRef(uid, labels.get(uid) ?? `#${uid}`);
   for (const [k, r] of Object.entries(refs ?? {})) {
+    const [base, sub] = k.split(".");
     if (typeof r === "number") out[k] = ref(r);
-    else out[k] = (out[k] as unknown[]).map((v, i) => r[i] === null ? v : ref(r[i] as number));
+    else if (sub) {
+      out[base] = (out[base] as Record<string, unknown>[]).map((v, i) =>
+        r[i] === null ? v : { ...v, [sub]: ref(r[i] as number) }
+      );
+    } else out[k] = (out[k] as unknown[]).map((v, i) => r[i] === null ? v : ref(r[i] as number));
   }
   return out;
 }

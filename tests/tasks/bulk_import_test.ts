@@ -44,8 +44,12 @@ const META: Record<string, Meta> = {
     primary_ip4: f(),
     primary_ip6: f(),
     oob_ip: f(),
+    virtual_chassis: f(),
+    vc_position: { type: "integer" },
     ...COMMON,
   },
+  "dcim/virtual-chassis/": { name: s(true), master: f(), ...COMMON },
+  "dcim/cables/": { a_terminations: { type: "list" }, b_terminations: { type: "list" }, ...COMMON },
   "dcim/interfaces/": {
     device: f(true),
     name: s(true),
