@@ -139,6 +139,22 @@ const serviceParent: FieldRule = {
   }, { type: "parent_object_type", id: "parent_object_id" }),
 };
 
+/** An L2VPN termination's `assigned_object: {interface: …}` (or `vminterface`, `vlan`). */
+const l2vpnObject: FieldRule = {
+  claims: (model, field) => model.key === "vpn.l2vpn-terminations" && field === "assigned_object",
+  read: genericRead("assigned_object", {
+    interface: "dcim.interfaces",
+    vminterface: "virtualization.interfaces",
+    vlan: "ipam.vlans",
+  }),
+};
+
+/** An event rule's `action_object: {webhook: name}`. */
+const eventAction: FieldRule = {
+  claims: (model, field) => model.key === "extras.event-rules" && field === "action_object",
+  read: genericRead("action_object", { webhook: "extras.webhooks" }),
+};
+
 /** A contact assignment's `object: {site: matrix}` (any model of `CONTACT_OBJECTS`). */
 const contactObject: FieldRule = {
   claims: (model, field) => model.key === "tenancy.contact-assignments" && field === "object",
@@ -177,6 +193,8 @@ export const FIELD_RULES: FieldRule[] = [
   serviceParent,
   fhrpInterface,
   contactObject,
+  l2vpnObject,
+  eventAction,
   cableEnds,
   frontPortMapping,
 ];
@@ -209,6 +227,7 @@ export const FETCH_FIELDS: Record<string, string[]> = {
 /** More reference fields that hold a list: ASNs, a service's IPs, a config context's objects. */
 const MANY_REFS = new Set([
   "asns",
+  "wireless_lans",
   "groups",
   "ipaddresses",
   // A config context's assignments.

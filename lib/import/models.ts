@@ -11,6 +11,11 @@
  * | tenancy.contacts | name | name, else email |
  * | tenancy.contact-assignments | contact + object + role | — |
  * | extras.tags | slug | slug, else name |
+ * | extras.webhooks, extras.event-rules | name | name |
+ * | wireless.wireless-lan-groups, vpn.l2vpns | slug | slug, else name |
+ * | wireless.wireless-lans | ssid + group | ssid |
+ * | wireless.wireless-links | interface_a + interface_b | ssid |
+ * | vpn.l2vpn-terminations | l2vpn + assigned_object (`{interface: …}`, `{vlan: …}`) | — |
  * | tenancy.tenant-groups, tenancy.tenants | slug | slug, else name |
  * | dcim.regions, dcim.site-groups, dcim.sites | slug | slug, else name |
  * | dcim.locations | slug + site | slug, else name |
@@ -267,6 +272,19 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     },
     scoped: true,
   },
+  // Wireless LANs before the interfaces that list them.
+  {
+    key: "wireless.wireless-lan-groups",
+    ...SLUG,
+    refs: { parent: "wireless.wireless-lan-groups" },
+  },
+  {
+    key: "wireless.wireless-lans",
+    naturalKey: ["ssid", "group"],
+    refKey: ["ssid"],
+    refs: { group: "wireless.wireless-lan-groups", vlan: "ipam.vlans", ...TENANT },
+    scoped: true,
+  },
   {
     key: "dcim.devices",
     naturalKey: ["name", "site"],
@@ -303,6 +321,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       qinq_svlan: "ipam.vlans",
       vrf: "ipam.vrfs",
       primary_mac_address: "dcim.mac-addresses",
+      wireless_lans: "wireless.wireless-lans",
     },
     deferred: ["primary_mac_address"],
     contentType: "dcim.interface",
@@ -446,6 +465,31 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refKey: [],
     refs: { contact: "tenancy.contacts", role: "tenancy.contact-roles" },
   },
+  // Wireless links (by their two interfaces), L2VPNs and their terminations.
+  {
+    key: "wireless.wireless-links",
+    naturalKey: ["interface_a", "interface_b"],
+    refKey: ["ssid"],
+    refs: { interface_a: "dcim.interfaces", interface_b: "dcim.interfaces", ...TENANT },
+  },
+  {
+    key: "vpn.l2vpns",
+    ...SLUG,
+    refs: {
+      import_targets: "ipam.route-targets",
+      export_targets: "ipam.route-targets",
+      ...TENANT,
+    },
+  },
+  {
+    key: "vpn.l2vpn-terminations",
+    naturalKey: ["l2vpn", "assigned_object"],
+    refKey: [],
+    refs: { l2vpn: "vpn.l2vpns" },
+  },
+  // Webhooks, and the event rules that name them (`action_object: {webhook: …}`).
+  { key: "extras.webhooks", naturalKey: ["name"], refKey: ["name"], refs: {} },
+  { key: "extras.event-rules", naturalKey: ["name"], refKey: ["name"], refs: {} },
   // Config contexts, assigned to objects of the models above by lists of natural keys.
   {
     key: "extras.config-contexts",

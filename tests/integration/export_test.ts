@@ -505,6 +505,41 @@ export function generated(
     data: { ntp: ["192.0.2.1"], syslog: { port: 514 } },
     tags: T,
   }]);
+  // A wireless LAN on two wireless interfaces joined by a wireless link; an L2VPN on a VLAN; a
+  // webhook and a (disabled) event rule naming it.
+  const wlan = { ssid: `${p}-wifi`, group: `${p}-wlg` };
+  add("wireless_lan_groups", [{ name: `${p} WLG`, slug: `${p}-wlg`, tags: T }]);
+  add("wireless_lans", [{ ...wlan, auth_type: "wpa-personal", tags: T }]);
+  const wlan0 = (d: number) => ({
+    device: { name: `${p}-dev${d}`, site: sites[d] },
+    name: "wlan0",
+  });
+  doc.interfaces.push(
+    ...[0, 1].map((d) => ({ ...wlan0(d), type: "ieee802.11ac", wireless_lans: [wlan], tags: T })),
+  );
+  add("wireless_links", [
+    { interface_a: wlan0(0), interface_b: wlan0(1), ssid: `${p}-wifi`, tags: T },
+  ]);
+  add("l2vpns", [{
+    name: `${p} EVPN`,
+    slug: `${p}-evpn`,
+    type: "vxlan",
+    identifier: rnd,
+    tags: T,
+  }]);
+  add("l2vpn_terminations", [
+    { l2vpn: `${p}-evpn`, assigned_object: { vlan: { vid: 100, group: `${p}-vg0` } }, tags: T },
+  ]);
+  add("webhooks", [{ name: `${p} hook`, payload_url: "http://127.0.0.1:9/hook", tags: T }]);
+  add("event_rules", [{
+    name: `${p} on site`,
+    object_types: ["dcim.site"],
+    event_types: ["object_created"],
+    enabled: false,
+    action_type: "webhook",
+    action_object: { webhook: `${p} hook` },
+    tags: T,
+  }]);
   // A contact in a group, assigned to a site in a role.
   add("contact_groups", [{ name: `${p} Ops`, slug: `${p}-ops`, tags: T }]);
   add("contact_roles", [{ name: `${p} Owner`, slug: `${p}-owner`, tags: T }]);
