@@ -133,19 +133,6 @@ netboxTest(
           `${s}-keep ${s}-site ${s}-type 10.${net}.1.1/24 ${scope}`,
         ]);
 
-        // The dry run prints every write and sends none.
-        const dry = await revert(["--from-audit-log", `${dir}/run.log`, "--dry-run"]);
-        assert.equal(dry.code, 0, at(dry));
-        assert.deepEqual(dry.writes, []);
-        assert.match(
-          dry.stderr,
-          /would DELETE dcim\/devices\/\d+\/ \(dcim\.device .*-keep \(id \d+\)\)/,
-        );
-        assert.match(
-          dry.stderr,
-          /would DELETE ipam\/ip-addresses\/\d+\/ \(ipam\.ipaddress 10\.\d+\.1\.1\/24/,
-        );
-
         const undo = await revert([
           "--from-audit-log",
           `${dir}/run.log`,
@@ -191,6 +178,19 @@ netboxTest(
         assert.equal(assign.code, 0, at(assign));
         const moved = await fetchOk(env, "GET", `/api/dcim/devices/${device.id}/`);
         assert.equal(moved.primary_ip4?.address, `10.${net}.1.9/24`);
+
+        // The dry run prints every write with its diff and sends none.
+        const dry = await revert(["--from-audit-log", `${dir}/assign.log`, "--dry-run"]);
+        assert.equal(dry.code, 0, at(dry));
+        assert.deepEqual(dry.writes, []);
+        assert.match(
+          dry.stderr,
+          new RegExp(
+            `would PATCH dcim/devices/${device.id}/ \\(dcim\\.device ${s}-keep \\(id ${device.id}\\)\\): ` +
+              `primary_ip4 ${moved.primary_ip4.id} → ${device.primary_ip4.id}\n` +
+              `would DELETE ipam/ip-addresses/${moved.primary_ip4.id}/ `,
+          ),
+        );
 
         // Someone else edits the new address after the run: refused, nothing written.
         await fetchOk(env, "PATCH", `/api/ipam/ip-addresses/${moved.primary_ip4.id}/`, {
