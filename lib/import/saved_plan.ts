@@ -135,11 +135,19 @@ function encode(values: Record<string, unknown>): { values: Record<string, unkno
     if (v instanceof NewRef) refs[k] = v.uid;
     else if (Array.isArray(v) && v.some((x) => x instanceof NewRef)) {
       refs[k] = v.map((x) => x instanceof NewRef ? x.uid : null);
-    } else if (Array.isArray(v) && v.some((x) => x?.object_id instanceof NewRef)) {
-      // A cable's ends: `a_terminations.object_id` → the uid per end.
-      refs[`${k}.object_id`] = v.map((x) =>
-        x?.object_id instanceof NewRef ? x.object_id.uid : null
+    } else if (Array.isArray(v)) {
+      // Mappings holding new objects (a cable's `a_terminations[].object_id`, a front port's
+      // `rear_ports[].rear_port`): the uid per item under `field.key`.
+      const keys = new Set(
+        v.flatMap((x) =>
+          typeof x === "object" && x !== null
+            ? Object.keys(x).filter((sub) => x[sub] instanceof NewRef)
+            : []
+        ),
       );
+      for (const sub of keys) {
+        refs[`${k}.${sub}`] = v.map((x) => x?.[sub] instanceof NewRef ? x[sub].uid : null);
+      }
     }
   }
   return { values: JSON.parse(JSON.stringify(values)), refs };

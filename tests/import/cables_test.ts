@@ -1,8 +1,10 @@
 // Cables in the import plan: identified by their ends (either way round), a missing end is one
 // problem naming it, a new cable's ends are written as NetBox's terminations; and the export
-// side writes the ends sorted.
+// side writes the ends sorted; a saved plan keeps ends on objects created earlier in it.
 import assert from "node:assert/strict";
-import { buildPlan, type FieldMeta, type ImportBackend } from "../../lib/import/plan.ts";
+import { buildPlan, type FieldMeta, type ImportBackend, NewRef } from "../../lib/import/plan.ts";
+import { createClient } from "../../lib/client/client.ts";
+import { parseSavedPlan, planOfSaved, savePlan } from "../../lib/import/saved_plan.ts";
 import { parseImport } from "../../lib/import/parse.ts";
 import type { Filters, NetBoxObject } from "../../lib/client/types.ts";
 import { cableEndsOf, cableKey, readEnds } from "../../lib/import/_rule_cables.ts";
@@ -164,4 +166,43 @@ Deno.test("cables: the export writes the smaller side as a, each side sorted", (
     () => undefined,
   );
   assert.ok("problem" in bad);
+});
+
+Deno.test("cables: a saved plan keeps a new cable's ends on interfaces created earlier in it", async () => {
+  const p = await plan(`interfaces:
+  - {device: d1, name: eth5}
+cables:
+  - a: {device: d1, interface: eth5}
+    b: {device: d2, interface: eth1}
+`);
+  assert.deepEqual(p.problems, []);
+  const cable = p.items.find((i) => i.model.key === "dcim.cables")!;
+  const iface = p.items.find((i) => i.model.key === "dcim.interfaces")!;
+  assert.deepEqual([...cable.deps], [iface.uid]);
+  const fetch: typeof globalThis.fetch = (input) => {
+    const u = new URL(new Request(input).url);
+    if (u.pathname === "/api/status/") {
+      return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
+    }
+    return Promise.resolve(Response.json({ count: 0, next: null, results: [] }));
+  };
+  const client = createClient({
+    url: "https://nb.example",
+    token: "x".repeat(40),
+    fetch,
+    retries: 0,
+    log: () => {},
+  });
+  try {
+    const saved = await savePlan(client, p);
+    const back = planOfSaved(parseSavedPlan(JSON.stringify(saved), "plan.json"));
+    const ends = back.items.find((i) => i.model.key === "dcim.cables")!.body.a_terminations as {
+      object_type: string;
+      object_id: unknown;
+    }[];
+    assert.equal(ends[0].object_type, "dcim.interface");
+    assert.ok(ends[0].object_id instanceof NewRef && ends[0].object_id.uid === iface.uid);
+  } finally {
+    client.close();
+  }
 });
