@@ -19,7 +19,7 @@ import type { FieldMeta } from "./_values.ts";
 import type { FieldSpec, PlanState } from "./_plan_types.ts";
 import { isObj, validRef } from "./_plan_state.ts";
 import { cableEnds } from "./_rule_cables.ts";
-import { frontPortMapping } from "./_rule_front_ports.ts";
+import { frontPortMapping, frontPortTemplateMapping } from "./_rule_front_ports.ts";
 import { checkVirtualChassisSites } from "./_rule_virtual_chassis.ts";
 import { configContextTagSlugs } from "./_rule_config_contexts.ts";
 import { templatesAfterInstances } from "./_rule_templates.ts";
@@ -197,6 +197,7 @@ export const FIELD_RULES: FieldRule[] = [
   eventAction,
   cableEnds,
   frontPortMapping,
+  frontPortTemplateMapping,
 ];
 
 /** Steps over the whole resolved plan: checks adding problems, write-order dependencies. */

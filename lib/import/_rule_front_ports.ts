@@ -35,14 +35,14 @@ function showMappings(v: unknown): string {
   return list.map((m) => isObj(m) ? `#${m.rear_port}:${m.rear_port_position}` : "?").join(", ");
 }
 
-const mapping: CustomFieldHandler = {
+const mapping = (rearModel: string): CustomFieldHandler => ({
   fetchFields: ["rear_ports"],
-  refs: () => [],
+  refs: (raw) => raw === null ? [] : [[modelByKey(rearModel), raw]],
   apply(s: PlanState, item: Work, field: string) {
     if (field !== "rear_port") return;
     const spec = item.specs.get(field);
     if (spec?.kind !== "custom") return;
-    const target = modelByKey(MODELS_WITH_MAPPINGS[item.model.key]);
+    const target = modelByKey(rearModel);
     const pos = position(item);
     if (typeof pos === "string") {
       item.problems.push({ loc: spec.loc, message: pos });
@@ -75,15 +75,15 @@ const mapping: CustomFieldHandler = {
       ? []
       : [{ position: 1, rear_port: toBody(id, label), rear_port_position: pos }];
   },
-};
+});
 
 /** `rear_port_position` is written with `rear_port`. */
 const none: CustomFieldHandler = { fetchFields: [], refs: () => [], apply: () => {} };
 
-/** The field rule: `rear_port`/`rear_port_position` of a front port (template) on NetBox 4.6+. */
-export const frontPortMapping = {
-  claims: (model: ModelDef, field: string, meta: Record<string, FieldMeta>): boolean =>
-    model.key in MODELS_WITH_MAPPINGS && "rear_ports" in meta && !("rear_port" in meta) &&
+/** The field rule of `rear_port`/`rear_port_position` of a front port (template) on 4.6+. */
+const frontPortRule = (model: string) => ({
+  claims: (m: ModelDef, field: string, meta: Record<string, FieldMeta>): boolean =>
+    m.key === model && "rear_ports" in meta && !("rear_port" in meta) &&
     (field === "rear_port" || field === "rear_port_position"),
   read(field: string, raw: unknown, loc: (path: string) => SourceLoc): RuleResult {
     if (
@@ -96,10 +96,14 @@ export const frontPortMapping = {
     if (field === "rear_port" && Array.isArray(raw)) {
       return { problem: "rear_port must be one rear port (a name or a mapping), not a list" };
     }
-    const handler = field === "rear_port" ? mapping : none;
+    const handler = field === "rear_port" ? mapping(MODELS_WITH_MAPPINGS[model]) : none;
     return { key: field, spec: { kind: "custom", handler, raw, loc: loc(field) } };
   },
-};
+});
+
+/** The field rules of front ports and front port templates (NetBox 4.6+). */
+export const frontPortMapping = frontPortRule("dcim.front-ports");
+export const frontPortTemplateMapping = frontPortRule("dcim.front-port-templates");
 
 /**
  * The rear port (id) and position of an exported front port, whichever NetBox it is read from;
