@@ -38,8 +38,9 @@ import { rearPortOf } from "./_rule_front_ports.ts";
 
 /** Which objects to export: the union of everything each field names. */
 export interface ExportScope {
-  /** Sites by slug: the site, its locations, racks, devices (with interfaces and their IPs),
-   * clusters (with their VMs), VMs, VLANs, VLAN groups, prefixes and the IPs inside them. */
+  /** Sites by slug: the site, its locations, racks, devices (with interfaces, their IPs, ports,
+   * bays, modules, inventory items and MAC addresses), power panels and feeds, cables, clusters
+   * (with their VMs), VMs, VLANs, VLAN groups, prefixes and the IPs inside them. */
   sites?: readonly string[];
   /** Tenants by slug: the tenant and every object assigned to it; devices and VMs with their
    * interfaces and the IPs on them. */
@@ -480,6 +481,9 @@ async function collectScope(
         "virtualization.virtual-machines",
         "ipam.vlans",
         "ipam.prefixes",
+        "dcim.power-panels",
+        "dcim.power-feeds",
+        "dcim.cables",
       ]
     ) run(key, { site_id: site.id });
     run("ipam.vlan-groups", { site: site.id }); // its `site` filter takes the id
