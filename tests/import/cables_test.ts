@@ -75,6 +75,23 @@ Deno.test("cables: the same ends with A and B swapped match the existing cable (
   assert.equal(p.items[0].id, 100);
 });
 
+Deno.test("cables: _state: absent deletes the cable with these ends (either way round)", async () => {
+  const p = await plan(`cables:
+  - a: [{device: d2, interface: eth0}]
+    b: [{device: d1, interface: eth0}]
+    _state: absent
+`);
+  assert.deepEqual(p.problems, []);
+  assert.equal(p.items[0].action, "delete");
+  assert.equal(p.items[0].id, 100);
+  const gone = await plan(`cables:
+  - a: [{device: d2, interface: eth1}]
+    b: [{device: d1, interface: eth0}]
+    _state: absent
+`);
+  assert.equal(gone.items[0].action, "unchanged");
+});
+
 Deno.test("cables: a changed field of a matched cable is an update of that field only", async () => {
   const p = await plan(`cables:
   - a: [{device: d1, interface: eth0}]
