@@ -43,6 +43,17 @@
  * | circuits.provider-networks | name + provider | name |
  * | circuits.circuits | cid + provider | cid |
  * | circuits.circuit-terminations | circuit + term_side | `{circuit: CID, term_side: A}` |
+ * | dcim.rack-types | slug | slug, else model |
+ * | dcim.module-types | model + manufacturer | model |
+ * | dcim.inventory-item-roles | slug | slug, else name |
+ * | dcim.power-panels | name + site | name |
+ * | dcim.power-feeds | name + power_panel | name |
+ * | dcim.virtual-chassis | name | name |
+ * | dcim.console-ports, …-server-ports, power-ports, power-outlets, front-/rear-ports, device-bays, module-bays, inventory-items | name + device | name |
+ * | dcim.modules | device + module_bay | serial, else asset_tag |
+ * | dcim.mac-addresses | mac_address | mac_address |
+ * | dcim.cables | a + b: their ends, in either order (`_rule_cables.ts`) | label |
+ * | dcim.*-templates (console-port … module-bay) | name + device_type + module_type | name |
  * | virtualization.cluster-types, virtualization.cluster-groups | slug | slug, else name |
  * | virtualization.clusters | name | name |
  * | virtualization.virtual-machines | name + cluster | name |
