@@ -309,15 +309,18 @@ export async function planRevert(
       if (force) step.overridden = why;
       else step.refusal = why;
     }
-    if (step.action === "delete" && !step.refusal) {
-      const others = await dependants(transport, step, deleted, released, signal);
-      if (others.length) {
-        const why = `${others.length} other object${others.length === 1 ? "" : "s"} refer to it: ${
-          others.slice(0, 5).join(", ")
-        }${others.length > 5 ? ", …" : ""}`;
-        if (cascade) step.overridden = why;
-        else step.refusal = why;
-      }
+  });
+  // Created objects others refer to now: one round of listings per model.
+  const toDelete = steps.filter((s) => s.action === "delete" && s.refusal === undefined);
+  const byPath = Map.groupBy(toDelete, (s) => s.path);
+  await mapLimit([...byPath.values()], transport.concurrency, async (group) => {
+    const found = await dependants(transport, group, deleted, released, signal);
+    for (const [step, others] of found) {
+      const why = `${others.length} other object${others.length === 1 ? "" : "s"} refer to it: ${
+        others.slice(0, 5).join(", ")
+      }${others.length > 5 ? ", …" : ""}`;
+      if (cascade) step.overridden = why;
+      else step.refusal = why;
     }
   });
   const kept = steps.filter((s) => s.refusal !== "");
@@ -350,55 +353,92 @@ async function readCurrent(
   }
 }
 
-/** What refers to an object now, by the import's model table (references and cascades). */
+/**
+ * What refers to the objects of one model a plan deletes, by the import's model table
+ * (references and cascades): one listing per referring field for all of them.
+ */
 async function dependants(
   transport: Transport,
-  step: RevertStep,
+  steps: readonly RevertStep[],
   deleted: ReadonlySet<string>,
   released: ReadonlySet<string>,
   signal?: AbortSignal,
-): Promise<string[]> {
-  const queries: { path: string; filter: string; field?: string }[] = [];
+): Promise<Map<RevertStep, string[]>> {
+  const path = steps[0].path;
+  const queries: {
+    path: string;
+    filter: string;
+    fields: string[];
+    owner: (o: Obj) => unknown;
+    field?: string;
+  }[] = [];
+  // An IPv4 address is never anyone's primary_ip6, nor an IPv6 one a primary_ip4.
+  const families = new Set(steps.map((s) => String(s.data.address ?? "").includes(":")));
   for (const m of MODELS) {
     for (const [field, target] of Object.entries(m.refs)) {
-      if (modelByKey(target).path !== step.path) continue;
+      if (modelByKey(target).path !== path) continue;
       if (["tags", "tagged_vlans", "import_targets", "export_targets"].includes(field)) continue;
-      // An IPv4 address is never anyone's primary_ip6, nor an IPv6 one a primary_ip4.
-      const v6 = String(step.data.address ?? "").includes(":");
-      if (field === (v6 ? "primary_ip4" : "primary_ip6")) continue;
-      queries.push({ path: m.path, filter: `${field}_id`, field });
+      if (field === "primary_ip6" && !families.has(true)) continue;
+      if (field === "primary_ip4" && path === "ipam/ip-addresses/" && !families.has(false)) {
+        continue;
+      }
+      queries.push({
+        path: m.path,
+        filter: `${field}_id`,
+        fields: ["id", "display", field],
+        owner: (o) => reduce(field, o[field]),
+        field,
+      });
     }
   }
-  const cascade = CASCADES[lookupModel(step.path)?.key ?? ""];
-  if (cascade) queries.push({ path: cascade.path, filter: cascade.filter });
-  const found: string[] = [];
-  const seen = new Set<string>();
+  const cascade = CASCADES[lookupModel(path)?.key ?? ""];
+  if (cascade) {
+    queries.push({
+      path: cascade.path,
+      filter: cascade.filter,
+      fields: cascade.fields,
+      owner: (o) => cascade.owner(o),
+    });
+  }
+  const ids = steps.map((s) => String(s.id));
   const pages = await Promise.all(queries.map(async (q) => {
     try {
-      await checkFilters(transport, q.path, { [q.filter]: step.id }, signal);
+      await checkFilters(transport, q.path, { [q.filter]: ids }, signal);
     } catch {
       return []; // a filter this NetBox does not have: it would list the whole table
     }
-    const page = await transport.request<{ results?: NetBoxObject[] }>("GET", q.path, {
-      query: new URLSearchParams({ [q.filter]: String(step.id), limit: "20", brief: "1" }),
+    const query = new URLSearchParams(ids.map((id) => [q.filter, id]));
+    query.set("fields", q.fields.join(","));
+    query.set("limit", String(20 * steps.length));
+    const page = await transport.request<{ results?: Obj[] }>("GET", q.path, {
+      query,
       signal,
-      action: `list what refers to ${step.model} ${step.name}`,
+      action: `list what refers to ${steps[0].model} ${steps.map((s) => s.name).join(", ")}`,
     });
     return page?.results ?? [];
   }));
-  for (const [n, q] of queries.entries()) {
-    for (const o of pages[n]) {
-      const k = keyOf(q.path, o.id);
-      if (deleted.has(k) || seen.has(k) || (q.path === step.path && o.id === step.id)) continue;
-      if (q.field && released.has(`${k}:${q.field}`)) continue;
-      seen.add(k);
-      found.push(
-        `${q.path.replace("/", ".").replace(/\/$/, "")} ${o.display ?? o.id} (id ${o.id})`,
-      );
+  const found = new Map<RevertStep, string[]>();
+  for (const step of steps) {
+    const seen = new Set<string>();
+    const mine: string[] = [];
+    for (const [n, q] of queries.entries()) {
+      for (const o of pages[n]) {
+        if (q.owner(o) !== step.id) continue;
+        const k = keyOf(q.path, o.id);
+        if (deleted.has(k) || seen.has(k) || (q.path === path && o.id === step.id)) continue;
+        if (q.field && released.has(`${k}:${q.field}`)) continue;
+        seen.add(k);
+        mine.push(
+          `${q.path.replace("/", ".").replace(/\/$/, "")} ${o.display ?? o.id} (id ${o.id})`,
+        );
+      }
     }
+    if (mine.length) found.set(step, mine);
   }
   return found;
 }
+
+type Obj = NetBoxObject & Record<string, unknown>;
 
 /**
  * Orders the objects to create again so that each comes after the ones it refers to; a

@@ -38,11 +38,12 @@ function store(tables: Record<string, Obj[]>) {
       rows.push(made);
       return made;
     }
-    const filters = [...req.query].filter(([k]) => k.endsWith("_id"));
+    const keys = new Set([...req.query.keys()].filter((k) => k.endsWith("_id")));
     const results = rows.filter((o) =>
-      filters.every(([k, v]) => {
+      [...keys].every((k) => {
         const ref = o[k.slice(0, -3)];
-        return (typeof ref === "object" && ref !== null ? (ref as Obj).id : ref) === Number(v);
+        const id = typeof ref === "object" && ref !== null ? (ref as Obj).id : ref;
+        return req.query.getAll(k).map(Number).includes(id as number);
       })
     );
     return { count: results.length, next: null, previous: null, results };
@@ -305,4 +306,28 @@ Deno.test("applyRevert() finds a re-created object by its natural key when NetBo
   const result = await applyRevert(t, plan);
   assert.deepEqual(result.items.map((i) => [i.outcome, i.new_id]), [["done", 77]]);
   assert.equal(t.requests.filter((r) => r.method === "POST").length, 1, "never sent twice");
+});
+
+Deno.test("planRevert() asks once per referring field for all the created objects of a model", async () => {
+  const site = (id: number) => ({ id, name: `s${id}`, slug: `s${id}`, url: "", display: `s${id}` });
+  const t = store({
+    "dcim/sites/": [site(1), site(2)],
+    "dcim/racks/": [{
+      id: 9,
+      name: "R1",
+      site: { id: 2, url: "", display: "s2" },
+      url: "",
+      display: "R1",
+    }],
+  });
+  const plan = await planRevert(t, [
+    change("create", "dcim.site", 1, null, { name: "s1", slug: "s1" }),
+    change("create", "dcim.site", 2, null, { name: "s2", slug: "s2" }),
+  ]);
+  assert.deepEqual(plan.refused.map((s) => [s.id, s.refusal]), [
+    [2, "1 other object refer to it: dcim.racks R1 (id 9)"],
+  ]);
+  const racks = t.lines().filter((l) => l.startsWith("GET dcim/racks/"));
+  assert.equal(racks.length, 1, racks.join("\n"));
+  assert.match(racks[0], /site_id=(1&site_id=2|2&site_id=1)/, racks[0]);
 });
