@@ -98,7 +98,8 @@ export function driftOf(
     if (!(field in current) || NOT_WRITTEN.has(field) || /_count$/.test(field)) continue;
     let want = logged[field];
     if (typeof want === "number" && isTypeField(field, logged)) {
-      want = types?.byId.get(want) ?? want;
+      if (!types) continue; // the relation's id is compared alone
+      want = types.byId.get(want) ?? want;
     }
     const now = reduce(field, current[field]);
     if (!sameLogged(now, want)) out.push({ field, logged: want, current: now });

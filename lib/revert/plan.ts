@@ -180,11 +180,12 @@ export async function planRevert(
     }
     paths.set(model, path);
   }
-  const needsTypes = ordered.some((c) =>
-    [c.prechange ?? {}, c.postchange ?? {}].some((data) =>
-      Object.entries(data).some(([k, v]) => typeof v === "number" && isTypeField(k, data))
-    )
-  );
+  // Content types are read only to write a generic relation back (an update or a delete undone);
+  // deleting a created object needs none (its drift check compares the relation's id alone).
+  const needsTypes = ordered.some((c) => {
+    const data = c.action === "create" ? {} : c.prechange ?? {};
+    return Object.entries(data).some(([k, v]) => typeof v === "number" && isTypeField(k, data));
+  });
   const types = needsTypes ? await readObjectTypes(transport, signal) : undefined;
   if (types) {
     for (const model of types.byName.keys()) {
