@@ -179,3 +179,13 @@ export function nameOf(data: Record<string, unknown> | null | undefined, id: num
   }
   return `#${id}`;
 }
+
+/** Whether an object as read holds every value of a body sent (a lost write that landed). */
+export function holds(current: Record<string, unknown>, body: Record<string, unknown>): boolean {
+  return Object.entries(body).every(([k, v]) => {
+    const sent = k === "tags" && Array.isArray(v)
+      ? v.map((t) => (isDict(t) ? t.name : t)).map(String).sort()
+      : v;
+    return sameLogged(reduce(k, current[k]), sent);
+  });
+}

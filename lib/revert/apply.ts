@@ -16,7 +16,7 @@ import type { NetBoxObject, Transport } from "../client/types.ts";
 import { lookupModel } from "../import/models.ts";
 import { type RevertPlan, RevertRefusedError, type RevertStep } from "./plan.ts";
 import { refTargets } from "./_models.ts";
-import { bodyOf, driftOf, isTypeField, type Relink } from "./_values.ts";
+import { bodyOf, holds, isTypeField, type Relink } from "./_values.ts";
 
 /** The outcome of one step. */
 export interface RevertItem {
@@ -187,7 +187,7 @@ export async function applyRevert(
           const back = await settle(
             transport,
             () => endpoint.get(step.id),
-            (o) => driftOf(o, step.data, step.fields, plan.types).length === 0,
+            (o) => holds(o, body),
           );
           if (!back.found) throw err;
         }
@@ -237,8 +237,20 @@ export async function applyRevert(
           Object.assign(body, bodyOf(step.data, [typeField], plan.types, (_f, v) => v));
         }
       }
+      const endpoint = createEndpoint(transport, step.path);
       try {
-        await createEndpoint(transport, step.path).update(id, body);
+        try {
+          await endpoint.update(id, body);
+        } catch (err) {
+          if (!mayHaveActed(err)) throw err;
+          // The answer was lost: read back until the references show or NetBox has settled.
+          const back = await settle(
+            transport,
+            () => endpoint.get(id),
+            (o) => holds(o, body),
+          );
+          if (!back.found) throw err;
+        }
       } catch (err) {
         if (!(err instanceof NetBoxError)) throw err;
         const it = items.find((i) =>

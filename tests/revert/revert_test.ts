@@ -331,3 +331,32 @@ Deno.test("planRevert() asks once per referring field for all the created object
   assert.equal(racks.length, 1, racks.join("\n"));
   assert.match(racks[0], /site_id=(1&site_id=2|2&site_id=1)/, racks[0]);
 });
+
+Deno.test("applyRevert() reads a patch back when NetBox's answer was lost: done when it landed", async () => {
+  const device: Obj = {
+    id: 3,
+    name: "web-01",
+    status: { value: "offline", label: "Offline" },
+    tags: [],
+    url: "",
+    display: "web-01",
+  };
+  const t = fakeTransport((req) => {
+    if (req.method === "PATCH") {
+      Object.assign(device, { status: { value: "active", label: "Active" } });
+      throw new NetBoxTimeoutError("Cannot update dcim/devices/3/: no answer in time", {
+        attempts: 1,
+      });
+    }
+    return device;
+  });
+  const plan = await planRevert(t, [
+    change("update", "dcim.device", 3, { name: "web-01", status: "active" }, {
+      name: "web-01",
+      status: "offline",
+    }),
+  ]);
+  const result = await applyRevert(t, plan);
+  assert.deepEqual(result.items.map((i) => i.outcome), ["done"]);
+  assert.equal(t.requests.filter((r) => r.method === "PATCH").length, 1, "never sent twice");
+});
