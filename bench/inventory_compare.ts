@@ -16,8 +16,21 @@
  * group, rack, platform, tenant and cluster), filters both tools on that tag, writes
  * `bench/results/<date>-inventory-<version>.{json,md}` and deletes what it made.
  *
+ * - `--config-context`: both tools add each host's config context (nb_inventory's
+ *   `config_context: true`, our `--config-context`).
+ * - `--keep`: leaves the seeded objects (and prints their prefix); `--use <prefix>` runs on
+ *   objects an earlier `--keep` left, without seeding (and deletes nothing).
+ * - `--force`: runs on a busy machine (the load rule of `_measure.ts`), marking the results.
+ * - `--no-save`: prints the results only; `--render <file.json>` writes the Markdown of saved
+ *   results beside them.
+ *
+ * After the tools, our requests are replayed with curl straight to NetBox, four at a time (our
+ * concurrency) and one at a time: NetBox's own time for our listings, the floor of our wall time.
+ *
  * @module
  */
+
+import { checkStartLoad, loadAvg, machineLine } from "./_measure.ts";
 
 const args = Deno.args;
 const flag = (name: string, dflt: number) => {
@@ -27,7 +40,37 @@ const flag = (name: string, dflt: number) => {
 const DEVICES = flag("--devices", 60);
 const VMS = flag("--vms", 10);
 const REPS = flag("--reps", 1);
+const CONFIG_CONTEXT = args.includes("--config-context");
+const KEEP = args.includes("--keep");
+const USE = args.includes("--use") ? args[args.indexOf("--use") + 1] : undefined;
 const ROOT = new URL("../", import.meta.url).pathname;
+if (USE && KEEP) throw new Error("--use runs on kept objects: --keep is implied");
+const GROUP_BY = [
+  "site",
+  "tenant",
+  "role",
+  "platform",
+  "tag",
+  "device_type",
+  "manufacturer",
+  "rack",
+  "rack_role",
+  "region",
+  "site_group",
+  "location",
+  "cluster",
+  "cluster_type",
+  "cluster_group",
+  "status",
+  "is_virtual",
+];
+// `--render <results.json>`: writes the Markdown of an earlier run beside it, nothing else.
+if (args.includes("--render")) {
+  const file = args[args.indexOf("--render") + 1];
+  const r = JSON.parse(await Deno.readTextFile(file));
+  await Deno.writeTextFile(file.replace(/\.json$/, ".md"), markdown(r));
+  Deno.exit(0);
+}
 const VENV = Deno.env.get("ANSIBLE_VENV") ?? "/tmp/ansible-venv";
 const URL_ = (Deno.env.get("NETBOX_TEST_URL") ?? "").replace(/\/+$/, "");
 const TOKEN = Deno.env.get("NETBOX_TEST_TOKEN") ?? "";
@@ -56,14 +99,24 @@ async function api(method: string, path: string, body?: unknown): Promise<Obj> {
 }
 
 const made: [string, number[]][] = [];
+/** Bulk writes of 250, two in flight (NetBox's answer order kept). */
+async function chunked(method: string, path: string, rows: Obj[]): Promise<Obj[]> {
+  const parts: Obj[][] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next * 250 < rows.length) {
+      const i = next++;
+      parts[i] = await api(method, path, rows.slice(i * 250, (i + 1) * 250)) as unknown as Obj[];
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return parts.flat();
+}
+
 async function post(path: string, body: Obj | Obj[]): Promise<Obj> {
   if (Array.isArray(body)) {
-    const out: Obj[] = [];
-    for (let i = 0; i < body.length; i += 250) {
-      const part = await api("POST", path, body.slice(i, i + 250)) as unknown as Obj[];
-      made.push([path, part.map((o) => o.id)]);
-      out.push(...part);
-    }
+    const out = await chunked("POST", path, body);
+    made.push([path, out.map((o) => o.id)]);
     return out;
   }
   const o = await api("POST", path, body);
@@ -147,9 +200,7 @@ async function seed(n: string) {
   ) as unknown as Obj[];
   const primaries = devices.map((d, i) => ({ id: d.id, primary_ip4: ips[i].id }))
     .filter((_, i) => i % 10 !== 9);
-  for (let i = 0; i < primaries.length; i += 250) {
-    await api("PATCH", "dcim/devices/", primaries.slice(i, i + 250));
-  }
+  await chunked("PATCH", "dcim/devices/", primaries);
   const vms = await post(
     "virtualization/virtual-machines/",
     Array.from({ length: VMS }, (_, i) => ({
@@ -174,13 +225,11 @@ async function seed(n: string) {
       assigned_object_id: f.id,
     })),
   ) as unknown as Obj[];
-  for (let i = 0; i < vms.length; i += 250) {
-    await api(
-      "PATCH",
-      "virtualization/virtual-machines/",
-      vms.slice(i, i + 250).map((v, j) => ({ id: v.id, primary_ip6: vips[i + j].id })),
-    );
-  }
+  await chunked(
+    "PATCH",
+    "virtualization/virtual-machines/",
+    vms.map((v, i) => ({ id: v.id, primary_ip6: vips[i].id })),
+  );
   return { tag: `${n}-tag` };
 }
 
@@ -234,26 +283,6 @@ async function run(cmd: string[], env: Record<string, string>) {
   if (!out.success) throw new Error(`${cmd.join(" ")} failed:\n${stderr.slice(-2000)}`);
   return { ms, stdout, stderr };
 }
-
-const GROUP_BY = [
-  "site",
-  "tenant",
-  "role",
-  "platform",
-  "tag",
-  "device_type",
-  "manufacturer",
-  "rack",
-  "rack_role",
-  "region",
-  "site_group",
-  "location",
-  "cluster",
-  "cluster_type",
-  "cluster_group",
-  "status",
-  "is_virtual",
-];
 
 /** ansible-inventory's JSON marks strings from a plugin as `{"__ansible_unsafe": "…"}`. */
 function unwrap(v: unknown): unknown {
@@ -319,16 +348,55 @@ function compareVars(ours: Obj, theirs: Obj) {
   return { diffs, examples };
 }
 
+/** Our requests (from `--verbose`) replayed with curl straight to NetBox, `parallel` at a time. */
+async function replay(paths: string[], parallel: number): Promise<number> {
+  const t = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const path = paths[next++];
+      const out = await new Deno.Command("curl", {
+        args: [
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "-H",
+          `Authorization: ${auth}`,
+          "-H",
+          "Accept: application/json",
+          `${URL_}${path}`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const code = new TextDecoder().decode(out.stdout);
+      if (code !== "200") throw new Error(`curl ${path.slice(0, 80)}: ${code}`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return performance.now() - t;
+}
+
 const status = await api("GET", "status/");
 const version = String(status["netbox-version"]);
-const n = `nbtk-invb-${crypto.randomUUID().slice(0, 6)}`;
-console.error(`NetBox ${version}: seeding ${DEVICES} devices, ${VMS} VMs under tag ${n}-tag …`);
+const loadWarning = checkStartLoad(args.includes("--force"), (line) => console.error(line));
+const loadBefore = loadAvg();
+const n = USE ?? `nbtk-invb-${crypto.randomUUID().slice(0, 6)}`;
 const t0 = performance.now();
 const p = proxy();
 const work = await Deno.makeTempDir();
+let seedSeconds = 0;
 try {
-  const { tag } = await seed(n);
-  console.error(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  let tag = `${n}-tag`;
+  if (!USE) {
+    console.error(`NetBox ${version}: seeding ${DEVICES} devices, ${VMS} VMs under tag ${n}-tag …`);
+    tag = (await seed(n)).tag;
+    seedSeconds = (performance.now() - t0) / 1000;
+    console.error(`seeded in ${seedSeconds.toFixed(1)} s`);
+  }
+  const loadAtRun = loadAvg();
   const env = {
     PATH: `${VENV}/bin:${Deno.env.get("PATH")}`,
     HOME: Deno.env.get("HOME") ?? "/tmp",
@@ -356,6 +424,7 @@ try {
       "plurals: false",
       "services: false",
       "interfaces: true",
+      `config_context: ${CONFIG_CONTEXT}`,
       "validate_certs: false",
       "query_filters:",
       `  - tag: ${tag}`,
@@ -372,6 +441,7 @@ try {
     "--interfaces",
     "--include-no-ip",
     "--prefer-ipv6",
+    ...(CONFIG_CONTEXT ? ["--config-context"] : []),
   ];
   await Deno.writeTextFile(
     `${work}/netbox.sh`,
@@ -409,6 +479,24 @@ try {
     ourDoc = JSON.parse(ours.stdout);
     oursLog = ours.stderr;
   }
+  // NetBox's own time for our listings: the same requests with curl, straight to NetBox.
+  const ourPaths = oursLog.split("\n").filter((l) => l.startsWith("GET "))
+    .map((l) => l.split(" ")[1]);
+  const curl4 = await replay(ourPaths, 4);
+  const curl1 = await replay(ourPaths, 1);
+  // Deno's start and module loading: the task's --help.
+  const startup = (await run([
+    "deno",
+    "run",
+    "--no-prompt",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    `${ROOT}tasks/inventory.ts`,
+    "--help",
+  ], env)).ms;
+  const loadAfterRuns = loadAvg();
   // Our task as Ansible's inventory script, and our static YAML read by Ansible.
   viaAnsible = JSON.parse(
     (await run(["ansible-inventory", "-i", `${work}/netbox.sh`, "--list"], env)).stdout,
@@ -479,6 +567,15 @@ print(json.dumps({"hosts":sorted(nr.inventory.hosts),"groups":sorted(nr.inventor
     netbox: version,
     devices: DEVICES,
     vms: VMS,
+    config_context: CONFIG_CONTEXT,
+    seed_seconds: +seedSeconds.toFixed(1),
+    load: {
+      start: loadBefore,
+      before_runs: loadAtRun,
+      after_runs: loadAfterRuns,
+      warning: loadWarning ?? null,
+    },
+    machine: await machineLine(),
     hosts: a.hosts.length,
     groups: Object.keys(a.groups).length,
     same_hosts: sameHosts,
@@ -502,18 +599,28 @@ print(json.dumps({"hosts":sorted(nr.inventory.hosts),"groups":sorted(nr.inventor
       ours: Math.round(median(samples.ours)),
     },
     ratio: +(median(samples.ours) / median(samples.nb)).toFixed(3),
+    samples_ms: { nb_inventory: samples.nb.map(Math.round), ours: samples.ours.map(Math.round) },
+    floor_ms: {
+      curl_4_parallel: Math.round(curl4),
+      curl_sequential: Math.round(curl1),
+      deno_start_help: Math.round(startup),
+    },
     requests: { nb_inventory: samples.nbReq, ours: samples.oursReq },
     reps: REPS,
     our_request_log: oursLog.split("\n").filter((l) => l.startsWith("GET ")),
   };
   console.log(JSON.stringify(result, null, 2));
   if (!args.includes("--no-save")) {
-    const stem = `${ROOT}bench/results/${result.date.slice(0, 10)}-inventory-${version}`;
+    const stem = `${ROOT}bench/results/${result.date.slice(0, 10)}-inventory-${version}-${DEVICES}${
+      CONFIG_CONTEXT ? "-config-context" : ""
+    }`;
     await Deno.writeTextFile(`${stem}.json`, JSON.stringify(result, null, 2) + "\n");
     await Deno.writeTextFile(`${stem}.md`, markdown(result));
   }
 } finally {
-  await cleanup();
+  if (KEEP || USE) {
+    if (KEEP) console.error(`kept the seeded objects: --use ${n}`);
+  } else await cleanup();
   await p.close();
   await Deno.remove(work, { recursive: true }).catch(() => {});
 }
@@ -527,14 +634,28 @@ function markdown(r: Obj): string {
 
 ${r.devices} devices (an interface and an IPv4 primary each, every tenth without a primary IP) and
 ${r.vms} VMs (IPv6 primary), one tag; both tools filtered on it, grouped by every key both know
-(\`${GROUP_BY.join(",")}\`), interfaces on; nb_inventory with \`plurals: false\`,
+(\`${GROUP_BY.join(",")}\`), interfaces on${
+    r.config_context
+      ? ", config context on (nb_inventory's \`config_context: true\`, our \`--config-context\`)"
+      : ""
+  }; nb_inventory with \`plurals: false\`,
 \`services: false\`; ours with \`--include-no-ip --prefer-ipv6\` (its defaults). Both through one
 counting proxy on 127.0.0.1; median of ${r.reps} run(s) after a warm-up.
+Machine: ${r.machine}. Load average (1, 5, 15 min) at the start ${r.load.start}, before the timed
+runs ${r.load.before_runs}, after them ${r.load.after_runs}${
+    r.load.warning ? ` — ${r.load.warning}` : ""
+  }.
 
 | | nb_inventory | ours |
 |---|---|---|
 | wall time | ${r.wall_ms.nb_inventory} ms | ${r.wall_ms.ours} ms (${r.ratio}×) |
+| each run | ${r.samples_ms.nb_inventory.join(", ")} ms | ${r.samples_ms.ours.join(", ")} ms |
 | requests | ${r.requests.nb_inventory} | ${r.requests.ours} |
+
+NetBox's own time for our requests (the floor): the same ${r.our_request_log.length} GETs with curl
+straight to NetBox, 4 at a time ${r.floor_ms.curl_4_parallel} ms, one at a time
+${r.floor_ms.curl_sequential} ms; Deno's start and module loading (the task's \`--help\`)
+${r.floor_ms.deno_start_help} ms.
 
 - hosts: ${r.hosts}, the same: ${r.same_hosts}; groups holding hosts: ${r.groups}, differing: ${
     r.groups_differing.length ? r.groups_differing.join(", ") : "none"

@@ -166,8 +166,12 @@ const VM_FIELDS = [
   "vcpus",
 ];
 
-/** Ids per request when interfaces and addresses are fetched for filtered hosts. */
-const ID_CHUNK = 100;
+/**
+ * Characters of ids per request when interfaces and addresses are fetched for filtered hosts
+ * (`device_id=1&device_id=2…`): about 200 four-digit ids, within the 4,094-byte request line
+ * gunicorn accepts by default with the rest of the query.
+ */
+const ID_QUERY_CHARS = 3000;
 
 /**
  * Builds an inventory from NetBox's devices and virtual machines.
@@ -228,18 +232,32 @@ export async function buildInventory(
     client.endpoint(path).all(f, { pageSize, signal, ...(fields ? { fields } : {}) }) as Promise<
       Obj[]
     >;
-  const hostList = async (path: string, label: string, fields: string[]) => {
+  const hostList = async (
+    path: string,
+    label: string,
+    fields: string[],
+    onIds?: (ids: number[]) => void,
+  ) => {
     const wanted = [
       ...new Set([...fields, ...extra, ...(configContext ? ["config_context"] : [])]),
     ];
     try {
       // Without config_context in `fields` NetBox still renders it unless excluded.
-      return await client.endpoint(path).all(filters, {
-        pageSize,
-        signal,
-        fields: wanted,
-        excludeConfigContext: !configContext,
-      }) as Obj[];
+      const rows: Obj[] = [];
+      const ids = idChunks(onIds);
+      for await (
+        const row of client.endpoint(path).list(filters, {
+          pageSize,
+          signal,
+          fields: wanted,
+          excludeConfigContext: !configContext,
+        })
+      ) {
+        rows.push(row as Obj);
+        ids.add((row as Obj).id);
+      }
+      ids.flush();
+      return rows;
     } catch (err) {
       if (err instanceof FilterError) throw new InventoryFilterError(label, err.message);
       if (err instanceof NetBoxHttpError && err.status === 400) {
@@ -272,11 +290,23 @@ export async function buildInventory(
   const none = Promise.resolve([] as Obj[]);
   const lookups = (path: string, fields: string[]) =>
     list(path, {}, fields).then((rows) => new Map(rows.map((r) => [r.id as number, r])));
-  // Hosts, lookups and (unfiltered) interfaces and addresses are listed at the same time;
-  // filtered interfaces and addresses wait for the host ids only, not for the lookups.
+  // Hosts, lookups and (unfiltered) interfaces and addresses are listed at the same time.
+  const filtered = Object.keys(filters).length > 0;
+  // Filtered hosts: their interfaces and addresses are asked for by ids while the host pages
+  // still arrive, not after the last one.
+  const byIds = interfaces && filtered ? new ByIds(list) : undefined;
   const hostsP = Promise.all([
-    withDevices ? hostList("dcim/devices/", "devices", DEVICE_FIELDS) : none,
-    withVms ? hostList("virtualization/virtual-machines/", "virtual machines", VM_FIELDS) : none,
+    withDevices
+      ? hostList("dcim/devices/", "devices", DEVICE_FIELDS, byIds && ((ids) => byIds.devices(ids)))
+      : none,
+    withVms
+      ? hostList(
+        "virtualization/virtual-machines/",
+        "virtual machines",
+        VM_FIELDS,
+        byIds && ((ids) => byIds.vms(ids)),
+      )
+      : none,
   ]).then(([deviceRows, vmRows]) => selectHosts(deviceRows, vmRows, includeNoIp));
   const lookupsP = Promise.all([
     lookups("dcim/sites/", ["id", "slug", "region", "group"]),
@@ -286,7 +316,6 @@ export async function buildInventory(
     withDevices ? lookups("dcim/racks/", ["id", "name", "role"]) : Promise.resolve(new Map()),
     lookups("virtualization/clusters/", ["id", "type", "group"]),
   ]);
-  const filtered = Object.keys(filters).length > 0;
   const byParent = (rows: Obj[], parent: (r: Obj) => string | undefined) => {
     const out = new Map<string, Obj[]>();
     for (const r of rows) {
@@ -313,7 +342,7 @@ export async function buildInventory(
     hostsP,
     lookupsP,
     interfaces
-      ? fetchInterfaces(hostsP, filtered, withDevices, withVms, list)
+      ? fetchInterfaces(hostsP, byIds, withDevices, withVms, list)
       : Promise.resolve(undefined),
     extrasP,
   ]);
@@ -622,35 +651,19 @@ type Attached = Map<string, Obj[]> & { dnsNames: Map<number, string> };
  * Interfaces with their addresses, by `kind:id` of the host, as nb_inventory attaches them:
  * whole interface objects with `ip_addresses` (without the assignment fields) and tags as slugs;
  * a virtual chassis member's interfaces belong to its master. Everything when the hosts are not
- * filtered (listed alongside the hosts), else by host ids in chunks once the hosts are known.
+ * filtered (listed alongside the hosts), else by host ids in chunks as the host pages arrive.
  */
 async function fetchInterfaces(
   hostsP: Promise<Selected>,
-  filtered: boolean,
+  byIds: ByIds | undefined,
   withDevices: boolean,
   withVms: boolean,
   list: (path: string, f: Filters) => Promise<Obj[]>,
 ): Promise<Attached> {
-  const byIds = async (path: string, key: string, ids: number[], base: Filters = {}) => {
-    const parts: Promise<Obj[]>[] = [];
-    for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      parts.push(list(path, { ...base, [key]: ids.slice(i, i + ID_CHUNK).map(String) }));
-    }
-    return (await Promise.all(parts)).flat();
-  };
   const none = Promise.resolve([] as Obj[]);
   const ipFilter = { assigned_to_interface: "true" };
-  const lists = filtered
-    ? hostsP.then(({ kept, deviceRows }) => {
-      const devices = deviceRows.map((r) => r.id as number);
-      const vms = kept.filter((h) => h.kind === "vm").map((h) => h.row.id as number);
-      return Promise.all([
-        devices.length ? byIds("dcim/interfaces/", "device_id", devices) : none,
-        vms.length ? byIds("virtualization/interfaces/", "virtual_machine_id", vms) : none,
-        devices.length ? byIds("ipam/ip-addresses/", "device_id", devices, ipFilter) : none,
-        vms.length ? byIds("ipam/ip-addresses/", "virtual_machine_id", vms, ipFilter) : none,
-      ]);
-    })
+  const lists = byIds
+    ? hostsP.then(() => byIds.result())
     // Unfiltered: everything, without waiting for the hosts; addresses in one listing.
     : Promise.all([
       withDevices ? list("dcim/interfaces/", {}) : none,
@@ -691,4 +704,60 @@ async function fetchInterfaces(
     }
   }
   return out;
+}
+
+/** Collects host ids as they arrive and hands them on in requests of {@linkcode ID_QUERY_CHARS}. */
+function idChunks(onIds: ((ids: number[]) => void) | undefined) {
+  let ids: number[] = [];
+  let chars = 0;
+  const flush = () => {
+    if (onIds && ids.length) onIds(ids);
+    ids = [];
+    chars = 0;
+  };
+  return {
+    add(id: number) {
+      if (!onIds) return;
+      ids.push(id);
+      // `virtual_machine_id=<id>&`, the longer of the two keys.
+      chars += 20 + String(id).length;
+      if (chars >= ID_QUERY_CHARS) flush();
+    },
+    flush,
+  };
+}
+
+/**
+ * Interfaces and addresses of filtered hosts, listed by host ids chunk by chunk as the hosts
+ * arrive. A listing that fails is reported by `result()` (not as an unhandled rejection when
+ * the hosts' own listing failed first).
+ */
+class ByIds {
+  #parts: Promise<Obj[]>[][] = [[], [], [], []];
+  #list: (path: string, f: Filters) => Promise<Obj[]>;
+  constructor(list: (path: string, f: Filters) => Promise<Obj[]>) {
+    this.#list = list;
+  }
+  #add(slot: number, path: string, f: Filters) {
+    const p = this.#list(path, f);
+    p.catch(() => {});
+    this.#parts[slot].push(p);
+  }
+  devices(ids: number[]): void {
+    const device_id = ids.map(String);
+    this.#add(0, "dcim/interfaces/", { device_id });
+    this.#add(2, "ipam/ip-addresses/", { assigned_to_interface: "true", device_id });
+  }
+  vms(ids: number[]): void {
+    const virtual_machine_id = ids.map(String);
+    this.#add(1, "virtualization/interfaces/", { virtual_machine_id });
+    this.#add(3, "ipam/ip-addresses/", { assigned_to_interface: "true", virtual_machine_id });
+  }
+  /** Device interfaces, VM interfaces, device addresses, VM addresses. */
+  async result(): Promise<[Obj[], Obj[], Obj[], Obj[]]> {
+    const [a, b, c, d] = await Promise.all(
+      this.#parts.map(async (ps) => (await Promise.all(ps)).flat()),
+    );
+    return [a, b, c, d];
+  }
 }

@@ -171,6 +171,43 @@ Deno.test("buildInventory() attaches interfaces and their addresses; a chassis m
   );
 });
 
+Deno.test("buildInventory() asks for filtered hosts' interfaces and addresses by ids, a few hundred ids a request", async () => {
+  const nb = fixture(298);
+  nb.load(
+    "dcim/interfaces",
+    Array.from({ length: 298 }, (_, i) => ({
+      id: 600 + i,
+      name: "eth0",
+      device: { id: 200 + i },
+      tags: [],
+    })),
+  );
+  const c = client(nb);
+  const inv = await buildInventory(c, {
+    interfaces: true,
+    includeNoIp: true,
+    filters: { role: "access" },
+  });
+  c.close();
+  // Every filtered host (noip and the 298 extras) has its interfaces; nothing of the others.
+  assert.equal(inv.hosts.length, 299);
+  const extras = inv.hosts.filter((h) => h.name.startsWith("extra"));
+  assert.ok(extras.every((h) => (h.vars.interfaces as Obj[]).map((x) => x.name).join() === "eth0"));
+  assert.deepEqual(inv.hosts.find((h) => h.name === "noip")?.vars.interfaces, []);
+  const asked = (path: string) =>
+    nb.requests.filter((r) => r.startsWith(`GET ${path}?`)).map((r) =>
+      new URLSearchParams(r.slice(r.indexOf("?") + 1)).getAll("device_id").map(Number)
+    );
+  for (const path of ["dcim/interfaces", "ipam/ip-addresses"]) {
+    const chunks = asked(path);
+    // 299 ids of three digits: three requests, each id asked for once, each query within 3,000
+    // characters of ids.
+    assert.equal(chunks.length, 3, path);
+    assert.deepEqual(chunks.flat().sort((a, b) => a - b), [102, ...extras.map((h) => h.id)]);
+    assert.ok(chunks.every((ids) => ids.length * "device_id=200&".length <= 3000), path);
+  }
+});
+
 Deno.test("buildInventory() makes as many requests for 3 hosts as for 300", async () => {
   const count = async (extra: number) => {
     const nb = fixture(extra);
