@@ -6,6 +6,7 @@
  * @module
  */
 
+import { FilterError } from "../client/errors.ts";
 import type { NetBoxObject } from "../client/types.ts";
 import type { SourceLoc } from "./parse.ts";
 import { CASCADES, type ModelDef, MODELS } from "./models.ts";
@@ -125,7 +126,12 @@ export async function prune(s: PlanState, slug: string): Promise<void> {
       ...m.refKey,
       ...["device", "virtual_machine"].filter((f) => f in m.refs),
     ]);
-    return [m, await s.backend.list(m.path, { tag: slug }, fields)] as const;
+    // A model NetBox cannot tag (no `tag` filter: custom fields, templates) carries no scope tag.
+    const tagged = await s.backend.list(m.path, { tag: slug }, fields).catch((err) => {
+      if (err instanceof FilterError) return [];
+      throw err;
+    });
+    return [m, tagged] as const;
   }));
   const before = s.items.length;
   const pruned: Work[] = [];
