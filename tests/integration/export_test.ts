@@ -715,21 +715,28 @@ export async function dropTagged(env: NetBoxTestEnv, tags: string[]): Promise<vo
     log: () => {},
   });
   try {
-    const present = [];
+    const present: string[] = [];
     for (const tag of tags) {
       if ((await client.extras.tags.all({ slug: tag }, { fields: ["id"] })).length) {
         present.push(tag);
       }
     }
-    for (const model of [...MODELS].reverse()) {
-      if (model.key === "extras.tags" || !EXPORT_FIELDS[model.key]?.includes("tags")) continue;
-      const ids = new Set<number>();
-      for (const tag of present) {
-        for (const o of await client.endpoint(model.path).all({ tag: tag }, { fields: ["id"] })) {
-          ids.add(o.id);
-        }
-      }
-      if (ids.size) await client.endpoint(model.path).delete([...ids], { chunkSize: 250 });
+    // One listing per model for all the tags (NetBox ORs the values), all listed at once; the
+    // deletes then go in reverse dependency order.
+    const tagged = [...MODELS].reverse().filter((m) =>
+      m.key !== "extras.tags" && EXPORT_FIELDS[m.key]?.includes("tags")
+    );
+    const found = present.length
+      ? await Promise.all(
+        tagged.map((m) => client.endpoint(m.path).all({ tag: present }, { fields: ["id"] })),
+      )
+      : [];
+    for (const [n, model] of tagged.entries()) {
+      const ids = [...new Set((found[n] ?? []).map((o) => o.id))];
+      if (!ids.length) continue;
+      await client.endpoint(model.path).delete(ids, { chunkSize: 250 }).catch((err) =>
+        console.error(`cleanup of ${model.key} failed: ${(err as Error).message.slice(0, 300)}`)
+      );
     }
     for (const tag of tags) {
       const found = await client.extras.tags.all({ slug: tag }, { fields: ["id"] });
