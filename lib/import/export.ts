@@ -930,7 +930,11 @@ function compareValues(a: unknown, b: unknown): number {
     return compareText(a, b);
   }
   if (isObj(a) && isObj(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    // Mappings of different fields (a cable's interface end and its console-port end) by their
+    // field names first, so the order is the same whatever order the objects came in.
+    const keys = Object.keys(a);
+    const fa = [...keys].sort().join(), fb = Object.keys(b).sort().join();
+    if (fa !== fb) return compareText(fa, fb);
     // Parents first: a mapping's last key is its parent (site, device, vrf, …).
     for (const k of keys.reverse()) {
       const c = compareValues(a[k], b[k]);

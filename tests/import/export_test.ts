@@ -207,4 +207,21 @@ Deno.test("entries sort by natural key, parents first; numbers, addresses and na
   const vlans = [{ vid: 300, site: "x" }, { vid: 20, group: "g" }, { vid: 100 }, { vid: 3 }];
   sortEntries(modelByKey("ipam.vlans"), vlans);
   assert.deepEqual(vlans.map((v) => v.vid), [3, 100, 20, 300]);
+  // Cables whose ends are of different kinds sort the same whatever order NetBox lists them in.
+  const dev = { name: "d0", site: "s0" };
+  const cables = [
+    { a: { device: dev, interface: "mgmt0" }, b: { device: dev, interface: "mgmt1" } },
+    { a: { device: dev, rear_port: "rp0" }, b: { device: dev, rear_port: "rp1" } },
+    { a: { device: dev, power_port: "psu0" }, b: { power_panel: "PP1", power_feed: "F1" } },
+    { a: { device: dev, console_port: "con0" }, b: { device: dev, console_server_port: "cs0" } },
+  ];
+  const orders = new Set<string>();
+  for (let i = 0; i < cables.length; i++) {
+    const shuffled = [...cables.slice(i), ...cables.slice(0, i)].reverse();
+    sortEntries(modelByKey("dcim.cables"), shuffled);
+    orders.add(JSON.stringify(shuffled));
+    sortEntries(modelByKey("dcim.cables"), shuffled.reverse());
+    orders.add(JSON.stringify(shuffled));
+  }
+  assert.equal(orders.size, 1, [...orders].join("\n"));
 });

@@ -1,5 +1,5 @@
 /**
- * export against the real NetBox: the example inventory and a generated inventory across 27 models
+ * export against the real NetBox: the example inventory and a generated inventory across every model
  * are imported with bulk-import, exported, and
  *
  * - the export imported back (`bulk-import --dry-run`) into the same NetBox plans 0 changes;
@@ -8,8 +8,8 @@
  * - a read-only token is enough and nothing but GET is sent; bad flags exit 2 with one clear
  *   line naming the flag.
  *
- * The generated inventory has 12 devices (about 300 objects), imported in chunks of 25 and
- * exported in pages of 25, so chunking and parallel paging are exercised with few objects; the
+ * The generated inventory has 12 devices and one or a few objects of every other model (about 320
+ * objects), imported in chunks of 10 and exported in pages of 10, so chunking and parallel paging are exercised with few objects; the
  * slow suite (`deno task test:slow`, NETBOX_TEST_SLOW=1) runs it with 200 devices (2,000+
  * objects) at the default chunk and page sizes.
  *
@@ -48,8 +48,8 @@ const at = (r: TaskRun) => `exit ${r.code}\nstderr: ${r.stderr.slice(-3000)}`;
 /** The slow suite's scale (NETBOX_TEST_SLOW=1): 2,000+ objects at the default sizes. */
 const SLOW = Deno.env.get("NETBOX_TEST_SLOW") === "1";
 /** Objects per bulk request and per page: small, so few objects still make many of each. */
-const CHUNK = SLOW ? "100" : "25";
-const PAGE = SLOW ? [] : ["--page-size", "25"];
+const CHUNK = SLOW ? "100" : "10";
+const PAGE = SLOW ? [] : ["--page-size", "10"];
 
 async function importFiles(env: NetBoxTestEnv, files: string[]) {
   const r = await runMain(
@@ -113,7 +113,7 @@ function countsOf(text: string): Record<string, number> {
 // the generated inventory
 
 /**
- * 2,000+ objects across 27 models (with 200 devices), every one tagged `p` (tags aside). Each
+ * 2,000+ objects across every model (with 200 devices), every one tagged `p` (tags aside). Each
  * device brings five interfaces and two addresses: fewer devices, a smaller inventory.
  */
 export function generated(
@@ -121,6 +121,9 @@ export function generated(
   deviceCount = 200,
 ): { doc: Record<string, unknown[]>; total: number } {
   const rnd = 10000 + Math.floor(Math.random() * 50000);
+  // The CI's small inventory has every model and variant with fewer VLANs, VMs and prefixes.
+  const n = (big: number, small: number) => deviceCount >= 100 ? big : small;
+  const g0 = n(50, 12);
   const T = [p];
   const doc: Record<string, unknown[]> = {};
   const add = (k: string, items: unknown[]) => (doc[k] = items);
@@ -238,10 +241,10 @@ export function generated(
     { name: `${p} site0`, slug: `${p}-vg1`, scope: { site: sites[0] }, tags: T },
   ]);
   const vlans: Record<string, unknown>[] = [];
-  for (let v = 0; v < 50; v++) {
+  for (let v = 0; v < g0; v++) {
     vlans.push({ vid: 100 + v, name: `g0-${v}`, group: `${p}-vg0`, tags: T });
   }
-  for (let v = 0; v < 25; v++) {
+  for (let v = 0; v < n(25, 3); v++) {
     vlans.push({
       vid: 200 + v,
       name: `g1-${v}`,
@@ -250,7 +253,7 @@ export function generated(
       tags: T,
     });
   }
-  for (let v = 0; v < 25; v++) {
+  for (let v = 0; v < n(25, 3); v++) {
     vlans.push({ vid: 300 + v, name: `s1-${v}`, site: sites[1], role: `${p}-ipr0`, tags: T });
   }
   // Q-in-Q: a service VLAN, a customer VLAN in it, and interfaces carrying it (below).
@@ -302,7 +305,7 @@ export function generated(
         name: "eth0",
         type: "1000base-t",
         mode: "access",
-        untagged_vlan: { vid: 100 + (d % 50), group: `${p}-vg0` },
+        untagged_vlan: { vid: 100 + (d % g0), group: `${p}-vg0` },
         tags: T,
       },
       { device: dev, name: "bond0", type: "lag", mtu: 9000, tags: T },
@@ -360,7 +363,7 @@ export function generated(
   }
   add("devices", devices);
   add("interfaces", interfaces);
-  const vms = Array.from({ length: 60 }, (_, i) => ({
+  const vms = Array.from({ length: n(60, 12) }, (_, i) => ({
     name: `${p}-vm${i}`,
     cluster: clusters[i % 4],
     role: `${p}-r${1 + (i % 2)}`,
@@ -397,7 +400,7 @@ export function generated(
   }
   add("ip_addresses", ips);
   const prefixes: Record<string, unknown>[] = [];
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < n(60, 16); i++) {
     prefixes.push({
       prefix: `10.${100 + (i >> 4)}.${(i & 15) * 16}.0/20`,
       vrf: vrfs[i % 3],
@@ -808,7 +811,7 @@ const ms = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 // ---------------------------------------------------------------------------------------------
 
 netboxTest(
-  "export: example + generated inventory (27 models; 2,000+ objects in the slow suite) round-trip: dry-run 0 changes, A → empty B → identical export",
+  "export: example + generated inventory (every model; 2,000+ objects in the slow suite) round-trip: dry-run 0 changes, A → empty B → identical export",
   async () => {
     const a = testEnv();
     const suffix = crypto.randomUUID().slice(0, 8);
@@ -826,7 +829,7 @@ netboxTest(
           example,
           uniquify(await Deno.readTextFile(`${FIXTURES}inventory.yaml`), suffix),
         );
-        // 12 devices (about 300 objects) in small chunks and pages; the slow suite: 2,000+.
+        // 12 devices (about 320 objects) in small chunks and pages; the slow suite: 2,000+.
         const gen = generated(p, SLOW ? 200 : 12);
         assert.ok(gen.total >= (SLOW ? 2000 : 250), `only ${gen.total} generated objects`);
         assert.ok(Object.keys(gen.doc).length >= 10);
