@@ -13,6 +13,8 @@ import type { TaskIO } from "../../lib/cli/io.ts";
 import { createClient } from "../../lib/client/client.ts";
 import type { NetBoxClient, NetBoxObject } from "../../lib/client/types.ts";
 import { main } from "../../tasks/audit-ips.ts";
+import { main as revertMain } from "../../tasks/revert.ts";
+import { runTaskWrites } from "./_run_task.ts";
 import { checkJunit, checkPrometheus, sarifErrors } from "../audit/_validate.ts";
 import { netboxTest, testEnv } from "./_netbox.ts";
 
@@ -446,6 +448,19 @@ netboxTest(
       // Nothing left to fix: a second apply writes nothing.
       const again = await audit(["--vrf", f.name, "--fix", "--apply"]);
       assert.deepEqual(again.writes, []);
+
+      // revert undoes the fixes from their audit log: NetBox as before them.
+      const undo = await runTaskWrites(revertMain, ["--from-audit-log", log]);
+      assert.equal(undo.code, 0, undo.stderr + undo.stdout);
+      assert.ok(undo.writes.some((w) => w.startsWith("PATCH")), undo.writes.join());
+      const reverted = await snapshot();
+      for (const [id, was] of before.ips) {
+        assert.deepEqual(strip(reverted.ips.get(id)), strip(was), `address ${id} as before`);
+      }
+      for (const [id, was] of before.devices) {
+        assert.deepEqual(strip(reverted.devices.get(id)), strip(was), `device ${id} as before`);
+      }
+      assert.deepEqual(await audited(), planted);
     } finally {
       await Deno.remove(dir, { recursive: true });
       await f.cleanup();

@@ -3,7 +3,8 @@
  * before, and the revert of that revert brings the run's result back (ids aside); a prune undone
  * brings the deleted device, interface and address back with their references and tags;
  * assign-primary-ip undone restores the old primary; an object edited by someone else after the
- * run is refused (exit 3, nothing written) unless --force; bad input is one line, exit 2.
+ * run is refused (exit 3, nothing written) unless --force; bad input (an unknown request id, an
+ * empty window, a malformed log, a log of another NetBox) is one line, exit 2.
  * NetBox is read back (raw API) after every run. Names carry a per-test suffix; everything
  * created is deleted.
  */
@@ -255,7 +256,28 @@ netboxTest(
         bad.stderr,
         `error: Cannot read audit log ${dir}/bad.log:2: not a JSON line (expected one write per line)\n`,
       );
-      for (const r of [unknown, empty, bad]) assert.deepEqual(r.writes, []);
+      // A log of another NetBox: its request ids are in no change of this one.
+      const other = [crypto.randomUUID(), crypto.randomUUID()];
+      await Deno.writeTextFile(
+        `${dir}/other.log`,
+        other.map((id, n) =>
+          JSON.stringify({
+            time: new Date().toISOString(),
+            method: "POST",
+            path: "/api/dcim/sites/",
+            status: 201,
+            requestId: id,
+            ids: [90000 + n],
+          }) + "\n"
+        ).join(""),
+      );
+      const foreign = await revert(["--from-audit-log", `${dir}/other.log`]);
+      assert.equal(foreign.code, 2, at(foreign));
+      assert.match(
+        foreign.stderr,
+        /^error: Cannot revert: NetBox's change log has no change with request id [0-9a-f-]+ \(nor 1 more\)\n$/,
+      );
+      for (const r of [unknown, empty, bad, foreign]) assert.deepEqual(r.writes, []);
     }, "nbtk-revert-");
   },
 );
