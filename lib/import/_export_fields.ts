@@ -8,6 +8,7 @@
  */
 
 import {
+  CONFIG_CONTEXT_ASSIGNMENTS,
   CONTACT_OBJECTS,
   contentTypeOf,
   lookupModel,
@@ -16,6 +17,22 @@ import {
 } from "./models.ts";
 
 const TAIL = ["description", "comments", "tags", "custom_fields"];
+/** The shape of a rack, also of a rack type. */
+const RACK_SHAPE = [
+  "form_factor",
+  "width",
+  "u_height",
+  "starting_unit",
+  "desc_units",
+  "outer_width",
+  "outer_height",
+  "outer_depth",
+  "outer_unit",
+  "mounting_depth",
+  "weight",
+  "max_weight",
+  "weight_unit",
+];
 const ORG = ["name", "slug", ...TAIL];
 const NESTED_ORG = ["name", "slug", "parent", ...TAIL];
 const COMPONENT_TAIL = ["description", "tags", "custom_fields"];
@@ -111,19 +128,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "facility_id",
     "serial",
     "asset_tag",
-    "form_factor",
-    "width",
-    "u_height",
-    "starting_unit",
-    "desc_units",
-    "outer_width",
-    "outer_height",
-    "outer_depth",
-    "outer_unit",
-    "mounting_depth",
-    "weight",
-    "max_weight",
-    "weight_unit",
+    ...RACK_SHAPE,
     "airflow",
     ...TAIL,
   ],
@@ -290,18 +295,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "name",
     "weight",
     "is_active",
-    "regions",
-    "site_groups",
-    "sites",
-    "locations",
-    "device_types",
-    "roles",
-    "platforms",
-    "cluster_types",
-    "cluster_groups",
-    "clusters",
-    "tenant_groups",
-    "tenants",
+    ...Object.keys(CONFIG_CONTEXT_ASSIGNMENTS),
     "tags",
     "data",
     "description",
@@ -443,19 +437,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "slug",
     "manufacturer",
     "part_number",
-    "form_factor",
-    "width",
-    "u_height",
-    "starting_unit",
-    "desc_units",
-    "outer_width",
-    "outer_height",
-    "outer_depth",
-    "outer_unit",
-    "mounting_depth",
-    "weight",
-    "max_weight",
-    "weight_unit",
+    ...RACK_SHAPE,
     ...TAIL,
   ],
   "dcim.module-types": [

@@ -8,6 +8,7 @@
  */
 
 import {
+  CONFIG_CONTEXT_ASSIGNMENTS,
   CONTACT_OBJECTS,
   contentTypeOf,
   modelByKey,
@@ -231,19 +232,7 @@ const MANY_REFS = new Set([
   "wireless_lans",
   "groups",
   "ipaddresses",
-  // A config context's assignments.
-  "regions",
-  "site_groups",
-  "sites",
-  "locations",
-  "device_types",
-  "roles",
-  "platforms",
-  "cluster_types",
-  "cluster_groups",
-  "clusters",
-  "tenant_groups",
-  "tenants",
+  ...Object.keys(CONFIG_CONTEXT_ASSIGNMENTS),
 ]);
 
 /** Reference fields that hold a list (`tags: [a, b]`). */

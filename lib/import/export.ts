@@ -20,7 +20,14 @@ import { csvStringify, yamlStringify } from "../deps.ts";
 import { FilterError, InputError, NetBoxHttpError } from "../client/errors.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { parseCidr } from "../ipam/ip.ts";
-import { lookupModel, modelByKey, type ModelDef, MODELS, suggestModels } from "./models.ts";
+import {
+  DEVICE_COMPONENTS,
+  lookupModel,
+  modelByKey,
+  type ModelDef,
+  MODELS,
+  suggestModels,
+} from "./models.ts";
 import type { ImportDocument } from "./import.ts";
 import {
   ASSIGNED_TYPES,
@@ -564,19 +571,7 @@ async function collectScope(
 // entries
 
 /** The parts of a device a site or tenant scope exports with it. */
-const DEVICE_PARTS = [
-  "dcim.module-bays",
-  "dcim.modules",
-  "dcim.console-ports",
-  "dcim.console-server-ports",
-  "dcim.power-ports",
-  "dcim.power-outlets",
-  "dcim.rear-ports",
-  "dcim.front-ports",
-  "dcim.device-bays",
-  "dcim.inventory-items",
-  "dcim.mac-addresses",
-];
+const DEVICE_PARTS = [...DEVICE_COMPONENTS, "dcim.mac-addresses"];
 
 /** Fields a rule module writes: a cable's ends, a front port's rear port (any NetBox version). */
 interface ExportRule {

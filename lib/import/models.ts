@@ -88,6 +88,36 @@ export interface ModelDef {
   aliases?: string[];
 }
 
+/** A config context's assignment lists: field → the model of its objects. */
+export const CONFIG_CONTEXT_ASSIGNMENTS: Readonly<Record<string, string>> = {
+  regions: "dcim.regions",
+  site_groups: "dcim.site-groups",
+  sites: "dcim.sites",
+  locations: "dcim.locations",
+  device_types: "dcim.device-types",
+  roles: "dcim.device-roles",
+  platforms: "dcim.platforms",
+  cluster_types: "virtualization.cluster-types",
+  cluster_groups: "virtualization.cluster-groups",
+  clusters: "virtualization.clusters",
+  tenant_groups: "tenancy.tenant-groups",
+  tenants: "tenancy.tenants",
+};
+
+/** The parts of a device the import knows besides interfaces, in dependency order. */
+export const DEVICE_COMPONENTS: readonly string[] = [
+  "dcim.module-bays",
+  "dcim.modules",
+  "dcim.console-ports",
+  "dcim.console-server-ports",
+  "dcim.power-ports",
+  "dcim.power-outlets",
+  "dcim.rear-ports",
+  "dcim.front-ports",
+  "dcim.device-bays",
+  "dcim.inventory-items",
+];
+
 const SLUG = { naturalKey: ["slug"], refKey: ["slug", "name"] };
 const TENANT = { tenant: "tenancy.tenants" };
 
@@ -338,18 +368,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     contentType: "dcim.interface",
   },
   // DCIM physical models (3/4): device components, modules, inventory items.
-  ...[
-    "dcim.module-bays",
-    "dcim.modules",
-    "dcim.console-ports",
-    "dcim.console-server-ports",
-    "dcim.power-ports",
-    "dcim.power-outlets",
-    "dcim.rear-ports",
-    "dcim.front-ports",
-    "dcim.device-bays",
-    "dcim.inventory-items",
-  ].map((key) => component(key)),
+  ...DEVICE_COMPONENTS.map((key) => component(key)),
   {
     key: "virtualization.virtual-machines",
     naturalKey: ["name", "cluster"],
@@ -506,20 +525,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     key: "extras.config-contexts",
     naturalKey: ["name"],
     refKey: ["name"],
-    refs: {
-      regions: "dcim.regions",
-      site_groups: "dcim.site-groups",
-      sites: "dcim.sites",
-      locations: "dcim.locations",
-      device_types: "dcim.device-types",
-      roles: "dcim.device-roles",
-      platforms: "dcim.platforms",
-      cluster_types: "virtualization.cluster-types",
-      cluster_groups: "virtualization.cluster-groups",
-      clusters: "virtualization.clusters",
-      tenant_groups: "tenancy.tenant-groups",
-      tenants: "tenancy.tenants",
-    },
+    refs: { ...CONFIG_CONTEXT_ASSIGNMENTS },
   },
   // DCIM physical models (4/4): MAC addresses (on interfaces of devices and VMs), cables (their
   // ends may be of any model above; keep them after circuit terminations), and the templates of
