@@ -190,6 +190,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
   "dcim.interfaces": [
     "name",
     "device",
+    "module",
     "label",
     "type",
     "enabled",
@@ -467,7 +468,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     ...TAIL,
   ],
   "dcim.virtual-chassis": ["name", "domain", "master", ...TAIL],
-  "dcim.module-bays": ["name", "device", "label", "position", ...COMPONENT_TAIL],
+  "dcim.module-bays": ["name", "device", "module", "label", "position", ...COMPONENT_TAIL],
   "dcim.modules": [
     "device",
     "module_bay",
@@ -536,6 +537,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "device",
     "module",
     "parent",
+    "component",
     "label",
     "status",
     "role",
@@ -606,13 +608,10 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
 export const NOT_EXPORTED: Record<string, Record<string, string>> = {
   "extras.config-contexts": { profile: "extras.config-context-profiles" },
   "dcim.interfaces": {
-    module: "dcim.modules",
     vdcs: "dcim.virtual-device-contexts",
     vlan_translation_policy: "ipam.vlan-translation-policies",
   },
   "dcim.module-types": { profile: "dcim.module-type-profiles" },
-  "dcim.module-bays": { module: "dcim.modules (module bays of modules)" },
-  "dcim.inventory-items": { component: "the component an inventory item stands for" },
   "dcim.cables": { bundle: "dcim.cable-bundles" },
   "virtualization.interfaces": {
     vlan_translation_policy: "ipam.vlan-translation-policies",
@@ -692,7 +691,7 @@ export const REF_FIELDS: Record<string, string[]> = {
   "dcim.module-types": ["model", "manufacturer"],
   "dcim.power-panels": ["name", "site"],
   "dcim.power-feeds": ["power_panel", "name"],
-  "dcim.module-bays": ["device", "name"],
+  "dcim.module-bays": ["device", "module", "name"],
   "dcim.modules": ["device", "module_bay"],
   "dcim.console-ports": ["device", "name"],
   "dcim.console-server-ports": ["device", "name"],
@@ -724,6 +723,23 @@ export const TERMINATION_TYPES: Record<string, { model: string; kind: string }> 
   ...SCOPE_TYPES,
   "circuits.providernetwork": { model: "circuits.provider-networks", kind: "provider_network" },
 };
+/** What an inventory item may stand for: `component: {interface: {device: …, name: …}}`. */
+export const INVENTORY_COMPONENTS: Record<string, { model: string; kind: string }> = Object
+  .fromEntries(
+    [
+      "dcim.console-ports",
+      "dcim.console-server-ports",
+      "dcim.front-ports",
+      "dcim.interfaces",
+      "dcim.module-bays",
+      "dcim.power-outlets",
+      "dcim.power-ports",
+      "dcim.rear-ports",
+    ].map((model) => [
+      contentTypeOf(model, modelByKey(model).contentType),
+      { model, kind: model.split(".")[1].replaceAll("-", "_").replace(/s$/, "") },
+    ]),
+  );
 /** A generic relation as the export writes it. */
 export interface GenericField {
   /** NetBox's type and id fields. */
@@ -778,6 +794,12 @@ const GENERIC_FIELDS: Record<string, GenericField> = {
     id: "action_object_id",
     types: { "extras.webhook": { model: "extras.webhooks", kind: "webhook" } },
     models: ["extras.event-rules"],
+  },
+  component: {
+    type: "component_type",
+    id: "component_id",
+    types: INVENTORY_COMPONENTS,
+    models: ["dcim.inventory-items"],
   },
   interface: {
     type: "interface_type",

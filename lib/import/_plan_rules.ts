@@ -24,6 +24,8 @@ import { frontPortMapping, frontPortTemplateMapping } from "./_rule_front_ports.
 import { checkVirtualChassisSites } from "./_rule_virtual_chassis.ts";
 import { configContextTagSlugs } from "./_rule_config_contexts.ts";
 import { templatesAfterInstances } from "./_rule_templates.ts";
+import { modulePaths } from "./_rule_modules.ts";
+import { INVENTORY_COMPONENTS } from "./_export_fields.ts";
 
 /** What a rule makes of a field: the spec under its key, or why the value is wrong. */
 export type RuleResult = { key: string; spec: FieldSpec } | { problem: string };
@@ -181,6 +183,15 @@ const fhrpInterface: FieldRule = {
   },
 };
 
+/** An inventory item's `component: {interface: {device: …, name: …}}` (or another port, a bay). */
+const inventoryComponent: FieldRule = {
+  claims: (model, field) => model.key === "dcim.inventory-items" && field === "component",
+  read: genericRead(
+    "component",
+    Object.fromEntries(Object.values(INVENTORY_COMPONENTS).map((t) => [t.kind, t.model])),
+  ),
+};
+
 /** The model with its content type filled in (`dcim.devices` → `dcim.device`). */
 function withContentType(m: ModelDef): ModelDef {
   return m.contentType ? m : { ...m, contentType: contentTypeOf(m.key) };
@@ -196,9 +207,11 @@ export const FIELD_RULES: FieldRule[] = [
   contactObject,
   l2vpnObject,
   eventAction,
+  inventoryComponent,
   cableEnds,
   frontPortMapping,
   frontPortTemplateMapping,
+  modulePaths,
 ];
 
 /** Steps over the whole resolved plan: checks adding problems, write-order dependencies. */

@@ -49,8 +49,9 @@
  * | dcim.power-panels | name + site | name |
  * | dcim.power-feeds | name + power_panel | name |
  * | dcim.virtual-chassis | name | name |
- * | dcim.console-ports, …-server-ports, power-ports, power-outlets, front-/rear-ports, device-bays, module-bays, inventory-items | name + device | name |
- * | dcim.modules | device + module_bay | serial, else asset_tag |
+ * | dcim.console-ports, …-server-ports, power-ports, power-outlets, front-/rear-ports, device-bays, inventory-items | name + device | name |
+ * | dcim.module-bays | name + device + module (`null`, or the module the bay is on) | name |
+ * | dcim.modules | device + module_bay (its bay's key: nested modules by the path of bays) | serial, else asset_tag |
  * | dcim.mac-addresses | mac_address | mac_address |
  * | dcim.cables | a + b: their ends, in either order (`_rule_cables.ts`) | label |
  * | dcim.*-templates (console-port … module-bay) | name + device_type + module_type | name |
@@ -124,7 +125,7 @@ const TENANT = { tenant: "tenancy.tenants" };
 /** A device component (`name` + `device`), a module (`device` + `module_bay`) or inventory item. */
 function component(key: string): Omit<ModelDef, "order" | "path"> {
   const refs: Record<string, string> = { device: "dcim.devices" };
-  if (key !== "dcim.module-bays" && key !== "dcim.modules") refs.module = "dcim.modules";
+  if (key !== "dcim.modules") refs.module = "dcim.modules";
   if (key === "dcim.modules") {
     return {
       key,
@@ -136,6 +137,10 @@ function component(key: string): Omit<ModelDef, "order" | "path"> {
   if (key === "dcim.power-outlets") refs.power_port = "dcim.power-ports";
   if (key === "dcim.front-ports") refs.rear_port = "dcim.rear-ports";
   if (key === "dcim.device-bays") refs.installed_device = "dcim.devices";
+  // Module bays of modules share names across a device: the module is part of the key.
+  if (key === "dcim.module-bays") {
+    return { key, naturalKey: ["name", "device", "module"], refKey: ["name"], refs };
+  }
   if (key === "dcim.inventory-items") {
     Object.assign(refs, {
       parent: key,
@@ -348,12 +353,16 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     deferred: ["primary_ip4", "primary_ip6", "oob_ip"],
     aliases: ["nodes"],
   },
+  // DCIM physical models (3/4): device components, modules (their bays first), inventory items;
+  // interfaces after the modules they may be on.
+  ...DEVICE_COMPONENTS.slice(0, 2).map((key) => component(key)),
   {
     key: "dcim.interfaces",
     naturalKey: ["name", "device"],
     refKey: ["name"],
     refs: {
       device: "dcim.devices",
+      module: "dcim.modules",
       parent: "dcim.interfaces",
       lag: "dcim.interfaces",
       bridge: "dcim.interfaces",
@@ -367,8 +376,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     deferred: ["primary_mac_address"],
     contentType: "dcim.interface",
   },
-  // DCIM physical models (3/4): device components, modules, inventory items.
-  ...DEVICE_COMPONENTS.map((key) => component(key)),
+  ...DEVICE_COMPONENTS.slice(2).map((key) => component(key)),
   {
     key: "virtualization.virtual-machines",
     naturalKey: ["name", "cluster"],
