@@ -49,6 +49,10 @@ function identityOfItem(s: PlanState, item: Work): Found {
   const r = item.model.key === BAYS
     ? findBay(s, { device: d.device, module: d.module ?? null, name: d.name }, item, 0, item)
     : findModule(s, { device: d.device, module_bay: d.module_bay }, item, 0, item);
+  if (r === PENDING) {
+    m.delete(item.uid);
+    return r;
+  }
   const out: Found = isProblem(r) ? r : r === null ? `new#${item.uid}` : r;
   m.set(item.uid, out);
   return out;
@@ -98,12 +102,60 @@ function plain(s: PlanState, model: string, spec: unknown, from: Work): Found {
   return resolve(s, modelByKey(model), spec, from);
 }
 
+/**
+ * Resolutions of specs, per plan: a path is walked once however often it is named. While a spec
+ * is being resolved, an entry whose own path needs it is not that object (it is on or in it):
+ * the check answers {@linkcode PENDING}, which matches nothing and is never kept.
+ */
+const specMemo = new WeakMap<PlanState, Map<string, Found>>();
+const PENDING = "pending";
+function memoized(
+  s: PlanState,
+  model: string,
+  spec: unknown,
+  self: Work | undefined,
+  find: () => Found,
+): Found {
+  if (self) return find();
+  let m = specMemo.get(s);
+  if (!m) specMemo.set(s, m = new Map());
+  const k = `${model} ${JSON.stringify(spec)}`;
+  const known = m.get(k);
+  if (known !== undefined) return known;
+  m.set(k, PENDING);
+  const r = find();
+  if (r === PENDING) m.delete(k);
+  else m.set(k, r);
+  return r;
+}
+
 /** The module bay a spec names (`{device, module, name}`); null for null. */
 export function findBay(
   s: PlanState,
   spec: unknown,
   from: Work,
   depth = 0,
+  self?: Work,
+): Found {
+  return memoized(s, BAYS, spec, self, () => findBayNow(s, spec, from, depth, self));
+}
+
+/** The module a spec names (`{device, module_bay}`); null for null. */
+export function findModule(
+  s: PlanState,
+  spec: unknown,
+  from: Work,
+  depth = 0,
+  self?: Work,
+): Found {
+  return memoized(s, MODULES, spec, self, () => findModuleNow(s, spec, from, depth, self));
+}
+
+function findBayNow(
+  s: PlanState,
+  spec: unknown,
+  from: Work,
+  depth: number,
   self?: Work,
 ): Found {
   if (spec === null || spec === undefined) return null;
@@ -136,12 +188,11 @@ export function findBay(
   );
 }
 
-/** The module a spec names (`{device, module_bay}`); null for null. */
-export function findModule(
+function findModuleNow(
   s: PlanState,
   spec: unknown,
   from: Work,
-  depth = 0,
+  depth: number,
   self?: Work,
 ): Found {
   if (spec === null || spec === undefined) return null;

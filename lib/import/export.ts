@@ -41,7 +41,7 @@ import {
   sectionName,
 } from "./_export_fields.ts";
 import { cableEndRefs, cableEndsOf } from "./_rule_cables.ts";
-import { rearPortOf } from "./_rule_front_ports.ts";
+import { mappingsOf, rearPortOf } from "./_rule_front_ports.ts";
 
 /** Which objects to export: the union of everything each field names. */
 export interface ExportScope {
@@ -591,18 +591,30 @@ interface ExportRule {
 
 function frontPortRule(rearModel: string): ExportRule {
   return {
-    fields: ["rear_port", "rear_port_position"],
+    fields: ["rear_port", "rear_port_position", "rear_ports"],
     api: ["rear_port", "rear_port_position", "rear_ports"],
     refs(obj) {
       const rp = rearPortOf(obj);
-      return rp && !("problem" in rp) ? [{ model: rearModel, id: rp.id }] : [];
+      if (rp && "problem" in rp) {
+        return (mappingsOf(obj) ?? []).map((m) => ({ model: rearModel, id: m.rear_port }));
+      }
+      return rp ? [{ model: rearModel, id: rp.id }] : [];
     },
     write(obj, refTo, warn) {
       const rp = rearPortOf(obj);
       if (!rp) return {};
       if ("problem" in rp) {
-        warn("rear_ports", rp.problem);
-        return {};
+        // Several rear ports or positions (NetBox 4.6+): the whole list, by position.
+        const list = [];
+        for (const m of mappingsOf(obj) ?? []) {
+          const ref = refTo(rearModel, m.rear_port);
+          if (ref === undefined) {
+            warn("rear_ports", `the referenced ${rearModel} cannot be named`);
+            return {};
+          }
+          list.push({ ...m, rear_port: ref });
+        }
+        return { rear_ports: list };
       }
       const ref = refTo(rearModel, rp.id);
       if (ref === undefined) {
