@@ -2,9 +2,10 @@
  * The planner's custom-field check, after input: every `custom_fields` value of an entry is
  * checked against its definition — in the input (`custom_fields:` section) or in NetBox — for
  * its existence, the models it applies to and its type (text, integer, decimal, boolean, date,
- * URL, JSON, select and multi-select with their choices, object ids). A CSV cell (`"42"`,
+ * URL, JSON, select and multi-select with their choices, objects). A CSV cell (`"42"`,
  * `"true"`) becomes the field's type. An entry whose values use a definition of the input is
- * written after it.
+ * written after it. Object and multi-object values are ids or references by natural key (`{name:
+ * R0, site: matrix}`, a slug), resolved like any reference (`_rule_object_custom_fields.ts`).
  *
  * @module
  */
@@ -12,7 +13,13 @@
 import type { NetBoxObject } from "../client/types.ts";
 import type { PlanState, Work } from "./_plan_types.ts";
 import { isObj, locOf } from "./_plan_state.ts";
-import { contentTypeOf } from "./models.ts";
+import { contentTypeOf, type ModelDef, MODELS } from "./models.ts";
+
+/** The known model of a content type (`dcim.rack` → `dcim.racks`). */
+function modelOfType(ct: string): ModelDef | undefined {
+  return MODELS.find((m) => contentTypeOf(m.key, m.contentType) === ct);
+}
+import { type ObjectValue, objectValues } from "./_rule_object_custom_fields.ts";
 
 /** One custom field as the check needs it. */
 interface Definition {
@@ -20,6 +27,8 @@ interface Definition {
   objectTypes: string[] | undefined;
   /** The choice set's name, if any. */
   choiceSet: string | undefined;
+  /** The content type of an object field's objects (`dcim.rack`). */
+  relatedType?: string;
   /** The item of the input that defines it. */
   item?: Work;
 }
@@ -55,6 +64,7 @@ export async function checkCustomFields(s: PlanState): Promise<void> {
       "type",
       "object_types",
       "choice_set",
+      "related_object_type",
     ]),
     s.backend.list("extras/custom-field-choice-sets/", {}, [
       "id",
@@ -69,6 +79,7 @@ export async function checkCustomFields(s: PlanState): Promise<void> {
       type: text(f.type) ?? "",
       objectTypes: Array.isArray(f.object_types) ? f.object_types.map(String) : undefined,
       choiceSet: text(f.choice_set),
+      relatedType: text(f.related_object_type),
     });
   }
   const choices = new Map<string, string[] | undefined>();
@@ -88,6 +99,9 @@ export async function checkCustomFields(s: PlanState): Promise<void> {
       type: text(d.type) ?? old?.type ?? "",
       objectTypes: Array.isArray(d.object_types) ? d.object_types.map(String) : old?.objectTypes,
       choiceSet: d.choice_set === undefined ? old?.choiceSet : text(d.choice_set),
+      relatedType: d.related_object_type === undefined
+        ? old?.relatedType
+        : text(d.related_object_type),
       item,
     });
   }
@@ -95,6 +109,7 @@ export async function checkCustomFields(s: PlanState): Promise<void> {
     const spec = item.specs.get("custom_fields");
     if (spec?.kind !== "value" || !isObj(spec.value)) continue;
     const out: Record<string, unknown> = {};
+    const refs: Record<string, ObjectValue> = {};
     const ct = contentTypeOf(item.model.key, item.model.contentType);
     for (const [name, raw] of Object.entries(spec.value)) {
       const loc = locOf(item, `custom_fields.${name}`);
@@ -119,9 +134,16 @@ export async function checkCustomFields(s: PlanState): Promise<void> {
       if (def.item) item.deps.add(def.item.uid);
       const r = coerceValue(name, def, raw, def.choiceSet ? choices.get(def.choiceSet) : []);
       if ("problem" in r) item.problems.push({ loc, message: r.problem });
-      else out[name] = r.value;
+      else if ("ref" in r) {
+        const v = r.ref(def.relatedType);
+        if (typeof v === "string") item.problems.push({ loc, message: v });
+        else refs[name] = { ...v, loc };
+      } else out[name] = r.value;
     }
     spec.value = out;
+    if (Object.keys(refs).length) {
+      item.specs.set("custom_fields", objectValues(out, refs));
+    }
   }
 }
 
@@ -131,13 +153,29 @@ function shown(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** A value of references, resolved once the field's model is known. */
+type Ref = { ref: (relatedType: string | undefined) => Omit<ObjectValue, "loc"> | string };
+
+function objectRef(name: string, specs: unknown[], many: boolean): Ref {
+  return {
+    ref: (relatedType) => {
+      const model = relatedType ? modelOfType(relatedType) : undefined;
+      if (!model) {
+        return `custom field "${name}": its objects (${relatedType ?? "unknown"}) cannot be ` +
+          "named by natural key; give ids";
+      }
+      return { model, specs, many };
+    },
+  };
+}
+
 /** The value as the field's type, or the problem. */
 function coerceValue(
   name: string,
   def: Definition,
   raw: unknown,
   choices: string[] | undefined,
-): { value: unknown } | { problem: string } {
+): { value: unknown } | { problem: string } | Ref {
   if (raw === null || raw === "") return { value: null };
   const bad = (want: string) => ({
     problem: `custom field "${name}" (type ${def.type}) must be ${want}, not ${shown(raw)}`,
@@ -197,10 +235,17 @@ function coerceValue(
     case "object":
       if (typeof raw === "number" && Number.isInteger(raw)) return { value: raw };
       if (str !== undefined && /^\d+$/.test(str)) return { value: Number(str) };
-      return bad("an object id");
+      if (typeof raw === "string" || isObj(raw)) return objectRef(name, [raw], false);
+      return bad("an object id or reference");
     case "multiobject":
       if (Array.isArray(raw) && raw.every((x) => typeof x === "number")) return { value: raw };
-      return bad("a list of object ids");
+      if (
+        Array.isArray(raw) &&
+        raw.every((x) => typeof x === "string" || isObj(x) || typeof x === "number")
+      ) {
+        return objectRef(name, raw, true);
+      }
+      return bad("a list of object ids or references");
     default:
       return { value: raw };
   }

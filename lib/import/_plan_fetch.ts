@@ -99,7 +99,8 @@ export async function fetchExisting(s: PlanState): Promise<void> {
         w.fields.add(spec.typeField).add(spec.idField);
         for (const f of FETCH_FIELDS[item.model.key] ?? []) w.fields.add(f);
       } else if (spec.kind === "custom") {
-        w.virtual.add(field);
+        // The field is read in NetBox under other names, unless the handler reads it itself.
+        if (!spec.handler.fetchFields.includes(field)) w.virtual.add(field);
         for (const f of spec.handler.fetchFields) w.fields.add(f);
         for (const [target, ref] of spec.handler.refs(spec.raw)) addRef(target, ref);
       } else w.fields.add(field);

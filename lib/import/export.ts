@@ -21,6 +21,7 @@ import { FilterError, InputError, NetBoxHttpError } from "../client/errors.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { parseCidr } from "../ipam/ip.ts";
 import {
+  contentTypeOf,
   DEVICE_COMPONENTS,
   lookupModel,
   modelByKey,
@@ -174,8 +175,22 @@ function apiFields(model: ModelDef): string[] {
   return [...out];
 }
 
+/** Object and multi-object custom fields: name → the model of their objects. */
+type ObjectFields = Map<string, string>;
+
+/** The object-like values of an object's custom fields: `[name, value]`. */
+function objectValuesOf(obj: Obj): [string, Record<string, unknown>][] {
+  const cf = obj.custom_fields;
+  if (!isObj(cf)) return [];
+  return Object.entries(cf).flatMap(([name, v]) =>
+    (Array.isArray(v) ? v : [v]).filter((x): x is Record<string, unknown> =>
+      isObj(x) && typeof x.id === "number"
+    ).map((x) => [name, x] as [string, Record<string, unknown>])
+  );
+}
+
 /** The references of one object's exported fields. */
-function refsOf(model: ModelDef, obj: Obj): Ref[] {
+function refsOf(model: ModelDef, obj: Obj, objectFields: ObjectFields): Ref[] {
   const out: Ref[] = [];
   const add = (target: string, v: unknown) => {
     if (isObj(v) && typeof v.id === "number") out.push({ model: target, id: v.id, nested: v });
@@ -204,6 +219,10 @@ function refsOf(model: ModelDef, obj: Obj): Ref[] {
     else add(target, v);
   }
   out.push(...EXPORT_RULES[model.key]?.refs(obj) ?? []);
+  for (const [name, v] of objectValuesOf(obj)) {
+    const target = objectFields.get(name);
+    if (target) out.push({ model: target, id: v.id as number, nested: v });
+  }
   return out;
 }
 
@@ -357,7 +376,10 @@ export async function exportDocuments(
   // 2. What they reference: exported too (dependencies), or only read to write the reference.
   // Custom field values name their definitions: with dependencies, those are exported too.
   const cfSeen = new Set<string>();
+  const objectFields: ObjectFields = new Map();
+  const objectFieldsSeen = new Set<string>();
   for (;;) {
+    await objectFieldsOf(client, store, objectFields, objectFieldsSeen);
     const missing = new Map<string, Set<number>>();
     const need = (r: Ref, include: boolean) => {
       if (store.get(r.model, r.id)) {
@@ -377,7 +399,7 @@ export async function exportDocuments(
       const model = modelByKey(key);
       for (const [id, obj] of ids) {
         const inc = store.isIncluded(key, id);
-        if (inc) { for (const r of refsOf(model, obj)) need(r, deps); }
+        if (inc) { for (const r of refsOf(model, obj, objectFields)) need(r, deps); }
         for (const r of keyRefsOf(model, obj)) need(r, deps && inc);
       }
     }
@@ -425,13 +447,42 @@ export async function exportDocuments(
     const entries: Record<string, unknown>[] = [];
     for (const id of ids) {
       const obj = store.get(model.key, id)!;
-      const entry = toEntry(model, obj, store, warnings);
+      const entry = toEntry(model, obj, store, warnings, objectFields);
       if (entry) entries.push(entry);
     }
     sortEntries(model, entries);
     sections.push({ model, name: sectionName(model), entries });
   }
   return { sections, warnings: warnings.list() };
+}
+
+/**
+ * Adds to `out` the object and multi-object custom fields the objects read have values of, with
+ * the model of their objects (from `related_object_type`); one listing for the names not `seen`.
+ */
+async function objectFieldsOf(
+  client: NetBoxClient,
+  store: Store,
+  out: ObjectFields,
+  seen: Set<string>,
+): Promise<void> {
+  const names = new Set<string>();
+  for (const objs of store.objects.values()) {
+    for (const o of objs.values()) {
+      for (const [name] of objectValuesOf(o)) if (!seen.has(name)) names.add(name);
+    }
+  }
+  if (!names.size) return;
+  for (const n of names) seen.add(n);
+  const defs = await client.endpoint("extras/custom-fields/").all(
+    { name: [...names].sort() },
+    { fields: ["id", "name", "related_object_type"] },
+  );
+  for (const d of defs) {
+    const ct = String(d.related_object_type ?? "");
+    const m = MODELS.find((x) => contentTypeOf(x.key, x.contentType) === ct);
+    if (m && m.key in EXPORT_FIELDS) out.set(String(d.name), m.key);
+  }
 }
 
 /** The names of the custom fields the included objects have a value for. */
@@ -626,7 +677,24 @@ function frontPortRule(rearModel: string): ExportRule {
   };
 }
 
+/**
+ * A service's (or template's) ports on NetBox 4.7+: a multi-protocol service has no `protocol`
+ * and `ports`, only `port_mappings` (`["tcp/80", "udp/53"]`), written then (sorted).
+ */
+const portMappings: ExportRule = {
+  fields: ["port_mappings"],
+  api: ["port_mappings"],
+  refs: () => [],
+  write(obj) {
+    const list = obj.port_mappings;
+    if (!Array.isArray(list) || !list.length || (obj.protocol ?? null) !== null) return {};
+    return { port_mappings: list.map(String).sort(compareText) };
+  },
+};
+
 const EXPORT_RULES: Record<string, ExportRule> = {
+  "ipam.services": portMappings,
+  "ipam.service-templates": portMappings,
   "dcim.cables": {
     fields: ["a", "b"],
     api: ["a_terminations", "b_terminations"],
@@ -748,6 +816,7 @@ function toEntry(
   obj: Obj,
   store: Store,
   warnings: Warnings,
+  objectFields: ObjectFields,
 ): Record<string, unknown> | undefined {
   const label = labelOfObj(model, obj);
   const rule = EXPORT_RULES[model.key];
@@ -823,13 +892,21 @@ function toEntry(
       continue;
     }
     if (field === "custom_fields") {
-      const cf = customFields(v, (name) =>
-        warnings.add(
-          model.key,
-          `custom_fields.${name}`,
-          label,
-          "object custom fields hold ids; not exported",
-        ));
+      const cf = customFields(v, (name, x) => {
+        const target = objectFields.get(name);
+        const r = target ? refTo(target, x.id as number, x, store) : undefined;
+        if (r === undefined) {
+          warnings.add(
+            model.key,
+            `custom_fields.${name}`,
+            label,
+            target
+              ? `the referenced ${target} cannot be named`
+              : "its objects' model has no natural key here; not exported",
+          );
+        }
+        return r;
+      });
       if (cf) entry.custom_fields = cf;
       continue;
     }
@@ -871,18 +948,26 @@ function toEntry(
   return entry;
 }
 
+/** Custom field values as written; object values by `ref` (undefined: the field is left out). */
 function customFields(
   v: unknown,
-  skip: (name: string) => void,
+  ref: (name: string, x: Record<string, unknown>) => unknown,
 ): Record<string, unknown> | undefined {
   if (!isObj(v)) return undefined;
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(v).sort()) {
     const x = v[name];
     if (x === null || x === undefined || x === "") continue;
-    const objectLike = (y: unknown) => isObj(y) && typeof y.id === "number";
-    if (objectLike(x) || (Array.isArray(x) && x.some(objectLike))) {
-      skip(name);
+    const objectLike = (y: unknown): y is Record<string, unknown> =>
+      isObj(y) && typeof y.id === "number";
+    if (objectLike(x)) {
+      const r = ref(name, x);
+      if (r !== undefined) out[name] = r;
+      continue;
+    }
+    if (Array.isArray(x) && x.some(objectLike)) {
+      const refs = x.map((y) => objectLike(y) ? ref(name, y) : undefined);
+      if (refs.every((r) => r !== undefined)) out[name] = refs.sort(compareValues);
       continue;
     }
     // NetBox 4.7 reads select values as {value, label}: the value is what the import writes.

@@ -1,5 +1,6 @@
 // Modules and the module bays on them (keyed by the path of bays), an inventory item's component,
-// and a front port mapped to several rear ports (NetBox 4.6+), planned against a fake NetBox.
+// a front port mapped to several rear ports (NetBox 4.6+), and object custom fields by natural
+// key, planned against a fake NetBox.
 import assert from "node:assert/strict";
 import {
   buildPlan,
@@ -17,7 +18,9 @@ const obj = (o: Record<string, unknown>) => ({ url: "", display: "", ...o }) as 
 
 function backend(rows: Record<string, Record<string, unknown>[]>): ImportBackend {
   const meta: Record<string, Record<string, FieldMeta>> = {
-    "dcim/devices/": { name: S, site: F },
+    "dcim/devices/": { name: S, site: F, custom_fields: { type: "json" } },
+    "dcim/racks/": { name: S, site: F },
+    "dcim/sites/": { name: S, slug: S },
     "dcim/module-types/": { model: S, manufacturer: F },
     "dcim/module-bays/": { name: S, device: F, module: F },
     "dcim/modules/": { device: F, module_bay: F, module_type: F, serial: S },
@@ -39,6 +42,16 @@ function backend(rows: Record<string, Record<string, unknown>[]>): ImportBackend
   };
   const all: Record<string, Record<string, unknown>[]> = {
     "dcim/devices/": [{ id: 1, name: "d1", site: { id: 1 } }],
+    "dcim/sites/": [{ id: 1, name: "S1", slug: "s1" }, { id: 2, name: "S2", slug: "s2" }],
+    "dcim/racks/": [
+      { id: 7, name: "R0", site: { id: 1 } },
+      { id: 8, name: "R0", site: { id: 2 } },
+    ],
+    "extras/custom-fields/": [
+      { id: 1, name: "rack", type: { value: "object" }, related_object_type: "dcim.rack" },
+      { id: 2, name: "racks", type: { value: "multiobject" }, related_object_type: "dcim.rack" },
+    ],
+    "extras/custom-field-choice-sets/": [],
     "dcim/module-types/": [{ id: 3, model: "Card", manufacturer: { id: 1 } }],
     ...rows,
   };
@@ -71,7 +84,6 @@ interfaces:
     module: {device: d1, module_bay: {device: d1, module: {device: d1, module_bay: {device: d1, module: null, name: slot1}}, name: slot1}}
 inventory_items:
   - {device: d1, name: optic0, component: {interface: {device: d1, name: eth0}}}
-  - {device: d1, name: card0, component: {module_bay: {device: d1, module: null, name: slot1}}}
 `;
 
 async function plan(rows: Record<string, Record<string, unknown>[]>, input = INPUT) {
@@ -92,11 +104,9 @@ Deno.test("modules into an empty NetBox: a bay of the same name on a module, a m
   assert.equal(uidOf(inner.body.module_bay), bayOnModule.uid);
   const eth0 = by("dcim.interfaces", 0);
   assert.equal(uidOf(eth0.body.module), inner.uid);
-  const optic = by("dcim.inventory-items", 0), card = by("dcim.inventory-items", 1);
+  const optic = by("dcim.inventory-items", 0);
   assert.equal(optic.body.component_type, "dcim.interface");
   assert.equal(uidOf(optic.body.component_id), eth0.uid);
-  assert.equal(card.body.component_type, "dcim.modulebay");
-  assert.equal(uidOf(card.body.component_id), topBay.uid);
   // Written parents first.
   const order = p.items.map((i) => i.uid);
   assert.ok(order.indexOf(topBay.uid) < order.indexOf(outer.uid));
@@ -127,7 +137,6 @@ Deno.test("modules already in NetBox: every entry unchanged; a bay moved to anot
     ],
     "dcim/inventory-items/": [
       { id: 40, name: "optic0", device: d, component_type: "dcim.interface", component_id: 30 },
-      { id: 41, name: "card0", device: d, component_type: "dcim.modulebay", component_id: 10 },
     ],
   });
   const p = await plan(rows(21));
@@ -189,4 +198,38 @@ Deno.test("a front port on two rear ports (NetBox 4.6+): rear_ports by natural k
   const other = await plan({ "dcim/rear-ports/": rear, "dcim/front-ports/": [fp(5)] }, input);
   assert.equal(other.items[0].action, "update");
   assert.deepEqual(other.items[0].changes.map((c) => c.field), ["rear_ports"]);
+});
+
+Deno.test("object custom fields by natural key: resolved to ids, unchanged when NetBox holds them", async () => {
+  const input = `devices:
+  - name: d1
+    site: s1
+    custom_fields: {rack: {name: R0, site: s2}, racks: [{name: R0, site: s1}, 8]}
+`;
+  const p = await plan({}, input);
+  assert.deepEqual(p.problems, []);
+  assert.equal(p.items[0].action, "update");
+  assert.deepEqual(p.items[0].body, { custom_fields: { rack: 8, racks: [7, 8] } });
+  const held = await plan({
+    "dcim/devices/": [{
+      id: 1,
+      name: "d1",
+      site: { id: 1 },
+      custom_fields: { rack: { id: 8, name: "R0" }, racks: [{ id: 8 }, { id: 7 }] },
+    }],
+  }, input);
+  assert.equal(held.items[0].action, "unchanged", JSON.stringify(held.items[0].changes));
+  const wrong = await plan({}, input.replace("site: s2}", "site: s1, nope: 1}"));
+  assert.match(wrong.problems[0].message, /custom field "rack": unknown reference: no dcim\.racks/);
+});
+
+Deno.test("an inventory item's component is a port: a module bay is refused naming the kinds", async () => {
+  const p = await plan(
+    {},
+    `inventory_items:
+  - {device: d1, name: card0, component: {module_bay: {device: d1, module: null, name: slot1}}}
+`,
+  );
+  const why = p.problems.map((x) => x.message);
+  assert.ok(why.some((m) => /component must be one of .*\{interface: …\}/.test(m)), why.join("; "));
 });
