@@ -4,10 +4,15 @@
  * would clash with the device's own components given in the input (a whole export imported into
  * an empty NetBox). Each new template item depends on those new devices or modules.
  *
+ * Templates that already exist are copied into the devices the import creates: the import's
+ * components of those devices are then matched to the copies by device and name and updated
+ * ({@linkcode madeFromTemplates}, called by the apply).
+ *
  * @module
  */
 
-import type { PlanState } from "./_plan_types.ts";
+import type { Endpoint, NetBoxObject } from "../client/types.ts";
+import { NewRef, type PlanItem, type PlanState } from "./_plan_types.ts";
 
 /** Makes each new template item depend on the new devices/modules of its type. */
 export function templatesAfterInstances(s: PlanState): void {
@@ -35,4 +40,72 @@ export function templatesAfterInstances(s: PlanState): void {
       }
     }
   }
+}
+
+/** The device components NetBox makes from a device type's templates when it creates a device. */
+const FROM_TEMPLATES = new Set([
+  "dcim.interfaces",
+  "dcim.console-ports",
+  "dcim.console-server-ports",
+  "dcim.power-ports",
+  "dcim.power-outlets",
+  "dcim.rear-ports",
+  "dcim.front-ports",
+  "dcim.device-bays",
+  "dcim.module-bays",
+]);
+
+/**
+ * The new device of a component's create when NetBox may have made that component already: the
+ * device is created by the same import with a type that exists in NetBox, whose templates NetBox
+ * copies into it (a type created by the import gets its templates after its devices, above).
+ */
+function newDeviceOf(item: PlanItem, byUid: Map<number, PlanItem>): NewRef | undefined {
+  if (item.action !== "create" || !FROM_TEMPLATES.has(item.model.key)) return undefined;
+  const device = item.body.device;
+  if (!(device instanceof NewRef)) return undefined;
+  const parent = byUid.get(device.uid);
+  const made = parent?.model.key === "dcim.devices" && parent.action === "create" &&
+    typeof parent.body.device_type === "number";
+  return made ? device : undefined;
+}
+
+/**
+ * Of the creates of one component model, those NetBox already made from the device type's
+ * templates when it created their device earlier in this import: matched by device and name, so
+ * the import updates them to what the input says instead of creating them a second time (which
+ * NetBox refuses). A listing that fails finds nothing (the creates then go as planned).
+ *
+ * @param endpoint The model's endpoint.
+ * @param creates The creates of that model about to be sent.
+ * @param byUid Every plan item by uid.
+ * @param ids The ids of the objects created so far, by item uid.
+ * @returns The existing component's id by item uid.
+ */
+export async function madeFromTemplates(
+  endpoint: Pick<Endpoint<NetBoxObject>, "all">,
+  creates: PlanItem[],
+  byUid: Map<number, PlanItem>,
+  ids: Map<number, number>,
+): Promise<Map<number, number>> {
+  const wanted = new Map<string, number>(); // `device id name` → uid
+  for (const item of creates) {
+    const device = newDeviceOf(item, byUid);
+    const id = device && ids.get(device.uid);
+    if (id !== undefined) wanted.set(`${id} ${item.body.name}`, item.uid);
+  }
+  const found = new Map<number, number>();
+  const devices = [...new Set([...wanted.keys()].map((k) => Number(k.split(" ")[0])))];
+  for (let n = 0; n < devices.length; n += 100) {
+    const objs = await endpoint.all(
+      { device_id: devices.slice(n, n + 100) },
+      { fields: ["id", "name", "device"] },
+    ).catch(() => []);
+    for (const o of objs) {
+      const device = o.device as { id?: unknown } | null;
+      const uid = wanted.get(`${device?.id} ${o.name}`);
+      if (uid !== undefined) found.set(uid, o.id);
+    }
+  }
+  return found;
 }

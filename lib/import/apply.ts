@@ -21,6 +21,7 @@ import { settle } from "../client/settle.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { CASCADES, MODELS } from "./models.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
+import { madeFromTemplates } from "./_rule_templates.ts";
 
 /** An object that keeps NetBox from deleting another (NetBox's 409 names it). */
 export interface Blocker {
@@ -215,7 +216,7 @@ export async function applyPlan(
       }
       break;
     }
-    await writeRound(ready, client, ids, result, options.chunkSize, progress, options.stop);
+    await writeRound(ready, client, ids, byUid, result, options.chunkSize, progress, options.stop);
     const lost = ready.filter((i) => result.get(i.uid)?.ambiguous);
     if (lost.length && options.confirm && later.length) {
       await options.confirm(lost, result);
@@ -246,6 +247,7 @@ async function writeRound(
   ready: PlanItem[],
   client: Pick<NetBoxClient, "endpoint">,
   ids: Map<number, number>,
+  byUid: Map<number, PlanItem>,
   result: ApplyResult,
   chunkSize: number | undefined,
   progress: (n: number) => void,
@@ -263,10 +265,31 @@ async function writeRound(
       }
     }
     const opts = { chunkSize, onProgress: undefined, stop };
-    if (creates.length) {
-      const r = await endpoint.create(creates.map((i) => bodyOf(i.body, ids)), opts);
-      record(r, creates, "created", ids, result);
-      progress(creates.length);
+    // Components NetBox made from the templates of their new device's type are updated instead.
+    const made = creates.length
+      ? await madeFromTemplates(endpoint, creates, byUid, ids)
+      : new Map();
+    const fresh = creates.filter((i) => !made.has(i.uid));
+    if (fresh.length) {
+      const r = await endpoint.create(fresh.map((i) => bodyOf(i.body, ids)), opts);
+      record(r, fresh, "created", ids, result);
+      progress(fresh.length);
+    }
+    const copies = creates.filter((i) => made.has(i.uid));
+    if (copies.length) {
+      const r = await endpoint.update(
+        copies.map((i) => ({ id: made.get(i.uid)!, ...bodyOf(i.body, ids) })),
+        opts,
+      );
+      record(r, copies, "created", ids, result);
+      for (const i of copies) {
+        const o = result.get(i.uid);
+        if (o?.status === "created") {
+          o.message =
+            "made by NetBox from the device type's template, then set to the entry's values";
+        }
+      }
+      progress(copies.length);
     }
     if (updates.length) {
       const r = await endpoint.update(
