@@ -80,32 +80,58 @@ function newDeviceOf(item: PlanItem, byUid: Map<number, PlanItem>): NewRef | und
  * @param creates The creates of that model about to be sent.
  * @param byUid Every plan item by uid.
  * @param ids The ids of the objects created so far, by item uid.
- * @returns The existing component's id by item uid.
+ * @returns The existing component by item uid (its id, name, device, and a front port's
+ *   `rear_ports` on NetBox 4.6+).
  */
 export async function madeFromTemplates(
   endpoint: Pick<Endpoint<NetBoxObject>, "all">,
   creates: PlanItem[],
   byUid: Map<number, PlanItem>,
   ids: Map<number, number>,
-): Promise<Map<number, number>> {
+): Promise<Map<number, NetBoxObject>> {
   const wanted = new Map<string, number>(); // `device id name` → uid
   for (const item of creates) {
     const device = newDeviceOf(item, byUid);
     const id = device && ids.get(device.uid);
     if (id !== undefined) wanted.set(`${id} ${item.body.name}`, item.uid);
   }
-  const found = new Map<number, number>();
+  const found = new Map<number, NetBoxObject>();
   const devices = [...new Set([...wanted.keys()].map((k) => Number(k.split(" ")[0])))];
+  const fields = ["id", "name", "device"];
+  if (creates.some((i) => "rear_ports" in i.body)) fields.push("rear_ports");
   for (let n = 0; n < devices.length; n += 100) {
-    const objs = await endpoint.all(
-      { device_id: devices.slice(n, n + 100) },
-      { fields: ["id", "name", "device"] },
-    ).catch(() => []);
+    const objs = await endpoint.all({ device_id: devices.slice(n, n + 100) }, { fields })
+      .catch(() => []);
     for (const o of objs) {
       const device = o.device as { id?: unknown } | null;
       const uid = wanted.get(`${device?.id} ${o.name}`);
-      if (uid !== undefined) found.set(uid, o.id);
+      if (uid !== undefined) found.set(uid, o);
     }
   }
   return found;
+}
+
+/**
+ * The update of a port NetBox made from a template: the create's body, without a front port's
+ * rear port mapping (NetBox 4.6+) when the template made the same one (NetBox refuses to write
+ * a mapping again that exists).
+ *
+ * @param body The create's body, ids substituted.
+ * @param made The port as NetBox made it.
+ */
+export function templatePatch(
+  body: Record<string, unknown>,
+  made: NetBoxObject,
+): Record<string, unknown> {
+  const { rear_ports: want, ...rest } = body;
+  if (want === undefined) return body;
+  const key = (v: unknown) =>
+    JSON.stringify(
+      (Array.isArray(v) ? v : []).map((m) => {
+        const x = m as Record<string, unknown>;
+        const rp = x.rear_port as { id?: unknown } | number;
+        return [x.position, typeof rp === "object" ? rp?.id : rp, x.rear_port_position];
+      }),
+    );
+  return key(want) === key(made.rear_ports) ? rest : body;
 }

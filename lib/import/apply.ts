@@ -21,7 +21,7 @@ import { settle } from "../client/settle.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { CASCADES, MODELS } from "./models.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
-import { madeFromTemplates } from "./_rule_templates.ts";
+import { madeFromTemplates, templatePatch } from "./_rule_templates.ts";
 
 /** An object that keeps NetBox from deleting another (NetBox's 409 names it). */
 export interface Blocker {
@@ -278,7 +278,10 @@ async function writeRound(
     const copies = creates.filter((i) => made.has(i.uid));
     if (copies.length) {
       const r = await endpoint.update(
-        copies.map((i) => ({ id: made.get(i.uid)!, ...bodyOf(i.body, ids) })),
+        copies.map((i) => ({
+          id: made.get(i.uid)!.id,
+          ...templatePatch(bodyOf(i.body, ids), made.get(i.uid)!),
+        })),
         opts,
       );
       record(r, copies, "created", ids, result);
