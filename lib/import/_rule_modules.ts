@@ -84,6 +84,7 @@ function pick(
   for (const i of entriesOf(s, model)) {
     if (!fitsItem(i)) continue;
     const id = identityOfItem(s, i);
+    if (id === PENDING) continue; // on or in the object being resolved: not it
     if (isProblem(id)) return id;
     if (id !== null) ids.add(id);
   }
@@ -163,7 +164,8 @@ function findBayNow(
   if (depth > MAX_DEPTH) return CIRCLE;
   const dev = spec.device === undefined ? undefined : plain(s, "dcim.devices", spec.device, from);
   if (dev !== undefined && isProblem(dev)) return dev;
-  const mod = "module" in spec ? findModule(s, spec.module, from, depth + 1) : undefined;
+  // A bay without `module` is the device's own (CSV leaves the null out).
+  const mod = findModule(s, spec.module ?? null, from, depth + 1);
   if (mod !== undefined && isProblem(mod)) return mod;
   const name = spec.name === undefined ? undefined : String(spec.name);
   if (typeof dev === "string" || typeof mod === "string") {
@@ -267,14 +269,12 @@ const byPath = (field: "module" | "module_bay"): CustomFieldHandler => {
   };
 };
 
-const FIELDS: Record<string, "module" | "module_bay"> = {
-  [BAYS]: "module",
-  [MODULES]: "module_bay",
-};
-
-/** The field rule of a module bay's `module` and a module's `module_bay`. */
+/** The field rule of a module's `module_bay` and the `module` of a module bay or port. */
 export const modulePaths: FieldRule = {
-  claims: (model: ModelDef, field: string) => FIELDS[model.key] === field,
+  claims: (model: ModelDef, field: string) =>
+    model.key === MODULES
+      ? field === "module_bay"
+      : field === "module" && model.refs.module === MODULES,
   read(field, raw, loc) {
     if (raw !== null && !["string", "number", "object"].includes(typeof raw)) {
       return { problem: `${field} must be an id, a name or a mapping` };

@@ -144,6 +144,10 @@ Deno.test("modules already in NetBox: every entry unchanged; a bay moved to anot
   for (const i of p.items) {
     assert.equal(i.action, "unchanged", `${i.label}: ${JSON.stringify(i.changes)}`);
   }
+  // As CSV writes it: a bay's `module: null` left out means the device's own bay.
+  const csv = await plan(rows(21), INPUT.replaceAll("module: null, ", ""));
+  assert.deepEqual(csv.problems, []);
+  for (const i of csv.items) assert.equal(i.action, "unchanged", `${i.label} (CSV)`);
   const moved = await plan(rows(20));
   const eth0 = moved.items.find((i) => i.model.key === "dcim.interfaces")!;
   assert.equal(eth0.action, "update");
