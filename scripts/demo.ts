@@ -2,9 +2,10 @@
  * `deno task demo` — the main job on a machine with no NetBox of its own.
  *
  * With `NETBOX_URL` unset it starts the local NetBox through `tests/netbox/provision.sh up`,
- * loads the example inventory (site Matrix, Proxmox nodes, cluster, VMs, 192.168.3.0/24…), then
- * runs the four tasks against it exactly as a user would (`deno task <name> …`, so with the
- * permissions of their `deno.json` entries) and prints the NetBox URL and login.
+ * loads the example inventory (site Matrix, Proxmox nodes, a cabled rack, cluster, VMs,
+ * 192.168.3.0/24…), then runs the four tasks against it exactly as a user would
+ * (`deno task <name> …`, so with the permissions of their `deno.json` entries) and prints the
+ * NetBox URL and login.
  *
  * With `NETBOX_URL` set it uses that NetBox (token from `NETBOX_TOKEN` or `NETBOX_TOKEN_FILE`)
  * and refuses to write anything unless `--yes` is given.
@@ -214,6 +215,7 @@ export async function main(args: string[]): Promise<number> {
   say(
     `  IP addresses: ${target.url}/ipam/ip-addresses/?parent=192.168.3.0/24\n` +
       `  docker-01:    ${target.url}/virtualization/virtual-machines/?q=docker-01\n` +
+      `  cables:       ${target.url}/dcim/cables/?site=matrix\n` +
       `  changelog:    ${target.url}/core/changelog/`,
   );
   if (target.local) say(`  stop it with: bash ${PROVISION} down`);
