@@ -8,6 +8,12 @@
  * - a read-only token is enough and nothing but GET is sent; bad flags exit 2 with one clear
  *   line naming the flag.
  *
+ * The demo site (`--site matrix` of the seed inventory, tests/netbox/seed.ts: a rack of device
+ * types with component templates, ports of every kind and cables) takes the same round trip, into
+ * a B that already has the device types and their templates (the library imported first): NetBox
+ * makes the devices' ports from the templates and the import updates them instead of creating
+ * them twice.
+ *
  * The generated inventory has 12 devices and one or a few objects of every other model (about 320
  * objects), imported in chunks of 10 and exported in pages of 10, so chunking and parallel paging are exercised with few objects; the
  * slow suite (`deno task test:slow`, NETBOX_TEST_SLOW=1) runs it with 200 devices (2,000+
@@ -26,8 +32,8 @@ import { main as bulkImport } from "../../tasks/bulk-import.ts";
 import { main as exportTask } from "../../tasks/export.ts";
 import { yamlParse } from "../../lib/deps.ts";
 import { describe, readTaskEntries, runDeno, taskEntry } from "../_deno_tasks.ts";
-import { seedInventory } from "../netbox/seed.ts";
-import { netboxTest, type NetBoxTestEnv, testEnv, uniqueName } from "./_netbox.ts";
+import { SEED_CABLES, SEED_RACK_DEVICES, seedInventory } from "../netbox/seed.ts";
+import { fetchOk, netboxTest, type NetBoxTestEnv, testEnv, uniqueName } from "./_netbox.ts";
 import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
 import { runTaskMain, type TaskRun } from "./_run_task.ts";
 import { startSecondNetBox } from "./_second_netbox.ts";
@@ -806,6 +812,57 @@ export async function dropExample(env: NetBoxTestEnv, suffix: string): Promise<v
   }
 }
 
+/** A cable end of an export as `device kind name` (`sw1 console_port console`). */
+function endKey(end: unknown): string {
+  const e = (Array.isArray(end) ? end[0] : end) as Record<string, unknown>;
+  const kind = Object.keys(e).find((k) => k !== "device")!;
+  return `${(e.device as { name: string }).name} ${kind} ${e[kind]}`;
+}
+
+/** The section name of a component path of the seed (`console-ports` → `console_port`). */
+const kindOf = (path: string) => path.replace(/s$/, "").replaceAll("-", "_");
+
+/**
+ * Asserts the export of the demo site has its rack: every cable of the seed (by its two ends),
+ * the ports on both sides of each, the patch panels' front ports on the positions of their rear
+ * port, and the device types' templates.
+ */
+function assertDemoRack(doc: Record<string, Record<string, unknown>[]>): void {
+  const cables = (doc.cables ?? []).map((c) => [endKey(c.a), endKey(c.b)].sort().join(" | "));
+  for (const [a, b] of SEED_CABLES) {
+    const want = [a, b].map(([d, path, name]) => `${d} ${kindOf(path)} ${name}`).sort().join(" | ");
+    assert.ok(cables.includes(want), `cable ${want} is not exported: ${cables.join("; ")}`);
+  }
+  const rack = new Set<string>(SEED_RACK_DEVICES.map(([name]) => name));
+  const on = (section: string) =>
+    (doc[section] ?? []).filter((x) => rack.has((x.device as { name: string }).name)).length;
+  assert.deepEqual(
+    Object.fromEntries(
+      ["interfaces", "console_ports", "console_server_ports", "power_ports", "power_outlets"]
+        .concat(["rear_ports", "front_ports"]).map((k) => [k, on(k)]),
+    ),
+    {
+      interfaces: 6,
+      console_ports: 1,
+      console_server_ports: 2,
+      power_ports: 3,
+      power_outlets: 4,
+      rear_ports: 2,
+      front_ports: 4,
+    },
+  );
+  const front = doc.front_ports.find((f) =>
+    (f.device as { name: string }).name === "pp2" && f.name === "front2"
+  );
+  assert.deepEqual(
+    { rear_port: front?.rear_port, position: front?.rear_port_position },
+    { rear_port: { device: { name: "pp2", site: "matrix" }, name: "rear1" }, position: 2 },
+  );
+  for (const k of ["interface", "console_port", "power_outlet", "rear_port", "front_port"]) {
+    assert.ok(doc[`${k}_templates`]?.length, `no ${k}_templates in the export`);
+  }
+}
+
 const ms = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 
 // ---------------------------------------------------------------------------------------------
@@ -822,8 +879,9 @@ netboxTest(
     second.catch(() => {}); // awaited below; no unhandled rejection meanwhile
     await withTempDir(async (dir) => {
       try {
-        // 1. Both inventories into A.
+        // 1. Both inventories into A (and the seed inventory, the demo site).
         let t = performance.now();
+        await seedInventory(a.url, a.token);
         const example = `${dir}/example.yaml`;
         await Deno.writeTextFile(
           example,
@@ -921,6 +979,25 @@ netboxTest(
         assert.equal(planCsv.summary.unchanged, gen.total);
         console.error(`dry-runs (YAML ×2, CSV) on A: 0 changes, ${ms(t)}`);
 
+        // The demo site: its rack, ports and cables are exported, and plan 0 changes on A.
+        t = performance.now();
+        const demoA = (await exportText(a, ["--site", "matrix"])).stdout;
+        const demo = yamlParse(demoA) as Record<string, Record<string, unknown>[]>;
+        assertDemoRack(demo);
+        await Deno.writeTextFile(`${dir}/demo.yaml`, demoA);
+        const planDemo = await dryRun(a, [`${dir}/demo.yaml`]);
+        assertNoChanges(planDemo);
+        const demoTotal = Object.values(demo).reduce((n, v) => n + v.length, 0);
+        assert.equal(planDemo.items.length, demoTotal);
+        // Its device types with their templates, for B's library.
+        const library = Object.fromEntries(
+          Object.entries(demo).filter(([k]) =>
+            k === "manufacturers" || k === "device_types" || k.endsWith("_templates")
+          ),
+        );
+        await Deno.writeTextFile(`${dir}/library.json`, JSON.stringify(library));
+        console.error(`demo site: exported and planned on A in ${ms(t)}`);
+
         // 4. A → empty B → export from B: the same documents.
         t = performance.now();
         const b = await second.then((s) => s.env);
@@ -931,6 +1008,35 @@ netboxTest(
         assertSameText((await exportText(b, exArgs)).stdout, exA, "example export of B");
         assertSameText((await exportText(b, genArgs)).stdout, genA, "generated export of B");
         assertNoChanges(await dryRun(b, [`${dir}/exA.yaml`, `${dir}/genA.yaml`]));
+
+        // The demo site into B, whose device types already have their templates: NetBox makes
+        // the new devices' ports, which the import matches by device and name and updates.
+        t = performance.now();
+        const lib = await importFiles(b, [`${dir}/library.json`]);
+        const libTotal = Object.values(library).reduce((n, v) => n + v.length, 0);
+        assert.equal(lib.summary.create, libTotal, JSON.stringify(lib.summary));
+        const intoBDemo = await importFiles(b, [`${dir}/demo.yaml`]);
+        assert.equal(intoBDemo.summary.failed, 0, JSON.stringify(intoBDemo.summary));
+        assert.equal(intoBDemo.summary.create, demoTotal - libTotal);
+        const fromTemplates = (intoBDemo.items as { action: string; message: string | null }[])
+          .filter((i) =>
+            i.action === "create" && /from the device type's template/.test(i.message ?? "")
+          );
+        assert.equal(fromTemplates.length, 22, "ports made from the templates and updated");
+        // Read back from B: each port once, cabled as in A.
+        const sw1 = await fetchOk(b, "GET", "/api/dcim/devices/?name=sw1&site=matrix");
+        const ports = await fetchOk(
+          b,
+          "GET",
+          `/api/dcim/interfaces/?device_id=${sw1.results[0].id}`,
+        );
+        assert.deepEqual(
+          ports.results.map((i: { name: string; cable: unknown }) => [i.name, i.cable !== null]),
+          [["ge1", true], ["ge2", true], ["ge3", true], ["ge4", true], ["mgmt0", false]],
+        );
+        assertSameText((await exportText(b, ["--site", "matrix"])).stdout, demoA, "demo site of B");
+        assertNoChanges(await dryRun(b, [`${dir}/demo.yaml`]));
+        console.error(`demo site: A → B (library first) → identical export in ${ms(t)}`);
       } finally {
         await second.then((s) => s.stop()).catch((err) =>
           console.error(`second NetBox: ${(err as Error).message.slice(0, 2000)}`)
