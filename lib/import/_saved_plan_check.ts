@@ -39,6 +39,21 @@ function checkRefs(
   need(isObj(refs), where, "expected an object");
   for (const [field, r] of Object.entries(refs as Obj)) {
     const at = `${where}.${field}`;
+    if (field.includes("/")) {
+      // `custom_fields/rack`: a key of the mapping field `custom_fields`.
+      const [base, sub] = field.split("/");
+      const m = values[base];
+      need(isObj(m) && sub in m, at, "does not match its field");
+      const v = (m as Obj)[sub];
+      const uids = Array.isArray(r) ? r : [r];
+      need(
+        !Array.isArray(r) || (Array.isArray(v) && v.length === r.length),
+        at,
+        "does not match its field",
+      );
+      for (const u of uids) need(u === null || creates.has(u as number), at, "names no create");
+      continue;
+    }
     if (Array.isArray(r)) {
       // `a_terminations.object_id`: one uid per item of the list field `a_terminations`.
       const list = values[field.split(".")[0]];

@@ -148,6 +148,14 @@ function encode(values: Record<string, unknown>): { values: Record<string, unkno
       for (const sub of keys) {
         refs[`${k}.${sub}`] = v.map((x) => x?.[sub] instanceof NewRef ? x[sub].uid : null);
       }
+    } else if (typeof v === "object" && v !== null) {
+      // A mapping holding new objects (object custom field values): the uid under `field/key`.
+      for (const [sub, x] of Object.entries(v)) {
+        if (x instanceof NewRef) refs[`${k}/${sub}`] = x.uid;
+        else if (Array.isArray(x) && x.some((y) => y instanceof NewRef)) {
+          refs[`${k}/${sub}`] = x.map((y) => y instanceof NewRef ? y.uid : null);
+        }
+      }
     }
   }
   return { values: JSON.parse(JSON.stringify(values)), refs };
@@ -161,6 +169,15 @@ function decode(
   const out = { ...values };
   const ref = (uid: number) => new NewRef(uid, labels.get(uid) ?? `#${uid}`);
   for (const [k, r] of Object.entries(refs ?? {})) {
+    if (k.includes("/")) {
+      const [base, sub] = k.split("/");
+      const m = { ...(out[base] as Record<string, unknown>) };
+      m[sub] = typeof r === "number"
+        ? ref(r)
+        : (m[sub] as unknown[]).map((v, i) => r[i] === null ? v : ref(r[i] as number));
+      out[base] = m;
+      continue;
+    }
     const [base, sub] = k.split(".");
     if (typeof r === "number") out[k] = ref(r);
     else if (sub) {

@@ -56,14 +56,23 @@ function item(uid: number, model: string, fields: Partial<PlanItem>): PlanItem {
   };
 }
 
-/** A tenant, a site on it (created in the same plan), an update, a prune, and what is not saved. */
+/**
+ * A tenant, a site on it (created in the same plan; also in object custom fields), an update, a
+ * prune, and what is not saved.
+ */
 function samplePlan(): ImportPlan {
   const tenant = new NewRef(1, "t");
   return {
     items: [
       item(1, "tenancy.tenants", { body: { name: "t", slug: "t" } }),
       item(2, "dcim.sites", {
-        body: { name: "s", slug: "s", tenant, tags: [5, tenant] },
+        body: {
+          name: "s",
+          slug: "s",
+          tenant,
+          tags: [5, tenant],
+          custom_fields: { owner: tenant, others: [4, tenant], note: "x" },
+        },
         deps: new Set([1]),
       }),
       item(3, "dcim.sites", {
@@ -114,8 +123,19 @@ Deno.test("savePlan() records the NetBox, options and every write, never the tok
       [4, "delete"],
     ]);
     const [, site, update, prune] = saved.writes;
-    assert.deepEqual(site.body, { name: "s", slug: "s", tenant: "new:t", tags: [5, "new:t"] });
-    assert.deepEqual(site.refs, { tenant: 1, tags: [null, 1] });
+    assert.deepEqual(site.body, {
+      name: "s",
+      slug: "s",
+      tenant: "new:t",
+      tags: [5, "new:t"],
+      custom_fields: { owner: "new:t", others: [4, "new:t"], note: "x" },
+    });
+    assert.deepEqual(site.refs, {
+      tenant: 1,
+      tags: [null, 1],
+      "custom_fields/owner": 1,
+      "custom_fields/others": [null, 1],
+    });
     assert.deepEqual(site.source, { file: "in.yaml", line: 3, column: 5 });
     assert.equal(update.etag, 'W/"2026-01-01T00:00:00+00:00"');
     // The delete's ETag is read when the plan is saved (the planner keeps none for deletes).
@@ -144,6 +164,13 @@ Deno.test("planOfSaved() restores the writes of a saved plan read back from its 
     const tags = site.body.tags as unknown[];
     assert.equal(tags[0], 5);
     assert.ok(tags[1] instanceof NewRef && (tags[1] as NewRef).uid === 1);
+    // Object custom field values on objects created earlier in the plan.
+    const cf = site.body.custom_fields as Record<string, unknown>;
+    assert.ok(cf.owner instanceof NewRef && cf.owner.uid === 1);
+    const others = cf.others as unknown[];
+    assert.equal(others[0], 4);
+    assert.ok(others[1] instanceof NewRef && (others[1] as NewRef).uid === 1);
+    assert.equal(cf.note, "x");
     assert.deepEqual([...site.deps], [1]);
     assert.deepEqual(site.entry.data, { n: 2 });
     assert.equal(plan.items[2].etag, 'W/"2026-01-01T00:00:00+00:00"');
