@@ -234,7 +234,9 @@ const byPath = (field: "module" | "module_bay"): CustomFieldHandler => {
     if (spec?.kind !== "custom") return undefined;
     const r = find(s, item, spec.raw);
     if (isProblem(r)) {
-      item.problems.push({ loc: spec.loc, message: r });
+      // An absent entry on a module that does not exist is absent already.
+      const gone = item.state === "absent" && r.startsWith("unknown reference");
+      if (!gone) item.problems.push({ loc: spec.loc, message: r });
       return undefined;
     }
     item.resolved.set(field, r);

@@ -163,6 +163,15 @@ Deno.test("a module bay whose module does not exist is one problem naming it", a
   );
   assert.equal(p.problems.length, 1);
   assert.match(p.problems[0].message, /unknown reference: no dcim\.module-bays with .*nope/);
+  // Absent (`_state: absent`): absent already, nothing to do.
+  const gone = await plan(
+    {},
+    `module_bays:
+  - {device: d1, module: {device: d1, module_bay: {device: d1, module: null, name: nope}}, name: x, _state: absent}
+`,
+  );
+  assert.deepEqual(gone.problems, []);
+  assert.equal(gone.items[0].action, "unchanged");
 });
 
 Deno.test("a front port on two rear ports (NetBox 4.6+): rear_ports by natural key, unchanged when NetBox has them", async () => {
