@@ -33,7 +33,15 @@ import { main as exportTask } from "../../tasks/export.ts";
 import { yamlParse } from "../../lib/deps.ts";
 import { describe, readTaskEntries, runDeno, taskEntry } from "../_deno_tasks.ts";
 import { SEED_CABLES, SEED_RACK_DEVICES, seedInventory } from "../netbox/seed.ts";
-import { fetchOk, netboxTest, type NetBoxTestEnv, testEnv, uniqueName } from "./_netbox.ts";
+import {
+  fetchOk,
+  netboxTest,
+  type NetBoxTestEnv,
+  serverVersion,
+  testEnv,
+  uniqueName,
+  versionAtLeast,
+} from "./_netbox.ts";
 import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
 import { runTaskMain, type TaskRun } from "./_run_task.ts";
 import { startSecondNetBox } from "./_second_netbox.ts";
@@ -109,6 +117,51 @@ function assertSameText(actual: string, expected: string, what: string): void {
   );
 }
 
+/**
+ * Asserts the generated export carries modules by their path of bays, an inventory item's
+ * component, object custom fields by natural key, and (4.6+, 4.7+) a front port's several rear
+ * ports and a service's port mappings.
+ */
+function assertCarried(
+  text: string,
+  p: string,
+  v: { multiMappings: boolean; portMappings: boolean },
+): void {
+  type E = Record<string, unknown>;
+  const doc = yamlParse(text) as Record<string, E[]>;
+  const d0 = { name: `${p}-dev0`, site: `${p}-s0` };
+  const on = (section: string, name: string) =>
+    doc[section].find((e) => (e.device as E).name === d0.name && e.name === name)!;
+  const m1 = { device: d0, module_bay: { device: d0, module: null, name: "slot1" } };
+  assert.deepEqual(on("interfaces", "eth2").module, m1);
+  assert.deepEqual(
+    doc.module_bays.map((b) => b.module ?? null),
+    [null, m1],
+    "a bay of the device and one of its module, both slot1",
+  );
+  assert.deepEqual(doc.modules[1].module_bay, { device: d0, module: m1, name: "slot1" });
+  assert.deepEqual(on("inventory_items", "optic0").component, {
+    interface: { device: d0, name: "eth2" },
+  });
+  const cf = customFieldPrefix(p);
+  const dev0 = doc.devices.find((e) => e.name === d0.name)!;
+  assert.deepEqual((dev0.custom_fields as E)[`${cf}_rack`], { name: "R0", site: `${p}-s0` });
+  const sites = doc.prefixes.map((e) => (e.custom_fields as E | undefined)?.[`${cf}_sites`]);
+  assert.deepEqual(sites.filter(Boolean), [[`${p}-s0`, `${p}-s1`]]);
+  if (v.multiMappings) {
+    const rear = (name: string) => ({ device: { name: `${p}-dev10`, site: `${p}-s0` }, name });
+    const fp1 = doc.front_ports.find((e) => e.name === "fp1")!;
+    assert.deepEqual(fp1.rear_ports, [
+      { position: 1, rear_port: rear("rp0"), rear_port_position: 1 },
+      { position: 2, rear_port: rear("rp1"), rear_port_position: 1 },
+    ]);
+  }
+  if (v.portMappings) {
+    const dns = doc.services.find((e) => e.name === "dns")!;
+    assert.deepEqual(dns.port_mappings, ["tcp/53", "udp/53"]);
+  }
+}
+
 /** Counts of entries per section of a YAML/JSON export. */
 function countsOf(text: string): Record<string, number> {
   const doc = yamlParse(text) as Record<string, unknown[]>;
@@ -125,6 +178,7 @@ function countsOf(text: string): Record<string, number> {
 export function generated(
   p: string,
   deviceCount = 200,
+  options: { multiMappings?: boolean; portMappings?: boolean } = {},
 ): { doc: Record<string, unknown[]>; total: number } {
   const rnd = 10000 + Math.floor(Math.random() * 50000);
   // The CI's small inventory has every model and variant with fewer VLANs, VMs and prefixes.
@@ -427,8 +481,9 @@ export function generated(
       tags: T,
     })),
   );
-  // Custom fields: a choice set and fields of five types, with values on a site, a device and
-  // a prefix (their definitions come along as dependencies of the export).
+  // Custom fields: a choice set and fields of seven types, with values on a site, a device and
+  // a prefix (their definitions come along as dependencies of the export); the object fields'
+  // values by natural key (a rack, sites).
   const cf = customFieldPrefix(p);
   add("custom_field_choice_sets", [
     { name: `${p} colours`, extra_choices: [["red", "Red"], ["blue", "Blue"]] },
@@ -454,13 +509,33 @@ export function generated(
       object_types: ["ipam.prefix"],
       choice_set: `${p} colours`,
     },
+    {
+      name: `${cf}_rack`,
+      type: "object",
+      related_object_type: "dcim.rack",
+      object_types: ["dcim.device"],
+    },
+    {
+      name: `${cf}_sites`,
+      type: "multiobject",
+      related_object_type: "dcim.site",
+      object_types: ["ipam.prefix"],
+    },
   ]);
   const first = (k: string) => doc[k][0] as Record<string, unknown>;
   Object.assign(first("sites"), {
     custom_fields: { [`${cf}_text`]: "cage 4", [`${cf}_int`]: 42, [`${cf}_colour`]: "red" },
   });
-  Object.assign(first("devices"), { custom_fields: { [`${cf}_int`]: 7, [`${cf}_flag`]: true } });
-  Object.assign(first("prefixes"), { custom_fields: { [`${cf}_colours`]: ["blue", "red"] } });
+  Object.assign(first("devices"), {
+    custom_fields: {
+      [`${cf}_int`]: 7,
+      [`${cf}_flag`]: true,
+      [`${cf}_rack`]: { name: "R0", site: `${p}-s0` },
+    },
+  });
+  Object.assign(first("prefixes"), {
+    custom_fields: { [`${cf}_colours`]: ["blue", "red"], [`${cf}_sites`]: [`${p}-s1`, `${p}-s0`] },
+  });
   // IPAM numbering: a RIR, an aggregate, an ASN range and an ASN (on a site and a provider);
   // values from the run's random number, so concurrent runs do not overlap.
   const asn = 4200000000 + rnd * 10;
@@ -489,6 +564,15 @@ export function generated(
     ipaddresses: [{ address: "10.0.0.1/30", vrf: vrfs[0] }],
     tags: T,
   }]);
+  if (options.portMappings) {
+    // NetBox 4.7+: a multi-protocol service has port mappings only.
+    doc.services.push({
+      parent: { device: dev0 },
+      name: "dns",
+      port_mappings: ["udp/53", "tcp/53"],
+      tags: T,
+    });
+  }
   // Circuits: a provider with an account and a network, a circuit from a site to the network.
   const provider = `${p}-carrier`;
   add("providers", [{ name: `${p} Carrier`, slug: provider, asns: [{ asn: asn + 1 }], tags: T }]);
@@ -512,7 +596,7 @@ export function generated(
       tags: T,
     },
   ]);
-  physical(p, doc, rnd);
+  physical(p, doc, rnd, options.multiMappings ?? false);
   // A config template (on a device role) and a config context assigned by site and role.
   add("config_templates", [
     { name: `${p} tmpl`, template_code: "hostname {{ device.name }}\n", tags: T },
@@ -580,11 +664,17 @@ export function generated(
 /**
  * The DCIM physical models, with the fewest objects: on the two devices of site 0 (dev0, dev10)
  * a virtual chassis, ports of every kind with four cables (interfaces, console, power feed, rear
- * to rear), a front port on position 2 of its rear port, a module in a bay, an inventory item and
- * a MAC address as an interface's primary MAC; a rack type on rack R0; a device bay (its type a
+ * to rear), a front port on position 2 of its rear port, a module in a bay with a bay of the same
+ * name and a module in that, an interface on a module, inventory items standing for a console
+ * port and an interface, and a MAC address as an interface's primary MAC; a rack type on rack R0; a device bay (its type a
  * parent type); and the templates of one device type and one module type.
  */
-function physical(p: string, doc: Record<string, unknown[]>, rnd: number): void {
+function physical(
+  p: string,
+  doc: Record<string, unknown[]>,
+  rnd: number,
+  multiMappings: boolean,
+): void {
   const T = [p];
   const site = `${p}-s0`;
   const d0 = { name: `${p}-dev0`, site }, d10 = { name: `${p}-dev10`, site };
@@ -611,14 +701,21 @@ function physical(p: string, doc: Record<string, unknown[]>, rnd: number): void 
   add("virtual_chassis", [{ name: `${p}-vc`, domain: "stack", master: d0, tags: T }]);
   Object.assign(at(d0.name), { virtual_chassis: `${p}-vc`, vc_position: 1, vc_priority: 10 });
   Object.assign(at(d10.name), { virtual_chassis: `${p}-vc`, vc_position: 2 });
-  add("module_bays", [{ device: d0, name: "slot1", tags: T }]);
-  add("modules", [{
-    device: d0,
-    module_bay: { device: d0, name: "slot1" },
-    module_type: moduleType,
-    serial: `M${rnd}`,
-    tags: T,
-  }]);
+  // A module in a bay, a bay of the same name on it and a module in that one; a port (eth2) on
+  // the first module.
+  const bay = { device: d0, module: null, name: "slot1" };
+  const m1 = { device: d0, module_bay: bay };
+  const bayOnM1 = { device: d0, module: m1, name: "slot1" };
+  add("module_bays", [{ device: d0, name: "slot1", tags: T }, { ...bayOnM1, tags: T }]);
+  add("modules", [
+    { ...m1, module_type: moduleType, serial: `M${rnd}`, tags: T },
+    { device: d0, module_bay: bayOnM1, module_type: moduleType, serial: `N${rnd}`, tags: T },
+  ]);
+  const ifaceOf = (dev: { name: string }, name: string) =>
+    (doc.interfaces as Record<string, unknown>[]).find((i) =>
+      (i.device as Record<string, unknown>).name === dev.name && i.name === name
+    )!;
+  ifaceOf(d0, "eth2").module = m1;
   add("console_ports", [{ device: d0, name: "con0", type: "rj-45", tags: T }]);
   add("console_server_ports", [{ device: d10, name: "cs0", type: "rj-45", speed: 9600, tags: T }]);
   add("power_ports", [
@@ -645,6 +742,21 @@ function physical(p: string, doc: Record<string, unknown[]>, rnd: number): void 
     rear_port_position: 2,
     tags: T,
   }]);
+  if (multiMappings) {
+    // NetBox 4.6+: a front port of two positions on two rear ports.
+    doc.rear_ports.push({ device: d10, name: "rp1", type: "lc", tags: T });
+    doc.front_ports.push({
+      device: d10,
+      name: "fp1",
+      type: "lc",
+      positions: 2,
+      rear_ports: [
+        { position: 1, rear_port: { device: d10, name: "rp0" }, rear_port_position: 1 },
+        { position: 2, rear_port: { device: d10, name: "rp1" }, rear_port_position: 1 },
+      ],
+      tags: T,
+    });
+  }
   add("device_bays", [{ device: { name: `${p}-dev3`, site: `${p}-s3` }, name: "bay1", tags: T }]);
   add("inventory_items", [{
     device: d0,
@@ -652,15 +764,18 @@ function physical(p: string, doc: Record<string, unknown[]>, rnd: number): void 
     role: `${p}-cpu`,
     manufacturer: `${p}-v0`,
     serial: `I${rnd}`,
+    component: { console_port: { device: d0, name: "con0" } },
+    tags: T,
+  }, {
+    device: d0,
+    name: "optic0",
+    component: { interface: { device: d0, name: "eth2" } },
     tags: T,
   }]);
   const hex = (rnd % 65536).toString(16).toUpperCase().padStart(4, "0");
   const mac = `02:00:00:00:${hex.slice(0, 2)}:${hex.slice(2)}`;
   add("mac_addresses", [{ mac_address: mac, interface: { device: d0, name: "eth0" }, tags: T }]);
-  const eth0 = (doc.interfaces as Record<string, unknown>[]).find((i) =>
-    (i.device as Record<string, unknown>).name === d0.name && i.name === "eth0"
-  )!;
-  eth0.primary_mac_address = mac;
+  ifaceOf(d0, "eth0").primary_mac_address = mac;
   add("cables", [
     { a: { device: d0, interface: "mgmt0" }, b: { device: d10, interface: "mgmt0" }, tags: T },
     {
@@ -888,7 +1003,12 @@ netboxTest(
           uniquify(await Deno.readTextFile(`${FIXTURES}inventory.yaml`), suffix),
         );
         // 12 devices (about 320 objects) in small chunks and pages; the slow suite: 2,000+.
-        const gen = generated(p, SLOW ? 200 : 12);
+        const multiMappings = versionAtLeast(await serverVersion(a), 4, 6);
+        const version = await serverVersion(a);
+        const gen = generated(p, SLOW ? 200 : 12, {
+          multiMappings,
+          portMappings: versionAtLeast(version, 4, 7),
+        });
         assert.ok(gen.total >= (SLOW ? 2000 : 250), `only ${gen.total} generated objects`);
         assert.ok(Object.keys(gen.doc).length >= 10);
         const genFile = `${dir}/generated.json`;
@@ -956,6 +1076,8 @@ netboxTest(
           `counts ${JSON.stringify(counts)} vs ${JSON.stringify(expected)}`,
         );
         console.error(`generated export counts: ${JSON.stringify(counts)}`);
+        // What the export carries by natural key (B's identical export below: B holds it too).
+        assertCarried(genA, p, { multiMappings, portMappings: versionAtLeast(version, 4, 7) });
 
         // 3. Round trip into the same NetBox: 0 changes.
         t = performance.now();
