@@ -73,15 +73,19 @@ function entriesOf(s: PlanState, model: string): Work[] {
 function pick(
   s: PlanState,
   model: string,
+  bucket: string | undefined,
   fits: (o: NetBoxObject) => boolean,
   fitsItem: (i: Work) => boolean,
   shown: string,
   self?: Work,
 ): Found {
   const ids = new Set<Identity>();
-  for (const o of s.existing.get(model) ?? []) if (fits(o)) ids.add(o.id);
+  const b = buckets(s, model);
+  const objs = bucket === undefined ? s.existing.get(model) ?? [] : b.existing.get(bucket) ?? [];
+  for (const o of objs) if (fits(o)) ids.add(o.id);
   if (self) return ids.size === 1 ? [...ids][0] : ids.size ? ambiguous(model, ids, shown) : null;
-  for (const i of entriesOf(s, model)) {
+  const items = bucket === undefined ? entriesOf(s, model) : b.items.get(bucket) ?? [];
+  for (const i of items) {
     if (!fitsItem(i)) continue;
     const id = identityOfItem(s, i);
     if (id === PENDING) continue; // on or in the object being resolved: not it
@@ -91,6 +95,37 @@ function pick(
   if (ids.size === 1) return [...ids][0];
   if (ids.size > 1) return ambiguous(model, ids, shown);
   return `unknown reference: no ${model} with ${shown}`;
+}
+
+/**
+ * The existing objects and entries of a model by bucket, so a path is not checked against every
+ * bay and module: bays by name, modules by the id of their device.
+ */
+const bucketMemo = new WeakMap<
+  PlanState,
+  Map<string, { existing: Map<string, NetBoxObject[]>; items: Map<string, Work[]> }>
+>();
+function buckets(s: PlanState, model: string) {
+  let m = bucketMemo.get(s);
+  if (!m) bucketMemo.set(s, m = new Map());
+  let b = m.get(model);
+  if (b) return b;
+  b = { existing: new Map(), items: new Map() };
+  const put = <T>(map: Map<string, T[]>, k: string, v: T) => {
+    const list = map.get(k);
+    if (list) list.push(v);
+    else map.set(k, [v]);
+  };
+  const bays = model === BAYS;
+  for (const o of s.existing.get(model) ?? []) {
+    put(b.existing, bays ? String(o.name) : String(idOf(o.device)), o);
+  }
+  for (const i of entriesOf(s, model)) {
+    const d = i.entry.data;
+    put(b.items, bays ? String(d.name) : String(plain(s, "dcim.devices", d.device, i)), i);
+  }
+  m.set(model, b);
+  return b;
 }
 
 function ambiguous(model: string, ids: Set<Identity>, shown: string): string {
@@ -175,6 +210,7 @@ function findBayNow(
   return pick(
     s,
     BAYS,
+    name,
     (o) =>
       (dev === undefined || idOf(o.device) === dev) &&
       (mod === undefined || idOf(o.module) === mod) &&
@@ -210,6 +246,7 @@ function findModuleNow(
   return pick(
     s,
     MODULES,
+    typeof dev === "number" || typeof dev === "string" ? String(dev) : undefined,
     (o) =>
       (dev === undefined || idOf(o.device) === dev) &&
       (bay === undefined || idOf(o.module_bay) === bay),
