@@ -1,10 +1,11 @@
 /**
  * Custom fields on the real NetBox: bulk-import refuses a value for a custom field NetBox does
  * not have, and a value of the wrong type, with one line naming the field and the entry's line
- * (exit 2, nothing written); export names what it cannot carry (an object custom field holds an
- * id) on stderr and in its summary, and `--strict` makes that exit 1.
+ * (exit 2, nothing written); export writes an object custom field's value by its object's natural
+ * key (a site's slug), names what it cannot carry (an object field of a model the import does not
+ * know: a user) on stderr and in its summary, and `--strict` makes that exit 1.
  *
- * One site and two custom fields of its own (prefixed per run), deleted afterwards.
+ * One site and three custom fields of its own (prefixed per run), deleted afterwards.
  */
 
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import { runTaskMain } from "./_run_task.ts";
 import { withTempDir } from "./_inventory.ts";
 
 netboxTest(
-  "custom fields: unknown field and wrong type are one plan error each; export --strict exits 1 on an object custom field",
+  "custom fields: unknown field and wrong type are one plan error each; export writes a site-valued field by slug, --strict exits 1 on a user-valued one",
   async (env) => {
     const p = uniqueName("nbtk-cf");
     const cf = p.replaceAll("-", "_");
@@ -62,26 +63,34 @@ netboxTest(
         assert.equal(b.count, 0, "nothing written");
       });
 
-      // 2. export: an object custom field holds an id — named on stderr and in the summary.
-      const obj = await fetchOk(env, "POST", "/api/extras/custom-fields/", {
-        name: `${cf}_peer`,
-        type: "object",
-        related_object_type: "dcim.site",
-        object_types: ["dcim.site"],
-      });
-      created.push(["extras/custom-fields", obj.id]);
+      // 2. export: a site-valued custom field by the site's slug; a user-valued one (users are
+      // no model of the import) named on stderr and in the summary.
+      for (const [name, type] of [["peer", "dcim.site"], ["who", "users.user"]]) {
+        const obj = await fetchOk(env, "POST", "/api/extras/custom-fields/", {
+          name: `${cf}_${name}`,
+          type: "object",
+          related_object_type: type,
+          object_types: ["dcim.site"],
+        });
+        created.push(["extras/custom-fields", obj.id]);
+      }
+      const user = (await fetchOk(env, "GET", "/api/users/users/?limit=1")).results[0];
       await fetchOk(env, "PATCH", `/api/dcim/sites/${site.id}/`, {
-        custom_fields: { [`${cf}_peer`]: site.id, [`${cf}_int`]: 12 },
+        custom_fields: { [`${cf}_peer`]: site.id, [`${cf}_int`]: 12, [`${cf}_who`]: user.id },
       });
       const args = ["--model", "sites", "--filter", `slug=${p}`];
       const plain = await run(exportTask, args);
       assert.equal(plain.code, 0, plain.stderr);
       assert.match(
         plain.stderr,
-        new RegExp(`dcim\\.sites: custom_fields\\.${cf}_peer not exported for 1 object`),
+        new RegExp(`dcim\\.sites: custom_fields\\.${cf}_who not exported for 1 object`),
       );
+      assert.doesNotMatch(plain.stderr, new RegExp(`${cf}_peer`));
       assert.match(plain.stderr, /fields not exported \(see above\): dcim\.sites 1/);
-      assert.match(plain.stdout, new RegExp(`custom_fields: \\{${cf}_int: 12\\}`));
+      assert.match(
+        plain.stdout,
+        new RegExp(`custom_fields: \\{${cf}_int: 12, ${cf}_peer: ${p}\\}`),
+      );
       const strict = await run(exportTask, [...args, "--strict"]);
       assert.equal(strict.code, 1, strict.stderr);
       assert.equal(strict.stdout, plain.stdout);
