@@ -7,6 +7,9 @@
 #   bash tests/netbox/provision.sh reset         fresh empty NetBox: re-clone the template database
 #   bash tests/netbox/provision.sh down          stop exactly the gunicorn this script started
 #   bash tests/netbox/provision.sh env           print the env file (NETBOX_TEST_*)
+#   bash tests/netbox/provision.sh snapshot      run every migration into a scratch database and
+#                                                write tests/netbox/snapshots/ (the template database
+#                                                is restored from it: seconds instead of minutes)
 #
 # Environment (all optional):
 #   NETBOX_TEST_VERSION   4.7.3 (default, PyPI), 4.3.7, 4.5.10 or 4.6.8 (source archives)
@@ -21,6 +24,8 @@
 #   NETBOX_TEST_REDIS_DB  Redis database for tasks (default 13; 1, 3, 5 for the older versions)
 #   NETBOX_TEST_REDIS_CACHE_DB  Redis database for caching (default: the tasks database + 1)
 #   NETBOX_TEST_WORKERS   gunicorn workers (default 4)
+#   NETBOX_TEST_SNAPSHOT  0: build the template database by running the migrations, not from the
+#                         snapshot
 #
 # Only 127.0.0.1 is ever contacted: PostgreSQL and Redis on their default ports, NetBox on its own.
 # Logs go to stderr; `up` and `env` print only the env file on stdout.
@@ -333,6 +338,35 @@ template_stamp() {
 
 template_ready() { db_exists "$TEMPLATE_DB" && [[ "$(db_comment "$TEMPLATE_DB")" == "$(template_stamp)" ]]; }
 
+# The database NetBox's migrations produce, per version (and Branching version): replayed with psql
+# in seconds instead of minutes of migrations; `migrate` then runs on top (applies nothing when the
+# snapshot is current, the missing migrations when not). `provision.sh snapshot` writes it.
+snapshot_file() {
+  if $BRANCHING; then
+    echo "$SCRIPT_DIR/snapshots/netbox-$NETBOX_VERSION-branching-$BRANCHING_VERSION.sql.xz"
+  else
+    echo "$SCRIPT_DIR/snapshots/netbox-$NETBOX_VERSION.sql.xz"
+  fi
+}
+
+# A database as NetBox's migrations leave it (no users yet): from the snapshot when there is one
+# (and NETBOX_TEST_SNAPSHOT is not 0), else by running every migration.
+migrated_database() { # db, "snapshot"|"migrations"
+  local db="$1" how="$2" snapshot
+  snapshot="$(snapshot_file)"
+  psql_q "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+  psql_q "CREATE DATABASE $db"
+  if [[ "$how" == snapshot && -f "$snapshot" && "${NETBOX_TEST_SNAPSHOT:-1}" != 0 ]]; then
+    log "restoring ${snapshot#"$SCRIPT_DIR/"} into $db, then checking for missing migrations"
+    xz -dc "$snapshot" | psql -X -q -v ON_ERROR_STOP=1 -d "$db" >"$VERSION_DIR/migrate.log" 2>&1 ||
+      die "restoring $snapshot failed, see $VERSION_DIR/migrate.log"
+  else
+    log "running NetBox's migrations into $db (a few minutes)"
+  fi
+  netbox_cmd "$db" migrate --no-input >>"$VERSION_DIR/migrate.log" 2>&1 ||
+    die "netbox migrate failed, see $VERSION_DIR/migrate.log"
+}
+
 ensure_template() {
   template_ready && return 0
   # One builder at a time across all instances sharing this cache.
@@ -343,11 +377,8 @@ ensure_template() {
     return 0
   fi
   local build="${TEMPLATE_DB}_build" started=$SECONDS
-  log "building template database $TEMPLATE_DB (migrations take a few minutes)"
-  psql_q "DROP DATABASE IF EXISTS $build WITH (FORCE)"
-  psql_q "CREATE DATABASE $build"
-  netbox_cmd "$build" migrate --no-input >"$VERSION_DIR/migrate.log" 2>&1 ||
-    die "netbox migrate failed, see $VERSION_DIR/migrate.log"
+  log "building template database $TEMPLATE_DB"
+  migrated_database "$build" snapshot
   DJANGO_SUPERUSER_PASSWORD="$ADMIN_PASSWORD" netbox_cmd "$build" createsuperuser --no-input \
     --username "$ADMIN_USER" --email "$ADMIN_EMAIL" >>"$VERSION_DIR/migrate.log" 2>&1 ||
     die "netbox createsuperuser failed, see $VERSION_DIR/migrate.log"
@@ -356,6 +387,19 @@ ensure_template() {
   psql_q "COMMENT ON DATABASE $TEMPLATE_DB IS '$(template_stamp)'"
   log "template ready in $((SECONDS - started)) s"
   exec 8>&-
+}
+
+# Writes the snapshot: every migration run into a scratch database, dumped as plain SQL (xz).
+cmd_snapshot() {
+  local scratch="${TEMPLATE_DB}_snapshot" snapshot started=$SECONDS
+  prepare
+  snapshot="$(snapshot_file)"
+  mkdir -p "$(dirname "$snapshot")"
+  migrated_database "$scratch" migrations
+  pg_dump --no-owner --no-privileges --no-comments "$scratch" | xz -9 >"$snapshot.tmp"
+  mv "$snapshot.tmp" "$snapshot"
+  psql_q "DROP DATABASE IF EXISTS $scratch WITH (FORCE)"
+  log "wrote ${snapshot#"$SCRIPT_DIR/"} ($(wc -c <"$snapshot") bytes) in $((SECONDS - started)) s"
 }
 
 hmac_hex() { # pepper, token
@@ -727,8 +771,9 @@ up) with_lock cmd_up "${2:-}" ;;
 reset) with_lock cmd_reset ;;
 down) with_lock cmd_down ;;
 env) cmd_env ;;
+snapshot) cmd_snapshot ;;
 *)
-  echo "usage: bash tests/netbox/provision.sh up [--fresh] | reset | down | env" >&2
+  echo "usage: bash tests/netbox/provision.sh up [--fresh] | reset | down | env | snapshot" >&2
   exit 2
   ;;
 esac
