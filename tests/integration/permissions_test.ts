@@ -2,7 +2,8 @@
  * Least privilege, tested: every `deno.json` entry that runs a `tasks/*.ts` script is run as a
  * subprocess with exactly its flags (parsed from the file) against the real NetBox, then once per
  * grant with that grant taken away — the task must fail with Deno's permission message and exit
- * 2, never succeed silently or misbehave.
+ * 2, never succeed silently or misbehave. The grant-by-grant runs are left out under
+ * NETBOX_TEST_SECONDARY=1 (CI's second NetBox version): Deno's answer does not depend on NetBox's.
  */
 
 import assert from "node:assert/strict";
@@ -145,6 +146,10 @@ for (const entry of entries) {
     }
   });
 
+  // What a missing grant does is Deno's, whatever NetBox answers: checked against one server. CI
+  // runs its other NetBox versions with NETBOX_TEST_SECONDARY=1, which leaves these out there (the
+  // run with exactly the task's grants above still runs against every version).
+  if (Deno.env.get("NETBOX_TEST_SECONDARY") === "1") continue;
   netboxTest(`${entry.name} fails with Deno's permission message without each grant`, async () => {
     const nb = testEnv();
     await seedInventory(nb.url, nb.token);
