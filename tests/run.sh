@@ -30,7 +30,7 @@ load_env() { # file
 # does); else the local NetBox, started in the background as soon as this script starts.
 provision_pid="" local_env=""
 start_local() {
-  printf 'test: NETBOX_TEST_URL is not set: starting (or reusing) the local NetBox with tests/netbox/provision.sh up while the unit tests run (the first time takes several minutes; NETBOX_TEST_OFFLINE=1 or deno task test:unit skips NetBox)\n' >&2
+  printf 'test: NETBOX_TEST_URL is not set: starting (or reusing) the local NetBox with tests/netbox/provision.sh up while the unit tests run (the first time takes a minute or two; NETBOX_TEST_OFFLINE=1 or deno task test:unit skips NetBox)\n' >&2
   local_env="$(mktemp -t netbox-toolkit-env.XXXXXX)"
   bash tests/netbox/provision.sh up >"$local_env" &
   provision_pid=$!
