@@ -321,40 +321,43 @@ export async function seedInventory(url: string, token: string): Promise<SeedIds
   const ids: SeedIds = {};
   const tag = (slug: string) => ({ slug });
 
-  for (const name of SEED_TAGS) {
+  // Independent objects are looked up (or created) side by side: a seed of an inventory that is
+  // there already is a few rounds of GETs, not one GET after the other.
+  await Promise.all(SEED_TAGS.map(async (name) => {
     ids[`tag:${name}`] = (await api.ensure("extras/tags/", { slug: name }, { name, slug: name }))
       .id as number;
-  }
+  }));
 
-  const site = await api.ensure("dcim/sites/", { slug: "matrix" }, {
-    name: "Matrix Cluster",
-    slug: "matrix",
-    status: "active",
-    description: "3-node Proxmox cluster",
-    tags: [tag("proxmox"), tag("production")],
-  });
+  const [site, manufacturer, role] = await Promise.all([
+    api.ensure("dcim/sites/", { slug: "matrix" }, {
+      name: "Matrix Cluster",
+      slug: "matrix",
+      status: "active",
+      description: "3-node Proxmox cluster",
+      tags: [tag("proxmox"), tag("production")],
+    }),
+    api.ensure("dcim/manufacturers/", { slug: "generic" }, {
+      name: "Generic",
+      slug: "generic",
+    }),
+    api.ensure("dcim/device-roles/", { slug: "proxmox-node" }, {
+      name: "Proxmox Node",
+      slug: "proxmox-node",
+      color: "e65100",
+      vm_role: false,
+    }),
+  ]);
   ids.site = site.id as number;
-
-  const manufacturer = await api.ensure("dcim/manufacturers/", { slug: "generic" }, {
-    name: "Generic",
-    slug: "generic",
-  });
   ids.manufacturer = manufacturer.id as number;
+  ids.device_role = role.id as number;
   const deviceType = await api.ensure("dcim/device-types/", { slug: "proxmox-server" }, {
     manufacturer: manufacturer.id,
     model: "Proxmox Server",
     slug: "proxmox-server",
   });
   ids.device_type = deviceType.id as number;
-  const role = await api.ensure("dcim/device-roles/", { slug: "proxmox-node" }, {
-    name: "Proxmox Node",
-    slug: "proxmox-node",
-    color: "e65100",
-    vm_role: false,
-  });
-  ids.device_role = role.id as number;
 
-  for (const name of SEED_NODES) {
+  await Promise.all(SEED_NODES.map(async (name) => {
     const device = await api.ensure("dcim/devices/", { name, site_id: site.id as number }, {
       name,
       site: site.id,
@@ -364,7 +367,7 @@ export async function seedInventory(url: string, token: string): Promise<SeedIds
       tags: [tag("proxmox-node"), tag("ceph-node")],
     });
     ids[`device:${name}`] = device.id as number;
-    for (const [ifName, type] of SEED_NODE_INTERFACES) {
+    await Promise.all(SEED_NODE_INTERFACES.map(async ([ifName, type]) => {
       const iface = await api.ensure("dcim/interfaces/", {
         device_id: device.id as number,
         name: ifName,
@@ -374,11 +377,19 @@ export async function seedInventory(url: string, token: string): Promise<SeedIds
         type,
       });
       ids[`interface:${name}:${ifName}`] = iface.id as number;
-    }
-  }
+    }));
+  }));
 
-  await seedRack(api, ids, site.id as number, manufacturer.id as number);
+  await Promise.all([
+    seedRack(api, ids, site.id as number, manufacturer.id as number),
+    seedVirtual(api, ids, site.id as number),
+  ]);
+  return ids;
+}
 
+/** The cluster, VM docker-01 with eth0, VRF, prefix and the VM's primary address (see above). */
+async function seedVirtual(api: Api, ids: SeedIds, siteId: number): Promise<void> {
+  const tag = (slug: string) => ({ slug });
   const clusterType = await api.ensure("virtualization/cluster-types/", { slug: "proxmox" }, {
     name: "Proxmox",
     slug: "proxmox",
@@ -389,7 +400,7 @@ export async function seedInventory(url: string, token: string): Promise<SeedIds
     type: clusterType.id,
     status: "active",
     scope_type: "dcim.site",
-    scope_id: site.id,
+    scope_id: siteId,
     tags: [tag("proxmox")],
   });
   ids.cluster = cluster.id as number;
@@ -422,7 +433,7 @@ export async function seedInventory(url: string, token: string): Promise<SeedIds
     prefix: "192.168.3.0/24",
     status: "active",
     scope_type: "dcim.site",
-    scope_id: site.id,
+    scope_id: siteId,
     tags: [tag("production")],
   });
   ids.prefix = prefix.id as number;
@@ -443,7 +454,6 @@ export async function seedInventory(url: string, token: string): Promise<SeedIds
   if (!primary && ip.assigned_object_id === eth0.id) {
     await api.ok("PATCH", `virtualization/virtual-machines/${vm.id}/`, { primary_ip4: ip.id });
   }
-  return ids;
 }
 
 if (import.meta.main) {
