@@ -206,10 +206,14 @@ export async function* windowedPages<T>(
         }
         largestPage = Math.max(largestPage, pageBytes(page.results));
         const { items, stop } = clip(page.results, segment.range);
+        const { next } = page, got = page.results.length;
+        // A suspended async function keeps its last values alive while it waits for space:
+        // the answer must not hold the items (the consumer lets each go as it is handed out).
+        page.results = [];
         state.pages.push(items);
         changed.notify();
-        if (stop || !segment.follow || !page.next || page.results.length === 0) return;
-        query = nextQuery(page.next);
+        if (stop || !segment.follow || !next || got === 0) return;
+        query = nextQuery(next);
       }
     } catch (error) {
       failure ??= { error };

@@ -215,7 +215,15 @@ async function* iterate<T>(
   const cursor = ordering === undefined && versionAtLeast(status, 4, 6) &&
     !OWN_START_FILTER.has(path);
   for await (const page of cursor ? cursorPages(run) : offsetPages(run)) {
-    for (const item of page) yield strip(item);
+    // Each item leaves the page as it is handed out, so what the consumer dropped is garbage
+    // at once: a page kept whole while its items are consumed survives V8's young-generation
+    // collections, which then grow the young generation (and RSS) without bound for a long
+    // listing. Pages are this generator's own (parsed answers, never shared).
+    for (let i = 0; i < page.length; i++) {
+      const item = page[i];
+      (page as (T | undefined)[])[i] = undefined;
+      yield strip(item);
+    }
   }
 }
 

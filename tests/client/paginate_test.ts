@@ -93,6 +93,28 @@ Deno.test("paginate() in parallel cursor mode returns exactly the sequential res
   assert.ok(par.requests.some((r) => r.query.get("ordering") === "-id"), "max id probed");
 });
 
+Deno.test("paginate() holds no item it has handed out (a long listing stays in bounded memory)", async () => {
+  for (const version of ["4.7.3", "4.5.4"]) { // cursor mode (id ranges), offset mode
+    const data = rows(unevenIds(1200));
+    const answers: { results: unknown[] }[] = [];
+    const t = fakeTransport(async (req) => {
+      const answer = await fakeTable(data, req, { cursor: version === "4.7.3" }) as {
+        results: unknown[];
+      };
+      answers.push(answer);
+      return answer;
+    }, { pageSize: 100, concurrency: 3, version });
+    let count = 0;
+    for await (const item of paginate(t, "ipam/ip-addresses/")) {
+      count++;
+      const held = answers.some((a) => a.results.includes(item));
+      assert.ok(!held, `${version}: item ${(item as { id: number }).id} still held by its page`);
+    }
+    assert.equal(count, 1200);
+    assert.ok(t.maxInFlight > 1, "requests ran in parallel");
+  }
+});
+
 Deno.test("paginate() in parallel offset mode returns exactly the sequential result", async () => {
   const data = rows(unevenIds(1234));
   const opts = { version: "4.5.1", pageSize: 50 };
