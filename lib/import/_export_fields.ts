@@ -17,7 +17,7 @@ import {
 } from "./models.ts";
 
 const TAIL = ["description", "comments", "tags", "custom_fields"];
-/** The shape of a rack, also of a rack type. */
+/** The shape of a rack, also of a rack type (NetBox copies a rack type's into its racks). */
 const RACK_SHAPE = [
   "form_factor",
   "width",
@@ -32,6 +32,8 @@ const RACK_SHAPE = [
   "weight",
   "max_weight",
   "weight_unit",
+  "cooling_capability",
+  "cooling_capacity",
 ];
 const ORG = ["name", "slug", ...TAIL];
 const NESTED_ORG = ["name", "slug", "parent", ...TAIL];
@@ -45,6 +47,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "name",
     "base_choices",
     "extra_choices",
+    "choice_colors",
     "order_alphabetically",
     "description",
   ],
@@ -61,6 +64,8 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "default",
     "search_weight",
     "filter_logic",
+    "nulls_first",
+    "validation_schema",
     "ui_visible",
     "ui_editable",
     "is_cloneable",
@@ -114,6 +119,8 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "airflow",
     "weight",
     "weight_unit",
+    "cooling_method",
+    "end_of_life",
     ...TAIL,
   ],
   "dcim.rack-roles": ["name", "slug", "color", ...TAIL],
@@ -169,6 +176,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "device_type",
     "role",
     "platform",
+    "cooling_method",
     "status",
     "tenant",
     "cluster",
@@ -193,6 +201,8 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "module",
     "label",
     "type",
+    "channels",
+    "channel_id",
     "enabled",
     "parent",
     "lag",
@@ -234,6 +244,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "vcpus",
     "memory",
     "disk",
+    "start_on_boot",
     "primary_ip4",
     "primary_ip6",
     "config_template",
@@ -456,6 +467,8 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "airflow",
     "weight",
     "weight_unit",
+    "cooling_method",
+    "end_of_life",
     ...TAIL,
   ],
   "dcim.inventory-item-roles": ["name", "slug", "color", ...TAIL],
@@ -476,7 +489,15 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     ...TAIL,
   ],
   "dcim.virtual-chassis": ["name", "domain", "master", ...TAIL],
-  "dcim.module-bays": ["name", "device", "module", "label", "position", ...COMPONENT_TAIL],
+  "dcim.module-bays": [
+    "name",
+    "device",
+    "module",
+    "label",
+    "position",
+    "enabled",
+    ...COMPONENT_TAIL,
+  ],
   "dcim.modules": [
     "device",
     "module_bay",
@@ -515,6 +536,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "color",
     "power_port",
     "feed_leg",
+    "status",
     ...PORT_TAIL,
   ],
   "dcim.rear-ports": [
@@ -540,7 +562,14 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "rear_ports",
     ...PORT_TAIL,
   ],
-  "dcim.device-bays": ["name", "device", "label", "installed_device", ...COMPONENT_TAIL],
+  "dcim.device-bays": [
+    "name",
+    "device",
+    "label",
+    "enabled",
+    "installed_device",
+    ...COMPONENT_TAIL,
+  ],
   "dcim.inventory-items": [
     "name",
     "device",
@@ -591,6 +620,8 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
   "dcim.interface-templates": [
     ...TEMPLATE,
     "type",
+    "channels",
+    "channel_id",
     "enabled",
     "mgmt_only",
     "bridge",
@@ -610,18 +641,35 @@ export const EXPORT_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "rear_ports",
     "description",
   ],
-  "dcim.device-bay-templates": ["name", "device_type", "label", "description"],
-  "dcim.module-bay-templates": [...TEMPLATE, "position", "description"],
+  "dcim.device-bay-templates": ["name", "device_type", "label", "enabled", "description"],
+  "dcim.module-bay-templates": [...TEMPLATE, "position", "enabled", "description"],
 };
 
 /** Fields that are read but not written, with why; a warning names them when they are set. */
 export const NOT_EXPORTED: Record<string, Record<string, string>> = {
-  "extras.config-contexts": { profile: "extras.config-context-profiles" },
+  "extras.config-contexts": {
+    profile: "extras.config-context-profiles",
+    data_source: "core.data-sources",
+  },
+  "extras.config-templates": { data_source: "core.data-sources" },
   "dcim.interfaces": {
     vdcs: "dcim.virtual-device-contexts",
     vlan_translation_policy: "ipam.vlan-translation-policies",
   },
-  "dcim.module-types": { profile: "dcim.module-type-profiles" },
+  "dcim.interface-templates": { parent: "parent interface templates" },
+  "dcim.device-types": { front_image: "image files", rear_image: "image files" },
+  "dcim.module-types": {
+    profile: "dcim.module-type-profiles",
+    attributes: "dcim.module-type-profiles (their attribute schemas)",
+    module_bay_types: "dcim.module-bay-types",
+  },
+  "dcim.module-bays": { module_bay_types: "dcim.module-bay-types" },
+  "dcim.module-bay-templates": { module_bay_types: "dcim.module-bay-types" },
+  "dcim.racks": { group: "dcim.rack-groups" },
+  "ipam.asns": { role: "ipam.roles on ASNs" },
+  "virtualization.virtual-machines": {
+    virtual_machine_type: "virtualization.virtual-machine-types",
+  },
   "dcim.cables": { bundle: "dcim.cable-bundles" },
   "virtualization.interfaces": {
     vlan_translation_policy: "ipam.vlan-translation-policies",
@@ -659,6 +707,8 @@ export const MODEL_DEFAULTS: Record<string, Record<string, unknown>> = {
   "extras.config-templates": { as_attachment: true, debug: false },
   "extras.config-contexts": { weight: 1000, is_active: true },
   "extras.custom-field-choice-sets": { order_alphabetically: false },
+  "virtualization.virtual-machines": { start_on_boot: "off" },
+  "dcim.power-outlets": { status: "enabled" },
   "extras.custom-fields": {
     required: false,
     unique: false,
@@ -668,6 +718,7 @@ export const MODEL_DEFAULTS: Record<string, Record<string, unknown>> = {
     ui_editable: "yes",
     is_cloneable: false,
     weight: 100,
+    nulls_first: true,
   },
   "extras.tags": { color: "9e9e9e", weight: 1000 },
   "dcim.device-roles": { color: "9e9e9e" },

@@ -135,7 +135,7 @@ function assertCarried(
   const m1 = { device: d0, module_bay: { device: d0, module: null, name: "slot1" } };
   assert.deepEqual(on("interfaces", "eth2").module, m1);
   assert.deepEqual(
-    doc.module_bays.map((b) => b.module ?? null),
+    doc.module_bays.filter((b) => b.name === "slot1").map((b) => b.module ?? null),
     [null, m1],
     "a bay of the device and one of its module, both slot1",
   );
@@ -159,7 +159,64 @@ function assertCarried(
   if (v.portMappings) {
     const dns = doc.services.find((e) => e.name === "dns")!;
     assert.deepEqual(dns.port_mappings, ["tcp/53", "udp/53"]);
+    assertNewIn47(doc, p);
   }
+}
+
+/**
+ * NetBox 4.7's new fields on models the round trip has: a disabled empty module bay and device
+ * bay, a disabled power outlet, cooling of device types, module types, racks and rack types, a
+ * device type's end of life, a VM started on boot, a custom field sorting nulls last and a choice
+ * set's colours.
+ */
+function newIn47(p: string, doc: Record<string, unknown[]>): void {
+  type E = Record<string, unknown>;
+  const T = [p];
+  doc.module_bays.push({
+    device: { name: `${p}-dev0`, site: `${p}-s0` },
+    name: "slot9",
+    enabled: false,
+    tags: T,
+  });
+  Object.assign(doc.device_bays[0] as E, { enabled: false });
+  Object.assign(doc.power_outlets[0] as E, { status: "disabled" });
+  Object.assign(doc.device_types[0] as E, { cooling_method: "air", end_of_life: "2031-12-31" });
+  Object.assign(doc.module_types[0] as E, { cooling_method: "liquid" });
+  Object.assign(doc.racks[1] as E, { cooling_capability: "hybrid", cooling_capacity: 12.5 });
+  Object.assign(doc.rack_types[0] as E, { cooling_capability: "air-only" });
+  Object.assign(doc.virtual_machines[0] as E, { start_on_boot: "on" });
+  const cf = customFieldPrefix(p);
+  Object.assign((doc.custom_fields as E[]).find((f) => f.name === `${cf}_int`)!, {
+    nulls_first: false,
+  });
+  Object.assign(doc.custom_field_choice_sets[0] as E, {
+    choice_colors: { red: "red", blue: "indigo" },
+  });
+}
+
+/** The fields of newIn47() as A's export has them. */
+function assertNewIn47(doc: Record<string, Record<string, unknown>[]>, p: string): void {
+  const one = (section: string, pick: (e: Record<string, unknown>) => boolean) => {
+    const found = doc[section].find(pick);
+    assert.ok(found, `${section}: not in the export`);
+    return found;
+  };
+  assert.equal(one("module_bays", (e) => e.name === "slot9").enabled, false);
+  assert.equal(one("device_bays", (e) => e.name === "bay1").enabled, false);
+  assert.equal(one("power_outlets", (e) => e.name === "out0").status, "disabled");
+  const type0 = one("device_types", (e) => e.cooling_method === "air");
+  assert.equal(type0.end_of_life, "2031-12-31");
+  assert.equal(one("module_types", (e) => e.model === `${p} Card`).cooling_method, "liquid");
+  const rack = one("racks", (e) => e.cooling_capability === "hybrid");
+  assert.equal(Number(rack.cooling_capacity), 12.5);
+  assert.equal(one("rack_types", (e) => e.slug === `${p}-rack`).cooling_capability, "air-only");
+  assert.equal(one("virtual_machines", (e) => e.name === `${p}-vm0`).start_on_boot, "on");
+  const cf = customFieldPrefix(p);
+  assert.equal(one("custom_fields", (e) => e.name === `${cf}_int`).nulls_first, false);
+  assert.deepEqual(
+    one("custom_field_choice_sets", (e) => e.name === `${p} colours`).choice_colors,
+    { blue: "indigo", red: "red" },
+  );
 }
 
 /** Counts of entries per section of a YAML/JSON export. */
@@ -597,6 +654,7 @@ export function generated(
     },
   ]);
   physical(p, doc, rnd, options.multiMappings ?? false);
+  if (options.portMappings) newIn47(p, doc);
   // A config template (on a device role) and a config context assigned by site and role.
   add("config_templates", [
     { name: `${p} tmpl`, template_code: "hostname {{ device.name }}\n", tags: T },
