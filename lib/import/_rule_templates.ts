@@ -13,6 +13,7 @@
 
 import type { Endpoint, NetBoxObject } from "../client/types.ts";
 import { NewRef, type PlanItem, type PlanState } from "./_plan_types.ts";
+import { DEVICE_COMPONENTS } from "./models.ts";
 
 /** Makes each new template item depend on the new devices/modules of its type. */
 export function templatesAfterInstances(s: PlanState): void {
@@ -42,17 +43,14 @@ export function templatesAfterInstances(s: PlanState): void {
   }
 }
 
-/** The device components NetBox makes from a device type's templates when it creates a device. */
+/**
+ * The device components NetBox makes from a device type's templates when it creates a device:
+ * interfaces and the other components, but not modules (installed, not templated) and not
+ * inventory items (not matched here).
+ */
 const FROM_TEMPLATES = new Set([
   "dcim.interfaces",
-  "dcim.console-ports",
-  "dcim.console-server-ports",
-  "dcim.power-ports",
-  "dcim.power-outlets",
-  "dcim.rear-ports",
-  "dcim.front-ports",
-  "dcim.device-bays",
-  "dcim.module-bays",
+  ...DEVICE_COMPONENTS.filter((k) => k !== "dcim.modules" && k !== "dcim.inventory-items"),
 ]);
 
 /**
