@@ -13,12 +13,7 @@
 import type { NetBoxObject } from "../client/types.ts";
 import type { PlanState, Work } from "./_plan_types.ts";
 import { isObj, locOf } from "./_plan_state.ts";
-import { contentTypeOf, type ModelDef, MODELS } from "./models.ts";
-
-/** The known model of a content type (`dcim.rack` → `dcim.racks`). */
-function modelOfType(ct: string): ModelDef | undefined {
-  return MODELS.find((m) => contentTypeOf(m.key, m.contentType) === ct);
-}
+import { contentTypeOf, modelOfContentType as modelOfType } from "./models.ts";
 import { type ObjectValue, objectValues } from "./_rule_object_custom_fields.ts";
 
 /** One custom field as the check needs it. */

@@ -88,13 +88,16 @@ export async function madeFromTemplates(
   ids: Map<number, number>,
 ): Promise<Map<number, NetBoxObject>> {
   const wanted = new Map<string, number>(); // `device id name` → uid
+  const deviceIds = new Set<number>();
   for (const item of creates) {
     const device = newDeviceOf(item, byUid);
     const id = device && ids.get(device.uid);
-    if (id !== undefined) wanted.set(`${id} ${item.body.name}`, item.uid);
+    if (id === undefined) continue;
+    wanted.set(`${id} ${item.body.name}`, item.uid);
+    deviceIds.add(id);
   }
   const found = new Map<number, NetBoxObject>();
-  const devices = [...new Set([...wanted.keys()].map((k) => Number(k.split(" ")[0])))];
+  const devices = [...deviceIds];
   const fields = ["id", "name", "device"];
   if (creates.some((i) => "rear_ports" in i.body)) fields.push("rear_ports");
   for (let n = 0; n < devices.length; n += 100) {

@@ -21,11 +21,11 @@ import { FilterError, InputError, NetBoxHttpError } from "../client/errors.ts";
 import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { parseCidr } from "../ipam/ip.ts";
 import {
-  contentTypeOf,
   DEVICE_COMPONENTS,
   lookupModel,
   modelByKey,
   type ModelDef,
+  modelOfContentType,
   MODELS,
   suggestModels,
 } from "./models.ts";
@@ -480,7 +480,7 @@ async function objectFieldsOf(
   );
   for (const d of defs) {
     const ct = String(d.related_object_type ?? "");
-    const m = MODELS.find((x) => contentTypeOf(x.key, x.contentType) === ct);
+    const m = modelOfContentType(ct);
     if (m && m.key in EXPORT_FIELDS) out.set(String(d.name), m.key);
   }
 }

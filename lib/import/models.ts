@@ -703,6 +703,23 @@ export function contentTypeOf(key: string, contentType?: string): string {
   return `${app}.${single}`;
 }
 
+const BY_CONTENT_TYPE = new Map(MODELS.map((m) => [contentTypeOf(m.key, m.contentType), m]));
+
+/**
+ * The known model of a content type, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { modelOfContentType } from "./models.ts";
+ * assert(modelOfContentType("dcim.rack")?.key === "dcim.racks");
+ * assert(modelOfContentType("dcim.nothing") === undefined);
+ * ```
+ */
+export function modelOfContentType(ct: string): ModelDef | undefined {
+  return BY_CONTENT_TYPE.get(ct);
+}
+
 /** The models a contact can be assigned to (`object: {site: …}`), by the key written. */
 export const CONTACT_OBJECTS: Record<string, string> = Object.fromEntries(
   [
