@@ -21,7 +21,7 @@ import { settle } from "../client/settle.ts";
 import type { BulkResult, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { CASCADES, MODELS } from "./models.ts";
 import { type ImportPlan, NewRef, type PlanItem } from "./plan.ts";
-import { madeFromTemplates, templatePatch } from "./_rule_templates.ts";
+import { madeFromTemplates, madeFromWhat, templatePatch } from "./_rule_templates.ts";
 
 /** An object that keeps NetBox from deleting another (NetBox's 409 names it). */
 export interface Blocker {
@@ -265,7 +265,8 @@ async function writeRound(
       }
     }
     const opts = { chunkSize, onProgress: undefined, stop };
-    // Components NetBox made from the templates of their new device's type are updated instead.
+    // Components NetBox made from the templates of their new device's or module's type are
+    // updated instead.
     const made = creates.length
       ? await madeFromTemplates(endpoint, creates, byUid, ids)
       : new Map();
@@ -287,10 +288,7 @@ async function writeRound(
       record(r, copies, "created", ids, result);
       for (const i of copies) {
         const o = result.get(i.uid);
-        if (o?.status === "created") {
-          o.message =
-            "made by NetBox from the device type's template, then set to the entry's values";
-        }
+        if (o?.status === "created") o.message = madeFromWhat(made.get(i.uid)!);
       }
       progress(copies.length);
     }

@@ -7,6 +7,9 @@
  * After every import the objects are read back from NetBox (raw API, no toolkit code) into a
  * dump of the fields the inventory sets, references by name instead of id, and compared with
  * what the inventory says: the tool's own summary is never the proof.
+ *
+ * A module installed by the import on a module type with interface templates: NetBox makes the
+ * module's ports, and the file's entries for them set those instead of being created twice.
  */
 
 import assert from "node:assert/strict";
@@ -448,5 +451,82 @@ netboxTest(
       assert.ok(line.includes(c.message), `${c.file}: expected "${c.message}" in\n${line}`);
       assert.deepEqual(r.writes, [], c.file);
     }
+  },
+);
+
+netboxTest(
+  "bulk-import: the ports NetBox made on a new module from its type's templates are set, once",
+  async () => {
+    const env = testEnv();
+    const s = `mt${crypto.randomUUID().slice(0, 6)}`;
+    const reports: Run[] = [];
+    await withTempDir(async (dir) => {
+      try {
+        // The library: a module type whose interface templates name the module's bay position.
+        const library = `${dir}/library.yaml`;
+        const card = `{model: ${s} card, manufacturer: ${s}}`;
+        await Deno.writeTextFile(
+          library,
+          `manufacturers: [{name: ${s}, slug: ${s}}]
+module_types: [${card}]
+interface_templates:
+  - {module_type: ${card}, name: "lc{module}/1", type: 10gbase-x-sfpp}
+  - {module_type: ${card}, name: "lc{module}/2", type: 10gbase-x-sfpp}
+`,
+        );
+        const lib = await run([library, "--format", "json"]);
+        reports.push(lib);
+        assert.equal(lib.code, 0, lib.stderr + lib.stdout);
+
+        // A device (on a type of its own) with the card in its bay 1, and the card's ports as
+        // export writes them: NetBox makes lc1/1 and lc1/2 when the module is created.
+        const d = `{name: ${s}-d, site: ${s}}`;
+        const bay = `{device: ${d}, module: null, name: slot1}`;
+        const m = `{device: ${d}, module_bay: ${bay}}`;
+        const file = `${dir}/device.yaml`;
+        await Deno.writeTextFile(
+          file,
+          `sites: [{name: ${s}, slug: ${s}}]
+device_roles: [{name: ${s}, slug: ${s}}]
+device_types: [{model: ${s} box, slug: ${s}-box, manufacturer: ${s}}]
+devices: [{name: ${s}-d, site: ${s}, role: ${s}, device_type: ${s}-box}]
+module_bays: [{device: ${d}, name: slot1, position: "1"}]
+modules: [{device: ${d}, module_bay: ${bay}, module_type: ${card}}]
+interfaces:
+  - {device: ${d}, module: ${m}, name: lc1/1, type: 10gbase-x-sfpp, description: uplink}
+  - {device: ${d}, module: ${m}, name: lc1/2, type: 10gbase-x-sfpp, enabled: false}
+`,
+        );
+        const r = await run([file, "--format", "json"]);
+        reports.push(r);
+        assert.equal(r.code, 0, r.stderr + r.stdout);
+        const ports = JSON.parse(r.stdout).items.filter((i: Body) => i.model === "dcim.interfaces");
+        assert.equal(ports.length, 2, r.stdout);
+        for (const p of ports) {
+          assert.equal(p.action, "create", r.stdout);
+          assert.match(p.message ?? "", /made by NetBox from the module type's template/);
+        }
+
+        // NetBox holds the two ports once each, on the module, with the file's values.
+        const [device] = await list(env, "dcim/devices", `name=${s}-d`);
+        const [module] = await list(env, "dcim/modules", `device_id=${device.id}`);
+        const got = (await list(env, "dcim/interfaces", `device_id=${device.id}`)).map((i) => ({
+          name: i.name,
+          module: i.module?.id,
+          description: i.description,
+          enabled: i.enabled,
+        })).sort((a, b) => a.name < b.name ? -1 : 1);
+        assert.deepEqual(got, [
+          { name: "lc1/1", module: module.id, description: "uplink", enabled: true },
+          { name: "lc1/2", module: module.id, description: "", enabled: false },
+        ]);
+
+        const again = await run([file, "--format", "json"]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.deepEqual(again.writes, [], "a second run makes no write");
+      } finally {
+        await cleanUp(reports);
+      }
+    });
   },
 );
