@@ -96,7 +96,11 @@ export function fakeTransport(handler: FakeHandler, options: FakeOptions = {}): 
       try {
         await Promise.resolve(); // let other requests start, as a real server would
         opts.signal?.throwIfAborted();
-        return await handler(req) as T;
+        const answer = await handler(req);
+        // As the real transport: the caller's parser gets the answer's text.
+        return (opts.parse && answer !== undefined
+          ? opts.parse(JSON.stringify(answer))
+          : answer) as T;
       } finally {
         inFlight--;
       }

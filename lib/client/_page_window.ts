@@ -17,6 +17,52 @@ export interface Page<T> {
   results: T[];
 }
 
+/**
+ * A page as the window holds it: what the window needs to go on (the `next` link, whether the
+ * page is empty, its size) and its items on demand. A page held as the answer's text is parsed
+ * only when the consumer reaches it, so pages waiting in the window are one string each, not
+ * thousands of objects that V8's young generation would have to copy and keep.
+ */
+export interface HeldPage<T> {
+  count?: number | null;
+  next?: string | null;
+  /** The page holds no item. */
+  empty: boolean;
+  /** Its size in bytes (the answer's length, or {@linkcode pageBytes} of parsed items). */
+  bytes: number;
+  /** Its items; the first call parses them and lets the page's text go, later calls throw. */
+  items(): T[];
+}
+
+/**
+ * A parsed page as a {@linkcode HeldPage}.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { heldPage } from "./_page_window.ts";
+ * const page = heldPage({ next: null, results: [{ id: 1 }] });
+ * assert(!page.empty && page.items()[0].id === 1);
+ * ```
+ */
+export function heldPage<T>(page: Page<T>): HeldPage<T> {
+  let taken = false;
+  return {
+    count: page.count,
+    next: page.next,
+    empty: page.results.length === 0,
+    bytes: pageBytes(page.results),
+    items() {
+      if (taken) throw new Error("A held page's items were already taken");
+      taken = true;
+      // The answer lets go of its items: the consumer drops each as it is handed out.
+      const items = page.results;
+      page.results = [];
+      return items;
+    },
+  };
+}
+
 /** A segment: a query to start from, whether to follow `next`, and an optional id range. */
 export interface Segment {
   query: URLSearchParams;
@@ -79,7 +125,9 @@ export function nextQuery(next: string): URLSearchParams {
 }
 
 interface SegmentState<T> {
-  pages: T[][];
+  pages: HeldPage<T>[];
+  /** An item beyond the segment's id range was seen: the rest of it is not fetched or read. */
+  ended: boolean;
   /** Requests of this segment in flight (0 or 1). */
   inFlight: number;
   done: boolean;
@@ -100,11 +148,15 @@ function createNotifier() {
 /** Clips a page to a segment's id range; `stop` when an item lies beyond it. */
 function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boolean } {
   if (!range) return { items, stop: false };
+  const idOf = (item: T) => (item as { id?: unknown }).id as number;
+  const inside = (item: T) => idOf(item) >= range.from;
+  const beyond = (item: T) => range.to !== undefined && idOf(item) >= range.to;
+  // Nearly always the whole page lies inside the range: it is kept as it is, not copied.
+  if (items.every((item) => inside(item) && !beyond(item))) return { items, stop: false };
   const kept: T[] = [];
   for (const item of items) {
-    const id = (item as { id?: unknown }).id as number;
-    if (range.to !== undefined && id >= range.to) return { items: kept, stop: true };
-    if (id >= range.from) kept.push(item);
+    if (beyond(item)) return { items: kept, stop: true };
+    if (inside(item)) kept.push(item);
   }
   return { items: kept, stop: false };
 }
@@ -122,10 +174,11 @@ function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boole
  * @example
  * ```ts
  * import { ok as assert } from "node:assert/strict";
- * import { windowedPages } from "./_page_window.ts";
+ * import { heldPage, windowedPages } from "./_page_window.ts";
  * const segments = [0, 2, 4].map((o) => ({ query: new URLSearchParams({ offset: String(o) }), follow: false }));
+ * const fetchPage = (q: URLSearchParams) => Promise.resolve(heldPage({ results: [Number(q.get("offset"))] }));
  * const pages = [];
- * for await (const page of windowedPages(segments, (q) => Promise.resolve({ results: [Number(q.get("offset"))] }), { concurrency: 2 })) {
+ * for await (const page of windowedPages(segments, fetchPage, { concurrency: 2 })) {
  *   pages.push(...page);
  * }
  * assert(pages.join() === "0,2,4");
@@ -133,7 +186,7 @@ function clip<T>(items: T[], range: Segment["range"]): { items: T[]; stop: boole
  */
 export async function* windowedPages<T>(
   segments: Segment[],
-  fetchPage: (query: URLSearchParams, signal: AbortSignal) => Promise<Page<T>>,
+  fetchPage: (query: URLSearchParams, signal: AbortSignal) => Promise<HeldPage<T>>,
   options: WindowOptions,
 ): AsyncGenerator<T[]> {
   const { concurrency, pagesAhead = 2, memoryBudget = Infinity, now = () => performance.now() } =
@@ -145,10 +198,16 @@ export async function* windowedPages<T>(
   if (options.signal?.aborted) onAbort();
   const changed = createNotifier();
   const space = createNotifier();
-  const states: SegmentState<T>[] = segments.map(() => ({ pages: [], inFlight: 0, done: false }));
+  const states: SegmentState<T>[] = segments.map(() => ({
+    pages: [],
+    ended: false,
+    inFlight: 0,
+    done: false,
+  }));
   const running: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
   const stopped = () => ctrl.signal.aborted || failure !== undefined;
+  const over = (state: SegmentState<T>) => stopped() || state.ended;
 
   // What the window measures: the largest page, the fetch time and the consumer's time per page.
   let largestPage = options.firstPageBytes ?? 0;
@@ -183,36 +242,32 @@ export async function* windowedPages<T>(
     const segment = segments[index];
     let query = segment.query;
     try {
-      while (!stopped()) {
-        while (!stopped() && (state.pages.length >= pagesAhead || !mayFetch(index))) {
+      while (!over(state)) {
+        while (!over(state) && (state.pages.length >= pagesAhead || !mayFetch(index))) {
           // Only a segment kept back by the window lets higher segments go first.
           if (state.pages.length < pagesAhead) waiting.add(index);
           await space.wait();
         }
         if (waiting.delete(index)) space.notify();
-        if (stopped()) return;
+        if (over(state)) return;
         held++;
         state.inFlight++;
         const page = await limit(async () => {
-          if (stopped()) return undefined;
+          if (over(state)) return undefined;
           const started = now();
           const answer = await fetchPage(query, ctrl.signal);
           fetchMs.add(now() - started);
           return answer;
         }).finally(() => state.inFlight--);
-        if (!page || stopped()) {
+        if (!page || over(state)) {
           held--;
           return;
         }
-        largestPage = Math.max(largestPage, pageBytes(page.results));
-        const { items, stop } = clip(page.results, segment.range);
-        const { next } = page, got = page.results.length;
-        // A suspended async function keeps its last values alive while it waits for space:
-        // the answer must not hold the items (the consumer lets each go as it is handed out).
-        page.results = [];
-        state.pages.push(items);
+        largestPage = Math.max(largestPage, page.bytes);
+        const { next, empty } = page;
+        state.pages.push(page);
         changed.notify();
-        if (stop || !segment.follow || !next || got === 0) return;
+        if (!segment.follow || !next || empty) return;
         query = nextQuery(next);
       }
     } catch (error) {
@@ -240,11 +295,16 @@ export async function* windowedPages<T>(
         if (page) {
           held--;
           space.notify();
-          if (page.length) {
-            const handed = now();
-            yield page;
-            consumeMs.add(now() - handed);
+          if (state.ended) continue;
+          // The consumer's time per page includes parsing the page: both are its work.
+          const handed = now();
+          const { items, stop } = clip(page.items(), segments[i].range);
+          if (stop) {
+            state.ended = true;
+            space.notify();
           }
+          if (items.length) yield items;
+          consumeMs.add(now() - handed);
           continue;
         }
         if (state.done) break;

@@ -58,6 +58,7 @@ export interface Call {
   /** The caller's and the client's signals together; `undefined` without either. */
   readonly callerSignal: AbortSignal | undefined;
   readonly onHeaders: RequestOptions["onHeaders"];
+  readonly parse: RequestOptions["parse"];
 }
 
 /** What the attempts of one call have done so far. */
@@ -106,6 +107,7 @@ export function prepareCall(
     body,
     callerSignal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
     onHeaders: options.onHeaders,
+    parse: options.parse,
   };
 }
 
@@ -152,7 +154,7 @@ export async function roundTrip(
     throw failed(err, "send");
   }
   try {
-    text = await response.text();
+    text = await readText(response);
   } catch (err) {
     throw failed(err, "body", response.status);
   }
@@ -169,6 +171,21 @@ export async function roundTrip(
     return parseOk(response, text, call, requestId);
   }
   throw failedStatus(conn, call, response, text, requestId);
+}
+
+/**
+ * The text of an answer, decoded chunk by chunk as it arrives. `Response.text()` first copies the
+ * whole body into one buffer: for list pages of several hundred KB that buffer comes from the C
+ * heap, and glibc then serves later large buffers from the heap as well (its mmap threshold
+ * rises to the largest one freed), which kept 10–20 MB more resident over a long listing.
+ */
+async function readText(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  for await (const chunk of response.body) parts.push(decoder.decode(chunk, { stream: true }));
+  parts.push(decoder.decode());
+  return parts.length === 2 ? parts[0] + parts[1] : parts.join("");
 }
 
 /** A fetch that threw or whose body broke: a timeout or a network failure. */
@@ -312,7 +329,7 @@ function parseOk(
 ): unknown {
   if (response.status === 204 || text.trim() === "") return undefined;
   try {
-    return JSON.parse(text);
+    return call.parse ? call.parse(text) : JSON.parse(text);
   } catch {
     const parsed = parseErrorBody(text, response.headers.get("Content-Type"));
     const what = parsed.summary === "" ? "" : ` (${parsed.summary})`;

@@ -19,7 +19,14 @@
 import { checkFilters } from "./filter_guard.ts";
 import { serializeFilters } from "./filters.ts";
 import { NetBoxError } from "./errors.ts";
-import { nextQuery, type Page, pageBytes, type Segment, windowedPages } from "./_page_window.ts";
+import {
+  type HeldPage,
+  heldPage,
+  nextQuery,
+  type Page,
+  type Segment,
+  windowedPages,
+} from "./_page_window.ts";
 import { omitter, trimmingQuery, versionAtLeast } from "./query.ts";
 import type { Filters, Listing, ListOptions, Transport } from "./types.ts";
 
@@ -67,23 +74,22 @@ interface Run<T> {
   memoryBudget: number;
   parallel: boolean;
   signal: AbortSignal | undefined;
-  fetch(query: URLSearchParams, signal?: AbortSignal): Promise<Page<T>>;
+  fetch(query: URLSearchParams, signal?: AbortSignal): Promise<HeldPage<T>>;
 }
 
 async function* followNext<T>(run: Run<T>, next: string | null | undefined): AsyncGenerator<T[]> {
   while (next) {
-    const page: Page<T> = await run.fetch(nextQuery(next));
-    if (page.results.length) yield page.results;
-    if (!page.results.length) return;
+    const page = await run.fetch(nextQuery(next));
+    const items = page.items();
+    if (!items.length) return;
+    yield items;
     next = page.next;
   }
 }
 
 /** The page size the server really used: a full page shorter than asked means clamping. */
-function effectivePageSize(run: Run<unknown>, first: Page<unknown>): number {
-  return first.next && first.results.length > 0 && first.results.length < run.pageSize
-    ? first.results.length
-    : run.pageSize;
+function effectivePageSize(run: Run<unknown>, next: unknown, length: number): number {
+  return next && length > 0 && length < run.pageSize ? length : run.pageSize;
 }
 
 function idOf(item: unknown): number | undefined {
@@ -103,15 +109,16 @@ interface FirstPage {
 
 async function* firstPage<T>(run: Run<T>, query: URLSearchParams, into: FirstPage[]) {
   const page = await run.fetch(query);
+  const items = page.items();
   into.push({
     next: page.next,
     count: page.count,
-    length: page.results.length,
-    lastId: idOf(page.results.at(-1)),
-    size: effectivePageSize(run, page),
-    bytes: pageBytes(page.results),
+    length: items.length,
+    lastId: idOf(items.at(-1)),
+    size: effectivePageSize(run, page.next, items.length),
+    bytes: page.bytes,
   });
-  if (page.results.length) yield page.results;
+  if (items.length) yield items;
 }
 
 function windowOf<T>(run: Run<T>, first: FirstPage) {
@@ -160,7 +167,7 @@ async function* cursorPages<T>(run: Run<T>): AsyncGenerator<T[]> {
   const probe = await run.fetch(
     withParams(run.base, { ordering: "-id", limit: "1", fields: "id" }),
   );
-  const maxId = idOf(probe.results[0]);
+  const maxId = idOf(probe.items()[0]);
   const remaining = (probe.count ?? 0) - first.length;
   if (maxId === undefined || maxId <= lastId || remaining <= 0) {
     return yield* followNext(run, first.next);
@@ -205,11 +212,12 @@ async function* iterate<T>(
     parallel: options.parallel !== false && concurrency > 1,
     signal: options.signal,
     fetch: (query, signal) =>
-      transport.request<Page<T>>("GET", path, {
+      transport.request<HeldPage<T> | Page<T>>("GET", path, {
         query,
         signal: signal ?? options.signal,
         action: `list ${path}`,
-      }).then((page) => checkPage(path, page)),
+        parse: (text) => pageOfText<T>(path, text),
+      }).then((answer) => heldOf(path, answer)),
   };
   const strip = omitter<T>(options, status);
   const cursor = ordering === undefined && versionAtLeast(status, 4, 6) &&
@@ -232,6 +240,58 @@ function checkPage<T>(path: string, page: Page<T>): Page<T> {
     throw new NetBoxError(`Cannot list ${path}: the answer is not a NetBox list page`);
   }
   return page;
+}
+
+/** A transport that parsed the answer itself (one that ignores `parse`) gave a plain page. */
+function heldOf<T>(path: string, answer: HeldPage<T> | Page<T>): HeldPage<T> {
+  return typeof (answer as HeldPage<T>)?.items === "function"
+    ? answer as HeldPage<T>
+    : heldPage(checkPage(path, answer as Page<T>));
+}
+
+/** The head of a NetBox list answer, up to its results array (the order DRF writes). */
+const PAGE_HEAD =
+  /^\s*\{\s*"count"\s*:\s*(null|\d+)\s*,\s*"next"\s*:\s*(null|"(?:[^"\\]|\\.)*")\s*,\s*"previous"\s*:\s*(?:null|"(?:[^"\\]|\\.)*")\s*,\s*"results"\s*:\s*\[\s*(\]?)/;
+
+/**
+ * A list answer as a {@linkcode HeldPage}: its head (count, next link, whether it is empty) read
+ * off the text, its items parsed only when asked for. An answer of another shape is parsed at
+ * once (and checked) instead.
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { pageOfText } from "./paginate.ts";
+ * const page = pageOfText<{ id: number }>("dcim/sites/", '{"count":null,"next":"http://x/api/dcim/sites/?start=3","previous":null,"results":[{"id":1},{"id":2}]}');
+ * assert(page.next === "http://x/api/dcim/sites/?start=3" && !page.empty);
+ * assert(page.items().map((s) => s.id).join() === "1,2");
+ * ```
+ */
+export function pageOfText<T>(path: string, text: string): HeldPage<T> {
+  const head = PAGE_HEAD.exec(text);
+  if (!head || !/\]\s*\}\s*$/.test(text.slice(-64))) {
+    return heldPage(checkPage(path, JSON.parse(text) as Page<T>));
+  }
+  let body: string | undefined = text;
+  return {
+    count: head[1] === "null" ? null : Number(head[1]),
+    next: head[2] === "null" ? null : JSON.parse(head[2]) as string,
+    empty: head[3] === "]",
+    bytes: text.length,
+    items() {
+      const answer = body;
+      if (answer === undefined) throw new Error("A held page's items were already taken");
+      body = undefined;
+      try {
+        return checkPage(path, JSON.parse(answer) as Page<T>).results;
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        throw new NetBoxError(
+          `Cannot list ${path}: the server answered with a body that is not JSON (${error.message})`,
+        );
+      }
+    },
+  };
 }
 
 /**

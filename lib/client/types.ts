@@ -135,6 +135,11 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Receives the headers of the successful response (e.g. its `ETag`). */
   onHeaders?: (headers: Headers) => void;
+  /**
+   * Turns the text of a successful answer into the result; an error it throws is reported as
+   * an answer that is not JSON. @default {JSON.parse}
+   */
+  parse?: (text: string) => unknown;
 }
 
 /** The server's `/api/status/` answer plus the parsed version. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Page, pageBytes, windowedPages } from "../../lib/client/_page_window.ts";
+import { heldPage, pageBytes, windowedPages } from "../../lib/client/_page_window.ts";
 import { paginate } from "../../lib/client/paginate.ts";
 import { fakeTable, fakeTransport } from "../_fake_transport.ts";
 
@@ -27,12 +27,12 @@ Deno.test("windowedPages() never holds more pages than the memory budget allows 
     query: new URLSearchParams({ offset: String(i * PAGE) }),
     follow: false,
   }));
-  const fetchPage = async (q: URLSearchParams): Promise<Page<{ id: number }>> => {
+  const fetchPage = async (q: URLSearchParams) => {
     started++;
     mostAlive = Math.max(mostAlive, started - consumed);
     await sleep(1);
     const from = Number(q.get("offset"));
-    return { results: rows(Array.from({ length: PAGE }, (_, i) => from + i + 1)) };
+    return heldPage({ results: rows(Array.from({ length: PAGE }, (_, i) => from + i + 1)) });
   };
   const ids: number[] = [];
   for await (
@@ -62,7 +62,7 @@ Deno.test("windowedPages() shrinks the window to what a slow consumer needs", as
   const fetchPage = (q: URLSearchParams) => {
     started++;
     alive.push(started - consumed);
-    return Promise.resolve({ results: rows([Number(q.get("offset")) + 1]) });
+    return Promise.resolve(heldPage({ results: rows([Number(q.get("offset")) + 1]) }));
   };
   for await (const _ of windowedPages(segments, fetchPage, { concurrency: 4 })) {
     await sleep(4); // fetches take well under a millisecond

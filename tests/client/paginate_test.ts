@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { countObjects, paginate } from "../../lib/client/paginate.ts";
+import { countObjects, pageOfText, paginate } from "../../lib/client/paginate.ts";
+import { NetBoxError } from "../../lib/client/errors.ts";
 import { fakeTable, fakeTransport } from "../_fake_transport.ts";
 
 function rows(ids: number[]) {
@@ -104,8 +105,13 @@ Deno.test("paginate() holds no item it has handed out (a long listing stays in b
       answers.push(answer);
       return answer;
     }, { pageSize: 100, concurrency: 3, version });
+    // A transport that hands over parsed answers (one that ignores `parse`): the pages are its.
+    const parsed = {
+      ...t,
+      request: (m, p, o) => t.request(m, p, { ...o, parse: undefined }),
+    } as typeof t;
     let count = 0;
-    for await (const item of paginate(t, "ipam/ip-addresses/")) {
+    for await (const item of paginate(parsed, "ipam/ip-addresses/")) {
       count++;
       const held = answers.some((a) => a.results.includes(item));
       assert.ok(!held, `${version}: item ${(item as { id: number }).id} still held by its page`);
@@ -113,6 +119,52 @@ Deno.test("paginate() holds no item it has handed out (a long listing stays in b
     assert.equal(count, 1200);
     assert.ok(t.maxInFlight > 1, "requests ran in parallel");
   }
+});
+
+Deno.test("paginate() parses a page only when the consumer reaches it (pages ahead wait as text)", async () => {
+  const data = rows(unevenIds(1200));
+  let ranges = 0;
+  let brokenFrom: number | undefined;
+  const t = fakeTransport((req) => fakeTable(data, req), { pageSize: 100, concurrency: 3 });
+  // The third id range's first answer is cut in the middle of its items (its head is intact).
+  const transport = {
+    ...t,
+    request: (method, path, options) => {
+      const query = options?.query as URLSearchParams;
+      const broken = query.has("id__lt") && ++ranges === 3;
+      if (broken) brokenFrom = Number(query.get("start"));
+      const parse = options?.parse;
+      return t.request(method, path, {
+        ...options,
+        parse: parse && ((text) => parse(broken ? text.replace('{"id":', '{"id":,') : text)),
+      });
+    },
+  } as typeof t;
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const item of paginate<{ id: number }>(transport, "ipam/ip-addresses/")) {
+      // The first item waits until the window has fetched ahead, the broken page included.
+      if (seen.length === 0) await new Promise((r) => setTimeout(r, 30));
+      seen.push(item.id);
+    }
+  }, /Cannot list ipam\/ip-addresses\/: .*not JSON/);
+  assert.ok(brokenFrom !== undefined && t.requests.length > 6, "the broken page was fetched");
+  // Every item before the broken page was handed out; none after it.
+  assert.deepEqual(seen, data.map((r) => r.id).filter((id) => id < brokenFrom!));
+});
+
+Deno.test("paginate() ends an id range at its first item beyond it when the server ignores id__lt", async () => {
+  const data = rows(unevenIds(2500));
+  const t = fakeTransport((req) => {
+    const query = new URLSearchParams(req.query);
+    query.delete("id__lt"); // a server (or plugin) without the id filter
+    return fakeTable(data, { ...req, query });
+  }, { pageSize: 100, concurrency: 4 });
+  const got = await paginate<{ id: number }>(t, "ipam/ip-addresses/").all();
+  assert.deepEqual(got.map((r) => r.id), data.map((r) => r.id));
+  // Each range reads at most two pages past its end (its producer's pages ahead).
+  const ranges = t.requests.filter((r) => r.query.has("id__lt")).length;
+  assert.ok(t.requests.length <= 2 + 3 * ranges + 25, `${t.requests.length} requests`);
 });
 
 Deno.test("paginate() in parallel offset mode returns exactly the sequential result", async () => {
@@ -228,4 +280,34 @@ Deno.test("countObjects() asks the server with limit=1 and brief", async () => {
   const t = fakeTransport((req) => fakeTable(rows([1, 2, 3]), req));
   assert.equal(await countObjects(t, "dcim/sites/", { status: "active" }), 3);
   assert.deepEqual(t.lines(), ["GET dcim/sites/?status=active&limit=1&brief=true"]);
+});
+
+Deno.test("pageOfText() reads a list answer's head and parses its items once, when asked", () => {
+  const next = "http://nb.example/api/ipam/prefixes/?limit=2&offset=2&q=a%20b";
+  const pretty = JSON.stringify({ count: 7, next, previous: null, results: [{ id: 1 }] }, null, 2);
+  const page = pageOfText<{ id: number }>("ipam/prefixes/", pretty);
+  assert.deepEqual([page.count, page.next, page.empty, page.bytes], [
+    7,
+    next,
+    false,
+    pretty.length,
+  ]);
+  assert.deepEqual(page.items(), [{ id: 1 }]);
+  assert.throws(() => page.items(), /already taken/);
+  const empty = pageOfText(
+    "ipam/prefixes/",
+    '{"count":0,"next":null,"previous":null,"results":[ ]}',
+  );
+  assert.deepEqual([empty.count, empty.next, empty.empty, empty.items()], [0, null, true, []]);
+  // Another order of keys (or an answer with more of them) is parsed at once, and still works.
+  const other = pageOfText("x/", '{"results":[{"id":2}],"next":null,"count":1,"extra":true}');
+  assert.deepEqual([other.count, other.empty, other.items()], [1, false, [{ id: 2 }]]);
+  // An answer that is not a list page is refused at once; one cut in its items when read.
+  assert.throws(() => pageOfText("x/", '{"detail":"nope"}'), NetBoxError);
+  assert.throws(() => pageOfText("x/", "<html>proxy error</html>"), SyntaxError);
+  const cut = pageOfText("x/", '{"count":null,"next":null,"previous":null,"results":[{"id":1,]}');
+  assert.throws(
+    () => cut.items(),
+    /Cannot list x\/: the server answered with a body that is not JSON/,
+  );
 });

@@ -611,3 +611,23 @@ Deno.test("normalizeMessages() keys NetBox 4.7 bulk errors by input index or id"
   });
   assert.deepEqual(updated["[id 13]"], ["Object with ID 13 does not exist"]);
 });
+
+Deno.test("request() decodes an answer whose characters are split across the body's chunks", async () => {
+  const site = { id: 1, name: "Zürich Ost 東京", description: "naïve ✓" };
+  const bytes = new TextEncoder().encode(JSON.stringify(site));
+  const fetch = (input: string | URL | Request) => {
+    if (String(input).endsWith("/api/status/")) {
+      return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
+    }
+    // One byte per chunk: every multi-byte character arrives in pieces.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const byte of bytes) controller.enqueue(new Uint8Array([byte]));
+        controller.close();
+      },
+    });
+    return Promise.resolve(new Response(body, { headers: { "Content-Type": "application/json" } }));
+  };
+  const transport = createTransport({ url: "http://127.0.0.1:9", token: V2, fetch });
+  assert.deepEqual(await transport.request("GET", "dcim/sites/1/"), site);
+});
