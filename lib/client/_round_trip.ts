@@ -173,17 +173,39 @@ export async function roundTrip(
   throw failedStatus(conn, call, response, text, requestId);
 }
 
+/** The buffer an answer is read into, a piece at a time (see {@linkcode readText}). */
+const READ_CHUNK = 64 * 1024;
+
 /**
- * The text of an answer, decoded chunk by chunk as it arrives. `Response.text()` first copies the
- * whole body into one buffer: for list pages of several hundred KB that buffer comes from the C
- * heap, and glibc then serves later large buffers from the heap as well (its mmap threshold
- * rises to the largest one freed), which kept 10–20 MB more resident over a long listing.
+ * The text of an answer, read into one buffer of {@linkcode READ_CHUNK} bytes a piece at a time
+ * and decoded as it arrives. `Response.text()` copies the whole body into one buffer first, and
+ * the chunks a default reader hands out are buffers of their own; for list pages of several
+ * hundred KB those buffers come from the C heap and stay there until V8 collects their owners
+ * (glibc also serves later large buffers from its heap once it has freed one): 10–20 MB more
+ * resident over a long listing. A body that is not a byte stream is read chunk by chunk.
  */
 async function readText(response: Response): Promise<string> {
-  if (!response.body) return "";
+  const body = response.body;
+  if (!body) return "";
   const decoder = new TextDecoder();
   const parts: string[] = [];
-  for await (const chunk of response.body) parts.push(decoder.decode(chunk, { stream: true }));
+  let reader: ReadableStreamBYOBReader | undefined;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    for await (const chunk of body) parts.push(decoder.decode(chunk, { stream: true }));
+  }
+  if (reader) {
+    let buffer = new Uint8Array(READ_CHUNK);
+    while (true) {
+      const { done, value } = await reader.read(buffer);
+      if (value) {
+        parts.push(decoder.decode(value, { stream: true }));
+        buffer = new Uint8Array(value.buffer); // the same memory, handed back for the next piece
+      }
+      if (done) break;
+    }
+  }
   parts.push(decoder.decode());
   return parts.length === 2 ? parts[0] + parts[1] : parts.join("");
 }

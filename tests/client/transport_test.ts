@@ -615,19 +615,28 @@ Deno.test("normalizeMessages() keys NetBox 4.7 bulk errors by input index or id"
 Deno.test("request() decodes an answer whose characters are split across the body's chunks", async () => {
   const site = { id: 1, name: "Zürich Ost 東京", description: "naïve ✓" };
   const bytes = new TextEncoder().encode(JSON.stringify(site));
-  const fetch = (input: string | URL | Request) => {
-    if (String(input).endsWith("/api/status/")) {
-      return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
-    }
-    // One byte per chunk: every multi-byte character arrives in pieces.
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const byte of bytes) controller.enqueue(new Uint8Array([byte]));
-        controller.close();
-      },
-    });
-    return Promise.resolve(new Response(body, { headers: { "Content-Type": "application/json" } }));
-  };
-  const transport = createTransport({ url: "http://127.0.0.1:9", token: V2, fetch });
-  assert.deepEqual(await transport.request("GET", "dcim/sites/1/"), site);
+  // A byte stream (read into the transport's own buffer, as fetch's bodies are) and a stream of
+  // chunks; one byte at a time, so every multi-byte character arrives in pieces.
+  for (const type of ["bytes", undefined] as const) {
+    const fetch = (input: string | URL | Request) => {
+      if (String(input).endsWith("/api/status/")) {
+        return Promise.resolve(Response.json({ "netbox-version": "4.7.3" }));
+      }
+      let at = 0;
+      const body = new ReadableStream({
+        type,
+        pull(controller: ReadableByteStreamController | ReadableStreamDefaultController) {
+          if (at < bytes.length) return controller.enqueue(bytes.slice(at, ++at));
+          controller.close();
+          // A byte stream answers a read still waiting at its end (as fetch's bodies do).
+          (controller as ReadableByteStreamController).byobRequest?.respond(0);
+        },
+      } as UnderlyingByteSource);
+      return Promise.resolve(
+        new Response(body, { headers: { "Content-Type": "application/json" } }),
+      );
+    };
+    const transport = createTransport({ url: "http://127.0.0.1:9", token: V2, fetch });
+    assert.deepEqual(await transport.request("GET", "dcim/sites/1/"), site, `stream ${type}`);
+  }
 });
