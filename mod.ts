@@ -32,6 +32,7 @@
  *
  * | entry           | holds                                                                    |
  * | --------------- | ------------------------------------------------------------------------ |
+ * | `"./client"`    | the client part of this entry alone, ~20 MB less memory (no YAML/CSV)    |
  * | `"./ipam"`      | IP math, DNS names, IP choices, free addresses, reservations, assignment |
  * | `"./import"`    | documents, plans (saved and reviewed), apply, the delete brake, export   |
  * | `"./audit"`     | rules, runs over time (state, fixes, journal, forecast), machine formats |
@@ -74,97 +75,10 @@
  * @module
  */
 
-// The client.
-export { clientFromEnv, createClient } from "./lib/client/client.ts";
-export { TOOLKIT_VERSION } from "./lib/client/version.ts";
-export type {
-  Available,
-  AvailableIp,
-  BulkItemResult,
-  BulkOptions,
-  BulkResult,
-  ChoiceFilter,
-  ChunkSizeChange,
-  ClientOptions,
-  Clock,
-  CommonFilterName,
-  Endpoint,
-  EndpointOf,
-  Filters,
-  FiltersOf,
-  FilterValue,
-  GetOptions,
-  IpRangeEndpoint,
-  Listing,
-  ListOptions,
-  LogFn,
-  NetBoxClient,
-  NetBoxObject,
-  NetBoxStatus,
-  PrefixEndpoint,
-  RequestOptions,
-  Transport,
-  TypedApps,
-  TypedEndpoint,
-  UpdateOptions,
-  VlanGroupEndpoint,
-  WithLookups,
-  WriteEvent,
-} from "./lib/client/types.ts";
-export type * from "./lib/client/models.ts";
-export { etagOf } from "./lib/client/etag.ts";
-export { branchInfo, ensureBranch, findBranch, mergeBranch } from "./lib/client/branching.ts";
-export type {
-  BranchInfo,
-  BranchingClient,
-  BranchWaitOptions,
-  RawBranch,
-} from "./lib/client/branching.ts";
-export { modelPermissions } from "./lib/client/permissions.ts";
-export type { ModelPermissions, ModelWrite } from "./lib/client/permissions.ts";
+// The client: everything of the `"./client"` entry.
+export * from "./lib/client/mod.ts";
 
-// Any model by name (the verbs of `deno task nb`): resolve a model, one object, writes by id or
-// filter with field diffs, choices and schema, detail actions, scripts and GraphQL.
-export { modelName, modelPaths, resolveModel } from "./lib/client/model_resolve.ts";
-export {
-  createObjects,
-  deleteObjects,
-  deleteWhere,
-  getOne,
-  updateObjects,
-  updateWhere,
-} from "./lib/client/where.ts";
-export type { DeleteOptions, WriteOptions, WriteOutcome } from "./lib/client/where.ts";
-export { fieldChanges, sameValue } from "./lib/client/diff.ts";
-export type { FieldChange } from "./lib/client/diff.ts";
-export { choices, schema } from "./lib/client/meta.ts";
-export type { ChoiceOption, FieldInfo, FilterInfo, ModelSchema } from "./lib/client/meta.ts";
-export { DETAIL_ACTIONS, detailAction, graphql, runScript } from "./lib/client/actions.ts";
-export type {
-  DetailActionOptions,
-  GraphqlResult,
-  RunScriptOptions,
-  ScriptRun,
-} from "./lib/client/actions.ts";
-
-// Every error class the library throws, the domains' included, so one import catches them all.
-export {
-  AllocationError,
-  ConfigError,
-  FilterError,
-  InputError,
-  mayHaveActed,
-  NetBoxAuthError,
-  NetBoxChangedError,
-  NetBoxError,
-  NetBoxHttpError,
-  NetBoxNetworkError,
-  NetBoxTimeoutError,
-  NotSentError,
-  OutcomeUnknownError,
-} from "./lib/client/errors.ts";
-export type { ErrorKind, HttpErrorInit } from "./lib/client/errors.ts";
-export { MatchError } from "./lib/client/where.ts";
+// The domains' error classes, so one import catches every error the library throws.
 export {
   AllocationPlanError,
   LookupError,
