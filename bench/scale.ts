@@ -269,13 +269,14 @@ async function streamCase(
 ): Promise<CaseResult> {
   const env = tokenEnv(inst);
   const n = step.ips;
-  const stream = (flags: string[]) => [
+  // `stream` imports the "./client" entry, `stream-root` the root entry (mod.ts).
+  const stream = (flags: string[], mode = "stream") => [
     ...DENO_CHILD,
     ...flags,
     "--allow-env=NETBOX_TOKEN",
     "bench/_toolkit_list.ts",
     inst.url,
-    "stream",
+    mode,
   ];
   const tk = await measure(
     inst,
@@ -285,6 +286,12 @@ async function streamCase(
   );
   if (tk.json?.count !== n) throw new Error(`Cannot trust the stream: ${tk.json?.count} addresses`);
   const plain = await measure(inst, `stream ${fmtN(n)}: toolkit, V8 defaults`, stream([]), env);
+  const root = await measure(
+    inst,
+    `stream ${fmtN(n)}: toolkit, root entry`,
+    stream([`--v8-flags=${STREAM_V8_FLAGS}`], "stream-root"),
+    env,
+  );
   // curl may be stopped (a run cut short at a deadline): the toolkit's figures still count.
   let curl: Run | undefined;
   let curlError = "";
@@ -317,10 +324,11 @@ async function streamCase(
   const rows = [
     tkRow(
       "tk",
-      `toolkit: \`for await (const ip of client.ipam.ipAddresses.list())\`, \`--v8-flags=${STREAM_V8_FLAGS}\``,
+      `toolkit: \`for await (const ip of client.ipam.ipAddresses.list())\`, the \`"./client"\` entry, \`--v8-flags=${STREAM_V8_FLAGS}\``,
       tk,
     ),
     tkRow("tk-plain", "the same with V8's default heap sizing", plain),
+    tkRow("tk-root", "the same flags, importing the root entry (`mod.ts`)", root),
   ];
   if (curl) {
     rows.push(row(
@@ -404,6 +412,9 @@ async function streamCase(
       `V8's default heap sizing: ${fmtMs(plain.ms)}, peak RSS ${
         plain.rssMb?.toFixed(0)
       } MB (with \`--v8-flags=${STREAM_V8_FLAGS}\`: ${fmtMs(tk.ms)}, ${tk.rssMb?.toFixed(0)} MB).`,
+      `The root entry (\`mod.ts\`, the domains and their YAML/CSV libraries loaded too): ${
+        fmtMs(root.ms)
+      }, peak RSS ${root.rssMb?.toFixed(0)} MB.`,
     ],
   };
 }

@@ -189,7 +189,7 @@ function markdown(r: typeof result): string {
 
 \`bench/stream_offline.ts\`: \`bench/_toolkit_list.ts URL stream [MB]\` streams every address of the
 offline NetBox (\`bench/_offline_server.ts\`, a process of its own) through
-\`client.ipam.ipAddresses.list()\` and keeps nothing. Peak RSS from GNU time (MB); the sparkline is
+\`client.ipam.ipAddresses.list()\` (importing the \`"./client"\` entry) and keeps nothing. Peak RSS from GNU time (MB); the sparkline is
 RSS over the run (peak of equal time slices, every third shown, scaled from zero); heap is V8's
 committed heap + external memory over the run; CPU is user + system of the streaming process.
 Machine: ${r.machine}. Load average (1, 5, 15 min) at the start ${r.load.start}, at the end
