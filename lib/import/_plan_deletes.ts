@@ -6,7 +6,7 @@
  * @module
  */
 
-import { FilterError } from "../client/errors.ts";
+import { FilterError, NetBoxHttpError } from "../client/errors.ts";
 import type { NetBoxObject } from "../client/types.ts";
 import type { SourceLoc } from "./parse.ts";
 import { CASCADES, type ModelDef, MODELS } from "./models.ts";
@@ -126,9 +126,11 @@ export async function prune(s: PlanState, slug: string): Promise<void> {
       ...m.refKey,
       ...["device", "virtual_machine"].filter((f) => f in m.refs),
     ]);
-    // A model NetBox cannot tag (no `tag` filter: custom fields, templates) carries no scope tag.
+    // A model NetBox cannot tag (no `tag` filter: custom fields, templates) carries no scope tag;
+    // nor does one of a newer NetBox (`since`) on an older one (its endpoint is missing).
     const tagged = await s.backend.list(m.path, { tag: slug }, fields).catch((err) => {
       if (err instanceof FilterError) return [];
+      if (m.since && err instanceof NetBoxHttpError && err.status === 404) return [];
       throw err;
     });
     return [m, tagged] as const;

@@ -86,7 +86,9 @@ export async function fetchExisting(s: PlanState): Promise<void> {
     }
   };
   for (const item of s.items) {
-    if (item.action === "invalid" || item.problems.length) continue;
+    // An entry with a bad field still names objects by its good ones: they are fetched, so it is
+    // not also told that they do not exist.
+    if (item.action === "invalid") continue;
     const w = want(item.model);
     if (item.model.order >= 1000) w.all = true;
     const first = item.match[0];

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { lookupModel, modelByKey, type ModelDef, suggestModels } from "./models.ts";
+import { lookupModel, missingSince, modelByKey, type ModelDef, suggestModels } from "./models.ts";
 import type { ImportSection } from "./parse.ts";
 import { validateDnsName } from "../ipam/dns_name.ts";
 import { canonicalCidr, CIDR_FIELDS, coerce, type FieldMeta } from "./_values.ts";
@@ -45,9 +45,12 @@ export async function loadMeta(s: PlanState, models: Map<string, ModelDef>): Pro
   for (const m of all) {
     if (metas[all.indexOf(m)] === undefined) {
       const first = s.byModel.get(m.key)?.[0];
+      const newer = missingSince(m);
       s.problems.push({
         loc: first?.entry.loc ?? { file: "-", line: 1, column: 1 },
-        message: `unknown endpoint "${m.path}": NetBox has no such list endpoint`,
+        message: newer
+          ? `${newer}: this NetBox has no ${m.path} endpoint`
+          : `unknown endpoint "${m.path}": NetBox has no such list endpoint`,
       });
       for (const item of s.byModel.get(m.key) ?? []) item.action = "invalid";
     }
@@ -98,6 +101,11 @@ export function structure(s: PlanState, item: Work): void {
     const m = meta[field];
     const target = field === "tags" ? "extras.tags" : model.refs[field];
     if ((!m || m.read_only) && !(target && model.deferred?.includes(field))) {
+      const newer = !m ? missingSince(model, field) : undefined;
+      if (newer) {
+        problem(item, field, `${newer}: this NetBox has no such field`, "key");
+        continue;
+      }
       const close = Object.keys(meta).filter((k) => !meta[k].read_only && near(k, field));
       problem(
         item,

@@ -22,6 +22,7 @@ import type { Filters, NetBoxClient, NetBoxObject } from "../client/types.ts";
 import { parseCidr } from "../ipam/ip.ts";
 import {
   DEVICE_COMPONENTS,
+  hasSince,
   lookupModel,
   modelByKey,
   type ModelDef,
@@ -301,7 +302,7 @@ export function resolveExportModels(names: readonly string[]): ModelDef[] {
  * @param options models, filters, scope, dependencies
  * @returns the sections (non-empty, in dependency order) and warnings about data the import
  *   cannot express
- * @throws {InputError} for an unknown model (exit code 2)
+ * @throws {InputError} for an unknown model, or one the NetBox is too old for (exit code 2)
  * @throws {ExportScopeError} for a scope object that does not exist (exit code 2)
  * @throws {ExportFilterError} when NetBox or the filter guard refuses a filter (exit code 2)
  *
@@ -322,9 +323,18 @@ export async function exportDocuments(
   const scoped = ["sites", "tenants", "tags", "vrfs"].some((k) =>
     (scope[k as keyof ExportScope]?.length ?? 0) > 0
   );
+  // Models of a newer NetBox (`since`) are not asked for; named explicitly, they are refused.
+  const status = await client.status();
   const models = options.models?.length
     ? resolveExportModels(options.models)
-    : MODELS.filter((m) => m.key in EXPORT_FIELDS);
+    : MODELS.filter((m) => m.key in EXPORT_FIELDS && hasSince(m.since, status));
+  for (const m of models) {
+    if (!hasSince(m.since, status)) {
+      throw new InputError(
+        `Cannot export ${m.key}: it needs NetBox ≥ ${m.since} (this server runs ${status.version})`,
+      );
+    }
+  }
   const wanted = new Set(models.map((m) => m.key));
   const deps = options.dependencies ?? scoped;
   const pageSize = options.pageSize ?? 1000;

@@ -21,6 +21,7 @@
  * | dcim.locations | slug + site | slug, else name |
  * | dcim.manufacturers, dcim.device-roles, dcim.platforms, dcim.rack-roles | slug | slug, else name |
  * | dcim.device-types | slug | slug, else model |
+ * | dcim.rack-groups (NetBox 4.6+) | slug | slug, else name |
  * | dcim.racks | name + site | name |
  * | dcim.devices | name + site | name |
  * | dcim.interfaces | name + device | name |
@@ -44,6 +45,7 @@
  * | circuits.circuits | cid + provider | cid |
  * | circuits.circuit-terminations | circuit + term_side | `{circuit: CID, term_side: A}` |
  * | dcim.rack-types | slug | slug, else model |
+ * | dcim.module-type-profiles | name | name |
  * | dcim.module-types | model + manufacturer | model |
  * | dcim.inventory-item-roles | slug | slug, else name |
  * | dcim.power-panels | name + site | name |
@@ -53,12 +55,18 @@
  * | dcim.module-bays | name + device + module (`null`, or the module the bay is on) | name |
  * | dcim.modules | device + module_bay (its bay's key: nested modules by the path of bays) | serial, else asset_tag |
  * | dcim.mac-addresses | mac_address | mac_address |
+ * | dcim.cable-bundles (NetBox 4.6+) | name | name |
  * | dcim.cables | a + b: their ends, in either order (`_rule_cables.ts`) | label |
  * | dcim.*-templates (console-port … module-bay) | name + device_type + module_type | name |
  * | virtualization.cluster-types, virtualization.cluster-groups | slug | slug, else name |
  * | virtualization.clusters | name | name |
+ * | virtualization.virtual-machine-types (NetBox 4.6+) | slug | slug, else name |
  * | virtualization.virtual-machines | name + cluster | name |
  * | virtualization.interfaces | name + virtual_machine | name |
+ *
+ * Models and fields a NetBox version lacks carry the version that has them (`since`,
+ * `fieldsSince`): the export does not ask an older NetBox for them, and the import refuses them
+ * there by name and version ({@linkcode missingSince}).
  *
  * A key field missing from an entry counts as empty (an IP without `vrf` is in the global table).
  *
@@ -87,6 +95,10 @@ export interface ModelDef {
   order: number;
   /** Extra names users write for it. */
   aliases?: string[];
+  /** The first NetBox version with this model (`"4.6"`); absent: every version the toolkit knows. */
+  since?: string;
+  /** Fields NetBox has only since a version, by field (`{ group: "4.6" }`). */
+  fieldsSince?: Record<string, string>;
 }
 
 /** A config context's assignment lists: field → the model of its objects. */
@@ -191,7 +203,15 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refs: { rir: "ipam.rirs", ...TENANT },
   },
   { key: "ipam.asn-ranges", ...SLUG, refs: { rir: "ipam.rirs", ...TENANT } },
-  { key: "ipam.asns", naturalKey: ["asn"], refKey: ["asn"], refs: { rir: "ipam.rirs", ...TENANT } },
+  // IPAM roles before the ASNs (4.6+), VLANs, prefixes and IP ranges that name them.
+  { key: "ipam.roles", ...SLUG, refs: {} },
+  {
+    key: "ipam.asns",
+    naturalKey: ["asn"],
+    refKey: ["asn"],
+    refs: { rir: "ipam.rirs", role: "ipam.roles", ...TENANT },
+    fieldsSince: { role: "4.6" },
+  },
   { key: "dcim.regions", ...SLUG, refs: { parent: "dcim.regions" }, contentType: "dcim.region" },
   {
     key: "dcim.site-groups",
@@ -241,6 +261,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refs: { manufacturer: "dcim.manufacturers" },
   },
   { key: "dcim.rack-roles", ...SLUG, refs: {} },
+  { key: "dcim.rack-groups", ...SLUG, refs: {}, since: "4.6" },
   {
     key: "dcim.racks",
     naturalKey: ["name", "site"],
@@ -248,17 +269,20 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refs: {
       site: "dcim.sites",
       location: "dcim.locations",
+      group: "dcim.rack-groups",
       role: "dcim.rack-roles",
       rack_type: "dcim.rack-types",
       ...TENANT,
     },
+    fieldsSince: { group: "4.6" },
   },
   // DCIM physical models (2/4): what devices and their components refer to.
+  { key: "dcim.module-type-profiles", naturalKey: ["name"], refKey: ["name"], refs: {} },
   {
     key: "dcim.module-types",
     naturalKey: ["model", "manufacturer"],
     refKey: ["model"],
-    refs: { manufacturer: "dcim.manufacturers" },
+    refs: { manufacturer: "dcim.manufacturers", profile: "dcim.module-type-profiles" },
   },
   { key: "dcim.inventory-item-roles", ...SLUG, refs: {} },
   {
@@ -291,7 +315,6 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
       ...TENANT,
     },
   },
-  { key: "ipam.roles", ...SLUG, refs: {} },
   { key: "ipam.vlan-groups", ...SLUG, refs: {}, scoped: true },
   {
     key: "ipam.vlans",
@@ -378,10 +401,17 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
   },
   ...DEVICE_COMPONENTS.slice(2).map((key) => component(key)),
   {
+    key: "virtualization.virtual-machine-types",
+    ...SLUG,
+    refs: { default_platform: "dcim.platforms" },
+    since: "4.6",
+  },
+  {
     key: "virtualization.virtual-machines",
     naturalKey: ["name", "cluster"],
     refKey: ["name"],
     refs: {
+      virtual_machine_type: "virtualization.virtual-machine-types",
       cluster: "virtualization.clusters",
       site: "dcim.sites",
       device: "dcim.devices",
@@ -394,6 +424,7 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     },
     deferred: ["primary_ip4", "primary_ip6"],
     aliases: ["vms"],
+    fieldsSince: { virtual_machine_type: "4.6" },
   },
   {
     key: "virtualization.interfaces",
@@ -546,11 +577,13 @@ const TABLE: Omit<ModelDef, "order" | "path">[] = [
     refs: {},
     aliases: ["macs"],
   },
+  { key: "dcim.cable-bundles", naturalKey: ["name"], refKey: ["name"], refs: {}, since: "4.6" },
   {
     key: "dcim.cables",
     naturalKey: ["a", "b"],
     refKey: ["label"],
-    refs: { ...TENANT },
+    refs: { bundle: "dcim.cable-bundles", ...TENANT },
+    fieldsSince: { bundle: "4.6" },
   },
   ...[
     "dcim.console-port-templates",
@@ -581,6 +614,53 @@ export const MODELS: readonly ModelDef[] = TABLE.map((m, order) => ({
   order,
   path: m.key.replace(".", "/") + "/",
 }));
+
+/**
+ * Whether a NetBox of this version has what came with `since` (`"4.6"`; undefined: always).
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { hasSince } from "./models.ts";
+ * assert(hasSince("4.6", { major: 4, minor: 7 }) && !hasSince("4.6", { major: 4, minor: 3 }));
+ * assert(hasSince(undefined, { major: 4, minor: 3 }));
+ * ```
+ */
+export function hasSince(
+  since: string | undefined,
+  version: { major: number; minor: number },
+): boolean {
+  if (!since) return true;
+  const [major, minor] = since.split(".").map(Number);
+  return version.major !== major ? version.major > major : version.minor >= minor;
+}
+
+/**
+ * What an import names that a NetBox lacking it lacks because it is newer: the model itself or
+ * one of its fields, as text for a refusal (`dcim.rack-groups needs NetBox ≥ 4.6`).
+ *
+ * @param model the model
+ * @param field a field of it, or undefined for the model
+ * @returns the text, or undefined when the model (field) is not of a newer NetBox
+ *
+ * @example
+ * ```ts
+ * import { ok as assert } from "node:assert/strict";
+ * import { missingSince, modelByKey } from "./models.ts";
+ * assert(missingSince(modelByKey("dcim.racks"), "group") ===
+ *   'field "group" of dcim.racks needs NetBox ≥ 4.6 (dcim.rack-groups)');
+ * assert(missingSince(modelByKey("dcim.racks"), "name") === undefined);
+ * ```
+ */
+export function missingSince(model: ModelDef, field?: string): string | undefined {
+  if (field === undefined) {
+    return model.since ? `${model.key} needs NetBox ≥ ${model.since}` : undefined;
+  }
+  const since = model.fieldsSince?.[field];
+  if (!since) return undefined;
+  const target = model.refs[field];
+  return `field "${field}" of ${model.key} needs NetBox ≥ ${since}${target ? ` (${target})` : ""}`;
+}
 
 const BY_KEY = new Map(MODELS.map((m) => [m.key, m]));
 

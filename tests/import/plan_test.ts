@@ -378,6 +378,54 @@ Deno.test("buildPlan() reports an unknown model with a suggestion", async () => 
   assert.deepEqual([p.problems[0].loc.line, p.problems[0].loc.column], [1, 1]);
 });
 
+/** Rack groups, VM types, cable bundles and ASN roles: on NetBox 4.6+ (`new46`), else absent. */
+function backend46(new46: boolean): ImportBackend {
+  const slugged = { name: S(true), slug: { type: "slug", required: true } as FieldMeta };
+  const meta: Record<string, Record<string, FieldMeta>> = {
+    ...META,
+    "dcim/racks/": { name: S(true), site: F(true), ...(new46 ? { group: F() } : {}) },
+    "ipam/asns/": { asn: { type: "integer", required: true }, ...(new46 ? { role: F() } : {}) },
+    "ipam/roles/": slugged,
+    ...(new46 ? { "dcim/rack-groups/": slugged } : {}),
+  };
+  const log: string[] = [];
+  return {
+    ...backend({ "dcim/sites/": [obj(1, { name: "Matrix", slug: "matrix" })] }, log),
+    fields: (path) => Promise.resolve(meta[path]),
+  };
+}
+
+Deno.test("buildPlan() refuses rack groups and the fields of NetBox 4.6 on an older NetBox by line and version", async () => {
+  const yaml = [
+    "rack_groups:",
+    "  - {name: Row A, slug: row-a}",
+    "racks:",
+    "  - {name: R1, site: matrix, group: row-a}",
+    "ipam.roles:",
+    "  - {name: Transit, slug: transit}",
+    "asns:",
+    "  - {asn: 65001, role: transit}",
+    "",
+  ].join("\n");
+  const sections = parseImport(yaml, { file: "in.yaml", format: "yaml" });
+  const old = await buildPlan(sections, backend46(false));
+  assert.deepEqual(old.problems.map((x) => `${x.loc.line}: ${x.message}`), [
+    "2: dcim.rack-groups needs NetBox ≥ 4.6: this NetBox has no dcim/rack-groups/ endpoint",
+    '4: field "group" of dcim.racks needs NetBox ≥ 4.6 (dcim.rack-groups): this NetBox has ' +
+    "no such field",
+    '8: field "role" of ipam.asns needs NetBox ≥ 4.6 (ipam.roles): this NetBox has no such ' +
+    "field",
+  ]);
+  const fresh = await buildPlan(sections, backend46(true));
+  assert.deepEqual(fresh.problems, []);
+  const byModel = (key: string) => fresh.items.find((i) => i.model.key === key)!;
+  assert.equal(JSON.stringify(byModel("dcim.racks").body.group), '"new:row-a"');
+  assert.equal(JSON.stringify(byModel("ipam.asns").body.role), '"new:transit"');
+  const order = fresh.items.map((i) => i.model.key);
+  assert.ok(order.indexOf("ipam.roles") < order.indexOf("ipam.asns"), order.join());
+  assert.ok(order.indexOf("dcim.rack-groups") < order.indexOf("dcim.racks"), order.join());
+});
+
 Deno.test("buildPlan() looks a big import up by key when the table is much bigger, else lists it", async () => {
   const ips = Array.from({ length: 1500 }, (_, i) => `10.${i >> 8}.${i & 255}.1/32`);
   const yaml = `ip_addresses:\n${ips.map((a) => `  - {address: ${a}}`).join("\n")}\n`;

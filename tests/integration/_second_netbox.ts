@@ -2,9 +2,9 @@
  * A second, empty, real NetBox for tests that move data between two NetBoxes (export from A,
  * import into an empty B). Started with `tests/netbox/provision.sh up --fresh` beside the one
  * under test: the same version, the next port, its own database (`<db>_b`, a fresh clone of the
- * same template: seconds) and Redis databases 11/12 (7/8 for versions other than 4.7.3), the
- * same cache (venv, template). `stop()` runs `down` (the database stays, and the next
- * `up --fresh` clones it again).
+ * same template: seconds) and Redis databases 11/12 (7/8 for versions other than 4.7.3; or
+ * NETBOX_TEST_B_REDIS_DB / NETBOX_TEST_B_REDIS_CACHE_DB), the same cache (venv, template).
+ * `stop()` runs `down` (the database stays, and the next `up --fresh` clones it again).
  *
  * @module
  */
@@ -21,6 +21,9 @@ export interface SecondNetBox {
   stop(): Promise<void>;
 }
 
+/** An environment variable, unless unset or blank. */
+const envVar = (name: string) => Deno.env.get(name)?.trim() || undefined;
+
 /** The provisioning environment of the second NetBox, derived from the one under test. */
 async function overrides(a: NetBoxTestEnv): Promise<Record<string, string>> {
   const version = (await serverVersion(a)).version;
@@ -35,9 +38,11 @@ async function overrides(a: NetBoxTestEnv): Promise<Record<string, string>> {
     NETBOX_TEST_PORT: String(port),
     NETBOX_TEST_DB: `${db}_b`,
     // Redis databases of their own per version: CI runs the 4.7.3 and the 4.3.7 suites at the
-    // same time, and a second NetBox flushes its databases when it starts.
-    NETBOX_TEST_REDIS_DB: version === "4.7.3" ? "11" : "7",
-    NETBOX_TEST_REDIS_CACHE_DB: version === "4.7.3" ? "12" : "8",
+    // same time, and a second NetBox flushes its databases when it starts. Several suites on one
+    // machine give each its own (NETBOX_TEST_B_REDIS_DB, NETBOX_TEST_B_REDIS_CACHE_DB).
+    NETBOX_TEST_REDIS_DB: envVar("NETBOX_TEST_B_REDIS_DB") ?? (version === "4.7.3" ? "11" : "7"),
+    NETBOX_TEST_REDIS_CACHE_DB: envVar("NETBOX_TEST_B_REDIS_CACHE_DB") ??
+      (version === "4.7.3" ? "12" : "8"),
     NETBOX_TEST_WORKERS: "2",
   };
 }

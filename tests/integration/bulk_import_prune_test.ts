@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
 import { applyImport, planImport } from "../../lib/import/import.ts";
-import { MODELS } from "../../lib/import/models.ts";
+import { hasSince, MODELS } from "../../lib/import/models.ts";
 import { main } from "../../tasks/bulk-import.ts";
 import {
   type Body,
@@ -57,7 +57,10 @@ async function cleanUp(env: NetBoxTestEnv, tags: string[], extra: [string, numbe
     for (const [path, id] of extra) await client.endpoint(path).delete(id).catch(() => {});
     // NetBox refuses to filter by a tag it does not have: only the tags that exist.
     const t = await client.extras.tags.all({ slug: tags }, { fields: ["id", "slug"] });
-    const models = [...MODELS].reverse().filter((m) => m.key !== "extras.tags");
+    const status = await client.status();
+    const models = [...MODELS].reverse().filter((m) =>
+      m.key !== "extras.tags" && hasSince(m.since, status)
+    );
     const found = t.length
       ? await Promise.allSettled(
         models.map((m) =>

@@ -16,7 +16,15 @@ import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
 import { MODELS } from "../../lib/import/models.ts";
 import { main } from "../../tasks/bulk-import.ts";
-import { type Body, fetchOk, netboxTest, type NetBoxTestEnv, testEnv } from "./_netbox.ts";
+import {
+  type Body,
+  fetchOk,
+  netboxTest,
+  type NetBoxTestEnv,
+  serverVersion,
+  testEnv,
+  versionAtLeast,
+} from "./_netbox.ts";
 import { FIXTURES, uniquify, withTempDir } from "./_inventory.ts";
 import { runTaskWrites, type WritesRun } from "./_run_task.ts";
 
@@ -521,6 +529,65 @@ interfaces:
           { name: "lc1/2", module: module.id, description: "", enabled: false },
         ]);
 
+        const again = await run([file, "--format", "json"]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.deepEqual(again.writes, [], "a second run makes no write");
+      } finally {
+        await cleanUp(reports);
+      }
+    });
+  },
+);
+
+netboxTest(
+  "bulk-import: rack groups, VM types and cable bundles (NetBox 4.6+) import; an older NetBox refuses them by line and version, writing nothing",
+  async () => {
+    const env = testEnv();
+    const s = `rg${crypto.randomUUID().slice(0, 6)}`;
+    const reports: Run[] = [];
+    await withTempDir(async (dir) => {
+      try {
+        const file = `${dir}/new46.yaml`;
+        await Deno.writeTextFile(
+          file,
+          `sites: [{name: ${s}, slug: ${s}}]
+rack_groups: [{name: ${s} row, slug: ${s}-row}]
+racks: [{name: R1, site: ${s}, group: ${s}-row}]
+virtual_machine_types: [{name: ${s} small, slug: ${s}-small, default_vcpus: 2}]
+cable_bundles: [{name: ${s} trunk}]
+`,
+        );
+        const r = await run([file, "--format", "json"]);
+        reports.push(r);
+        if (!versionAtLeast(await serverVersion(env), 4, 6)) {
+          assert.equal(r.code, 2, r.stderr);
+          const problems = r.stderr.split("\n").filter((l) => l.startsWith(`${file}:`))
+            .map((l) => l.slice(file.length + 1));
+          assert.deepEqual(problems, [
+            "2:15: dcim.rack-groups needs NetBox ≥ 4.6: this NetBox has no dcim/rack-groups/ " +
+            "endpoint",
+            '3:36: field "group" of dcim.racks needs NetBox ≥ 4.6 (dcim.rack-groups): this ' +
+            "NetBox has no such field",
+            "4:25: virtualization.virtual-machine-types needs NetBox ≥ 4.6: this NetBox has no " +
+            "virtualization/virtual-machine-types/ endpoint",
+            "5:17: dcim.cable-bundles needs NetBox ≥ 4.6: this NetBox has no " +
+            "dcim/cable-bundles/ endpoint",
+          ]);
+          assert.deepEqual(r.writes, []);
+          assert.deepEqual(await list(env, "dcim/sites", `slug=${s}`), [], "no site written");
+          return;
+        }
+        assert.equal(r.code, 0, r.stderr + r.stdout);
+        const [rack] = await list(env, "dcim/racks", `name=R1&site=${s}`);
+        assert.equal(rack.group.slug, `${s}-row`);
+        const [type] = await list(env, "virtualization/virtual-machine-types", `slug=${s}-small`);
+        assert.equal(Number(type.default_vcpus), 2);
+        const bundles = await list(
+          env,
+          "dcim/cable-bundles",
+          `name=${encodeURIComponent(`${s} trunk`)}`,
+        );
+        assert.equal(bundles.length, 1);
         const again = await run([file, "--format", "json"]);
         assert.equal(again.code, 0, again.stderr);
         assert.deepEqual(again.writes, [], "a second run makes no write");

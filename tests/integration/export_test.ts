@@ -26,7 +26,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "../../lib/client/client.ts";
 import type { TaskIO } from "../../lib/cli/io.ts";
-import { MODELS } from "../../lib/import/models.ts";
+import { hasSince, MODELS } from "../../lib/import/models.ts";
 import { EXPORT_FIELDS } from "../../lib/import/export.ts";
 import { main as bulkImport } from "../../tasks/bulk-import.ts";
 import { main as exportTask } from "../../tasks/export.ts";
@@ -119,13 +119,14 @@ function assertSameText(actual: string, expected: string, what: string): void {
 
 /**
  * Asserts the generated export carries modules by their path of bays, an inventory item's
- * component, object custom fields by natural key, and (4.6+, 4.7+) a front port's several rear
- * ports and a service's port mappings.
+ * component, a module type's profile and attributes, object custom fields by natural key, and
+ * (4.6+, 4.7+) a front port's several rear ports, rack groups, VM types, cable bundles, an ASN's
+ * role and a service's port mappings.
  */
 function assertCarried(
   text: string,
   p: string,
-  v: { multiMappings: boolean; portMappings: boolean },
+  v: { multiMappings: boolean; portMappings: boolean; new46: boolean },
 ): void {
   type E = Record<string, unknown>;
   const doc = yamlParse(text) as Record<string, E[]>;
@@ -143,6 +144,14 @@ function assertCarried(
   assert.deepEqual(on("inventory_items", "optic0").component, {
     interface: { device: d0, name: "eth2" },
   });
+  assert.deepEqual(doc.module_type_profiles, [{
+    name: `${p} Optic`,
+    schema: { properties: { speed: { type: "integer" } } },
+    description: "optics",
+    tags: [p],
+  }]);
+  const card = doc.module_types.find((e) => e.model === `${p} Card`)!;
+  assert.deepEqual([card.profile, card.attributes], [`${p} Optic`, { speed: 10 }]);
   const cf = customFieldPrefix(p);
   const dev0 = doc.devices.find((e) => e.name === d0.name)!;
   assert.deepEqual((dev0.custom_fields as E)[`${cf}_rack`], { name: "R0", site: `${p}-s0` });
@@ -156,11 +165,62 @@ function assertCarried(
       { position: 2, rear_port: rear("rp1"), rear_port_position: 1 },
     ]);
   }
+  if (v.new46) assertNewIn46(doc, p);
   if (v.portMappings) {
     const dns = doc.services.find((e) => e.name === "dns")!;
     assert.deepEqual(dns.port_mappings, ["tcp/53", "udp/53"]);
     assertNewIn47(doc, p);
   }
+}
+
+/**
+ * NetBox 4.6's new models, one object each, and the fields naming them: a rack group on rack R0,
+ * a VM type on the first VM, a cable bundle on the rear-port cable, an IPAM role on the ASN.
+ */
+function newIn46(p: string, doc: Record<string, unknown[]>): void {
+  type E = Record<string, unknown>;
+  const T = [p];
+  doc.rack_groups = [{ name: `${p} Row A`, slug: `${p}-row-a`, tags: T }];
+  Object.assign(doc.racks[0] as E, { group: `${p}-row-a` });
+  doc.virtual_machine_types = [{
+    name: `${p} Small`,
+    slug: `${p}-small`,
+    default_platform: `${p}-os1`,
+    default_vcpus: 2,
+    default_memory: 2048,
+    tags: T,
+  }];
+  Object.assign(doc.virtual_machines[0] as E, { virtual_machine_type: `${p}-small` });
+  doc.cable_bundles = [{ name: `${p} trunk`, description: "rear ports", tags: T }];
+  Object.assign(doc.cables[3] as E, { bundle: `${p} trunk` });
+  Object.assign(doc.asns[0] as E, { role: `${p}-ipr0` });
+}
+
+/** The objects and fields of newIn46() as an export has them. */
+function assertNewIn46(doc: Record<string, Record<string, unknown>[]>, p: string): void {
+  assert.deepEqual(doc.rack_groups, [{ name: `${p} Row A`, slug: `${p}-row-a`, tags: [p] }]);
+  assert.equal(doc.racks.find((e) => e.name === "R0")!.group, `${p}-row-a`);
+  assert.deepEqual(doc.virtual_machine_types, [{
+    name: `${p} Small`,
+    slug: `${p}-small`,
+    default_platform: `${p}-os1`,
+    default_vcpus: 2,
+    default_memory: 2048,
+    tags: [p],
+  }]);
+  const vm0 = doc.virtual_machines.find((e) => e.name === `${p}-vm0`)!;
+  assert.equal(vm0.virtual_machine_type, `${p}-small`);
+  // NetBox fills an empty platform of a new VM from its type's default.
+  assert.equal(vm0.platform, `${p}-os1`);
+  assert.deepEqual(doc.cable_bundles, [{
+    name: `${p} trunk`,
+    description: "rear ports",
+    tags: [p],
+  }]);
+  assert.deepEqual(doc.cables.filter((c) => c.bundle).map((c) => [c.type, c.bundle]), [
+    ["smf", `${p} trunk`],
+  ]);
+  assert.equal(doc.asns[0].role, `${p}-ipr0`);
 }
 
 /**
@@ -235,7 +295,7 @@ function countsOf(text: string): Record<string, number> {
 export function generated(
   p: string,
   deviceCount = 200,
-  options: { multiMappings?: boolean; portMappings?: boolean } = {},
+  options: { multiMappings?: boolean; portMappings?: boolean; new46?: boolean } = {},
 ): { doc: Record<string, unknown[]>; total: number } {
   const rnd = 10000 + Math.floor(Math.random() * 50000);
   // The CI's small inventory has every model and variant with fewer VLANs, VMs and prefixes.
@@ -654,6 +714,7 @@ export function generated(
     },
   ]);
   physical(p, doc, rnd, options.multiMappings ?? false);
+  if (options.new46) newIn46(p, doc);
   if (options.portMappings) newIn47(p, doc);
   // A config template (on a device role) and a config context assigned by site and role.
   add("config_templates", [
@@ -724,8 +785,9 @@ export function generated(
  * a virtual chassis, ports of every kind with four cables (interfaces, console, power feed, rear
  * to rear), a front port on position 2 of its rear port, a module in a bay with a bay of the same
  * name and a module in that, an interface on a module, inventory items standing for a console
- * port and an interface, and a MAC address as an interface's primary MAC; a rack type on rack R0; a device bay (its type a
- * parent type); and the templates of one device type and one module type.
+ * port and an interface, and a MAC address as an interface's primary MAC; a rack type on rack R0;
+ * a device bay (its type a parent type); a module type with a profile and attributes; and the
+ * templates of one device type and one module type.
  */
 function physical(
   p: string,
@@ -751,7 +813,19 @@ function physical(
   (doc.racks[0] as Record<string, unknown>).rack_type = `${p}-rack`;
   (doc.device_types[3] as Record<string, unknown>).subdevice_role = "parent";
   const moduleType = { model: `${p} Card`, manufacturer: `${p}-v0` };
-  add("module_types", [{ ...moduleType, part_number: "LC-1", tags: T }]);
+  add("module_type_profiles", [{
+    name: `${p} Optic`,
+    schema: { properties: { speed: { type: "integer" } } },
+    description: "optics",
+    tags: T,
+  }]);
+  add("module_types", [{
+    ...moduleType,
+    profile: `${p} Optic`,
+    part_number: "LC-1",
+    attributes: { speed: 10 },
+    tags: T,
+  }]);
   add("inventory_item_roles", [{ name: `${p} CPU`, slug: `${p}-cpu`, color: "00bcd4", tags: T }]);
   const panel = { name: "PP1", site };
   add("power_panels", [{ ...panel, tags: T }]);
@@ -905,8 +979,10 @@ export async function dropTagged(env: NetBoxTestEnv, tags: string[]): Promise<vo
     }
     // One listing per model for all the tags (NetBox ORs the values), all listed at once; the
     // deletes then go in reverse dependency order.
+    const status = await client.status();
     const tagged = [...MODELS].reverse().filter((m) =>
-      m.key !== "extras.tags" && EXPORT_FIELDS[m.key]?.includes("tags")
+      m.key !== "extras.tags" && EXPORT_FIELDS[m.key]?.includes("tags") &&
+      hasSince(m.since, status)
     );
     const found = present.length
       ? await Promise.all(
@@ -1063,9 +1139,11 @@ netboxTest(
         // 12 devices (about 320 objects) in small chunks and pages; the slow suite: 2,000+.
         const multiMappings = versionAtLeast(await serverVersion(a), 4, 6);
         const version = await serverVersion(a);
+        const new46 = versionAtLeast(version, 4, 6);
         const gen = generated(p, SLOW ? 200 : 12, {
           multiMappings,
           portMappings: versionAtLeast(version, 4, 7),
+          new46,
         });
         assert.ok(gen.total >= (SLOW ? 2000 : 250), `only ${gen.total} generated objects`);
         assert.ok(Object.keys(gen.doc).length >= 10);
@@ -1135,7 +1213,15 @@ netboxTest(
         );
         console.error(`generated export counts: ${JSON.stringify(counts)}`);
         // What the export carries by natural key (B's identical export below: B holds it too).
-        assertCarried(genA, p, { multiMappings, portMappings: versionAtLeast(version, 4, 7) });
+        assertCarried(genA, p, {
+          multiMappings,
+          portMappings: versionAtLeast(version, 4, 7),
+          new46,
+        });
+        // An older NetBox is not asked for the models it lacks.
+        const newPaths =
+          /\/api\/(dcim\/rack-groups|dcim\/cable-bundles|virtualization\/virtual-machine-types)\//;
+        assert.equal(genRun.requests.some((q) => newPaths.test(q)), new46, "new models listed");
 
         // 3. Round trip into the same NetBox: 0 changes.
         t = performance.now();
