@@ -13,7 +13,7 @@
 import type { NetBoxObject } from "../client/types.ts";
 import type { PlanState, Work } from "./_plan_types.ts";
 import { isObj, locOf } from "./_plan_state.ts";
-import { contentTypeOf, modelOfContentType as modelOfType } from "./models.ts";
+import { contentTypeOf, modelOfContentType } from "./models.ts";
 import { type ObjectValue, objectValues } from "./_rule_object_custom_fields.ts";
 
 /** One custom field as the check needs it. */
@@ -154,7 +154,7 @@ type Ref = { ref: (relatedType: string | undefined) => Omit<ObjectValue, "loc"> 
 function objectRef(name: string, specs: unknown[], many: boolean): Ref {
   return {
     ref: (relatedType) => {
-      const model = relatedType ? modelOfType(relatedType) : undefined;
+      const model = relatedType ? modelOfContentType(relatedType) : undefined;
       if (!model) {
         return `custom field "${name}": its objects (${relatedType ?? "unknown"}) cannot be ` +
           "named by natural key; give ids";

@@ -73,6 +73,9 @@
  * @module
  */
 
+import { versionAtLeast } from "../client/query.ts";
+import type { NetBoxStatus } from "../client/types.ts";
+
 /** One model the import knows. */
 export interface ModelDef {
   /** `app.endpoint`, e.g. `"dcim.sites"`. */
@@ -622,17 +625,18 @@ export const MODELS: readonly ModelDef[] = TABLE.map((m, order) => ({
  * ```ts
  * import { ok as assert } from "node:assert/strict";
  * import { hasSince } from "./models.ts";
- * assert(hasSince("4.6", { major: 4, minor: 7 }) && !hasSince("4.6", { major: 4, minor: 3 }));
- * assert(hasSince(undefined, { major: 4, minor: 3 }));
+ * const nb = (version: string) => {
+ *   const [major, minor, patch] = version.split(".").map(Number);
+ *   return { version, major, minor, patch, raw: {} };
+ * };
+ * assert(hasSince("4.6", nb("4.7.3")) && !hasSince("4.6", nb("4.3.7")));
+ * assert(hasSince(undefined, nb("4.3.7")));
  * ```
  */
-export function hasSince(
-  since: string | undefined,
-  version: { major: number; minor: number },
-): boolean {
+export function hasSince(since: string | undefined, status: NetBoxStatus): boolean {
   if (!since) return true;
   const [major, minor] = since.split(".").map(Number);
-  return version.major !== major ? version.major > major : version.minor >= minor;
+  return versionAtLeast(status, major, minor);
 }
 
 /**
